@@ -1,0 +1,53 @@
+//! Config errors that name the file, the key, the value and what is allowed.
+
+use std::fmt;
+
+/// A config that cannot be run. Displayed as `FILE[: line L]: key `KEY`: MESSAGE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    /// Where the bad value came from: a file path or `--set key=value`.
+    pub origin: String,
+    /// The offending key, when known.
+    pub key: Option<String>,
+    /// 1-based line of the key in the file, when found.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(origin: impl Into<String>, key: Option<String>, message: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            key,
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    /// Adds the line where `key` is set at top level in `source`, if it is there.
+    pub fn locate(mut self, source: &str) -> Self {
+        if let Some(key) = self.key.as_deref() {
+            let top = key.split('.').next().unwrap_or(key);
+            self.line = source
+                .lines()
+                .position(|l| l.strip_prefix(top).is_some_and(|rest| rest.trim_start().starts_with(':')))
+                .map(|i| i + 1);
+        }
+        self
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ": line {line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

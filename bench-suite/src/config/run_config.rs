@@ -1,0 +1,352 @@
+//! The resolved run config: every key set, every value checked, before any work starts.
+
+use std::path::PathBuf;
+
+use abs_models::Partition;
+use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::ConfigError;
+use super::names::{DatasetName, ModelName};
+use super::raw::RawConfig;
+use super::real::Real;
+use crate::sim::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
+
+/// A run config with every default filled in; the unit that is simulated, hashed and recorded.
+/// Key meanings and defaults are the spec's (README config table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub policy: PolicySpec,
+    pub workers: u32,
+    pub k: Option<u32>,
+    pub k0: u32,
+    pub zeta: Real,
+    pub staleness_bound: Option<Real>,
+    pub local_steps: u32,
+    pub lr: f64,
+    pub server_lr: f64,
+    pub batch_size: u32,
+    pub seed: u64,
+    pub model: ModelName,
+    pub dataset: DatasetName,
+    pub data_dir: Option<PathBuf>,
+    pub partition: Partition,
+    pub compute_time: ComputeTimeSpec,
+    pub granularity: Granularity,
+    pub upload_latency: f64,
+    pub download_latency: f64,
+    pub k_exponent: f64,
+    pub k_rounding: KRounding,
+    pub k_monotone: bool,
+    pub k_loss: KLoss,
+    pub k_update_every: u64,
+    pub threshold_form: ThresholdForm,
+    pub restart_when: RestartWhen,
+    pub sa_form: SaForm,
+    pub max_rounds: u64,
+    pub max_time: Real,
+    pub eval_every: u64,
+    pub eval_samples: Option<u32>,
+    pub target_accuracy: Option<f64>,
+    pub stop_at_target: bool,
+    /// Set only for `model: analytic`.
+    pub analytic: Option<AnalyticSpec>,
+}
+
+fn at_least_one<T: PartialOrd + From<u8> + std::fmt::Display>(key: &str, v: T) -> Result<T, (String, String)> {
+    if v >= T::from(1) {
+        Ok(v)
+    } else {
+        Err((key.into(), format!("value {v} is not allowed: expected an integer >= 1")))
+    }
+}
+
+fn finite_positive(key: &str, v: f64) -> Result<f64, (String, String)> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err((key.into(), format!("value {v} is not allowed: expected a finite number > 0")))
+    }
+}
+
+fn finite_non_negative(key: &str, v: f64) -> Result<f64, (String, String)> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err((key.into(), format!("value {v} is not allowed: expected a finite number >= 0")))
+    }
+}
+
+impl RunConfig {
+    /// Fills in defaults and checks every value; `origin` names the config in errors.
+    pub fn resolve(raw: RawConfig, origin: &str) -> Result<RunConfig, ConfigError> {
+        Self::resolve_inner(raw).map_err(|(key, message)| ConfigError::new(origin, Some(key), message))
+    }
+
+    fn resolve_inner(r: RawConfig) -> Result<RunConfig, (String, String)> {
+        let model = r.model.unwrap_or(ModelName::Lenet);
+        let dataset = r.dataset.unwrap_or(if model == ModelName::Analytic {
+            DatasetName::Synthetic
+        } else {
+            DatasetName::FashionMnist
+        });
+        let workers = at_least_one("workers", r.workers.unwrap_or(10))?;
+        let cfg = RunConfig {
+            policy: r.policy.unwrap_or(PolicySpec::Named(PolicyName::Abs)),
+            workers,
+            k: r.k,
+            k0: r.k0.unwrap_or(2),
+            zeta: r.zeta.unwrap_or(Real(1.0)),
+            staleness_bound: r.staleness_bound,
+            local_steps: at_least_one("local_steps", r.local_steps.unwrap_or(10))?,
+            lr: finite_positive("lr", r.lr.unwrap_or(0.1))?,
+            server_lr: finite_positive("server_lr", r.server_lr.unwrap_or(1.0))?,
+            batch_size: at_least_one("batch_size", r.batch_size.unwrap_or(32))?,
+            seed: r.seed.unwrap_or(0),
+            model,
+            dataset,
+            data_dir: r.data_dir,
+            partition: r.partition.unwrap_or_default(),
+            compute_time: r.compute_time.unwrap_or_default(),
+            granularity: r.granularity.unwrap_or_default(),
+            upload_latency: finite_non_negative("upload_latency", r.upload_latency.unwrap_or(0.0))?,
+            download_latency: finite_non_negative("download_latency", r.download_latency.unwrap_or(0.0))?,
+            k_exponent: r.k_exponent.unwrap_or(0.5),
+            k_rounding: r.k_rounding.unwrap_or_default(),
+            k_monotone: r.k_monotone.unwrap_or(true),
+            k_loss: r.k_loss.unwrap_or_default(),
+            k_update_every: at_least_one("k_update_every", r.k_update_every.unwrap_or(1))?,
+            threshold_form: r.threshold_form.unwrap_or_default(),
+            restart_when: r.restart_when.unwrap_or_default(),
+            sa_form: r.sa_form.unwrap_or_default(),
+            max_rounds: at_least_one("max_rounds", r.max_rounds.unwrap_or(2000))?,
+            max_time: r.max_time.unwrap_or(Real(f64::INFINITY)),
+            eval_every: at_least_one("eval_every", r.eval_every.unwrap_or(10))?,
+            eval_samples: r.eval_samples.map(|v| at_least_one("eval_samples", v)).transpose()?,
+            target_accuracy: r.target_accuracy,
+            stop_at_target: r.stop_at_target.unwrap_or(false),
+            analytic: if model == ModelName::Analytic {
+                Some(r.analytic.unwrap_or_default())
+            } else {
+                None
+            },
+        };
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Cross-key checks, after defaults.
+    fn check(&self) -> Result<(), (String, String)> {
+        if self.max_time.0.is_nan() || self.max_time.0 <= 0.0 {
+            return Err((
+                "max_time".into(),
+                format!("value {} is not allowed: expected a number > 0 or .inf", self.max_time),
+            ));
+        }
+        if let Some(t) = self.target_accuracy {
+            if !(t > 0.0 && t <= 1.0) {
+                return Err((
+                    "target_accuracy".into(),
+                    format!("value {t} is not allowed: expected a number in (0, 1]"),
+                ));
+            }
+        }
+        if let Partition::Dirichlet { alpha } = self.partition {
+            if !(alpha.is_finite() && alpha > 0.0) {
+                return Err((
+                    "partition".into(),
+                    format!("dirichlet alpha {alpha} is not allowed: expected a finite number > 0"),
+                ));
+            }
+        }
+        self.compute_time.validate()?;
+        self.policy().map_err(|e| (e.key.to_string(), e.message))?;
+        match self.model {
+            ModelName::Analytic => {
+                if self.dataset != DatasetName::Synthetic {
+                    return Err((
+                        "dataset".into(),
+                        format!(
+                            "value {} is not allowed with model analytic, which generates its own data: expected synthetic",
+                            self.dataset
+                        ),
+                    ));
+                }
+                let a = self.analytic.unwrap_or_default();
+                at_least_one("analytic.dim", a.dim)?;
+                at_least_one("analytic.test_samples", a.test_samples)?;
+                finite_positive("analytic.separation", a.separation)?;
+                if a.train_samples < self.workers {
+                    return Err((
+                        "analytic.train_samples".into(),
+                        format!(
+                            "value {} is not allowed: expected at least one sample per worker (>= {})",
+                            a.train_samples, self.workers
+                        ),
+                    ));
+                }
+            }
+            other => {
+                return Err((
+                    "model".into(),
+                    format!(
+                        "value {other} is not available in this build: the Burn models (logreg, mlp, lenet, cnn) arrive with the models crate; expected analytic"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The policy's parameters, gathered from their keys.
+    pub fn policy_params(&self) -> PolicyParams {
+        PolicyParams {
+            workers: self.workers,
+            k: self.k,
+            k0: self.k0,
+            k_exponent: self.k_exponent,
+            k_rounding: self.k_rounding,
+            k_monotone: self.k_monotone,
+            zeta: self.zeta.0,
+            threshold_form: self.threshold_form,
+            staleness_bound: self.staleness_bound.map(|s| s.0),
+            sa_form: self.sa_form,
+        }
+    }
+
+    /// The resolved policy.
+    pub fn policy(&self) -> Result<Policy, abs_policies::PolicyError> {
+        Policy::resolve(self.policy.knobs(), &self.policy_params())
+    }
+
+    /// What the engine needs; the policy was checked by `resolve`.
+    pub fn engine_config(&self) -> Result<EngineConfig, abs_policies::PolicyError> {
+        Ok(EngineConfig {
+            workers: self.workers,
+            local_steps: self.local_steps,
+            policy: self.policy()?,
+            restart_when: self.restart_when,
+            server_lr: self.server_lr as f32,
+            k_loss: self.k_loss,
+            k_update_every: self.k_update_every,
+            eval_every: self.eval_every,
+            max_rounds: self.max_rounds,
+            max_time: self.max_time.0,
+            target_accuracy: self.target_accuracy,
+            stop_at_target: self.stop_at_target,
+            upload_latency: self.upload_latency,
+            download_latency: self.download_latency,
+        })
+    }
+
+    /// The canonical form: JSON with keys sorted and floats in shortest round-trip form.
+    pub fn canonical_json(&self) -> String {
+        // serde_json's default map is ordered by key, so this sorts nested tables too.
+        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        value.to_string()
+    }
+
+    /// A stable id: the first 16 hex digits of SHA-256 of the canonical form.
+    pub fn hash(&self) -> String {
+        let digest = Sha256::digest(self.canonical_json().as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Reads a config file, lays `--set` overrides over it and resolves the result.
+pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<RunConfig, ConfigError> {
+    let mut raw = super::raw::parse_file(path)?;
+    for s in sets {
+        raw.merge(super::raw::parse_set(s)?);
+    }
+    let origin = path.display().to_string();
+    let source = std::fs::read_to_string(path).unwrap_or_default();
+    RunConfig::resolve(raw, &origin).map_err(|e| {
+        // a value from --set is reported as such, one from the file with its line
+        match &e.key {
+            Some(k) if sets.iter().any(|s| s.split('=').next().map(str::trim) == k.split('.').next()) => ConfigError {
+                origin: format!("{origin} with --set"),
+                ..e
+            },
+            _ => e.locate(&source),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::parse_yaml;
+
+    fn resolve(yaml: &str) -> Result<RunConfig, ConfigError> {
+        RunConfig::resolve(parse_yaml(yaml, "t.yaml")?, "t.yaml").map_err(|e| e.locate(yaml))
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = resolve("model: analytic\n").unwrap();
+        assert_eq!((c.workers, c.k0, c.local_steps, c.batch_size), (10, 2, 10, 32));
+        assert_eq!((c.lr, c.zeta, c.k_exponent), (0.1, Real(1.0), 0.5));
+        assert_eq!(c.policy, PolicySpec::Named(PolicyName::Abs));
+        assert_eq!(c.dataset, DatasetName::Synthetic);
+        assert_eq!(
+            c.compute_time,
+            ComputeTimeSpec::GammaCvb {
+                mean: 1.0,
+                v_task: 0.5,
+                v_mach: 0.5
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_key_value_and_range() {
+        for (yaml, key, needle) in [
+            ("model: analytic\nworkers: 4\nk0: 5\n", "k0", "1..=4"),
+            ("model: analytic\nworkers: 0\n", "workers", "value 0"),
+            ("model: analytic\nlocal_steps: 0\n", "local_steps", ">= 1"),
+            ("model: analytic\nlr: -0.1\n", "lr", "-0.1"),
+            (
+                "model: analytic\npolicy: bounded\nk: 2\nstaleness_bound: 0\n",
+                "staleness_bound",
+                ">= 1",
+            ),
+            ("model: analytic\npolicy: k_async\n", "k", "required"),
+            (
+                "model: analytic\ncompute_time: {model: exponential, mean: -1}\n",
+                "compute_time.mean",
+                "> 0",
+            ),
+            ("model: analytic\ntarget_accuracy: 1.5\n", "target_accuracy", "(0, 1]"),
+            ("model: lenet\n", "model", "not available"),
+        ] {
+            let e = resolve(yaml).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{yaml}: {e}");
+            assert!(e.to_string().contains(needle), "{yaml}: {e}");
+        }
+        let e = resolve("model: analytic\nworkers: 4\nk0: 5\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+    }
+
+    #[test]
+    fn hash_ignores_key_order_and_float_spelling() {
+        let a = resolve("model: analytic\nworkers: 20\nlr: 0.1\nzeta: 1\n").unwrap();
+        let b = resolve("zeta: 1.0\nlr: 1e-1\nworkers: 20\nmodel: analytic\n").unwrap();
+        assert_eq!(a.hash(), b.hash());
+        let c = resolve("model: analytic\nworkers: 20\nlr: 0.1\nzeta: 2\n").unwrap();
+        assert_ne!(a.hash(), c.hash());
+        assert_eq!(a.hash().len(), 16);
+    }
+
+    #[test]
+    fn resolved_config_round_trips_through_json_and_yaml() {
+        let a = resolve("model: analytic\npolicy: bounded\nk: 3\nstaleness_bound: .inf\nmax_time: 100\n").unwrap();
+        let back: RunConfig = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(a, back);
+        let yaml = serde_saphyr::to_string(&a).unwrap();
+        let again = RunConfig::resolve(parse_yaml(&yaml, "round-trip").unwrap(), "round-trip").unwrap();
+        assert_eq!(a, again);
+    }
+}

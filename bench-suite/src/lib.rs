@@ -1,0 +1,11 @@
+//! abs-bench: reproduce, measure and extend *ABS: Adaptive Bounded Staleness* on a virtual clock.
+//!
+//! Data flows one way: [`config`] (YAML, validation) -> [`run`] (learner, job times) -> [`sim`]
+//! (the discrete-event engine) -> records -> [`output`] (Parquet frames, manifest).
+
+pub mod cli;
+pub mod config;
+pub mod output;
+pub mod run;
+pub mod sim;
+pub mod version;

@@ -1,0 +1,57 @@
+//! The manifest: what was run, with what, and how it ended.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::RunConfig;
+use crate::sim::{RNG_ALGORITHM, RunRecords, StopReason};
+use crate::version;
+
+/// Everything needed to tell what produced a result and to rerun it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub config: RunConfig,
+    pub config_hash: String,
+    pub seed: u64,
+    pub policy: String,
+    pub code_version: String,
+    pub crates: BTreeMap<String, String>,
+    pub rng: String,
+    pub backend: String,
+    /// Host seconds the simulation took (not part of any result).
+    pub host_wall_time_s: f64,
+    /// Seconds since the Unix epoch when the run finished.
+    pub finished_at_unix_s: u64,
+    pub stop_reason: StopReason,
+    pub rounds: u64,
+    pub virtual_time_s: f64,
+    pub final_test_accuracy: f64,
+    pub final_test_loss: f64,
+}
+
+impl Manifest {
+    pub fn new(config: &RunConfig, records: &RunRecords, backend: &str, host_wall_time_s: f64) -> Manifest {
+        let last_eval = records.evals.last();
+        Manifest {
+            config: config.clone(),
+            config_hash: config.hash(),
+            seed: config.seed,
+            policy: config.policy.label(),
+            code_version: version::code_version(),
+            crates: version::crate_versions(),
+            rng: RNG_ALGORITHM.to_string(),
+            backend: backend.to_string(),
+            host_wall_time_s,
+            finished_at_unix_s: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            stop_reason: records.stop,
+            rounds: records.rounds.len() as u64,
+            virtual_time_s: records.rounds.last().map_or(0.0, |r| r.time),
+            final_test_accuracy: last_eval.map_or(f64::NAN, |e| e.test_accuracy),
+            final_test_loss: last_eval.map_or(f64::NAN, |e| e.test_loss),
+        }
+    }
+}

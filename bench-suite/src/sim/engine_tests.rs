@@ -1,0 +1,458 @@
+//! Hand-worked traces, exact equivalences between policies, and invariants on random configs.
+
+use super::*;
+use crate::sim::{AnalyticLearner, AnalyticSpec, ComputeTimeSpec, Eval, Granularity, Seeds};
+use abs_models::Partition;
+use abs_policies::{KRounding, PolicyName, PolicyParams, SaForm, StalenessBound, ThresholdForm};
+use proptest::prelude::*;
+use std::path::PathBuf;
+
+/// A learner whose every delta is a one-hot vector of its own, so that the number of non-zero
+/// entries of a base model is the number of updates aggregated into it. Losses come from a script
+/// in call order (then stay at the last value).
+struct Probe {
+    dim: usize,
+    calls: Vec<(u32, u64, usize)>,
+    losses: Vec<f64>,
+}
+
+impl Probe {
+    fn new(losses: &[f64]) -> Self {
+        Probe {
+            dim: 256,
+            calls: Vec::new(),
+            losses: losses.to_vec(),
+        }
+    }
+}
+
+impl Learner for Probe {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn init(&mut self) -> Vec<f32> {
+        vec![0.0; self.dim]
+    }
+    fn train(&mut self, base: &[f32], job: JobId, _steps: u32, delta: &mut [f32]) -> f64 {
+        let aggregated = base.iter().filter(|v| **v != 0.0).count();
+        let i = self.calls.len();
+        self.calls.push((job.worker, job.job, aggregated));
+        delta.fill(0.0);
+        delta[i % self.dim] = 1.0;
+        self.losses.get(i).or(self.losses.last()).copied().unwrap_or(1.0)
+    }
+    fn evaluate(&mut self, _params: &[f32]) -> Eval {
+        Eval { loss: 1.0, accuracy: 0.0 }
+    }
+}
+
+/// Three workers whose every job takes 1, 2 and 5 virtual seconds.
+fn trace_1_2_5() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("abs-engine-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("t125.csv");
+    let mut csv = String::from("worker,job,time\n");
+    for (w, t) in [(0, 1.0), (1, 2.0), (2, 5.0)] {
+        for j in 0..60 {
+            csv.push_str(&format!("{w},{j},{t}\n"));
+        }
+    }
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn params(workers: u32) -> PolicyParams {
+    PolicyParams {
+        workers,
+        k: Some(2),
+        k0: 1,
+        k_exponent: 0.5,
+        k_rounding: KRounding::Ceil,
+        k_monotone: true,
+        zeta: 1.0,
+        threshold_form: ThresholdForm::NOverK,
+        staleness_bound: Some(2.0),
+        sa_form: SaForm::Inv,
+    }
+}
+
+fn engine_cfg(name: PolicyName, p: &PolicyParams, max_rounds: u64) -> EngineConfig {
+    EngineConfig {
+        workers: p.workers,
+        local_steps: 1,
+        policy: Policy::resolve(name.knobs(), p).unwrap(),
+        restart_when: RestartWhen::Greater,
+        server_lr: 1.0,
+        k_loss: KLoss::Reported,
+        k_update_every: 1,
+        eval_every: 1_000_000,
+        max_rounds,
+        max_time: f64::INFINITY,
+        target_accuracy: None,
+        stop_at_target: false,
+        upload_latency: 0.0,
+        download_latency: 0.0,
+    }
+}
+
+fn run_trace(name: PolicyName, p: &PolicyParams, rounds: u64, losses: &[f64]) -> (RunRecords, Vec<(u32, u64, usize)>) {
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(losses);
+    let rec = simulate(&engine_cfg(name, p, rounds), &mut probe, &mut times).unwrap();
+    (rec, probe.calls)
+}
+
+fn col<T>(rec: &RunRecords, f: impl Fn(&RoundRecord) -> T) -> Vec<T> {
+    rec.rounds.iter().map(f).collect()
+}
+
+const INF: f64 = f64::INFINITY;
+
+#[test]
+fn async_trace_by_hand() {
+    let (rec, calls) = run_trace(PolicyName::Async, &params(3), 8, &[1.0]);
+    assert_eq!(col(&rec, |r| r.time), vec![1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 5.0, 5.0]);
+    assert_eq!(col(&rec, |r| r.k), vec![1; 8]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 0, 2, 1, 0, 2, 1, 7]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![0; 8]);
+    assert_eq!(col(&rec, |r| r.tau_max), vec![INF; 8]);
+    assert_eq!(col(&rec, |r| r.uploads), (1..=8).collect::<Vec<u64>>());
+    assert_eq!(col(&rec, |r| r.downloads), (4..=11).collect::<Vec<u64>>());
+    assert_eq!(col(&rec, |r| r.comm), (1..=8).collect::<Vec<u64>>());
+    // (worker, job, version of the base it trained from); with K = 1 the version is the count.
+    assert_eq!(
+        calls,
+        vec![
+            (0, 0, 0),
+            (0, 1, 1),
+            (1, 0, 0),
+            (0, 2, 2),
+            (0, 3, 4),
+            (1, 1, 3),
+            (0, 4, 5),
+            (2, 0, 0)
+        ]
+    );
+    assert_eq!(rec.stop, StopReason::MaxRounds);
+}
+
+#[test]
+fn bounded_trace_by_hand() {
+    let mut p = params(3);
+    p.k = Some(1);
+    p.staleness_bound = Some(2.0);
+    let (rec, calls) = run_trace(PolicyName::Bounded, &p, 6, &[1.0]);
+    assert_eq!(col(&rec, |r| r.time), vec![1.0, 2.0, 2.0, 3.0, 4.0, 4.0]);
+    assert_eq!(col(&rec, |r| r.tau_max), vec![2.0; 6]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 0, 2, 1, 0, 2]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![0, 0, 1, 0, 0, 1]);
+    assert_eq!(col(&rec, |r| r.comm), vec![1, 2, 4, 5, 6, 8]);
+    assert_eq!(col(&rec, |r| r.downloads), vec![4, 5, 7, 8, 9, 11]);
+    assert_eq!(calls, vec![(0, 0, 0), (0, 1, 1), (1, 0, 0), (0, 2, 2), (0, 3, 4), (1, 1, 3)]);
+}
+
+#[test]
+fn k_sync_trace_by_hand() {
+    let (rec, calls) = run_trace(PolicyName::KSync, &params(3), 4, &[1.0]);
+    assert_eq!(col(&rec, |r| r.time), vec![2.0, 4.0, 6.0, 8.0]);
+    assert_eq!(col(&rec, |r| r.k), vec![2; 4]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![1; 4]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0; 4]);
+    assert_eq!(col(&rec, |r| r.uploads), vec![2, 4, 6, 8]);
+    assert_eq!(col(&rec, |r| r.comm), vec![3, 6, 9, 12]);
+    assert_eq!(col(&rec, |r| r.downloads), vec![6, 9, 12, 15]);
+    // the base of round t's jobs holds 2t updates
+    assert_eq!(calls[..4], [(0, 0, 0), (1, 0, 0), (0, 1, 2), (1, 1, 2)]);
+}
+
+#[test]
+fn local_sgd_trace_by_hand() {
+    let (rec, calls) = run_trace(PolicyName::LocalSgd, &params(3), 3, &[1.0]);
+    assert_eq!(col(&rec, |r| r.time), vec![5.0, 10.0, 15.0]);
+    assert_eq!(col(&rec, |r| r.k), vec![3; 3]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![0; 3]);
+    assert_eq!(col(&rec, |r| r.comm), vec![3, 6, 9]);
+    assert_eq!(col(&rec, |r| r.downloads), vec![6, 9, 12]);
+    assert_eq!(calls[3..6], [(0, 1, 3), (1, 1, 3), (2, 1, 3)]);
+}
+
+#[test]
+fn k_async_trace_by_hand() {
+    let (rec, calls) = run_trace(PolicyName::KAsync, &params(3), 4, &[1.0]);
+    assert_eq!(col(&rec, |r| r.time), vec![2.0, 4.0, 5.0, 6.0]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 0, 2, 1]);
+    assert_eq!(col(&rec, |r| r.mean_staleness), vec![0.0, 0.0, 1.0, 0.5]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![0; 4]);
+    assert_eq!(
+        calls,
+        vec![
+            (0, 0, 0),
+            (1, 0, 0),
+            (0, 1, 2),
+            (1, 1, 2),
+            (0, 2, 4),
+            (2, 0, 0),
+            (0, 3, 6),
+            (1, 2, 4)
+        ]
+    );
+}
+
+#[test]
+fn abs_trace_with_scripted_losses() {
+    // F_0 = 4 keeps K = 1; F_1 = 1 gives K = ceil(sqrt 4) = 2, tau = floor(3/2) = 1;
+    // F_2 = 0.5 gives K = ceil(sqrt 8) = 3, tau = 1; F_3 = 0.25 would give 4, capped at N = 3.
+    let (rec, calls) = run_trace(PolicyName::Abs, &params(3), 4, &[4.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.25]);
+    assert_eq!(col(&rec, |r| r.k), vec![1, 1, 2, 3]);
+    assert_eq!(col(&rec, |r| r.tau_max), vec![3.0, 1.0, 1.0, 1.0]);
+    assert_eq!(col(&rec, |r| r.time), vec![1.0, 2.0, 4.0, 7.0]);
+    assert_eq!(col(&rec, |r| r.arrivals), vec![1, 1, 2, 3]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![0, 2, 0, 0]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 0, 0, 1]);
+    assert_eq!(col(&rec, |r| r.train_loss), vec![4.0, 1.0, 0.5, 0.25]);
+    assert_eq!(col(&rec, |r| r.uploads), vec![1, 2, 4, 7]);
+    assert_eq!(col(&rec, |r| r.comm), vec![1, 4, 6, 9]);
+    assert_eq!(col(&rec, |r| r.downloads), vec![4, 7, 9, 12]);
+    // bases: after round 1 everybody holds w^2 (2 updates); w2 trains job 1 from it in round 3
+    assert_eq!(
+        calls,
+        vec![(0, 0, 0), (0, 1, 1), (0, 2, 2), (1, 1, 2), (0, 3, 4), (1, 2, 4), (2, 1, 2)]
+    );
+}
+
+#[test]
+fn trace_that_runs_out_is_an_error_not_a_panic() {
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let e = simulate(
+        &engine_cfg(PolicyName::Async, &params(3), 1000),
+        &mut Probe::new(&[1.0]),
+        &mut times,
+    )
+    .unwrap_err();
+    assert!(e.0.contains("ran out of rows"), "{e}");
+}
+
+// ---------- equivalences on the analytic learner with random job times ----------
+
+fn analytic_run(name: PolicyName, p: &PolicyParams, seed: u64, rounds: u64) -> RunRecords {
+    let seeds = Seeds::new(seed);
+    let spec = AnalyticSpec {
+        dim: 4,
+        train_samples: 64 * p.workers,
+        test_samples: 128,
+        separation: 1.0,
+    };
+    let mut learner = AnalyticLearner::new(&spec, p.workers, Partition::Iid, 0.2, 8, seeds);
+    let ct = ComputeTimeSpec::GammaCvb {
+        mean: 1.0,
+        v_task: 0.5,
+        v_mach: 0.5,
+    };
+    let mut times = JobTimes::new(&ct, Granularity::Job, 2, p.workers, &seeds).unwrap();
+    let mut cfg = engine_cfg(name, p, rounds);
+    cfg.local_steps = 2;
+    cfg.eval_every = 5;
+    simulate(&cfg, &mut learner, &mut times).unwrap()
+}
+
+#[test]
+fn k_async_with_k_equal_n_is_local_sgd() {
+    let mut p = params(6);
+    p.k = Some(6);
+    for seed in 0..3 {
+        assert_eq!(
+            analytic_run(PolicyName::KAsync, &p, seed, 40),
+            analytic_run(PolicyName::LocalSgd, &p, seed, 40)
+        );
+    }
+}
+
+#[test]
+fn bounded_with_infinite_bound_is_k_async() {
+    let mut p = params(6);
+    p.k = Some(2);
+    p.staleness_bound = Some(f64::INFINITY);
+    for seed in 0..3 {
+        let b = analytic_run(PolicyName::Bounded, &p, seed, 60);
+        assert_eq!(b, analytic_run(PolicyName::KAsync, &p, seed, 60));
+        assert!(
+            b.rounds.iter().any(|r| r.max_staleness > 2),
+            "the comparison must see stale updates"
+        );
+    }
+}
+
+#[test]
+fn abs_with_infinite_zeta_is_adasync() {
+    let mut p = params(8);
+    p.k0 = 2;
+    p.zeta = f64::INFINITY;
+    for seed in 0..3 {
+        let a = analytic_run(PolicyName::Abs, &p, seed, 80);
+        assert_eq!(a, analytic_run(PolicyName::Adasync, &p, seed, 80));
+        assert!(
+            a.rounds.iter().map(|r| r.k).max() > Some(2),
+            "K must adapt for the comparison to mean something"
+        );
+    }
+    // and a finite zeta does change things
+    p.zeta = 0.5;
+    assert_ne!(
+        analytic_run(PolicyName::Abs, &p, 0, 80),
+        analytic_run(PolicyName::Adasync, &p, 0, 80)
+    );
+}
+
+#[test]
+fn sa_adasync_equals_adasync_until_an_update_is_stale() {
+    // sa(s) = 1/s for s >= 1 and 1 for s = 0, so weights agree while every staleness is <= 1.
+    let mut p = params(8);
+    p.k0 = 2;
+    let ada = analytic_run(PolicyName::Adasync, &p, 4, 80);
+    let sa = analytic_run(PolicyName::SaAdasync, &p, 4, 80);
+    let first_stale = ada.rounds.iter().position(|r| r.max_staleness > 1).expect("some update is stale");
+    assert!(first_stale > 0);
+    assert_eq!(ada.rounds[..=first_stale], sa.rounds[..=first_stale]);
+    assert_ne!(ada.rounds, sa.rounds);
+}
+
+#[test]
+fn analytic_learner_converges_under_local_sgd_and_abs() {
+    let bayes = crate::sim::normal_cdf(1.5);
+    for name in [PolicyName::LocalSgd, PolicyName::Abs] {
+        let mut p = params(10);
+        p.k0 = 2;
+        let seeds = Seeds::new(11);
+        let spec = AnalyticSpec {
+            dim: 20,
+            train_samples: 8000,
+            test_samples: 4000,
+            separation: 1.5,
+        };
+        let mut learner = AnalyticLearner::new(&spec, 10, Partition::Iid, 0.1, 32, seeds);
+        let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 10, &seeds).unwrap();
+        let mut cfg = engine_cfg(name, &p, 300);
+        cfg.local_steps = 10;
+        cfg.eval_every = 50;
+        let rec = simulate(&cfg, &mut learner, &mut times).unwrap();
+        let (first, last) = (&rec.evals[0], rec.evals.last().unwrap());
+        // initial loss is log 2 = 0.693; the Bayes-optimal logistic loss here is about 0.16
+        assert!(last.test_loss < 0.25, "{name}: final test loss {}", last.test_loss);
+        assert!(last.test_loss < first.test_loss);
+        assert!(
+            last.test_accuracy > bayes - 0.02,
+            "{name}: accuracy {} vs Bayes {bayes}",
+            last.test_accuracy
+        );
+    }
+}
+
+#[test]
+fn target_accuracy_stops_the_run() {
+    let p = params(4);
+    let seeds = Seeds::new(2);
+    let spec = AnalyticSpec {
+        dim: 5,
+        train_samples: 1000,
+        test_samples: 500,
+        separation: 1.5,
+    };
+    let mut learner = AnalyticLearner::new(&spec, 4, Partition::Iid, 0.1, 16, seeds);
+    let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 5, 4, &seeds).unwrap();
+    let mut cfg = engine_cfg(PolicyName::Abs, &p, 10_000);
+    cfg.eval_every = 5;
+    cfg.target_accuracy = Some(0.85);
+    cfg.stop_at_target = true;
+    let rec = simulate(&cfg, &mut learner, &mut times).unwrap();
+    assert_eq!(rec.stop, StopReason::Target);
+    assert!(rec.evals.last().unwrap().test_accuracy >= 0.85);
+    assert!(rec.rounds.len() < 10_000);
+    assert_eq!(rec.rounds.len() % 5, 0);
+}
+
+#[test]
+fn max_time_stops_before_the_clock_passes_it() {
+    let p = params(4);
+    let seeds = Seeds::new(2);
+    let spec = AnalyticSpec {
+        dim: 3,
+        train_samples: 400,
+        test_samples: 100,
+        separation: 1.0,
+    };
+    let mut learner = AnalyticLearner::new(&spec, 4, Partition::Iid, 0.1, 4, seeds);
+    let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 1, 4, &seeds).unwrap();
+    let mut cfg = engine_cfg(PolicyName::Abs, &p, 100_000);
+    cfg.max_time = 30.0;
+    let rec = simulate(&cfg, &mut learner, &mut times).unwrap();
+    assert_eq!(rec.stop, StopReason::MaxTime);
+    assert!(rec.rounds.last().unwrap().time <= 30.0);
+    assert!(rec.rounds.last().unwrap().time > 25.0);
+}
+
+#[test]
+fn diverging_loss_is_recorded_and_stops() {
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(&[1.0, 2.0, f64::NAN]);
+    let rec = simulate(&engine_cfg(PolicyName::Async, &params(3), 50), &mut probe, &mut times).unwrap();
+    assert_eq!(rec.stop, StopReason::Diverged);
+    assert_eq!(rec.rounds.len(), 3);
+    assert!(rec.rounds[2].train_loss.is_nan());
+}
+
+// ---------- invariants on random configs ----------
+
+fn any_policy() -> impl Strategy<Value = PolicyName> {
+    proptest::sample::select(PolicyName::ALL.to_vec())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_on_random_configs(
+        name in any_policy(),
+        workers in 1u32..12,
+        k_frac in 0.0f64..1.0,
+        k0_frac in 0.0f64..1.0,
+        zeta in proptest::sample::select(vec![0.5, 1.0, 2.0, 4.0, f64::INFINITY]),
+        bound in proptest::sample::select(vec![1.0, 2.0, 4.0, f64::INFINITY]),
+        seed in 0u64..1_000,
+    ) {
+        let mut p = params(workers);
+        p.k = Some(1 + (k_frac * f64::from(workers - 1)).round() as u32);
+        p.k0 = 1 + (k0_frac * f64::from(workers - 1)).round() as u32;
+        p.zeta = zeta;
+        p.staleness_bound = Some(bound);
+        let rec = analytic_run(name, &p, seed, 60);
+        let again = analytic_run(name, &p, seed, 60);
+        prop_assert_eq!(&rec, &again, "same seed, same rows");
+
+        let policy = Policy::resolve(name.knobs(), &p).unwrap();
+        let bounded = !matches!(policy.bound, StalenessBound::None);
+        let mut restarts = 0u64;
+        for (i, r) in rec.rounds.iter().enumerate() {
+            restarts += u64::from(r.restarts);
+            prop_assert!(r.k >= 1 && r.k <= workers);
+            prop_assert_eq!(r.arrivals, r.k);
+            prop_assert_eq!(r.comm, r.uploads + restarts);
+            prop_assert_eq!(r.downloads, u64::from(workers) + r.uploads + restarts);
+            if policy.sync {
+                prop_assert_eq!(r.max_staleness, 0);
+            }
+            if i > 0 {
+                let prev = &rec.rounds[i - 1];
+                prop_assert!(r.time >= prev.time);
+                prop_assert!(r.k >= prev.k, "K decreased under the monotone schedule");
+                if bounded {
+                    prop_assert!(r.max_staleness as f64 <= prev.tau_max, "staleness {} above tau_max {}", r.max_staleness, prev.tau_max);
+                }
+            } else {
+                prop_assert_eq!(r.max_staleness, 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The event queue: jobs in flight ordered by finish time, ties by worker index.
+//!
+//! Each worker has exactly one job in flight. A cancelled job's entry is left in the heap and
+//! skipped when popped (lazy deletion); the heap is rebuilt when such dead entries pile up, so it
+//! stays O(N) in size and each event costs O(log N).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// A job in flight: who runs it, which of their jobs it is, and when it finishes.
+#[derive(Debug, Clone, Copy)]
+pub struct InFlight {
+    pub finish: f64,
+    pub worker: u32,
+    pub job: u64,
+}
+
+// Min-heap order: earliest finish first, then lowest worker index.
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .finish
+            .total_cmp(&self.finish)
+            .then_with(|| other.worker.cmp(&self.worker))
+            .then_with(|| other.job.cmp(&self.job))
+    }
+}
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for InFlight {}
+
+/// Jobs in flight, one live entry per worker.
+#[derive(Debug, Default)]
+pub struct JobQueue {
+    heap: BinaryHeap<InFlight>,
+}
+
+impl JobQueue {
+    pub fn with_capacity(workers: usize) -> Self {
+        Self {
+            heap: BinaryHeap::with_capacity(2 * workers + 16),
+        }
+    }
+
+    pub fn push(&mut self, job: InFlight) {
+        self.heap.push(job);
+    }
+
+    /// The earliest live job; `is_live(worker, job)` tells whether an entry is still current.
+    pub fn pop_live(&mut self, mut is_live: impl FnMut(u32, u64) -> bool) -> Option<InFlight> {
+        while let Some(e) = self.heap.pop() {
+            if is_live(e.worker, e.job) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// Drops dead entries once they outnumber the live ones, from the `live` jobs given.
+    pub fn compact_if_needed(&mut self, live: impl ExactSizeIterator<Item = InFlight>) {
+        if self.heap.len() > 2 * live.len() + 16 {
+            self.heap.clear();
+            self.heap.extend(live);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earliest_first_ties_by_worker_and_dead_entries_skipped() {
+        let mut q = JobQueue::with_capacity(4);
+        for (finish, worker) in [(2.0, 3), (1.0, 2), (1.0, 0), (0.5, 1)] {
+            q.push(InFlight { finish, worker, job: 0 });
+        }
+        let dead = |w: u32, _| w != 1;
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop_live(dead)).map(|e| e.worker).collect();
+        assert_eq!(order, vec![0, 2, 3]);
+    }
+}

@@ -1,0 +1,21 @@
+//! What the ABS parameter server decides, as plain Rust with no tensors.
+//!
+//! A policy is a composition of four knobs (spec section 4): how many arrivals the server waits
+//! for each round ([`KSchedule`]), which stale workers it restarts ([`StalenessBound`]), how it
+//! weights each arriving update ([`Weighting`]) and whether it cancels every straggler
+//! ([`Policy::sync`]). [`PolicyName`] is the table of named policies (`abs`, `adasync`, ...);
+//! [`aggregate`] is the kernel `w += server_lr * sum_n a_n * delta_n` over flat `f32` slices.
+
+mod aggregate;
+mod error;
+mod k_schedule;
+mod policy;
+mod threshold;
+mod weighting;
+
+pub use aggregate::{aggregate, aggregate_naive};
+pub use error::PolicyError;
+pub use k_schedule::{AdaptiveK, KRounding, KSchedule};
+pub use policy::{BoundKnob, KKnob, Policy, PolicyKnobs, PolicyName, PolicyParams, PolicySpec, WeightKnob};
+pub use threshold::{RestartWhen, StalenessBound, Threshold, ThresholdForm};
+pub use weighting::{SaForm, Weighting};

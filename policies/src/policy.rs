@@ -1,0 +1,409 @@
+//! The policy table of spec section 4 and its resolution into concrete knobs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::PolicyError;
+use crate::k_schedule::{AdaptiveK, KRounding, KSchedule};
+use crate::threshold::{StalenessBound, ThresholdForm};
+use crate::weighting::{SaForm, Weighting};
+
+/// The named policies of the spec's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyName {
+    /// Synchronous local SGD: wait for all N, cancel nothing (U = 1 gives SSGD).
+    LocalSgd,
+    /// Wait for the fastest k, cancel the rest every round.
+    KSync,
+    /// Asynchronous SGD: K = 1, no bound.
+    Async,
+    /// Wait for the fastest k, stragglers keep computing.
+    KAsync,
+    /// k-async with staleness-aware weights sa(s)/K.
+    SaAsync,
+    /// k-async with a fixed staleness bound S (Fig. 1).
+    Bounded,
+    /// Adaptive K (Dutta et al.), no bound.
+    Adasync,
+    /// AdaSync with staleness-aware weights.
+    SaAdasync,
+    /// Adaptive bounded staleness: adaptive K and adaptive threshold.
+    Abs,
+}
+
+impl PolicyName {
+    /// Every named policy, in table order.
+    pub const ALL: [PolicyName; 9] = [
+        PolicyName::LocalSgd,
+        PolicyName::KSync,
+        PolicyName::Async,
+        PolicyName::KAsync,
+        PolicyName::SaAsync,
+        PolicyName::Bounded,
+        PolicyName::Adasync,
+        PolicyName::SaAdasync,
+        PolicyName::Abs,
+    ];
+
+    /// The config spelling of this name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyName::LocalSgd => "local_sgd",
+            PolicyName::KSync => "k_sync",
+            PolicyName::Async => "async",
+            PolicyName::KAsync => "k_async",
+            PolicyName::SaAsync => "sa_async",
+            PolicyName::Bounded => "bounded",
+            PolicyName::Adasync => "adasync",
+            PolicyName::SaAdasync => "sa_adasync",
+            PolicyName::Abs => "abs",
+        }
+    }
+
+    /// The four knobs this name stands for.
+    pub fn knobs(self) -> PolicyKnobs {
+        use BoundKnob as B;
+        use KKnob as K;
+        use WeightKnob as W;
+        let (k, bound, weight, sync) = match self {
+            PolicyName::LocalSgd => (K::All, B::None, W::Uniform, true),
+            PolicyName::KSync => (K::Fixed, B::None, W::Uniform, true),
+            PolicyName::Async => (K::One, B::None, W::Uniform, false),
+            PolicyName::KAsync => (K::Fixed, B::None, W::Uniform, false),
+            PolicyName::SaAsync => (K::Fixed, B::None, W::StalenessAware, false),
+            PolicyName::Bounded => (K::Fixed, B::Fixed, W::Uniform, false),
+            PolicyName::Adasync => (K::Adaptive, B::None, W::Uniform, false),
+            PolicyName::SaAdasync => (K::Adaptive, B::None, W::StalenessAware, false),
+            PolicyName::Abs => (K::Adaptive, B::Adaptive, W::Uniform, false),
+        };
+        PolicyKnobs { k, bound, weight, sync }
+    }
+
+    fn expected() -> String {
+        PolicyName::ALL
+            .iter()
+            .map(|p| format!("`{}`", p.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PolicyName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PolicyName::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
+            format!(
+                "unknown policy `{s}`, expected one of {} or a table of the four knobs {{k, bound, weight, sync}}",
+                PolicyName::expected()
+            )
+        })
+    }
+}
+
+/// Which K schedule a policy uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KKnob {
+    /// K = `k` every round.
+    Fixed,
+    /// The AdaSync/ABS rule from `k0`.
+    Adaptive,
+    /// K = N.
+    All,
+    /// K = 1.
+    One,
+}
+
+/// Which staleness bound a policy applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoundKnob {
+    None,
+    /// The constant `staleness_bound`.
+    Fixed,
+    /// The ABS threshold from `zeta`.
+    Adaptive,
+}
+
+/// Which weighting a policy uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightKnob {
+    Uniform,
+    StalenessAware,
+}
+
+/// The four knobs, as a user writes them in YAML to define a policy of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyKnobs {
+    pub k: KKnob,
+    #[serde(default = "default_bound")]
+    pub bound: BoundKnob,
+    #[serde(default = "default_weight")]
+    pub weight: WeightKnob,
+    #[serde(default)]
+    pub sync: bool,
+}
+
+fn default_bound() -> BoundKnob {
+    BoundKnob::None
+}
+fn default_weight() -> WeightKnob {
+    WeightKnob::Uniform
+}
+
+/// A policy as written in a config: a name from the table, or the four knobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicySpec {
+    Named(PolicyName),
+    Custom(PolicyKnobs),
+}
+
+impl PolicySpec {
+    /// The knobs this spec stands for.
+    pub fn knobs(&self) -> PolicyKnobs {
+        match *self {
+            PolicySpec::Named(n) => n.knobs(),
+            PolicySpec::Custom(k) => k,
+        }
+    }
+
+    /// A short label for tables and legends: the name, or `custom`.
+    pub fn label(&self) -> String {
+        match self {
+            PolicySpec::Named(n) => n.as_str().to_string(),
+            PolicySpec::Custom(_) => "custom".to_string(),
+        }
+    }
+}
+
+impl Serialize for PolicySpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PolicySpec::Named(n) => s.serialize_str(n.as_str()),
+            PolicySpec::Custom(k) => k.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SpecVisitor;
+        impl<'de> Visitor<'de> for SpecVisitor {
+            type Value = PolicySpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a policy name ({}) or a table {{k, bound, weight, sync}}",
+                    PolicyName::expected()
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PolicySpec, E> {
+                v.parse().map(PolicySpec::Named).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PolicySpec, A::Error> {
+                PolicyKnobs::deserialize(de::value::MapAccessDeserializer::new(map)).map(PolicySpec::Custom)
+            }
+        }
+        d.deserialize_any(SpecVisitor)
+    }
+}
+
+/// The parameters a policy's knobs draw on, with their config keys.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PolicyParams {
+    /// `workers`: N.
+    pub workers: u32,
+    /// `k`: the fixed K, needed by fixed-K policies.
+    pub k: Option<u32>,
+    /// `k0`: K in round 0 of adaptive policies.
+    pub k0: u32,
+    /// `k_exponent`: p in the adaptive rule.
+    pub k_exponent: f64,
+    /// `k_rounding`.
+    pub k_rounding: KRounding,
+    /// `k_monotone`.
+    pub k_monotone: bool,
+    /// `zeta`: the ABS threshold constant (`inf`: no bound).
+    pub zeta: f64,
+    /// `threshold_form`.
+    pub threshold_form: ThresholdForm,
+    /// `staleness_bound`: S for fixed-bound policies (`inf`: no bound).
+    pub staleness_bound: Option<f64>,
+    /// `sa_form`.
+    pub sa_form: SaForm,
+}
+
+/// A fully resolved policy: what the engine consults each round.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub k: KSchedule,
+    pub bound: StalenessBound,
+    pub weight: Weighting,
+    /// Cancel every straggler at the end of each round (sync policies).
+    pub sync: bool,
+}
+
+impl Policy {
+    /// Resolves knobs against parameters, refusing any parameter the knobs need that is missing or
+    /// out of range.
+    pub fn resolve(knobs: PolicyKnobs, p: &PolicyParams) -> Result<Policy, PolicyError> {
+        let n = p.workers;
+        if n == 0 {
+            return Err(PolicyError::new("workers", "value 0 is not allowed: expected an integer >= 1"));
+        }
+        let k = match knobs.k {
+            KKnob::All => KSchedule::Fixed(n),
+            KKnob::One => KSchedule::Fixed(1),
+            KKnob::Fixed => {
+                let k = p.k.ok_or_else(|| {
+                    PolicyError::new(
+                        "k",
+                        format!("is required by a fixed-K policy: expected an integer in 1..={n} (workers)"),
+                    )
+                })?;
+                if k == 0 || k > n {
+                    return Err(PolicyError::new(
+                        "k",
+                        format!("value {k} is not allowed: expected an integer in 1..={n} (workers)"),
+                    ));
+                }
+                KSchedule::Fixed(k)
+            }
+            KKnob::Adaptive => {
+                if p.k0 == 0 || p.k0 > n {
+                    return Err(PolicyError::new(
+                        "k0",
+                        format!("value {} is not allowed: expected an integer in 1..={n} (workers)", p.k0),
+                    ));
+                }
+                if !(p.k_exponent.is_finite() && p.k_exponent > 0.0) {
+                    return Err(PolicyError::new(
+                        "k_exponent",
+                        format!("value {} is not allowed: expected a finite number > 0", p.k_exponent),
+                    ));
+                }
+                KSchedule::Adaptive(AdaptiveK {
+                    k0: p.k0,
+                    exponent: p.k_exponent,
+                    rounding: p.k_rounding,
+                    monotone: p.k_monotone,
+                })
+            }
+        };
+        let bound = match knobs.bound {
+            BoundKnob::None => StalenessBound::None,
+            BoundKnob::Fixed => {
+                let s = p.staleness_bound.ok_or_else(|| {
+                    PolicyError::new(
+                        "staleness_bound",
+                        "is required by a fixed-bound policy: expected a number >= 1 or .inf",
+                    )
+                })?;
+                if s.is_nan() || s < 1.0 {
+                    return Err(PolicyError::new(
+                        "staleness_bound",
+                        format!("value {s} is not allowed: expected a number >= 1 or .inf"),
+                    ));
+                }
+                StalenessBound::Fixed(s)
+            }
+            BoundKnob::Adaptive => {
+                if p.zeta.is_nan() || p.zeta <= 0.0 {
+                    return Err(PolicyError::new(
+                        "zeta",
+                        format!("value {} is not allowed: expected a number > 0 or .inf", p.zeta),
+                    ));
+                }
+                StalenessBound::Adaptive {
+                    zeta: p.zeta,
+                    form: p.threshold_form,
+                }
+            }
+        };
+        let weight = match knobs.weight {
+            WeightKnob::Uniform => Weighting::Uniform,
+            WeightKnob::StalenessAware => Weighting::StalenessAware(p.sa_form),
+        };
+        Ok(Policy {
+            k,
+            bound,
+            weight,
+            sync: knobs.sync,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> PolicyParams {
+        PolicyParams {
+            workers: 10,
+            k: Some(3),
+            k0: 2,
+            k_exponent: 0.5,
+            k_rounding: KRounding::Ceil,
+            k_monotone: true,
+            zeta: 1.0,
+            threshold_form: ThresholdForm::NOverK,
+            staleness_bound: Some(2.0),
+            sa_form: SaForm::Inv,
+        }
+    }
+
+    #[test]
+    fn every_name_round_trips_and_resolves() {
+        for name in PolicyName::ALL {
+            assert_eq!(name.as_str().parse::<PolicyName>().unwrap(), name);
+            let p = Policy::resolve(name.knobs(), &params()).unwrap();
+            assert!(p.k.initial() >= 1 && p.k.initial() <= 10, "{name}");
+        }
+        let local = Policy::resolve(PolicyName::LocalSgd.knobs(), &params()).unwrap();
+        assert_eq!(local.k, KSchedule::Fixed(10));
+        assert!(local.sync);
+        let abs = Policy::resolve(PolicyName::Abs.knobs(), &params()).unwrap();
+        assert!(matches!(abs.bound, StalenessBound::Adaptive { zeta, .. } if zeta == 1.0));
+    }
+
+    #[test]
+    fn unknown_name_lists_the_allowed_ones() {
+        let e = "fedavg".parse::<PolicyName>().unwrap_err();
+        assert!(e.contains("`fedavg`") && e.contains("`abs`") && e.contains("`local_sgd`"), "{e}");
+    }
+
+    #[test]
+    fn bad_parameters_name_their_key() {
+        let mut p = params();
+        p.k0 = 11;
+        assert_eq!(Policy::resolve(PolicyName::Abs.knobs(), &p).unwrap_err().key, "k0");
+        let mut p = params();
+        p.k = None;
+        assert_eq!(Policy::resolve(PolicyName::KAsync.knobs(), &p).unwrap_err().key, "k");
+        let mut p = params();
+        p.staleness_bound = Some(0.0);
+        assert_eq!(Policy::resolve(PolicyName::Bounded.knobs(), &p).unwrap_err().key, "staleness_bound");
+        let mut p = params();
+        p.zeta = 0.0;
+        assert_eq!(Policy::resolve(PolicyName::Abs.knobs(), &p).unwrap_err().key, "zeta");
+        let mut p = params();
+        p.workers = 0;
+        assert_eq!(Policy::resolve(PolicyName::Abs.knobs(), &p).unwrap_err().key, "workers");
+        // a fixed-K policy does not care about k0
+        let mut p = params();
+        p.k0 = 99;
+        assert!(Policy::resolve(PolicyName::KAsync.knobs(), &p).is_ok());
+    }
+}

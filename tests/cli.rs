@@ -1,0 +1,154 @@
+//! End-to-end tests of the `abs-bench` binary: runs, outputs, overrides and refused input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_abs-bench"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("abs-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_config(dir: &Path, yaml: &str) -> PathBuf {
+    let p = dir.join("run.yaml");
+    std::fs::write(&p, yaml).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+const SMALL: &str = "policy: abs\nworkers: 6\nk0: 2\nmodel: analytic\nanalytic: {dim: 5, train_samples: 1200, test_samples: 400, separation: 1.5}\nmax_rounds: 120\neval_every: 20\nseed: 3\n";
+
+#[test]
+fn run_writes_frames_and_manifest() {
+    let dir = scratch("run");
+    let cfg = write_config(&dir, SMALL);
+    let out = dir.join("out");
+    let o = run(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["rounds.parquet", "evals.parquet", "manifest.json", "rounds.csv", "evals.csv"] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let rounds = std::fs::read_to_string(out.join("rounds.csv")).unwrap();
+    let header = rounds.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "round,time,k,tau_max,arrivals,restarts,mean_staleness,max_staleness,uploads,downloads,comm,train_loss"
+    );
+    assert_eq!(rounds.lines().count(), 121);
+    let evals = std::fs::read_to_string(out.join("evals.csv")).unwrap();
+    assert_eq!(
+        evals.lines().next().unwrap(),
+        "round,time,uploads,downloads,comm,test_loss,test_accuracy"
+    );
+    assert_eq!(evals.lines().count(), 1 + 7); // rounds 0, 20, ..., 120
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["config"]["workers"], 6);
+    assert_eq!(m["seed"], 3);
+    assert_eq!(m["config_hash"].as_str().unwrap().len(), 16);
+    assert!(m["rng"].as_str().unwrap().contains("ChaCha8"));
+    assert!(m["code_version"].as_str().unwrap().starts_with("abs-bench"));
+    assert!(m["crates"]["polars"].is_string());
+    assert_eq!(m["stop_reason"], "max_rounds");
+    assert_eq!(m["config"]["max_time"], ".inf");
+}
+
+#[test]
+fn same_config_same_bytes_and_set_overrides() {
+    let dir = scratch("repro");
+    let cfg = write_config(&dir, SMALL);
+    let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
+    for out in [&a, &b] {
+        assert!(
+            run(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv"])
+                .status
+                .success()
+        );
+    }
+    for f in ["rounds.csv", "evals.csv", "rounds.parquet", "evals.parquet"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between reruns"
+        );
+    }
+    let o = run(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        c.to_str().unwrap(),
+        "--csv",
+        "--set",
+        "workers=8",
+        "--set",
+        "policy=adasync",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(c.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["config"]["workers"], 8);
+    assert_eq!(m["policy"], "adasync");
+    assert_ne!(
+        std::fs::read(a.join("rounds.csv")).unwrap(),
+        std::fs::read(c.join("rounds.csv")).unwrap()
+    );
+}
+
+/// Runs a config that must be refused and returns stderr.
+fn refused(yaml: &str, sets: &[&str]) -> String {
+    let dir = scratch(&format!("bad{}", yaml.len() + sets.len()));
+    let cfg = write_config(&dir, yaml);
+    let out = dir.join("out");
+    let mut args = vec!["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{yaml} {sets:?}: {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(!out.exists(), "nothing written for a refused config");
+    err
+}
+
+#[test]
+fn bad_input_is_refused_with_one_clear_line() {
+    let e = refused("model: analytic\nworkers: 4\nk0: 5\n", &[]);
+    assert!(
+        e.contains("run.yaml") && e.contains("`k0`") && e.contains("value 5") && e.contains("1..=4"),
+        "{e}"
+    );
+    let e = refused("model: analytic\nworkers: 0\n", &[]);
+    assert!(e.contains("`workers`") && e.contains("value 0") && e.contains(">= 1"), "{e}");
+    let e = refused("model: analytic\nlocal_steps: 0\n", &[]);
+    assert!(e.contains("`local_steps`") && e.contains(">= 1"), "{e}");
+    let e = refused("model: analytic\nlr: -0.5\n", &[]);
+    assert!(e.contains("`lr`") && e.contains("-0.5") && e.contains("> 0"), "{e}");
+    let e = refused("model: analytic\nwokers: 4\n", &[]);
+    assert!(e.contains("wokers") && e.contains("line 2"), "{e}");
+    let e = refused("model: analytic\nlocal_steps: ten\n", &[]);
+    assert!(e.contains("`local_steps`") && e.contains("line 2"), "{e}");
+    let e = refused("model: analytic\npolicy: fedavg\n", &[]);
+    assert!(e.contains("fedavg") && e.contains("`abs`") && e.contains("`k_async`"), "{e}");
+    let e = refused("model: analytic\n", &["workers=0"]);
+    assert!(e.contains("--set") && e.contains("`workers`"), "{e}");
+    let e = refused("model: analytic\n", &["colour=blue"]);
+    assert!(e.contains("colour") && e.contains("unknown key"), "{e}");
+    let e = refused("model: analytic\ncompute_time: {model: trace, path: /nonexistent/times.csv}\n", &[]);
+    assert!(e.contains("/nonexistent/times.csv"), "{e}");
+}
+
+#[test]
+fn missing_config_file_is_a_clear_error() {
+    let o = run(&["run", "/nonexistent/run.yaml", "--out", "/tmp/never"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("/nonexistent/run.yaml") && e.contains("cannot read"), "{e}");
+}
