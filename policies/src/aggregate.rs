@@ -6,7 +6,7 @@
 //! and results are bit-identical whichever function runs.
 
 /// Elements per block: the accumulator stays in L1 while every delta streams past it once.
-const BLOCK: usize = 1024;
+const BLOCK: usize = 4096;
 
 /// Applies the weighted sum of `updates` (coefficient, delta) to `w`, cache-blocked.
 ///

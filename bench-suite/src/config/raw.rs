@@ -96,10 +96,29 @@ fn key_on_line(source: &str, line: usize) -> Option<String> {
     RawConfig::KEYS.contains(&key).then(|| key.to_string())
 }
 
-/// Finds the first line number quoted in a parser message (`line 4 column 14: ...`).
-fn line_in(message: &str) -> Option<usize> {
-    let rest = &message[message.find("line ")? + 5..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+/// Splits a parser message `error: line 4 column 14: invalid u32` into (line, column, rest).
+fn split_position(message: &str) -> (Option<usize>, Option<usize>, &str) {
+    let m = message.lines().next().unwrap_or("invalid YAML");
+    let m = m.strip_prefix("error: ").unwrap_or(m);
+    let Some(rest) = m.strip_prefix("line ") else { return (None, None, m) };
+    let (line, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    let Some(rest) = rest.strip_prefix("column ") else { return (line.parse().ok(), None, rest) };
+    let (col, rest) = rest.split_once(':').unwrap_or((rest, ""));
+    (line.parse().ok(), col.trim().parse().ok(), rest.trim())
+}
+
+/// Says in words what a bare `invalid u32` expected, and what was found there.
+fn explain_type_error(message: &str, found: Option<&str>) -> String {
+    let expected = match message.strip_prefix("invalid ") {
+        Some("u32" | "u64") => "a non-negative integer",
+        Some("f64" | "f32") => "a number (or .inf)",
+        Some("bool") => "true or false",
+        _ => return message.to_string(),
+    };
+    match found {
+        Some(v) => format!("value `{v}` is not allowed: expected {expected}"),
+        None => format!("expected {expected}"),
+    }
 }
 
 /// Parses YAML text into one layer; `origin` names it in errors.
@@ -110,10 +129,14 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
     // `.inf` is meaningful ("no bound"), also where serde reads a value without knowing its type.
     let options = serde_saphyr::options! { non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough };
     serde_saphyr::from_str_with_options::<RawConfig>(source, options).map_err(|e| {
-        let message = e.to_string();
-        let line = line_in(&message);
+        let text = e.to_string();
+        let (line, column, message) = split_position(&text);
         let key = line.and_then(|l| key_on_line(source, l));
-        let mut err = ConfigError::new(origin, key, message.lines().next().unwrap_or("invalid YAML").to_string());
+        let found = match (line, column) {
+            (Some(l), Some(c)) => source.lines().nth(l - 1).and_then(|t| t.get(c.saturating_sub(1)..)).map(|v| v.trim().trim_end_matches([',', '}']).trim()),
+            _ => None,
+        };
+        let mut err = ConfigError::new(origin, key, explain_type_error(message, found));
         err.line = line;
         if err.message.contains("unknown field") {
             err.message.push_str(" (every key is listed in the README's config table)");
