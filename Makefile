@@ -1,12 +1,23 @@
 # abs-bench: the README's commands. Builds share one target dir outside the clone (as CI does).
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
 BIN := $(CARGO_TARGET_DIR)/release/abs-bench
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: example test build bench lint
+.PHONY: example example-fashion data test build bench bench-train lint
 
 ## Run ABS on the analytic learner and write results to out/example/.
 example: build
 	$(BIN) run examples/analytic-abs.yaml --out out/example --csv
+
+## LeNet on Fashion-MNIST (installs Debian's dataset-fashion-mnist when missing).
+example-fashion: build data
+	$(BIN) run examples/lenet-fashion-mnist.yaml --out out/lenet-fashion --csv
+
+## Fashion-MNIST from Debian's package, when it is not there yet.
+data:
+	@if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then echo "fashion_mnist: present in /usr/share/datasets/fashion-mnist"; \
+	else echo "fashion_mnist: installing Debian's dataset-fashion-mnist"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; fi
 
 build:
 	cargo build --release -p abs-bench
@@ -18,6 +29,11 @@ test:
 ## Criterion benches (aggregation kernel bandwidth, engine rounds/s).
 bench:
 	cargo bench -p abs-bench
+
+## Training samples/s of one local job, abs-bench against PyTorch (needs `python3 -m pip install torch`).
+bench-train: build
+	$(BIN) bench train --model lenet
+	$(BIN) bench train --model cnn
 
 lint:
 	cargo fmt --all -- --check

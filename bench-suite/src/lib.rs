@@ -3,8 +3,10 @@
 //! Data flows one way: [`config`] (YAML, validation) -> [`run`] (learner, job times) -> [`sim`]
 //! (the discrete-event engine) -> records -> [`output`] (Parquet frames, manifest).
 
+pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod fetch;
 pub mod output;
 pub mod run;
 pub mod sim;

@@ -1,7 +1,22 @@
-//! Data partitions now; Burn models, data sets and the learner that trains one replica with the
-//! "real models and real data" issue. The simulator core runs on the analytic learner of
-//! `abs-bench` until then.
+//! What trains a replica: the [`Learner`] trait the engine drives, seeded random streams, data
+//! partitions, image data sets, the Burn models (`logreg`, `mlp`, `lenet`, `cnn`) and the
+//! [`BurnLearner`] that trains one replica from a flat parameter vector.
+//!
+//! Tensors never leave this crate: the engine sees flat `f32` vectors only.
 
+pub mod backend;
+pub mod burn_learner;
+pub mod data;
+pub mod flat;
+pub mod learner;
+pub mod nets;
 pub mod partition;
+pub mod seeds;
 
+pub use backend::Backend;
+pub use burn_learner::{BurnLearner, TrainOptions, burn_learner};
+pub use data::{DataError, DataSource, Dataset, SyntheticShape, SyntheticSpec};
+pub use learner::{Eval, JobId, Learner};
+pub use nets::{Arch, InputShape};
 pub use partition::{Partition, partition};
+pub use seeds::{Purpose, RNG_ALGORITHM, Seeds};

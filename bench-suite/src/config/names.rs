@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use abs_models::Arch;
 use serde::{Deserialize, Serialize};
 
 /// `model`: which learner trains the replicas.
@@ -24,6 +25,19 @@ pub enum DatasetName {
     Cifar10,
     FashionMnist,
     Mnist,
+}
+
+impl ModelName {
+    /// The Burn architecture, or `None` for the plain-Rust analytic learner.
+    pub fn arch(self) -> Option<Arch> {
+        match self {
+            ModelName::Analytic => None,
+            ModelName::Logreg => Some(Arch::Logreg),
+            ModelName::Mlp => Some(Arch::Mlp),
+            ModelName::Lenet => Some(Arch::Lenet),
+            ModelName::Cnn => Some(Arch::Cnn),
+        }
+    }
 }
 
 impl fmt::Display for ModelName {

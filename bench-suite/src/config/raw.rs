@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use abs_models::Partition;
+use abs_models::{Backend, Partition, SyntheticSpec};
 use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +87,10 @@ raw_config! {
     stop_at_target: bool,
     /// Size of the `analytic` model's synthetic task.
     analytic: AnalyticSpec,
+    /// Shape, size and seed of the `synthetic` image data set.
+    synthetic: SyntheticSpec,
+    /// Burn backend: flex (CPU), wgpu, or auto.
+    backend: Backend,
 }
 
 /// Finds the top-level key set on 1-based `line` of `source`, if that line sets one.
@@ -100,9 +104,13 @@ fn key_on_line(source: &str, line: usize) -> Option<String> {
 fn split_position(message: &str) -> (Option<usize>, Option<usize>, &str) {
     let m = message.lines().next().unwrap_or("invalid YAML");
     let m = m.strip_prefix("error: ").unwrap_or(m);
-    let Some(rest) = m.strip_prefix("line ") else { return (None, None, m) };
+    let Some(rest) = m.strip_prefix("line ") else {
+        return (None, None, m);
+    };
     let (line, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-    let Some(rest) = rest.strip_prefix("column ") else { return (line.parse().ok(), None, rest) };
+    let Some(rest) = rest.strip_prefix("column ") else {
+        return (line.parse().ok(), None, rest);
+    };
     let (col, rest) = rest.split_once(':').unwrap_or((rest, ""));
     (line.parse().ok(), col.trim().parse().ok(), rest.trim())
 }
@@ -133,7 +141,11 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
         let (line, column, message) = split_position(&text);
         let key = line.and_then(|l| key_on_line(source, l));
         let found = match (line, column) {
-            (Some(l), Some(c)) => source.lines().nth(l - 1).and_then(|t| t.get(c.saturating_sub(1)..)).map(|v| v.trim().trim_end_matches([',', '}']).trim()),
+            (Some(l), Some(c)) => source
+                .lines()
+                .nth(l - 1)
+                .and_then(|t| t.get(c.saturating_sub(1)..))
+                .map(|v| v.trim().trim_end_matches([',', '}']).trim()),
             _ => None,
         };
         let mut err = ConfigError::new(origin, key, explain_type_error(message, found));

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use abs_models::Partition;
+use abs_models::{Backend, DataSource, Partition, SyntheticSpec};
 use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -53,6 +53,9 @@ pub struct RunConfig {
     pub stop_at_target: bool,
     /// Set only for `model: analytic`.
     pub analytic: Option<AnalyticSpec>,
+    /// Set only for `dataset: synthetic` with a Burn model.
+    pub synthetic: Option<SyntheticSpec>,
+    pub backend: Backend,
 }
 
 fn at_least_one<T: PartialOrd + From<u8> + std::fmt::Display>(key: &str, v: T) -> Result<T, (String, String)> {
@@ -93,6 +96,19 @@ impl RunConfig {
             DatasetName::FashionMnist
         });
         let workers = at_least_one("workers", r.workers.unwrap_or(10))?;
+        if r.analytic.is_some() && model != ModelName::Analytic {
+            return Err((
+                "analytic".into(),
+                format!("applies only to model analytic, not {model}: remove it or set model: analytic"),
+            ));
+        }
+        let burn_synthetic = dataset == DatasetName::Synthetic && model != ModelName::Analytic;
+        if r.synthetic.is_some() && !burn_synthetic {
+            return Err((
+                "synthetic".into(),
+                format!("applies only to dataset synthetic with a Burn model (model {model}, dataset {dataset})"),
+            ));
+        }
         let cfg = RunConfig {
             policy: r.policy.unwrap_or(PolicySpec::Named(PolicyName::Abs)),
             workers,
@@ -132,6 +148,12 @@ impl RunConfig {
             } else {
                 None
             },
+            synthetic: if burn_synthetic {
+                Some(r.synthetic.unwrap_or_default())
+            } else {
+                None
+            },
+            backend: r.backend.unwrap_or_default(),
         };
         cfg.check()?;
         Ok(cfg)
@@ -188,16 +210,39 @@ impl RunConfig {
                     ));
                 }
             }
-            other => {
-                return Err((
-                    "model".into(),
-                    format!(
-                        "value {other} is not available in this build: the Burn models (logreg, mlp, lenet, cnn) arrive with the models crate; expected analytic"
-                    ),
-                ));
+            _ => {
+                if let Some(s) = self.synthetic {
+                    if s.signal_percent > 100 {
+                        return Err((
+                            "synthetic.signal_percent".into(),
+                            format!("value {} is not allowed: expected 0..=100", s.signal_percent),
+                        ));
+                    }
+                    if s.train_samples < self.workers {
+                        return Err((
+                            "synthetic.train_samples".into(),
+                            format!(
+                                "value {} is not allowed: expected at least one sample per worker (>= {})",
+                                s.train_samples, self.workers
+                            ),
+                        ));
+                    }
+                    at_least_one("synthetic.test_samples", s.test_samples)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The data set a Burn model trains on (`None` for the analytic learner).
+    pub fn data_source(&self) -> Option<DataSource> {
+        self.model.arch()?;
+        Some(match self.dataset {
+            DatasetName::Synthetic => DataSource::Synthetic(self.synthetic.unwrap_or_default()),
+            DatasetName::Cifar10 => DataSource::Cifar10,
+            DatasetName::FashionMnist => DataSource::FashionMnist,
+            DatasetName::Mnist => DataSource::Mnist,
+        })
     }
 
     /// The policy's parameters, gathered from their keys.
@@ -320,7 +365,13 @@ mod tests {
                 "> 0",
             ),
             ("model: analytic\ntarget_accuracy: 1.5\n", "target_accuracy", "(0, 1]"),
-            ("model: lenet\n", "model", "not available"),
+            ("model: analytic\ndataset: mnist\n", "dataset", "synthetic"),
+            ("model: lenet\nanalytic: {dim: 3}\n", "analytic", "only to model analytic"),
+            (
+                "model: lenet\ndataset: mnist\nsynthetic: {seed: 3}\n",
+                "synthetic",
+                "only to dataset synthetic",
+            ),
         ] {
             let e = resolve(yaml).unwrap_err();
             assert_eq!(e.key.as_deref(), Some(key), "{yaml}: {e}");

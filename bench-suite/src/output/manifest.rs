@@ -19,6 +19,8 @@ pub struct Manifest {
     pub crates: BTreeMap<String, String>,
     pub rng: String,
     pub backend: String,
+    /// The data set and where it was read from.
+    pub data: String,
     /// Host seconds the simulation took (not part of any result).
     pub host_wall_time_s: f64,
     /// Seconds since the Unix epoch when the run finished.
@@ -31,7 +33,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn new(config: &RunConfig, records: &RunRecords, backend: &str, host_wall_time_s: f64) -> Manifest {
+    pub fn new(config: &RunConfig, records: &RunRecords, backend: &str, data: &str, host_wall_time_s: f64) -> Manifest {
         let last_eval = records.evals.last();
         Manifest {
             config: config.clone(),
@@ -42,6 +44,7 @@ impl Manifest {
             crates: version::crate_versions(),
             rng: RNG_ALGORITHM.to_string(),
             backend: backend.to_string(),
+            data: data.to_string(),
             host_wall_time_s,
             finished_at_unix_s: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

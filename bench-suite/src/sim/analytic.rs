@@ -10,8 +10,8 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use super::learner::{Eval, JobId, Learner};
-use super::seeds::{Purpose, Seeds};
+use abs_models::{Eval, JobId, Learner};
+use abs_models::{Purpose, Seeds};
 
 /// The analytic task's size (`analytic: {dim, train_samples, test_samples, separation}`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::compute_time::{JobTimes, TraceError};
 use super::events::{InFlight, JobQueue};
-use super::learner::{JobId, Learner};
 use super::records::{EvalRecord, RoundRecord, RunRecords, StopReason};
+use abs_models::{JobId, Learner};
 
 /// Which loss estimate drives the adaptive K (`k_loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -77,7 +77,7 @@ struct Comm {
 }
 
 /// One simulation: the state that evolves round by round.
-struct Engine<'a, L: Learner> {
+struct Engine<'a, L: Learner + ?Sized> {
     cfg: &'a EngineConfig,
     learner: &'a mut L,
     times: &'a mut JobTimes,
@@ -88,7 +88,7 @@ struct Engine<'a, L: Learner> {
     now: f64,
 }
 
-impl<L: Learner> Engine<'_, L> {
+impl<L: Learner + ?Sized> Engine<'_, L> {
     /// Sends the current global model (version `version`) to `w` and starts its next job now.
     fn start_job(&mut self, w: u32, version: u64, first: bool) -> Result<(), SimError> {
         let compute = self.times.draw(w)?;
@@ -128,7 +128,7 @@ impl<L: Learner> Engine<'_, L> {
 }
 
 /// Runs one simulation to its stopping rule.
-pub fn simulate<L: Learner>(cfg: &EngineConfig, learner: &mut L, times: &mut JobTimes) -> Result<RunRecords, SimError> {
+pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times: &mut JobTimes) -> Result<RunRecords, SimError> {
     let n = cfg.workers;
     let init = Arc::new(learner.init());
     let dim = init.len();

@@ -464,8 +464,16 @@ fn policies_share_random_numbers_for_a_seed() {
     let mut p = params(8);
     p.k0 = 2;
     p.k = Some(2);
-    let runs: Vec<RunRecords> =
-        [PolicyName::Abs, PolicyName::KAsync, PolicyName::Bounded, PolicyName::SaAdasync, PolicyName::KSync].iter().map(|&n| analytic_run(n, &p, 7, 3)).collect();
+    let runs: Vec<RunRecords> = [
+        PolicyName::Abs,
+        PolicyName::KAsync,
+        PolicyName::Bounded,
+        PolicyName::SaAdasync,
+        PolicyName::KSync,
+    ]
+    .iter()
+    .map(|&n| analytic_run(n, &p, 7, 3))
+    .collect();
     for r in &runs[1..] {
         assert_eq!(r.evals[0], runs[0].evals[0], "same initial model");
         let (a, b) = (&r.rounds[0], &runs[0].rounds[0]);

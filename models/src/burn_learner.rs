@@ -1,0 +1,215 @@
+//! The learner that trains replicas of a Burn model on image data: U local SGD steps from a flat
+//! base vector per job, and batched evaluation of the global model.
+
+use std::sync::Arc;
+
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::RngExt;
+
+use crate::data::{Dataset, Split};
+use crate::flat::{host_init, load_flat, param_shapes, to_flat};
+use crate::learner::{Eval, JobId, Learner};
+use crate::nets::{Arch, ConvNet, InputShape, Logreg, Mlp, Net};
+use crate::partition::{Partition, partition};
+use crate::seeds::{Purpose, Seeds};
+
+/// How a Burn learner trains and evaluates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainOptions {
+    pub lr: f64,
+    pub batch_size: u32,
+    pub workers: u32,
+    pub partition: Partition,
+    /// Evaluate on a fixed, seeded subset of this many test samples (all when `None`).
+    pub eval_samples: Option<u32>,
+    /// Images per forward pass when evaluating.
+    pub eval_batch: usize,
+}
+
+/// Trains replicas of model `M` on worker shards of a shared data set.
+pub struct BurnLearner<M: Net> {
+    replica: Option<M>,
+    evaluator: Option<M>,
+    device: Device,
+    eval_device: Device,
+    data: Arc<Dataset>,
+    shards: Vec<Vec<u32>>,
+    eval_indices: Vec<u32>,
+    opts: TrainOptions,
+    seeds: Seeds,
+    shapes: Vec<Vec<usize>>,
+    dim: usize,
+    optim: ModuleOptimizer,
+    loss: CrossEntropyLoss,
+}
+
+/// Builds the learner for `arch`, as a trait object so the engine need not know the model type.
+pub fn burn_learner(arch: Arch, data: Arc<Dataset>, opts: TrainOptions, seeds: Seeds, device: Device) -> Result<Box<dyn Learner>, String> {
+    let shape = InputShape {
+        channels: data.channels,
+        height: data.height,
+        width: data.width,
+        classes: data.classes,
+    };
+    if matches!(arch, Arch::Lenet | Arch::Cnn) && (shape.height < 16 || shape.width < 16) {
+        return Err(format!(
+            "model {} needs images of at least 16x16, the data set has {}x{}",
+            arch.name(),
+            shape.height,
+            shape.width
+        ));
+    }
+    Ok(match arch {
+        Arch::Logreg => Box::new(BurnLearner::new(|d| Logreg::new(shape, d), data, opts, seeds, device)?),
+        Arch::Mlp => Box::new(BurnLearner::new(|d| Mlp::new(shape, d), data, opts, seeds, device)?),
+        Arch::Lenet => Box::new(BurnLearner::new(|d| ConvNet::lenet(shape, d), data, opts, seeds, device)?),
+        Arch::Cnn => Box::new(BurnLearner::new(|d| ConvNet::cnn(shape, d), data, opts, seeds, device)?),
+    })
+}
+
+impl<M: Net> BurnLearner<M> {
+    /// `make` builds an (uninitialised) model on a device; parameters always come from `init`.
+    pub fn new(make: impl Fn(&Device) -> M, data: Arc<Dataset>, opts: TrainOptions, seeds: Seeds, device: Device) -> Result<Self, String> {
+        let device = device.autodiff();
+        let eval_device = device.clone().without_autodiff();
+        let replica = make(&device);
+        let evaluator = make(&eval_device);
+        let shapes = param_shapes(&replica);
+        let dim = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+        let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
+        let shards = partition(
+            &labels,
+            data.classes as u32,
+            opts.workers,
+            opts.partition,
+            &mut seeds.stream(Purpose::DataPartition, 0, 0),
+        );
+        if let Some(w) = shards.iter().position(Vec::is_empty) {
+            return Err(format!(
+                "worker {w} received an empty shard of {} ({} training samples for {} workers)",
+                data.name,
+                data.train.len(),
+                opts.workers
+            ));
+        }
+        let n_test = data.test.len() as u32;
+        let eval_indices: Vec<u32> = match opts.eval_samples {
+            Some(k) if k < n_test => {
+                let mut idx: Vec<u32> = (0..n_test).collect();
+                let mut rng = seeds.stream(Purpose::EvalSubset, 0, 0);
+                // partial Fisher-Yates: the first k entries are a uniform sample without replacement
+                for i in 0..k as usize {
+                    let j = rng.random_range(i..idx.len());
+                    idx.swap(i, j);
+                }
+                idx.truncate(k as usize);
+                idx.sort_unstable();
+                idx
+            }
+            _ => (0..n_test).collect(),
+        };
+        Ok(BurnLearner {
+            replica: Some(replica),
+            evaluator: Some(evaluator),
+            loss: CrossEntropyLossConfig::new().init(&device),
+            device,
+            eval_device,
+            data,
+            shards,
+            eval_indices,
+            opts,
+            seeds,
+            shapes,
+            dim,
+            optim: SgdConfig::new().init(),
+        })
+    }
+
+    /// Sizes of the workers' shards.
+    pub fn shard_sizes(&self) -> Vec<usize> {
+        self.shards.iter().map(Vec::len).collect()
+    }
+
+    fn batch_tensor(&self, split: &Split, indices: &[u32], device: &Device) -> (Tensor<4>, Vec<i64>) {
+        let d = &self.data;
+        let mut x = Vec::with_capacity(indices.len() * d.image_len());
+        let mut y = Vec::with_capacity(indices.len());
+        for &i in indices {
+            d.push_normalised(split, i as usize, &mut x);
+            y.push(i64::from(split.labels[i as usize]));
+        }
+        let shape = [indices.len(), d.channels, d.height, d.width];
+        (Tensor::<4>::from_data(TensorData::new(x, shape), device), y)
+    }
+}
+
+impl<M: Net> Learner for BurnLearner<M> {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn init(&mut self) -> Vec<f32> {
+        host_init(&self.shapes, &mut self.seeds.stream(Purpose::ModelInit, 0, 0))
+    }
+
+    fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64 {
+        let mut model = load_flat(self.replica.take().expect("replica present between jobs"), base, &self.device);
+        let mut rng = self.seeds.stream(Purpose::MiniBatch, u64::from(job.worker), job.job);
+        let shard = &self.shards[job.worker as usize];
+        let mut picks = vec![0u32; self.opts.batch_size as usize];
+        let mut loss_sum = 0.0;
+        for _ in 0..steps {
+            for p in picks.iter_mut() {
+                *p = shard[rng.random_range(0..shard.len())];
+            }
+            let (x, y) = self.batch_tensor(&self.data.train, &picks, &self.device);
+            let y = Tensor::<1, Int>::from_data(TensorData::new(y, [picks.len()]), &self.device);
+            let loss = self.loss.forward(model.forward(x), y);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            loss_sum += f64::from(loss.into_scalar::<f32>());
+            model = self.optim.step(self.opts.lr, model, grads);
+        }
+        let w = to_flat(&model);
+        for ((d, a), b) in delta.iter_mut().zip(&w).zip(base) {
+            *d = a - b;
+        }
+        self.replica = Some(model);
+        loss_sum / f64::from(steps.max(1))
+    }
+
+    fn evaluate(&mut self, params: &[f32]) -> Eval {
+        let model = load_flat(
+            self.evaluator.take().expect("evaluator present between evaluations"),
+            params,
+            &self.eval_device,
+        );
+        let classes = self.data.classes;
+        let (mut loss, mut correct) = (0.0f64, 0usize);
+        for chunk in self.eval_indices.chunks(self.opts.eval_batch.max(1)) {
+            let (x, y) = self.batch_tensor(&self.data.test, chunk, &self.eval_device);
+            let logits = model.forward(x).into_data().try_into_vec::<f32>().expect("logits are f32");
+            for (row, &label) in logits.chunks_exact(classes).zip(&y) {
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let lse = f64::from(max) + row.iter().map(|&v| f64::from(v - max).exp()).sum::<f64>().ln();
+                loss += lse - f64::from(row[label as usize]);
+                // ties go to the lowest class index; NaN logits count as wrong
+                let best = row.iter().enumerate().fold(0, |b, (i, &v)| if v > row[b] { i } else { b });
+                if best == label as usize && row[best].is_finite() {
+                    correct += 1;
+                }
+            }
+        }
+        self.evaluator = Some(model);
+        let n = self.eval_indices.len().max(1) as f64;
+        Eval {
+            loss: loss / n,
+            accuracy: correct as f64 / n,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "burn_learner_tests.rs"]
+mod tests;

