@@ -20,6 +20,18 @@ fn mnist_like(train: u32) -> Arc<Dataset> {
     .unwrap()
 }
 
+fn cifar_like(train: u32, test: u32) -> Arc<Dataset> {
+    load(
+        DataSource::Synthetic(SyntheticSpec {
+            train_samples: train,
+            test_samples: test,
+            ..SyntheticSpec::default()
+        }),
+        None,
+    )
+    .unwrap()
+}
+
 fn opts(lr: f64, batch: u32, workers: u32) -> TrainOptions {
     TrainOptions {
         lr,
@@ -96,15 +108,7 @@ fn flat_round_trip_is_exact() {
 
 #[test]
 fn a_job_is_bit_identical_across_runs_and_thread_counts() {
-    let data = load(
-        DataSource::Synthetic(SyntheticSpec {
-            train_samples: 256,
-            test_samples: 64,
-            ..SyntheticSpec::default()
-        }),
-        None,
-    )
-    .unwrap();
+    let data = cifar_like(256, 64);
     let job = JobId { worker: 1, job: 4 };
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
@@ -124,15 +128,7 @@ fn a_job_is_bit_identical_across_runs_and_thread_counts() {
 
 #[test]
 fn lenet_learns_synthetic_data_far_above_chance() {
-    let data = load(
-        DataSource::Synthetic(SyntheticSpec {
-            train_samples: 2000,
-            test_samples: 500,
-            ..SyntheticSpec::default()
-        }),
-        None,
-    )
-    .unwrap();
+    let data = cifar_like(2000, 500);
     let mut l = burn_learner(Arch::Lenet, data, opts(0.05, 32, 1), Seeds::new(3), Device::flex()).unwrap();
     let mut w = l.init();
     let before = l.evaluate(&w);

@@ -167,21 +167,21 @@ impl RunConfig {
                 format!("value {} is not allowed: expected a number > 0 or .inf", self.max_time),
             ));
         }
-        if let Some(t) = self.target_accuracy {
-            if !(t > 0.0 && t <= 1.0) {
-                return Err((
-                    "target_accuracy".into(),
-                    format!("value {t} is not allowed: expected a number in (0, 1]"),
-                ));
-            }
+        if let Some(t) = self.target_accuracy
+            && !(t > 0.0 && t <= 1.0)
+        {
+            return Err((
+                "target_accuracy".into(),
+                format!("value {t} is not allowed: expected a number in (0, 1]"),
+            ));
         }
-        if let Partition::Dirichlet { alpha } = self.partition {
-            if !(alpha.is_finite() && alpha > 0.0) {
-                return Err((
-                    "partition".into(),
-                    format!("dirichlet alpha {alpha} is not allowed: expected a finite number > 0"),
-                ));
-            }
+        if let Partition::Dirichlet { alpha } = self.partition
+            && !(alpha.is_finite() && alpha > 0.0)
+        {
+            return Err((
+                "partition".into(),
+                format!("dirichlet alpha {alpha} is not allowed: expected a finite number > 0"),
+            ));
         }
         self.compute_time.validate()?;
         self.policy().map_err(|e| (e.key.to_string(), e.message))?;

@@ -225,7 +225,7 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
         let diverged = !train_loss.is_finite();
 
         // Periodic evaluation of w^{t+1}.
-        if version % cfg.eval_every == 0 {
+        if version.is_multiple_of(cfg.eval_every) {
             let e = eng.eval_record(version);
             latest_eval_loss = e.test_loss;
             if eng.reached_target(&e) {
@@ -240,7 +240,7 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
             KLoss::Eval => latest_eval_loss,
         };
         let f_0 = *f0.get_or_insert(f_t);
-        let k_next = if version % cfg.k_update_every == 0 {
+        let k_next = if version.is_multiple_of(cfg.k_update_every) {
             cfg.policy.k.next(k, f_0, f_t, n)
         } else {
             k

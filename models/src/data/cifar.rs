@@ -14,7 +14,7 @@ pub const ARCHIVE_MD5: &str = "c32a1d4ab5d03f1284b67883e8d87530";
 
 /// Splits a batch file into (pixels, labels); `expected` records when given (10,000 for real files).
 pub fn parse_batch(bytes: &[u8], expected: Option<usize>, path: &Path) -> Result<(Vec<u8>, Vec<u8>), DataError> {
-    if bytes.len() % RECORD != 0 || bytes.is_empty() {
+    if !bytes.len().is_multiple_of(RECORD) || bytes.is_empty() {
         return Err(DataError::at(
             path,
             format!(
@@ -24,10 +24,10 @@ pub fn parse_batch(bytes: &[u8], expected: Option<usize>, path: &Path) -> Result
         ));
     }
     let n = bytes.len() / RECORD;
-    if let Some(e) = expected {
-        if n != e {
-            return Err(DataError::at(path, format!("{n} records, expected {e} ({} bytes)", e * RECORD)));
-        }
+    if let Some(e) = expected
+        && n != e
+    {
+        return Err(DataError::at(path, format!("{n} records, expected {e} ({} bytes)", e * RECORD)));
     }
     let mut pixels = Vec::with_capacity(n * (RECORD - 1));
     let mut labels = Vec::with_capacity(n);
