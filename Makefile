@@ -3,7 +3,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
 BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: example example-fashion data test build bench bench-train lint
+.PHONY: example example-fashion data test test-core test-wgpu lavapipe build bench bench-train lint
 
 ## Run ABS on the analytic learner and write results to out/example/.
 example: build
@@ -22,9 +22,21 @@ data:
 build:
 	cargo build --release -p abs-bench
 
-## Every test of the workspace (unit, property, end-to-end; benches run once as smoke tests).
-test:
+## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), then
+## flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold).
+test: test-core test-wgpu
+
+test-core:
 	cargo test --workspace --all-targets
+
+test-wgpu: lavapipe
+	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test -p abs-models --features wgpu --test wgpu_parity
+
+## Mesa's software Vulkan driver, so wgpu runs on a machine without a GPU.
+lavapipe:
+	@if ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1; then echo "lavapipe: present"; \
+	else echo "lavapipe: installing Debian's mesa-vulkan-drivers"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq mesa-vulkan-drivers; fi
 
 ## Criterion benches (aggregation kernel bandwidth, engine rounds/s).
 bench:

@@ -204,3 +204,27 @@ fn missing_real_data_is_one_clear_line() {
     assert_eq!(o.status.code(), Some(2), "{e}");
     assert!(e.contains("wgpu") && e.contains("--features wgpu"), "{e}");
 }
+
+#[test]
+fn sweep_dry_run_lists_cells_and_a_rerun_skips_finished_ones() {
+    let dir = scratch("sweep");
+    let sweep = dir.join("s.yaml");
+    std::fs::write(
+        &sweep,
+        "base: {model: analytic, max_rounds: 6, analytic: {dim: 3, train_samples: 300, test_samples: 60}}\npolicies: {abs: abs, ada: adasync}\ngrid: {workers: [3, 5], seed: [0, 1]}\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "--dry-run"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.lines().next().unwrap().ends_with(": 8 cells"), "{text}");
+    assert_eq!(text.lines().count(), 2 + 8);
+    assert!(!out.exists(), "a dry run writes nothing");
+
+    let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_dir(out.join("cells")).unwrap().count(), 8);
+    let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&o.stderr).matches("Skipped").count(), 8);
+}

@@ -40,6 +40,20 @@ pub enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Expand a sweep file into cells and run them into OUT/cells/<id>/ (finished cells are skipped).
+    Sweep {
+        /// The sweep file (YAML: base, policies, grid, zip, exclude).
+        sweep: PathBuf,
+        /// Results folder.
+        #[arg(long, default_value = "out/sweep")]
+        out: PathBuf,
+        /// Print the cell count and a table of cells; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rerun cells that are already finished.
+        #[arg(long)]
+        force: bool,
+    },
     /// Get or check data sets.
     Data {
         #[command(subcommand)]
@@ -101,6 +115,54 @@ pub enum BenchCommand {
 /// Runs the command; the error is one line for the user.
 pub fn execute(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Sweep {
+            sweep,
+            out,
+            dry_run,
+            force,
+        } => {
+            let cells = crate::sweep::load_sweep(&sweep).map_err(|e| e.to_string())?;
+            if dry_run {
+                println!("{}: {} cells", sweep.display(), cells.len());
+                println!("{:>5}  {:<16}  {:<14}  point", "cell", "id", "policy");
+                for (i, c) in cells.iter().enumerate() {
+                    println!(
+                        "{i:>5}  {:<16}  {:<14}  {}",
+                        c.id,
+                        c.label,
+                        serde_json::to_string(&c.point).unwrap_or_default()
+                    );
+                }
+                return Ok(());
+            }
+            let mut failed = Vec::new();
+            for (i, c) in cells.iter().enumerate() {
+                let outcome = crate::runner::run_cell(&out, c, force);
+                eprintln!(
+                    "[{}/{}] {} {} {}: {outcome:?}",
+                    i + 1,
+                    cells.len(),
+                    c.id,
+                    c.label,
+                    serde_json::to_string(&c.point).unwrap_or_default()
+                );
+                if let crate::runner::CellOutcome::Failed(e) = outcome {
+                    failed.push(format!("{} ({}): {e}", c.id, c.label));
+                }
+            }
+            if failed.is_empty() {
+                println!("{}: {} cells in {}", sweep.display(), cells.len(), out.join("cells").display());
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} of {} cells failed (details in {}): {}",
+                    failed.len(),
+                    cells.len(),
+                    out.join("failed").display(),
+                    failed.join("; ")
+                ))
+            }
+        }
         Command::Data {
             what: DataCommand::Fetch { name, data_dir },
         } => {

@@ -9,5 +9,7 @@ pub mod config;
 pub mod fetch;
 pub mod output;
 pub mod run;
+pub mod runner;
 pub mod sim;
+pub mod sweep;
 pub mod version;

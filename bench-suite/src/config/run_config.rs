@@ -288,15 +288,26 @@ impl RunConfig {
 
     /// The canonical form: JSON with keys sorted and floats in shortest round-trip form.
     pub fn canonical_json(&self) -> String {
-        // serde_json's default map is ordered by key, so this sorts nested tables too.
-        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        value.to_string()
+        sorted(serde_json::to_value(self).unwrap_or(serde_json::Value::Null)).to_string()
     }
 
     /// A stable id: the first 16 hex digits of SHA-256 of the canonical form.
     pub fn hash(&self) -> String {
         let digest = Sha256::digest(self.canonical_json().as_bytes());
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// `v` with every object's keys in sorted order, whatever map type serde_json was built with.
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut entries: Vec<(String, serde_json::Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(sorted).collect()),
+        other => other,
     }
 }
 

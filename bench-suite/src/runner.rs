@@ -1,0 +1,98 @@
+//! Running a sweep's cells into a results folder: one folder per cell, written atomically, so an
+//! interrupted sweep keeps every finished cell and a rerun skips them.
+//!
+//! Layout: `OUT/cells/<id>/{rounds.parquet, evals.parquet, manifest.json}`; a failed cell leaves
+//! `OUT/failed/<id>.json` (its error) and is retried by the next run.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::output::{Manifest, write_run};
+use crate::run::run;
+use crate::sweep::Cell;
+
+/// What happened to one cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellOutcome {
+    /// Already in the results folder.
+    Skipped,
+    Done,
+    Failed(String),
+}
+
+/// The folder holding a finished cell.
+pub fn cell_dir(out: &Path, cell: &Cell) -> PathBuf {
+    out.join("cells").join(&cell.id)
+}
+
+/// Runs one cell unless its results are already there (`force` reruns it).
+pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
+    let dir = cell_dir(out, cell);
+    if dir.join("manifest.json").is_file() && !force {
+        return CellOutcome::Skipped;
+    }
+    let failed = out.join("failed").join(format!("{}.json", cell.id));
+    let started = Instant::now();
+    let result = run(&cell.config).map_err(|e| e.0).and_then(|output| {
+        let manifest = Manifest::new(
+            &cell.config,
+            &output.records,
+            &output.backend,
+            &output.data,
+            started.elapsed().as_secs_f64(),
+        );
+        let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        write_run(&tmp, &output.records, &manifest, false)?;
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;
+        }
+        std::fs::rename(&tmp, &dir).map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), dir.display()))
+    });
+    match result {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&failed);
+            CellOutcome::Done
+        }
+        Err(e) => {
+            let record = serde_json::json!({ "id": cell.id, "label": cell.label, "point": cell.point, "error": e, "config": cell.config });
+            let _ = std::fs::create_dir_all(out.join("failed"));
+            let _ = std::fs::write(&failed, format!("{record:#}\n"));
+            CellOutcome::Failed(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::expand;
+
+    #[test]
+    fn finished_cells_are_skipped_and_failures_recorded() {
+        let out = std::env::temp_dir().join(format!("abs-runner-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let yaml =
+            "base: {model: analytic, max_rounds: 5, analytic: {dim: 3, train_samples: 200, test_samples: 50}}\ngrid: {seed: [0, 1]}\n";
+        let cells = expand(yaml, "s.yaml").unwrap();
+        assert_eq!(run_cell(&out, &cells[0], false), CellOutcome::Done);
+        assert!(cell_dir(&out, &cells[0]).join("rounds.parquet").is_file());
+        assert_eq!(run_cell(&out, &cells[0], false), CellOutcome::Skipped);
+        assert_eq!(run_cell(&out, &cells[0], true), CellOutcome::Done);
+        // a cell whose trace file is missing fails without touching the others
+        let bad = expand(
+            "base: {model: analytic, max_rounds: 5, compute_time: {model: trace, path: /nonexistent.csv}}\n",
+            "s.yaml",
+        )
+        .unwrap();
+        assert!(matches!(run_cell(&out, &bad[0], false), CellOutcome::Failed(e) if e.contains("/nonexistent.csv")));
+        assert!(out.join("failed").join(format!("{}.json", bad[0].id)).is_file());
+        assert!(!cell_dir(&out, &bad[0]).exists());
+        let leftovers = std::fs::read_dir(out.join("cells"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp"))
+            .count();
+        assert_eq!(leftovers, 0);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
