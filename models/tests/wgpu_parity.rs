@@ -6,6 +6,15 @@ use abs_models::data::{DataSource, SyntheticSpec, load};
 use abs_models::{Arch, Backend, JobId, Partition, Seeds, TrainOptions, burn_learner};
 
 #[test]
+fn auto_picks_a_real_gpu_or_says_it_fell_back() {
+    let (_, described) = abs_models::backend::select(Backend::Auto).unwrap();
+    assert!(
+        described.starts_with("wgpu") || described.contains("auto: no GPU adapter found"),
+        "{described}"
+    );
+}
+
+#[test]
 fn training_steps_agree_between_flex_and_wgpu() {
     let (gpu, described) = abs_models::backend::select(Backend::Wgpu).unwrap();
     assert!(
