@@ -148,42 +148,14 @@ fn eval_subset_is_seeded_and_sized() {
     let data = mnist_like(100);
     let mut o = opts(0.1, 8, 2);
     o.eval_samples = Some(50);
-    let a = BurnLearner::new(
-        |d| {
-            Logreg::new(
-                InputShape {
-                    channels: 1,
-                    height: 28,
-                    width: 28,
-                    classes: 10,
-                },
-                d,
-            )
-        },
-        Arc::clone(&data),
-        o,
-        Seeds::new(1),
-        Device::flex(),
-    )
-    .unwrap();
-    let b = BurnLearner::new(
-        |d| {
-            Logreg::new(
-                InputShape {
-                    channels: 1,
-                    height: 28,
-                    width: 28,
-                    classes: 10,
-                },
-                d,
-            )
-        },
-        data,
-        o,
-        Seeds::new(1),
-        Device::flex(),
-    )
-    .unwrap();
+    let shape = InputShape {
+        channels: 1,
+        height: 28,
+        width: 28,
+        classes: 10,
+    };
+    let make = |data| BurnLearner::new(|d| Logreg::new(shape, d), data, o, Seeds::new(1), Device::flex()).unwrap();
+    let (a, b) = (make(Arc::clone(&data)), make(data));
     assert_eq!(a.eval_indices.len(), 50);
     assert_eq!(a.eval_indices, b.eval_indices);
     assert_eq!(a.shard_sizes(), vec![50, 50]);

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use abs_policies::{Policy, RestartWhen, aggregate};
+use abs_policies::{Policy, RestartWhen, Threshold, aggregate};
 use serde::{Deserialize, Serialize};
 
 use super::compute_time::{JobTimes, TraceError};
@@ -252,14 +252,17 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
             eng.start_job(a.worker, version, false)?;
         }
         let mut restarts = 0u32;
-        for w in 0..n {
-            let v = eng.workers[w as usize].version;
-            if v == version {
-                continue; // fresh: arrived this round
-            }
-            if cfg.policy.sync || tau.must_restart(version - v, cfg.restart_when) {
-                eng.start_job(w, version, false)?;
-                restarts += 1;
+        // Unbounded async policies restart nobody: skip the O(N) scan.
+        if cfg.policy.sync || tau != Threshold::Unbounded {
+            for w in 0..n {
+                let v = eng.workers[w as usize].version;
+                if v == version {
+                    continue; // fresh: arrived this round
+                }
+                if cfg.policy.sync || tau.must_restart(version - v, cfg.restart_when) {
+                    eng.start_job(w, version, false)?;
+                    restarts += 1;
+                }
             }
         }
         eng.comm.restarts += u64::from(restarts);
