@@ -82,6 +82,17 @@ fn finite_non_negative(key: &str, v: f64) -> Result<f64, (String, String)> {
     }
 }
 
+fn one_sample_per_worker(key: &str, samples: u32, workers: u32) -> Result<(), (String, String)> {
+    if samples >= workers {
+        Ok(())
+    } else {
+        Err((
+            key.into(),
+            format!("value {samples} is not allowed: expected at least one sample per worker (>= {workers})"),
+        ))
+    }
+}
+
 impl RunConfig {
     /// Fills in defaults and checks every value; `origin` names the config in errors.
     pub fn resolve(raw: RawConfig, origin: &str) -> Result<RunConfig, ConfigError> {
@@ -200,15 +211,7 @@ impl RunConfig {
                 at_least_one("analytic.dim", a.dim)?;
                 at_least_one("analytic.test_samples", a.test_samples)?;
                 finite_positive("analytic.separation", a.separation)?;
-                if a.train_samples < self.workers {
-                    return Err((
-                        "analytic.train_samples".into(),
-                        format!(
-                            "value {} is not allowed: expected at least one sample per worker (>= {})",
-                            a.train_samples, self.workers
-                        ),
-                    ));
-                }
+                one_sample_per_worker("analytic.train_samples", a.train_samples, self.workers)?;
             }
             _ => {
                 if let Some(s) = self.synthetic {
@@ -218,15 +221,7 @@ impl RunConfig {
                             format!("value {} is not allowed: expected 0..=100", s.signal_percent),
                         ));
                     }
-                    if s.train_samples < self.workers {
-                        return Err((
-                            "synthetic.train_samples".into(),
-                            format!(
-                                "value {} is not allowed: expected at least one sample per worker (>= {})",
-                                s.train_samples, self.workers
-                            ),
-                        ));
-                    }
+                    one_sample_per_worker("synthetic.train_samples", s.train_samples, self.workers)?;
                     at_least_one("synthetic.test_samples", s.test_samples)?;
                 }
             }

@@ -214,6 +214,12 @@ fn how_to_get(source: DataSource) -> &'static str {
     }
 }
 
+/// Reads one official CIFAR-10 batch file (10,000 records).
+fn read_cifar_batch(path: &Path) -> Result<(Vec<u8>, Vec<u8>), DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::at(path, format!("cannot read: {e}")))?;
+    cifar::parse_batch(&bytes, Some(cifar::RECORDS_PER_BATCH), path)
+}
+
 fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset, DataError> {
     if let DataSource::Synthetic(spec) = source {
         let (trx, try_, tex, tey) = synthetic::generate(&spec);
@@ -260,15 +266,11 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
                 labels: Vec::new(),
             };
             for f in &CIFAR_FILES[..5] {
-                let path = need(f)?;
-                let bytes = std::fs::read(&path).map_err(|e| DataError::at(&path, format!("cannot read: {e}")))?;
-                let (p, l) = cifar::parse_batch(&bytes, Some(cifar::RECORDS_PER_BATCH), &path)?;
+                let (p, l) = read_cifar_batch(&need(f)?)?;
                 train.pixels.extend(p);
                 train.labels.extend(l);
             }
-            let path = need(CIFAR_FILES[5])?;
-            let bytes = std::fs::read(&path).map_err(|e| DataError::at(&path, format!("cannot read: {e}")))?;
-            let (pixels, labels) = cifar::parse_batch(&bytes, Some(cifar::RECORDS_PER_BATCH), &path)?;
+            let (pixels, labels) = read_cifar_batch(&need(CIFAR_FILES[5])?)?;
             Ok(Dataset::new(
                 "cifar10",
                 (3, 32, 32),
