@@ -3,7 +3,20 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
 BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: example example-fashion data test test-core test-wgpu lavapipe build bench bench-train lint
+.PHONY: figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-train lint
+
+## The paper's figures and summary tables into reports/: CIFAR-10 when present in ./data or
+## $$ABS_DATA_DIR (or downloadable from its official source), otherwise Fashion-MNIST from Debian's
+## package (installed when missing). Finished cells are cached in reports/results and reused.
+export ABS_DATA_DIR ?= $(CURDIR)/data
+figures: build
+	@$(BIN) data check cifar10 >/dev/null 2>&1 || $(BIN) data fetch cifar10 || $(MAKE) --no-print-directory data
+	$(BIN) figures
+
+## The same in a few minutes (shortened runs, two seeds), into reports/quick/.
+figures-quick: build
+	@$(BIN) data check cifar10 >/dev/null 2>&1 || $(MAKE) --no-print-directory data
+	$(BIN) figures --quick --out reports/quick
 
 ## Run ABS on the analytic learner and write results to out/example/.
 example: build

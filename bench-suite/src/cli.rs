@@ -1,6 +1,6 @@
 //! The `abs-bench` command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +53,74 @@ pub enum Command {
         /// Rerun cells that are already finished.
         #[arg(long)]
         force: bool,
+        /// Cells at once (default: one per core); each gets cores/jobs backend threads.
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Run only shard INDEX/COUNT (0-based) of the cells; default from $SLURM_ARRAY_TASK_ID or
+        /// $JOB_COMPLETION_INDEX (see docs/cluster.md).
+        #[arg(long, value_name = "INDEX/COUNT")]
+        shard: Option<String>,
+    },
+    /// Summarise a results folder: per policy and grid point, final accuracy and the time and comm
+    /// to reach the target accuracy (mean and sd over seeds).
+    Results {
+        /// The folder a sweep wrote (holding cells/).
+        dir: PathBuf,
+        /// Only this sweep's cells, labelled and ordered as in the file.
+        #[arg(long)]
+        sweep: Option<PathBuf>,
+        /// Target test accuracy (default: each cell's `target_accuracy`).
+        #[arg(long)]
+        target: Option<f64>,
+        /// Also write the summary as CSV.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        /// One row per cell instead of per grid point.
+        #[arg(long)]
+        cells: bool,
+    },
+    /// Run a config several times (twice on every core, once on another thread count) and fail
+    /// unless every run is bit-identical.
+    Repro {
+        /// The run config (YAML).
+        config: PathBuf,
+        /// Override a config key (values are YAML).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Thread counts, one run each, comma-separated (default: all cores, all cores, 1).
+        #[arg(long, value_delimiter = ',')]
+        threads: Vec<usize>,
+    },
+    /// Run the figure sweeps (sweeps/fig*.yaml, reusing finished cells) and draw the paper's figures
+    /// and summary tables into reports/.
+    Figures {
+        /// Only these figures (file stems, e.g. fig2), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Shortened runs and fewer seeds (each sweep's `quick` section): minutes, marked on every figure.
+        #[arg(long)]
+        quick: bool,
+        /// Force a data set: cifar10, fashion_mnist, mnist or synthetic (default: cifar10 when
+        /// present, else fashion_mnist).
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Force a model for every cell: lenet, cnn, mlp or logreg.
+        #[arg(long)]
+        model: Option<String>,
+        /// Folder holding fig*.yaml.
+        #[arg(long, default_value = "sweeps")]
+        sweeps: PathBuf,
+        /// Folder for the figures and tables; results are cached in OUT/results.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Cells at once (default: one per core).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Target test accuracy for the summary (default: by data set, see the README).
+        #[arg(long)]
+        target: Option<f64>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Get or check data sets.
     Data {
@@ -120,48 +188,66 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             out,
             dry_run,
             force,
-        } => {
-            let cells = crate::sweep::load_sweep(&sweep).map_err(|e| e.to_string())?;
-            if dry_run {
-                println!("{}: {} cells", sweep.display(), cells.len());
-                println!("{:>5}  {:<16}  {:<14}  point", "cell", "id", "policy");
-                for (i, c) in cells.iter().enumerate() {
-                    println!(
-                        "{i:>5}  {:<16}  {:<14}  {}",
-                        c.id,
-                        c.label,
-                        serde_json::to_string(&c.point).unwrap_or_default()
-                    );
-                }
-                return Ok(());
-            }
-            let mut failed = Vec::new();
-            for (i, c) in cells.iter().enumerate() {
-                let outcome = crate::runner::run_cell(&out, c, force);
-                eprintln!(
-                    "[{}/{}] {} {} {}: {outcome:?}",
-                    i + 1,
-                    cells.len(),
-                    c.id,
-                    c.label,
-                    serde_json::to_string(&c.point).unwrap_or_default()
-                );
-                if let crate::runner::CellOutcome::Failed(e) = outcome {
-                    failed.push(format!("{} ({}): {e}", c.id, c.label));
-                }
-            }
-            if failed.is_empty() {
-                println!("{}: {} cells in {}", sweep.display(), cells.len(), out.join("cells").display());
-                Ok(())
+            jobs,
+            shard,
+        } => run_sweep(&sweep, &out, dry_run, force, jobs, shard.as_deref()),
+        Command::Results {
+            dir,
+            sweep,
+            target,
+            csv,
+            cells,
+        } => show_results(&dir, sweep.as_deref(), target, csv.as_deref(), cells),
+        Command::Figures {
+            only,
+            quick,
+            dataset,
+            model,
+            sweeps,
+            out,
+            jobs,
+            target,
+            data_dir,
+        } => crate::report::figures(&crate::report::FiguresOptions {
+            only,
+            quick,
+            dataset,
+            model,
+            sweeps,
+            out,
+            jobs,
+            target,
+            data_dir,
+        }),
+        Command::Repro { config, sets, threads } => {
+            let cfg = load_run_config(&config, &sets).map_err(|e| e.to_string())?;
+            let threads = if threads.is_empty() {
+                crate::repro::default_threads(crate::runner::Budget::cores())
             } else {
-                Err(format!(
-                    "{} of {} cells failed (details in {}): {}",
-                    failed.len(),
-                    cells.len(),
-                    out.join("failed").display(),
-                    failed.join("; ")
-                ))
+                threads
+            };
+            if threads.len() < 2 || threads.contains(&0) {
+                return Err(format!("--threads {threads:?}: expected at least two counts, each >= 1"));
             }
+            let runs = crate::repro::check(&cfg, &threads).map_err(|e| format!("{}: {e}", config.display()))?;
+            for (i, r) in runs.iter().enumerate() {
+                println!(
+                    "run {}: {} thread{}, {} rounds, {:.1} s, digest {}",
+                    i + 1,
+                    r.threads,
+                    if r.threads == 1 { "" } else { "s" },
+                    r.rounds,
+                    r.seconds,
+                    &r.digest[..16]
+                );
+            }
+            println!(
+                "{}: reproducible: {} runs bit-identical [{}]",
+                config.display(),
+                runs.len(),
+                cfg.hash()
+            );
+            Ok(())
         }
         Command::Data {
             what: DataCommand::Fetch { name, data_dir },
@@ -297,4 +383,118 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `abs-bench sweep`: expand, pick this shard's cells, skip finished ones, run the rest.
+fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<usize>, shard: Option<&str>) -> Result<(), String> {
+    use crate::runner::{Budget, CellOutcome, Reporter, Shard, describe, is_finished, run_cells};
+    let cells = crate::sweep::load_sweep(sweep).map_err(|e| e.to_string())?;
+    let shard = match shard {
+        Some(text) => Shard::parse(text)?,
+        None => Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::ALL),
+    };
+    let mine = shard.select(&cells);
+    let in_shard = if shard == Shard::ALL {
+        String::new()
+    } else {
+        format!(" (shard {shard}: {} of {} cells)", mine.len(), cells.len())
+    };
+    if dry_run {
+        println!("{}: {} cells{in_shard}", sweep.display(), mine.len());
+        println!("{:>5}  {:<16}  {:<14}  point", "cell", "id", "policy");
+        for (i, c) in cells.iter().enumerate().filter(|(i, _)| shard.holds(*i)) {
+            println!(
+                "{i:>5}  {:<16}  {:<14}  {}",
+                c.id,
+                c.label,
+                serde_json::to_string(&c.point).unwrap_or_default()
+            );
+        }
+        return Ok(());
+    }
+    let todo: Vec<_> = mine.iter().filter(|c| force || !is_finished(out, c)).cloned().collect();
+    let budget = Budget::new(jobs, Budget::cores(), todo.len())?;
+    eprintln!(
+        "{}: {} cells{in_shard}, {} already finished; running {} ({} at a time, {} thread{} each) into {}",
+        sweep.display(),
+        mine.len(),
+        mine.len() - todo.len(),
+        todo.len(),
+        budget.jobs,
+        budget.threads,
+        if budget.threads == 1 { "" } else { "s" },
+        out.display()
+    );
+    let reporter = Reporter::new(todo.len());
+    let outcomes = run_cells(out, &todo, budget, force, &reporter)?;
+    let failed: Vec<String> = todo
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(c, o)| match o {
+            CellOutcome::Failed(e) => Some(format!("{}: {e}", describe(c))),
+            _ => None,
+        })
+        .collect();
+    if failed.is_empty() {
+        println!(
+            "{}: {} cells{in_shard} finished in {}",
+            sweep.display(),
+            mine.len(),
+            out.join("cells").display()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} cells failed (details in {}):\n  {}",
+            failed.len(),
+            todo.len(),
+            out.join("failed").display(),
+            failed.join("\n  ")
+        ))
+    }
+}
+
+/// `abs-bench results`: the summary table (or one row per cell), printed and optionally as CSV.
+fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Option<&Path>, per_cell: bool) -> Result<(), String> {
+    use polars::prelude::*;
+    if let Some(t) = target
+        && !(t > 0.0 && t <= 1.0)
+    {
+        return Err(format!("--target {t}: expected an accuracy in (0, 1]"));
+    }
+    let cells = sweep.map(crate::sweep::load_sweep).transpose().map_err(|e| e.to_string())?;
+    let loaded = crate::results::load(dir, cells.as_deref())?;
+    if loaded.cells.height() == 0 {
+        return Err(format!("{}: no finished cells (run `abs-bench sweep` first)", dir.display()));
+    }
+    let mut table = if per_cell {
+        let mut keep: Vec<Expr> = ["cell", "label"].iter().map(|k| col(*k)).collect();
+        keep.extend(loaded.varying.iter().map(|k| col(k.as_str())));
+        keep.extend(
+            [
+                "rounds",
+                "final_time",
+                "final_comm",
+                "final_accuracy",
+                "target",
+                "time_to_target",
+                "comm_to_target",
+            ]
+            .iter()
+            .map(|k| col(*k)),
+        );
+        crate::results::cell_metrics(&loaded, target).and_then(|lf| lf.select(keep).collect())
+    } else {
+        crate::results::summarize(&loaded, target)
+    }
+    .map_err(|e| format!("{}: {e}", dir.display()))?;
+    println!("{}", crate::results::format_table(&table));
+    if let Some(path) = csv {
+        let mut f = std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        CsvWriter::new(&mut f)
+            .finish(&mut table)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
 }

@@ -28,7 +28,11 @@ pub fn md5_hex(path: &Path) -> Result<String, String> {
 
 /// Downloads `url` to `dest` with curl, or Python's urllib where curl is missing.
 fn download(url: &str, dest: &Path) -> Result<(), String> {
-    let curl = Command::new("curl").args(["-fL", "--retry", "2", "-o"]).arg(dest).arg(url).status();
+    let curl = Command::new("curl")
+        .args(["-fL", "--retry", "2", "--connect-timeout", "20", "-o"])
+        .arg(dest)
+        .arg(url)
+        .status();
     match curl {
         Ok(s) if s.success() => return Ok(()),
         Ok(s) => {
@@ -41,7 +45,7 @@ fn download(url: &str, dest: &Path) -> Result<(), String> {
     let py = Command::new("python3")
         .args([
             "-c",
-            "import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])",
+            "import socket, sys, urllib.request; socket.setdefaulttimeout(30); urllib.request.urlretrieve(sys.argv[1], sys.argv[2])",
             url,
         ])
         .arg(dest)

@@ -64,3 +64,95 @@ pub struct RunRecords {
     /// The final global model.
     pub params: Vec<f32>,
 }
+
+impl RunRecords {
+    /// SHA-256 (hex) over the bits of every recorded value and the final parameters: two runs are
+    /// bit-identical exactly when their digests are equal (NaN payloads included).
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for r in &self.rounds {
+            for x in [
+                r.round,
+                r.time.to_bits(),
+                r.k as u64,
+                r.tau_max.to_bits(),
+                r.arrivals as u64,
+                r.restarts as u64,
+            ] {
+                h.update(x.to_le_bytes());
+            }
+            for x in [
+                r.mean_staleness.to_bits(),
+                r.max_staleness,
+                r.uploads,
+                r.downloads,
+                r.comm,
+                r.train_loss.to_bits(),
+            ] {
+                h.update(x.to_le_bytes());
+            }
+        }
+        for e in &self.evals {
+            for x in [
+                e.round,
+                e.time.to_bits(),
+                e.uploads,
+                e.downloads,
+                e.comm,
+                e.test_loss.to_bits(),
+                e.test_accuracy.to_bits(),
+            ] {
+                h.update(x.to_le_bytes());
+            }
+        }
+        h.update(format!("{:?}", self.stop).as_bytes());
+        for p in &self.params {
+            h.update(p.to_bits().to_le_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Where two runs first differ, in words (None when bit-identical).
+    pub fn first_difference(&self, other: &RunRecords) -> Option<String> {
+        let bits = |r: &RoundRecord| {
+            format!(
+                "{:?}",
+                (
+                    r.time.to_bits(),
+                    r.k,
+                    r.tau_max.to_bits(),
+                    r.train_loss.to_bits(),
+                    r.comm,
+                    r.restarts
+                )
+            )
+        };
+        if let Some(i) = (0..self.rounds.len().min(other.rounds.len())).find(|&i| bits(&self.rounds[i]) != bits(&other.rounds[i])) {
+            return Some(format!(
+                "round {}: {:?} vs {:?}",
+                self.rounds[i].round, self.rounds[i], other.rounds[i]
+            ));
+        }
+        let ebits = |e: &EvalRecord| format!("{:?}", (e.round, e.test_loss.to_bits(), e.test_accuracy.to_bits()));
+        if let Some(i) = (0..self.evals.len().min(other.evals.len())).find(|&i| ebits(&self.evals[i]) != ebits(&other.evals[i])) {
+            return Some(format!(
+                "evaluation at round {}: {:?} vs {:?}",
+                self.evals[i].round, self.evals[i], other.evals[i]
+            ));
+        }
+        if self.rounds.len() != other.rounds.len() || self.evals.len() != other.evals.len() {
+            return Some(format!(
+                "lengths: {} vs {} rounds, {} vs {} evaluations",
+                self.rounds.len(),
+                other.rounds.len(),
+                self.evals.len(),
+                other.evals.len()
+            ));
+        }
+        if let Some(i) = (0..self.params.len().min(other.params.len())).find(|&i| self.params[i].to_bits() != other.params[i].to_bits()) {
+            return Some(format!("final parameter {i}: {} vs {}", self.params[i], other.params[i]));
+        }
+        (self.digest() != other.digest()).then(|| "the final parameters or stop reason".to_string())
+    }
+}

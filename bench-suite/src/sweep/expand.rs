@@ -22,6 +22,54 @@ struct SweepFile {
     zip: Vec<IndexMap<String, Vec<Value>>>,
     #[serde(default)]
     exclude: Vec<IndexMap<String, Value>>,
+    /// What `--quick` changes: run keys for the base, or a grid key with a shorter list.
+    #[serde(default)]
+    quick: IndexMap<String, Value>,
+    /// How `abs-bench figures` draws this sweep.
+    #[serde(default)]
+    figure: Option<FigureMeta>,
+}
+
+/// The `figure` section of a sweep file: what `abs-bench figures` draws from it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FigureMeta {
+    /// The figure's title (data set, model, N and seeds are added below it).
+    pub title: String,
+    /// The x axes, one panel each: `time` (virtual seconds) and/or `comm` (communication rounds).
+    #[serde(default = "default_panels")]
+    pub panels: Vec<XAxis>,
+    /// Labels whose K^t and tau_max^t are drawn over time in a companion figure `<name>-dynamics`.
+    #[serde(default)]
+    pub dynamics: Vec<String>,
+}
+
+/// An x axis of a figure panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XAxis {
+    Time,
+    Comm,
+}
+
+fn default_panels() -> Vec<XAxis> {
+    vec![XAxis::Time, XAxis::Comm]
+}
+
+/// Changes applied to a sweep before expansion.
+#[derive(Debug, Clone, Default)]
+pub struct ExpandOptions {
+    /// Apply the file's `quick` section.
+    pub quick: bool,
+    /// Run keys set on top of the base (after `quick`); a key the sweep varies is refused.
+    pub overrides: Vec<(String, Value)>,
+}
+
+/// A sweep file, expanded.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub cells: Vec<Cell>,
+    pub figure: Option<FigureMeta>,
 }
 
 /// One run of a sweep.
@@ -89,9 +137,14 @@ fn sets_key(line: &str, key: &str) -> bool {
 
 /// Reads and expands a sweep file.
 pub fn load_sweep(path: &Path) -> Result<Vec<Cell>, ConfigError> {
+    load_sweep_with(path, &ExpandOptions::default()).map(|s| s.cells)
+}
+
+/// Reads and expands a sweep file with `options` applied.
+pub fn load_sweep_with(path: &Path, options: &ExpandOptions) -> Result<Sweep, ConfigError> {
     let origin = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&origin, None, format!("cannot read the file: {e}")))?;
-    expand(&source, &origin)
+    expand_with(&source, &origin, options)
 }
 
 /// Every index combination of groups of the given sizes, last group fastest.
@@ -108,6 +161,11 @@ fn combinations(sizes: &[usize]) -> Vec<Vec<usize>> {
 
 /// Expands sweep YAML text into cells; `path` names it in errors.
 pub fn expand(source: &str, path: &str) -> Result<Vec<Cell>, ConfigError> {
+    expand_with(source, path, &ExpandOptions::default()).map(|s| s.cells)
+}
+
+/// Expands sweep YAML text with `options` applied; `path` names it in errors.
+pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<Sweep, ConfigError> {
     let o = Origin { path, source };
     let options = serde_saphyr::options! { non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString };
     let file: SweepFile = if source.trim().is_empty() {
@@ -124,6 +182,34 @@ pub fn expand(source: &str, path: &str) -> Result<Vec<Cell>, ConfigError> {
             ConfigError::new(path, None, msg)
         })?
     };
+
+    let mut file = file;
+    if changes.quick {
+        for (k, v) in std::mem::take(&mut file.quick) {
+            match (file.grid.get_mut(&k), v) {
+                (Some(values), Value::Array(list)) => *values = list,
+                (Some(_), other) => {
+                    return Err(o.error(
+                        Some(&format!("quick.{k}")),
+                        format!("value {other}: `{k}` is a grid key, so give a list"),
+                    ));
+                }
+                (None, v) => {
+                    file.base.insert(k, v);
+                }
+            }
+        }
+    }
+    for (k, v) in &changes.overrides {
+        let varied = file.grid.contains_key(k)
+            || file.zip.iter().any(|g| g.contains_key(k))
+            || file.policies.values().any(|p| p.get(k).is_some())
+            || (k == "policy" && !file.policies.is_empty());
+        if varied {
+            return Err(o.error(Some(k), format!("cannot be overridden: the sweep varies `{k}`")));
+        }
+        file.base.insert(k.clone(), v.clone());
+    }
 
     // Which section sets which key: each key in at most one varying place.
     let mut owner: IndexMap<String, String> = IndexMap::new();
@@ -258,7 +344,17 @@ pub fn expand(source: &str, path: &str) -> Result<Vec<Cell>, ConfigError> {
             }
         }
     }
-    Ok(cells)
+    if let Some(fig) = &file.figure {
+        for l in &fig.dynamics {
+            if !cells.iter().any(|c| &c.label == l) {
+                return Err(o.error(Some("figure.dynamics"), format!("`{l}` is not a label of this sweep's cells")));
+            }
+        }
+    }
+    Ok(Sweep {
+        cells,
+        figure: file.figure,
+    })
 }
 
 #[cfg(test)]
@@ -333,5 +429,37 @@ mod tests {
         assert!(e.to_string().contains("bases"), "{e}");
         let e = expand(&format!("{BASE}grid: {{k0: [1, 20]}}\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("k0") && e.to_string().contains("\"k0\":20"), "{e}");
+    }
+
+    #[test]
+    fn quick_shortens_the_grid_and_overrides_set_the_base() {
+        let yaml = format!(
+            "{BASE}policies: {{abs: abs, ada: adasync}}\ngrid: {{seed: [0, 1, 2]}}\nquick: {{max_rounds: 3, seed: [0]}}\n\
+             figure: {{title: T, dynamics: [abs]}}\n"
+        );
+        let full = expand_with(&yaml, "s.yaml", &ExpandOptions::default()).unwrap();
+        assert_eq!(full.cells.len(), 6);
+        assert_eq!(full.figure.as_ref().unwrap().panels, vec![XAxis::Time, XAxis::Comm]);
+        let quick = ExpandOptions {
+            quick: true,
+            overrides: vec![("lr".into(), Value::from(0.5))],
+        };
+        let q = expand_with(&yaml, "s.yaml", &quick).unwrap();
+        assert_eq!(q.cells.len(), 2);
+        assert!(q.cells.iter().all(|c| c.config.max_rounds == 3 && c.config.lr == 0.5));
+        for key in ["seed", "policy"] {
+            let bad = ExpandOptions {
+                quick: false,
+                overrides: vec![(key.into(), Value::from(1))],
+            };
+            let e = expand_with(&yaml, "s.yaml", &bad).unwrap_err();
+            assert!(e.to_string().contains("cannot be overridden"), "{e}");
+        }
+        let e = expand_with(&format!("{BASE}grid: {{seed: [0, 1]}}\nquick: {{seed: 0}}\n"), "s.yaml", &quick).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("quick.seed"));
+        let e = expand(&format!("{BASE}figure: {{title: T, dynamics: [nope]}}\n"), "s.yaml").unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        let e = expand(&format!("{BASE}figure: {{title: T, panels: [rounds]}}\n"), "s.yaml").unwrap_err();
+        assert!(e.to_string().contains("rounds"), "{e}");
     }
 }

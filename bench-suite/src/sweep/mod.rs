@@ -9,10 +9,12 @@
 //! grid: {workers: [10, 20], seed: [0, 1, 2]}   # cartesian product, first key slowest
 //! zip: [{k0: [2, 4], zeta: [1, 2]}]            # keys that vary together, by index
 //! exclude: [{policy: adasync_k4, workers: 10}] # drop cells matching every key given
+//! quick: {max_time: 20, seed: [0, 1]}          # what --quick changes (base keys, shorter grid lists)
+//! figure: {title: "Fig. 2", panels: [time, comm], dynamics: [abs]}   # how `figures` draws it
 //! ```
 //! Cells come out policy by policy (file order), then zip index, then grid point. A key may be
 //! set by at most one of the policy entry, the grid and the zip groups.
 
 mod expand;
 
-pub use expand::{Cell, expand, load_sweep};
+pub use expand::{Cell, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, load_sweep, load_sweep_with};

@@ -1,14 +1,12 @@
-//! Running a sweep's cells into a results folder: one folder per cell, written atomically, so an
-//! interrupted sweep keeps every finished cell and a rerun skips them.
-//!
-//! Layout: `OUT/cells/<id>/{rounds.parquet, evals.parquet, manifest.json}`; a failed cell leaves
-//! `OUT/failed/<id>.json` (its error) and is retried by the next run.
+//! One cell into the results folder: written to a temporary folder and renamed, so a killed sweep
+//! never leaves a half-written cell; a failed cell leaves `OUT/failed/<id>.json` (its error) and is
+//! retried by the next run.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::output::{Manifest, write_run};
-use crate::run::run;
+use crate::run::{RunOutput, run};
 use crate::sweep::Cell;
 
 /// What happened to one cell.
@@ -28,12 +26,13 @@ pub fn cell_dir(out: &Path, cell: &Cell) -> PathBuf {
 /// Runs one cell unless its results are already there (`force` reruns it).
 pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
     let dir = cell_dir(out, cell);
-    if dir.join("manifest.json").is_file() && !force {
+    if is_finished(out, cell) && !force {
         return CellOutcome::Skipped;
     }
     let failed = out.join("failed").join(format!("{}.json", cell.id));
+    remove_stale_temporaries(out, &cell.id);
     let started = Instant::now();
-    let result = run(&cell.config).map_err(|e| e.0).and_then(|output| {
+    let result = run_catching_panics(cell).and_then(|output| {
         let manifest = Manifest::new(
             &cell.config,
             &output.records,
@@ -63,6 +62,39 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
     }
 }
 
+/// Runs the cell's config; a panic deep in a backend becomes this cell's error, not the sweep's end.
+fn run_catching_panics(cell: &Cell) -> Result<RunOutput, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cell.config))) {
+        Ok(result) => result.map_err(|e| e.0),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(format!("the run panicked: {what}"))
+        }
+    }
+}
+
+/// Whether the cell's results are in the folder.
+pub fn is_finished(out: &Path, cell: &Cell) -> bool {
+    cell_dir(out, cell).join("manifest.json").is_file()
+}
+
+/// Removes what a killed earlier attempt at this cell left behind (only this cell's shard runs it,
+/// so nobody else is writing these).
+fn remove_stale_temporaries(out: &Path, id: &str) {
+    let prefix = format!(".tmp-{id}-");
+    if let Ok(entries) = std::fs::read_dir(out.join("cells")) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,7 +107,10 @@ mod tests {
         let yaml =
             "base: {model: analytic, max_rounds: 5, analytic: {dim: 3, train_samples: 200, test_samples: 50}}\ngrid: {seed: [0, 1]}\n";
         let cells = expand(yaml, "s.yaml").unwrap();
+        let stale = out.join("cells").join(format!(".tmp-{}-999999", cells[0].id));
+        std::fs::create_dir_all(&stale).unwrap();
         assert_eq!(run_cell(&out, &cells[0], false), CellOutcome::Done);
+        assert!(!stale.exists(), "a killed attempt's temporary folder is cleaned up");
         assert!(cell_dir(&out, &cells[0]).join("rounds.parquet").is_file());
         assert_eq!(run_cell(&out, &cells[0], false), CellOutcome::Skipped);
         assert_eq!(run_cell(&out, &cells[0], true), CellOutcome::Done);

@@ -1,0 +1,529 @@
+//! `abs-bench figures`: run every figure sweep (reusing finished cells), then draw the figures and
+//! write the summary tables.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::chart::{Chart, Legend, Panel, Series, render};
+use super::curves::{Band, Trace, band};
+use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
+use crate::results::{Loaded, group_keys, load, summarize};
+use crate::runner::{Budget, CellOutcome, Reporter, describe, is_finished, run_cells};
+use crate::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
+
+/// What `abs-bench figures` was asked for.
+#[derive(Debug, Clone)]
+pub struct FiguresOptions {
+    /// Figure names (file stems such as `fig2`); empty means all.
+    pub only: Vec<String>,
+    pub quick: bool,
+    /// Forced data set; default: cifar10 when present, else fashion_mnist.
+    pub dataset: Option<String>,
+    pub model: Option<String>,
+    pub sweeps: PathBuf,
+    pub out: PathBuf,
+    pub jobs: Option<usize>,
+    /// Target test accuracy; default per data set ([`default_target`]).
+    pub target: Option<f64>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The target accuracy the summary uses when none is given: a level every policy reaches on the
+/// data set within the figure sweeps' budget with `lenet`, so that time and comm to it compare speed.
+pub fn default_target(dataset: &str) -> f64 {
+    match dataset {
+        "cifar10" => 0.45,
+        "mnist" => 0.95,
+        "fashion_mnist" => 0.80,
+        _ => 0.60,
+    }
+}
+
+/// Points per curve on the common grid.
+const CURVE_POINTS: usize = 300;
+
+/// The figure sweeps of `dir`: `fig*.yaml`, in name order (fig2 before fig10).
+pub fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf)>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read the sweeps folder {}: {e}", dir.display()))?;
+    let mut found: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .filter_map(|p| {
+            let stem = p.file_stem()?.to_string_lossy().into_owned();
+            stem.starts_with("fig").then_some((stem, p))
+        })
+        .collect();
+    found.sort_by_key(|(stem, _)| (stem.len(), stem.clone()));
+    for name in only {
+        if !found.iter().any(|(s, _)| s == name) {
+            let have: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
+            return Err(format!(
+                "--only {name}: no {name}.yaml in {} (found: {})",
+                dir.display(),
+                have.join(", ")
+            ));
+        }
+    }
+    found.retain(|(s, _)| only.is_empty() || only.contains(s));
+    if found.is_empty() {
+        return Err(format!("no figure sweeps (fig*.yaml) in {}", dir.display()));
+    }
+    Ok(found)
+}
+
+/// Picks the data set: the forced one (which must load), else cifar10 when it loads, else
+/// fashion_mnist. Returns the name and a sentence saying why.
+pub fn choose_dataset(forced: Option<&str>, data_dir: Option<&Path>) -> Result<(String, String), String> {
+    let try_load = |source| abs_models::data::load(source, data_dir).map(|d| d.source_dir.clone());
+    let how = |name: &str| match name {
+        "cifar10" => "get it with `abs-bench data fetch cifar10` (online) or put the binary batches in --data-dir".to_string(),
+        "fashion_mnist" => "install Debian's dataset-fashion-mnist (`make data`) or put the IDX files in --data-dir".to_string(),
+        "mnist" => "put the MNIST IDX files in --data-dir".to_string(),
+        _ => String::new(),
+    };
+    let source = |name: &str| match name {
+        "cifar10" => Some(abs_models::DataSource::Cifar10),
+        "fashion_mnist" => Some(abs_models::DataSource::FashionMnist),
+        "mnist" => Some(abs_models::DataSource::Mnist),
+        _ => None,
+    };
+    match forced {
+        Some("synthetic") => Ok(("synthetic".into(), "forced with --dataset (generated; not a real data set)".into())),
+        Some(name) => {
+            let s = source(name).ok_or_else(|| format!("--dataset {name}: expected cifar10, fashion_mnist, mnist or synthetic"))?;
+            let dir = try_load(s).map_err(|e| format!("--dataset {name}: {}; {}", e.0, how(name)))?;
+            Ok((name.into(), format!("forced with --dataset{}", from(&dir))))
+        }
+        None => match try_load(abs_models::DataSource::Cifar10) {
+            Ok(dir) => Ok(("cifar10".into(), format!("CIFAR-10 found{}", from(&dir)))),
+            Err(cifar) => {
+                let dir = try_load(abs_models::DataSource::FashionMnist).map_err(|e| {
+                    format!(
+                        "no data set for the figures: cifar10: {}; fashion_mnist: {}; {}",
+                        cifar.0,
+                        e.0,
+                        how("fashion_mnist")
+                    )
+                })?;
+                Ok((
+                    "fashion_mnist".into(),
+                    format!("CIFAR-10 is not here ({}), so Fashion-MNIST{}", short(&cifar.0), from(&dir)),
+                ))
+            }
+        },
+    }
+}
+
+fn from(dir: &Option<PathBuf>) -> String {
+    dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display()))
+}
+
+fn short(message: &str) -> &str {
+    message.split(':').next().unwrap_or(message)
+}
+
+/// Keys every figure cell gets on top of its sweep's base.
+fn overrides(dataset: &str, opts: &FiguresOptions) -> Vec<(String, Value)> {
+    let mut v = vec![("dataset".to_string(), Value::from(dataset))];
+    if let Some(m) = &opts.model {
+        v.push(("model".into(), Value::from(m.as_str())));
+    }
+    if let Some(d) = &opts.data_dir {
+        v.push(("data_dir".into(), Value::from(d.display().to_string())));
+    }
+    if dataset == "synthetic" {
+        let (train, test) = if opts.quick { (3000, 500) } else { (20000, 2000) };
+        v.push((
+            "synthetic".into(),
+            serde_json::json!({"shape": "mnist", "train_samples": train, "test_samples": test}),
+        ));
+    }
+    v
+}
+
+/// Runs every figure sweep and writes `figN.svg`, `figN.png` (and `figN-dynamics.*`), `summary.md`
+/// and `summary.csv` into `opts.out`; results are cached in `opts.out/results`.
+pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
+    let sweeps = figure_sweeps(&opts.sweeps, &opts.only)?;
+    let (dataset, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref())?;
+    let target = opts.target.unwrap_or_else(|| default_target(&dataset));
+    if !(target > 0.0 && target <= 1.0) {
+        return Err(format!("--target {target}: expected an accuracy in (0, 1]"));
+    }
+    eprintln!(
+        "figures: DATA SET {dataset} ({why}); target accuracy {target}{}",
+        if opts.quick { "; QUICK run" } else { "" }
+    );
+    let options = ExpandOptions {
+        quick: opts.quick,
+        overrides: overrides(&dataset, opts),
+    };
+    let mut loaded_sweeps: Vec<(String, Sweep)> = Vec::new();
+    for (name, path) in &sweeps {
+        let sweep = load_sweep_with(path, &options).map_err(|e| e.to_string())?;
+        if sweep.figure.is_none() {
+            return Err(format!(
+                "{}: a figure sweep needs a `figure: {{title: ...}}` section",
+                path.display()
+            ));
+        }
+        loaded_sweeps.push((name.clone(), sweep));
+    }
+
+    // every cell once (figures share cells), in figure order
+    let results = opts.out.join("results");
+    let mut seen = BTreeSet::new();
+    let all: Vec<Cell> = loaded_sweeps
+        .iter()
+        .flat_map(|(_, s)| s.cells.iter())
+        .filter(|c| seen.insert(c.id.clone()))
+        .cloned()
+        .collect();
+    let todo: Vec<Cell> = all.iter().filter(|c| !is_finished(&results, c)).cloned().collect();
+    let budget = Budget::new(opts.jobs, Budget::cores(), todo.len())?;
+    eprintln!(
+        "figures: {} sweeps, {} cells, {} already in {}; running {} ({} at a time, {} thread(s) each)",
+        sweeps.len(),
+        all.len(),
+        all.len() - todo.len(),
+        results.display(),
+        todo.len(),
+        budget.jobs,
+        budget.threads
+    );
+    let reporter = Reporter::new(todo.len());
+    let outcomes = run_cells(&results, &todo, budget, false, &reporter)?;
+    let failed: Vec<String> = todo
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(c, o)| matches!(o, CellOutcome::Failed(_)).then(|| describe(c)))
+        .collect();
+
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let mut rows: Vec<SummaryRow> = Vec::new();
+    let mut written = Vec::new();
+    for (name, sweep) in &loaded_sweeps {
+        let loaded = load(&results, Some(&sweep.cells))?;
+        if loaded.cells.height() == 0 {
+            eprintln!("figures: {name}: no finished cells, nothing to draw");
+            continue;
+        }
+        let context = Context::of(sweep, &dataset, opts.quick);
+        let fig = sweep.figure.as_ref().expect("checked above");
+        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(|e| format!("{name}: {e}"))?;
+        let (svg, png) = (opts.out.join(format!("{name}.svg")), opts.out.join(format!("{name}.png")));
+        render(&chart, &svg, &png)?;
+        written.push(svg);
+        if !fig.dynamics.is_empty() {
+            let chart = dynamics_chart(&loaded, sweep, &fig.dynamics, &fig.title, &context).map_err(|e| format!("{name}: {e}"))?;
+            let (svg, png) = (
+                opts.out.join(format!("{name}-dynamics.svg")),
+                opts.out.join(format!("{name}-dynamics.png")),
+            );
+            render(&chart, &svg, &png)?;
+            written.push(svg);
+        }
+        let summary = summarize(&loaded, Some(target)).map_err(|e| format!("{name}: {e}"))?;
+        let names = series_names(&summary, &group_keys(&loaded)).map_err(|e| format!("{name}: {e}"))?;
+        rows.extend(rows_from_summary(name, &summary, &names, target).map_err(|e| format!("{name}: {e}"))?);
+    }
+    write_summary(&opts.out, &rows, &loaded_sweeps, &dataset, &why, target, opts.quick)?;
+    for w in &written {
+        eprintln!("figures: wrote {} (and .png)", w.display());
+    }
+    eprintln!(
+        "figures: wrote {} and summary.csv (data set: {dataset})",
+        opts.out.join("summary.md").display()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} cells failed (details in {}); the figures show the others:\n  {}",
+            failed.len(),
+            results.join("failed").display(),
+            failed.join("\n  ")
+        ))
+    }
+}
+
+/// What every figure of a sweep says under its title.
+struct Context {
+    subtitle: String,
+    quick: bool,
+}
+
+impl Context {
+    fn of(sweep: &Sweep, dataset: &str, quick: bool) -> Context {
+        let set = |f: &dyn Fn(&Cell) -> String| {
+            sweep
+                .cells
+                .iter()
+                .map(f)
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let models = set(&|c| c.config.model.to_string());
+        let workers = set(&|c| c.config.workers.to_string());
+        let seeds: BTreeSet<u64> = sweep.cells.iter().map(|c| c.config.seed).collect();
+        let mut subtitle = format!(
+            "{dataset} · {models} · N = {workers} · {} seed{} · line: mean over seeds, band: min–max",
+            seeds.len(),
+            if seeds.len() == 1 { "" } else { "s" }
+        );
+        if quick {
+            subtitle.push_str(" · QUICK (shortened run)");
+        }
+        Context { subtitle, quick }
+    }
+
+    fn title(&self, title: &str) -> String {
+        if self.quick {
+            format!("{title} [quick]")
+        } else {
+            title.to_string()
+        }
+    }
+}
+
+/// A name per row of `frame`: the label, then `key=value` for the other group keys.
+fn series_names(frame: &DataFrame, keys: &[String]) -> PolarsResult<Vec<String>> {
+    let mut names = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let mut name = String::new();
+        let mut extra = Vec::new();
+        for k in keys {
+            let v = frame.column(k)?.get(i)?;
+            let text = match v {
+                AnyValue::String(s) => s.to_string(),
+                AnyValue::StringOwned(s) => s.to_string(),
+                other => other.to_string(),
+            };
+            if k == "label" {
+                name = text
+            } else {
+                extra.push(format!("{k}={text}"))
+            }
+        }
+        if !extra.is_empty() {
+            name = format!("{name} ({})", extra.join(", "));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+/// Per cell: (time trace, comm trace) of test accuracy.
+fn accuracy_traces(loaded: &Loaded) -> PolarsResult<BTreeMap<String, (Trace, Trace)>> {
+    let df = loaded
+        .evals()?
+        .select([
+            col("cell"),
+            col("round"),
+            col("time"),
+            col("comm").cast(DataType::Float64),
+            col("test_accuracy"),
+        ])
+        .sort(["cell", "round"], SortMultipleOptions::default())
+        .collect()?;
+    let cells = df.column("cell")?.str()?;
+    let (time, comm, acc) = (
+        df.column("time")?.f64()?,
+        df.column("comm")?.f64()?,
+        df.column("test_accuracy")?.f64()?,
+    );
+    let mut out: BTreeMap<String, (Trace, Trace)> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(c), Some(t), Some(m), Some(a)) = (cells.get(i), time.get(i), comm.get(i), acc.get(i)) else {
+            continue;
+        };
+        let e = out
+            .entry(c.to_string())
+            .or_insert_with(|| (Trace { x: vec![], y: vec![] }, Trace { x: vec![], y: vec![] }));
+        e.0.x.push(t);
+        e.0.y.push(a);
+        e.1.x.push(m);
+        e.1.y.push(a);
+    }
+    Ok(out)
+}
+
+/// Cells grouped into series (label and non-seed varying keys), in the sweep's order.
+fn series_groups(loaded: &Loaded) -> PolarsResult<Vec<(String, Vec<String>)>> {
+    let names = series_names(&loaded.cells, &group_keys(loaded))?;
+    let ids = loaded.cells.column("cell")?.str()?;
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let id = ids.get(i).unwrap_or_default().to_string();
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(id),
+            None => groups.push((name, vec![id])),
+        }
+    }
+    Ok(groups)
+}
+
+fn accuracy_chart(loaded: &Loaded, title: &str, panels: &[XAxis], context: &Context) -> PolarsResult<Chart> {
+    let traces = accuracy_traces(loaded)?;
+    let groups = series_groups(loaded)?;
+    let letters = ["(a)", "(b)", "(c)", "(d)"];
+    let panels = panels
+        .iter()
+        .enumerate()
+        .map(|(p, axis)| {
+            let series = groups
+                .iter()
+                .filter_map(|(name, ids)| {
+                    let ts: Vec<Trace> = ids
+                        .iter()
+                        .filter_map(|id| traces.get(id))
+                        .map(|(t, c)| if *axis == XAxis::Time { t.clone() } else { c.clone() })
+                        .collect();
+                    band(&ts, CURVE_POINTS).map(|band| Series { name: name.clone(), band })
+                })
+                .collect();
+            let (what, x_label) = match axis {
+                XAxis::Time => ("virtual time", "virtual time (s; mean job = compute_time.mean)"),
+                XAxis::Comm => ("communication", "communication rounds (uploads + restarts)"),
+            };
+            Panel {
+                caption: format!("{} test accuracy vs {what}", letters.get(p).unwrap_or(&"")),
+                x_label: x_label.to_string(),
+                y_label: "test accuracy".to_string(),
+                series,
+                legend: Legend::LowerRight,
+            }
+        })
+        .collect();
+    Ok(Chart {
+        title: context.title(title),
+        subtitle: context.subtitle.clone(),
+        panels,
+    })
+}
+
+/// K^t and tau_max^t over virtual time, for the first seed of each named label: a step line.
+fn dynamics_chart(loaded: &Loaded, sweep: &Sweep, labels: &[String], title: &str, context: &Context) -> PolarsResult<Chart> {
+    let mut k_series = Vec::new();
+    let mut tau_series = Vec::new();
+    let mut seed_used = None;
+    for label in labels {
+        let Some(cell) = sweep.cells.iter().filter(|c| &c.label == label).min_by_key(|c| c.config.seed) else {
+            continue;
+        };
+        let df = loaded
+            .rounds()?
+            .filter(col("cell").eq(lit(cell.id.as_str())))
+            .select([col("time"), col("k").cast(DataType::Float64), col("tau_max")])
+            .sort(["time"], SortMultipleOptions::default().with_maintain_order(true))
+            .collect()?;
+        if df.height() == 0 {
+            continue;
+        }
+        seed_used = Some(cell.config.seed);
+        let time: Vec<f64> = df.column("time")?.f64()?.into_no_null_iter().collect();
+        let k: Vec<f64> = df.column("k")?.f64()?.into_no_null_iter().collect();
+        let tau: Vec<f64> = df.column("tau_max")?.f64()?.into_no_null_iter().collect();
+        k_series.push(Series {
+            name: label.clone(),
+            band: steps(&time, &k),
+        });
+        if tau.iter().all(|t| t.is_infinite()) {
+            tau_series.push(Series {
+                name: format!("{label} (unbounded)"),
+                band: steps(&[], &[]),
+            });
+        } else {
+            tau_series.push(Series {
+                name: label.clone(),
+                band: steps(&time, &tau),
+            });
+        }
+    }
+    let panel = |caption: &str, y: &str, series| Panel {
+        caption: caption.to_string(),
+        x_label: "virtual time (s)".to_string(),
+        y_label: y.to_string(),
+        series,
+        legend: Legend::UpperRight,
+    };
+    Ok(Chart {
+        title: context.title(&format!("{title}: what the policies do")),
+        subtitle: format!(
+            "{} · seed {}",
+            context.subtitle.split(" · line").next().unwrap_or(""),
+            seed_used.unwrap_or(0)
+        ),
+        panels: vec![
+            panel("(a) K^t: arrivals waited for per round", "K^t", k_series),
+            panel("(b) tau_max^t: staleness threshold", "tau_max^t (rounds)", tau_series),
+        ],
+    })
+}
+
+/// A step line through (x, y): only the corners, so long runs stay small in SVG.
+fn steps(x: &[f64], y: &[f64]) -> Band {
+    let mut bx = Vec::new();
+    let mut by = Vec::new();
+    for i in 0..x.len().min(y.len()) {
+        if i > 0 && y[i] != y[i - 1] {
+            bx.push(x[i]);
+            by.push(y[i - 1]);
+        }
+        if i == 0 || y[i] != y[i - 1] || i + 1 == x.len() {
+            bx.push(x[i]);
+            by.push(y[i]);
+        }
+    }
+    Band {
+        mean: by.clone(),
+        lo: by.clone(),
+        hi: by,
+        x: bx,
+        seeds: 1,
+    }
+}
+
+fn write_summary(
+    out: &Path,
+    rows: &[SummaryRow],
+    sweeps: &[(String, Sweep)],
+    dataset: &str,
+    why: &str,
+    target: f64,
+    quick: bool,
+) -> Result<(), String> {
+    let mut md = format!(
+        "# abs-bench figures: summary\n\nData set: **{dataset}** ({why}). Target test accuracy: **{target}**.{}\n\n\
+         Times are virtual seconds, comm counts worker-PS exchanges (uploads + restarts). Time and comm to \
+         target are means ± sample sd over the seeds that reached the target; ratios divide a series' mean by \
+         ABS's mean in the same figure (below 1: faster than ABS). Final accuracy is the last evaluation, \
+         over all seeds. Generated by `abs-bench figures`; every number comes from the cells in `results/`.\n",
+        if quick {
+            " **Quick run** (shortened, fewer seeds): not for conclusions."
+        } else {
+            ""
+        }
+    );
+    for (name, sweep) in sweeps {
+        let title = sweep.figure.as_ref().map_or(name.as_str(), |f| f.title.as_str());
+        md.push_str(&format!("\n## {name}: {title}\n\n![{name}]({name}.svg)\n\n"));
+        let fig_rows: Vec<SummaryRow> = rows.iter().filter(|r| &r.figure == name).cloned().collect();
+        md.push_str(&markdown(&fig_rows));
+        if sweep.figure.as_ref().is_some_and(|f| !f.dynamics.is_empty()) {
+            md.push_str(&format!("\n![{name} dynamics]({name}-dynamics.svg)\n"));
+        }
+    }
+    let write = |path: PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()));
+    write(out.join("summary.md"), md.as_bytes())?;
+    let mut df = frame(rows).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    CsvWriter::new(&mut buf).finish(&mut df).map_err(|e| e.to_string())?;
+    write(out.join("summary.csv"), &buf)
+}

@@ -1,0 +1,15 @@
+//! Reports: the paper's figures (plotters, SVG + PNG) and summary tables (Markdown + CSV) drawn from
+//! a results folder.
+
+mod chart;
+mod curves;
+mod figures;
+mod tables;
+
+pub use chart::{Chart, Legend, Panel, Series, render};
+pub use curves::{Band, Trace, band};
+pub use figures::{FiguresOptions, choose_dataset, default_target, figure_sweeps, figures};
+pub use tables::{SummaryRow, frame, markdown, rows_from_summary};
+
+#[cfg(test)]
+mod tests;

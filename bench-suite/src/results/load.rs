@@ -1,0 +1,165 @@
+//! Reading a results folder: one row per finished cell (its config as columns) and a lazy scan of
+//! every cell's evaluations.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::output::Manifest;
+use crate::sweep::Cell;
+
+/// The finished cells of a results folder.
+pub struct Loaded {
+    /// One row per cell: `cell` (id), `label` (the sweep's policy entry, else the policy), `policy`,
+    /// then every config key (nested keys dotted, e.g. `compute_time.model`), typed.
+    pub cells: DataFrame,
+    /// Config columns whose value differs between cells, in column order (`seed` included).
+    pub varying: Vec<String>,
+    /// The cells' folders, in row order.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Loaded {
+    /// Every cell's `evals.parquet` stacked, with a `cell` column, as a lazy scan.
+    pub fn evals(&self) -> PolarsResult<LazyFrame> {
+        self.scan("evals")
+    }
+
+    /// Every cell's `rounds.parquet` stacked, with a `cell` column, as a lazy scan.
+    pub fn rounds(&self) -> PolarsResult<LazyFrame> {
+        self.scan("rounds")
+    }
+
+    fn scan(&self, name: &str) -> PolarsResult<LazyFrame> {
+        let ids = self.cells.column("cell")?.str()?.clone();
+        let frames = self
+            .dirs
+            .iter()
+            .zip(ids.iter())
+            .map(|(dir, id)| {
+                let path = PlRefPath::try_from_path(&dir.join(format!("{name}.parquet")))?;
+                Ok(LazyFrame::scan_parquet(path, ScanArgsParquet::default())?.with_column(lit(id.unwrap_or_default()).alias("cell")))
+            })
+            .collect::<PolarsResult<Vec<_>>>()?;
+        if frames.is_empty() {
+            return Err(PolarsError::NoData("no finished cells".into()));
+        }
+        concat(frames, UnionArgs::default())
+    }
+}
+
+/// Reads the manifests of `dir/cells/*/`. With `only`, just those cells (missing ones are left out)
+/// labelled by the sweep's policy entries, in the sweep's order; otherwise every finished cell, by id.
+pub fn load(dir: &Path, only: Option<&[Cell]>) -> Result<Loaded, String> {
+    let cells_dir = dir.join("cells");
+    let mut found: Vec<(String, PathBuf, String)> = match only {
+        Some(cells) => cells
+            .iter()
+            .map(|c| (c.id.clone(), cells_dir.join(&c.id), c.label.clone()))
+            .filter(|(_, d, _)| d.join("manifest.json").is_file())
+            .collect(),
+        None => {
+            let entries = std::fs::read_dir(&cells_dir).map_err(|e| format!("cannot read {}: {e}", cells_dir.display()))?;
+            let mut v: Vec<(String, PathBuf, String)> = entries
+                .flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path(), String::new()))
+                .filter(|(_, d, _)| d.join("manifest.json").is_file())
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    let mut rows: Vec<BTreeMap<String, Value>> = Vec::with_capacity(found.len());
+    let mut order: Vec<String> = Vec::new();
+    for (id, d, label) in &mut found {
+        let path = d.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| format!("{}: not a manifest: {e}", path.display()))?;
+        if label.is_empty() {
+            *label = manifest.policy.clone();
+        }
+        let mut config = serde_json::to_value(&manifest.config).map_err(|e| e.to_string())?;
+        if let Some(map) = config.as_object_mut() {
+            map.remove("policy");
+        }
+        let mut row = BTreeMap::new();
+        row.insert("cell".to_string(), Value::String(id.clone()));
+        row.insert("label".to_string(), Value::String(label.clone()));
+        row.insert("policy".to_string(), Value::String(manifest.policy.clone()));
+        flatten("", &config, &mut row, &mut order);
+        rows.push(row);
+    }
+    let mut columns: Vec<Column> = Vec::new();
+    let mut varying = Vec::new();
+    for name in ["cell", "label", "policy"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(order.iter().cloned())
+    {
+        let values: Vec<Option<&Value>> = rows.iter().map(|r| r.get(&name).filter(|v| !v.is_null())).collect();
+        let is_config = !matches!(name.as_str(), "cell" | "label" | "policy");
+        if is_config && values.windows(2).any(|w| w[0] != w[1]) {
+            varying.push(name.clone());
+        }
+        columns.push(typed_column(&name, &values));
+    }
+    let cells = DataFrame::new_infer_height(columns).map_err(|e| e.to_string())?;
+    Ok(Loaded {
+        cells,
+        varying,
+        dirs: found.into_iter().map(|(_, d, _)| d).collect(),
+    })
+}
+
+/// Nested objects become dotted keys; `order` keeps first appearance.
+fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>, order: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, v, out, order);
+            }
+        }
+        _ => {
+            if !order.iter().any(|k| k == prefix) {
+                order.push(prefix.to_string());
+            }
+            out.insert(prefix.to_string(), value.clone());
+        }
+    }
+}
+
+/// A number the manifest may spell as a string (`.inf`).
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.as_str() {
+            ".inf" | "inf" => Some(f64::INFINITY),
+            "-.inf" | "-inf" => Some(f64::NEG_INFINITY),
+            ".nan" | "nan" => Some(f64::NAN),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Int64 when every value is a whole number, Float64 when every value is a number, Boolean, else String.
+fn typed_column(name: &str, values: &[Option<&Value>]) -> Column {
+    let present = values.iter().flatten();
+    if present.clone().all(|v| v.is_i64()) {
+        Column::new(name.into(), values.iter().map(|v| v.and_then(Value::as_i64)).collect::<Vec<_>>())
+    } else if present.clone().all(|v| as_f64(v).is_some()) {
+        Column::new(name.into(), values.iter().map(|v| v.and_then(as_f64)).collect::<Vec<_>>())
+    } else if present.clone().all(|v| v.is_boolean()) {
+        Column::new(name.into(), values.iter().map(|v| v.and_then(Value::as_bool)).collect::<Vec<_>>())
+    } else {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        Column::new(name.into(), values.iter().map(|v| v.map(text)).collect::<Vec<_>>())
+    }
+}

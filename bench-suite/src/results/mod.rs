@@ -1,0 +1,8 @@
+//! Results as polars frames: every finished cell of a results folder in one frame (config keys as
+//! columns), its evaluations as a lazy scan of the Parquet files, and summaries over seeds.
+
+mod load;
+mod summary;
+
+pub use load::{Loaded, load};
+pub use summary::{cell_metrics, format_table, group_keys, summarize};

@@ -1,0 +1,108 @@
+//! What each cell reached, and the summary over seeds per policy and grid point.
+
+use polars::prelude::*;
+
+use super::load::Loaded;
+
+/// One row per cell: `cell`, `rounds`, `final_time`, `final_comm`, `final_accuracy`, `best_accuracy`,
+/// `target`, and the first `time_to_target`, `comm_to_target`, `rounds_to_target` at an evaluation
+/// with test accuracy >= target (null when never reached or no target). The target is `target` when
+/// given, else each cell's `target_accuracy`.
+pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFrame> {
+    let target = match target {
+        Some(t) => lit(t),
+        None => col("target_accuracy").cast(DataType::Float64),
+    };
+    let targets = loaded.cells.clone().lazy().select([col("cell"), target.alias("target")]);
+    let hit = col("test_accuracy").gt_eq(col("target"));
+    let by_round = || SortMultipleOptions::default();
+    let metrics = loaded
+        .evals()?
+        .join(targets, [col("cell")], [col("cell")], JoinArgs::new(JoinType::Left))
+        .group_by_stable([col("cell")])
+        .agg([
+            col("round").max().alias("rounds"),
+            col("time").max().alias("final_time"),
+            col("comm").max().alias("final_comm"),
+            col("test_accuracy")
+                .sort_by([col("round")], by_round())
+                .last()
+                .alias("final_accuracy"),
+            col("test_accuracy").max().alias("best_accuracy"),
+            col("target").first().alias("target"),
+            col("time").filter(hit.clone()).min().alias("time_to_target"),
+            col("comm").filter(hit.clone()).min().alias("comm_to_target"),
+            col("round").filter(hit).min().alias("rounds_to_target"),
+        ]);
+    // the cells' order (the sweep's) carries through to summaries
+    let mut keep_order = JoinArgs::new(JoinType::Left);
+    keep_order.maintain_order = MaintainOrderJoin::Left;
+    Ok(loaded.cells.clone().lazy().join(metrics, [col("cell")], [col("cell")], keep_order))
+}
+
+/// The columns a summary groups by: the label, then every config key that varies except `seed`.
+pub fn group_keys(loaded: &Loaded) -> Vec<String> {
+    std::iter::once("label".to_string())
+        .chain(loaded.varying.iter().filter(|k| *k != "seed").cloned())
+        .collect()
+}
+
+/// Per label and grid point (seeds pooled): `seeds`, `reached` (seeds that hit the target), mean and
+/// sample sd of final accuracy, and of time and comm to target over the seeds that reached it.
+pub fn summarize(loaded: &Loaded, target: Option<f64>) -> PolarsResult<DataFrame> {
+    let keys: Vec<Expr> = group_keys(loaded).iter().map(|k| col(k.as_str())).collect();
+    let mean_sd = |name: &str| {
+        [
+            col(name).mean().alias(format!("{name}_mean")),
+            col(name).std(1).alias(format!("{name}_sd")),
+        ]
+    };
+    let mut aggs = vec![len().alias("seeds"), col("time_to_target").count().alias("reached")];
+    aggs.extend(mean_sd("final_accuracy"));
+    aggs.extend(mean_sd("time_to_target"));
+    aggs.extend(mean_sd("comm_to_target"));
+    cell_metrics(loaded, target)?.group_by_stable(keys).agg(aggs).collect()
+}
+
+/// Renders a frame as an aligned text table: whole numbers without decimals, others to 4 places,
+/// nulls as `-`.
+pub fn format_table(df: &DataFrame) -> String {
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let mut rows: Vec<Vec<String>> = vec![names];
+    for i in 0..df.height() {
+        rows.push(df.columns().iter().map(|c| cell_text(c.get(i).unwrap_or(AnyValue::Null))).collect());
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(s, w)| format!("{s:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn cell_text(v: AnyValue) -> String {
+    let float = |x: f64| {
+        if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.4}")
+        }
+    };
+    match v {
+        AnyValue::Null => "-".to_string(),
+        AnyValue::Float64(x) => float(x),
+        AnyValue::Float32(x) => float(x as f64),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}

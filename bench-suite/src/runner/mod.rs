@@ -1,0 +1,136 @@
+//! Running a sweep's cells into a results folder, in parallel, resumably, one shard at a time.
+//!
+//! Layout: `OUT/cells/<id>/{rounds.parquet, evals.parquet, manifest.json}` for finished cells and
+//! `OUT/failed/<id>.json` for failed ones. A rerun skips finished cells and retries failed ones.
+//!
+//! Parallelism: `jobs` runner threads take cells in expansion order; each runs its cell inside its
+//! own rayon pool of `threads` threads, which is where the Burn backend's kernels run, so
+//! `jobs x threads <= cores`. Results do not depend on either number (each job's RNG stream is keyed
+//! by seed, worker and job, and the kernels are deterministic across thread counts).
+
+mod cell;
+mod progress;
+mod shard;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+pub use cell::{CellOutcome, cell_dir, is_finished, run_cell};
+pub use progress::{Progress, Reporter, Silent, describe};
+pub use shard::Shard;
+
+use crate::sweep::Cell;
+use std::path::Path;
+
+/// How many cells run at once and how many backend threads each gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Cells in parallel.
+    pub jobs: usize,
+    /// Rayon threads per cell (the Burn backend's kernels).
+    pub threads: usize,
+}
+
+impl Budget {
+    /// `jobs` cells at once (default: one per core, but never more than there are cells), each with
+    /// an equal share of the cores, at least one thread.
+    pub fn new(jobs: Option<usize>, cores: usize, cells: usize) -> Result<Budget, String> {
+        let cores = cores.max(1);
+        let jobs = match jobs {
+            Some(0) => return Err("--jobs 0: expected at least 1 cell at a time".to_string()),
+            Some(j) => j,
+            None => cores.min(cells.max(1)),
+        };
+        Ok(Budget {
+            jobs,
+            threads: (cores / jobs).max(1),
+        })
+    }
+
+    /// This machine's cores, as the standard library sees them (cgroup limits included).
+    pub fn cores() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// Runs `cells` into `out` with the given budget and returns each cell's outcome, in the order of
+/// `cells`. Finished cells are skipped unless `force`; a failed cell does not stop the others.
+pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progress: &dyn Progress) -> Result<Vec<CellOutcome>, String> {
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<CellOutcome>>> = Mutex::new(vec![None; cells.len()]);
+    let workers = budget.jobs.min(cells.len()).max(1);
+    let pools = (0..workers)
+        .map(|_| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(budget.threads)
+                .build()
+                .map_err(|e| format!("cannot start {} worker threads: {e}", budget.threads))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    std::thread::scope(|scope| {
+        for pool in &pools {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(cell) = cells.get(i) else { break };
+                    progress.started(cell);
+                    let started = Instant::now();
+                    let outcome = pool.install(|| run_cell(out, cell, force));
+                    progress.finished(cell, &outcome, started.elapsed().as_secs_f64());
+                    outcomes.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    progress.close();
+    let outcomes = outcomes.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| CellOutcome::Failed("the runner thread stopped before this cell".into())))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_never_oversubscribes_the_cores() {
+        assert_eq!(Budget::new(None, 8, 100).unwrap(), Budget { jobs: 8, threads: 1 });
+        assert_eq!(Budget::new(None, 8, 2).unwrap(), Budget { jobs: 2, threads: 4 });
+        assert_eq!(Budget::new(Some(3), 8, 100).unwrap(), Budget { jobs: 3, threads: 2 });
+        assert_eq!(Budget::new(Some(16), 8, 100).unwrap(), Budget { jobs: 16, threads: 1 });
+        assert_eq!(Budget::new(None, 2, 0).unwrap(), Budget { jobs: 1, threads: 2 });
+        assert!(Budget::new(Some(0), 8, 1).is_err());
+        for cores in 1..10 {
+            for jobs in 1..=cores {
+                let b = Budget::new(Some(jobs), cores, 50).unwrap();
+                assert!(b.jobs * b.threads <= cores, "{b:?} on {cores} cores");
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_runs_equal_sequential_runs() {
+        let yaml = "base: {model: analytic, max_rounds: 40, eval_every: 10, analytic: {dim: 4, train_samples: 300, test_samples: 100}}\n\
+                    policies: {abs: abs, async: async, kasync: {policy: k_async, k: 2}}\ngrid: {seed: [0, 1]}\n";
+        let cells = crate::sweep::expand(yaml, "t.yaml").unwrap();
+        let root = std::env::temp_dir().join(format!("abs-pool-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (one, three) = (root.join("one"), root.join("three"));
+        let a = run_cells(&one, &cells, Budget { jobs: 1, threads: 1 }, false, &Silent).unwrap();
+        let b = run_cells(&three, &cells, Budget { jobs: 3, threads: 1 }, false, &Silent).unwrap();
+        assert!(a.iter().chain(&b).all(|o| *o == CellOutcome::Done), "{a:?} {b:?}");
+        for c in &cells {
+            for f in ["rounds.parquet", "evals.parquet"] {
+                let x = std::fs::read(cell_dir(&one, c).join(f)).unwrap();
+                let y = std::fs::read(cell_dir(&three, c).join(f)).unwrap();
+                assert!(x == y, "{f} of {} differs between 1 and 3 jobs", c.id);
+            }
+        }
+        let again = run_cells(&three, &cells, Budget { jobs: 2, threads: 1 }, false, &Silent).unwrap();
+        assert!(again.iter().all(|o| *o == CellOutcome::Skipped));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

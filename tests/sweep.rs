@@ -1,0 +1,363 @@
+//! End-to-end tests of sweeps: parallel and sharded runs, kill and resume, failures, results, repro.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_abs-bench"));
+    // the scheduler variables of whatever runs the tests must not pick a shard
+    for v in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "JOB_COMPLETION_INDEX",
+        "ABS_SHARD_COUNT",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("abs-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Every finished cell's result files (not the manifest, which holds host times), by cell id.
+fn results(out: &Path) -> BTreeMap<String, Vec<Vec<u8>>> {
+    let mut m = BTreeMap::new();
+    for e in std::fs::read_dir(out.join("cells")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "a temporary folder was left behind: {name}");
+        let files = ["rounds.parquet", "evals.parquet"].map(|f| std::fs::read(e.path().join(f)).unwrap());
+        m.insert(name, files.to_vec());
+    }
+    m
+}
+
+const ANALYTIC: &str = "base: {model: analytic, max_rounds: 60, eval_every: 10, target_accuracy: 0.8, \
+     analytic: {dim: 6, train_samples: 1500, test_samples: 300, separation: 1.5}}\n\
+     policies: {abs: abs, adasync: adasync, kasync: {policy: k_async, k: 2}}\n\
+     grid: {workers: [4, 6], seed: [0, 1, 2]}\n";
+
+#[test]
+fn shards_and_job_counts_give_the_same_cells_bit_for_bit() {
+    let dir = scratch("shards");
+    let sweep = write(&dir, "s.yaml", ANALYTIC);
+    let (whole, sharded, two) = (dir.join("whole"), dir.join("sharded"), dir.join("two"));
+    ok(&run(&["sweep", &sweep, "--out", whole.to_str().unwrap(), "--jobs", "1"]));
+    ok(&run(&["sweep", &sweep, "--out", two.to_str().unwrap(), "--jobs", "2"]));
+    let dry = ok(&run(&["sweep", &sweep, "--dry-run", "--shard", "1/2"]));
+    assert!(dry.starts_with(&format!("{sweep}: 9 cells (shard 1/2: 9 of 18 cells)")), "{dry}");
+    ok(&run(&["sweep", &sweep, "--out", sharded.to_str().unwrap(), "--shard", "0/2"]));
+    assert_eq!(results(&sharded).len(), 9);
+    // the second shard picked by a SLURM array's variables, as on a cluster
+    let o = bin()
+        .args(["sweep", &sweep, "--out", sharded.to_str().unwrap()])
+        .env("SLURM_ARRAY_TASK_ID", "2")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("shard 1/2"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    ok(&o);
+    let w = results(&whole);
+    assert_eq!(w.len(), 18);
+    assert!(w == results(&sharded), "two shards differ from one unsharded sweep");
+    assert!(w == results(&two), "--jobs 2 differs from --jobs 1");
+    let e = run(&["sweep", &sweep, "--shard", "2/2"]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("0 to 1"));
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_results_without_rerunning_finished_cells() {
+    let dir = scratch("kill");
+    // slow enough cells (a few tenths of a second each) that the kill lands part-way
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, workers: 8, max_rounds: 3000, eval_every: 500, \
+         analytic: {dim: 20, train_samples: 4000, test_samples: 500}}\n\
+         policies: {abs: abs, async: async}\ngrid: {seed: [0, 1, 2, 3, 4, 5]}\n",
+    );
+    let (killed, clean) = (dir.join("killed"), dir.join("clean"));
+    let mut child = bin()
+        .args(["sweep", &sweep, "--out", killed.to_str().unwrap(), "--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let finished = |out: &Path| {
+        std::fs::read_dir(out.join("cells"))
+            .map(|d| d.flatten().filter(|e| e.path().join("manifest.json").is_file()).count())
+            .unwrap_or(0)
+    };
+    let start = Instant::now();
+    while finished(&killed) < 2 && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done_before = finished(&killed);
+    assert!(
+        done_before >= 2 && done_before < 12,
+        "the kill must land part-way ({done_before} of 12 finished)"
+    );
+    let manifests_before: BTreeMap<String, String> = std::fs::read_dir(killed.join("cells"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("manifest.json").is_file())
+        .map(|e| {
+            let m = std::fs::read_to_string(e.path().join("manifest.json")).unwrap();
+            (e.file_name().to_string_lossy().into_owned(), m)
+        })
+        .collect();
+
+    let o = run(&["sweep", &sweep, "--out", killed.to_str().unwrap(), "--jobs", "2"]);
+    ok(&o);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!("{done_before} already finished; running {}", 12 - done_before)),
+        "{stderr}"
+    );
+    for (id, m) in &manifests_before {
+        let now = std::fs::read_to_string(killed.join("cells").join(id).join("manifest.json")).unwrap();
+        assert_eq!(&now, m, "finished cell {id} was rerun");
+    }
+    ok(&run(&["sweep", &sweep, "--out", clean.to_str().unwrap()]));
+    assert!(
+        results(&killed) == results(&clean),
+        "a resumed sweep differs from an uninterrupted one"
+    );
+}
+
+#[test]
+fn a_failing_cell_is_recorded_and_the_others_finish() {
+    let dir = scratch("fail");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, max_rounds: 20, analytic: {dim: 3, train_samples: 300, test_samples: 60}}\n\
+         zip: [{compute_time: [{model: trace, path: /nonexistent/trace.csv}, {model: exponential, mean: 1.0}, {model: exponential, mean: 2.0}]}]\n",
+    );
+    let out = dir.join("out");
+    let o = run(&["sweep", &sweep, "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("1 of 3 cells failed") && e.contains("/nonexistent/trace.csv"), "{e}");
+    assert_eq!(results(&out).len(), 2);
+    assert_eq!(std::fs::read_dir(out.join("failed")).unwrap().count(), 1);
+}
+
+#[test]
+fn results_summarise_over_seeds_and_export_csv() {
+    let dir = scratch("results");
+    let sweep = write(&dir, "s.yaml", ANALYTIC);
+    let out = dir.join("out");
+    ok(&run(&["sweep", &sweep, "--out", out.to_str().unwrap()]));
+    let csv = dir.join("summary.csv");
+    let text = ok(&run(&[
+        "results",
+        out.to_str().unwrap(),
+        "--sweep",
+        &sweep,
+        "--csv",
+        csv.to_str().unwrap(),
+    ]));
+    let header = text.lines().next().unwrap();
+    for col in [
+        "label",
+        "workers",
+        "seeds",
+        "reached",
+        "final_accuracy_mean",
+        "time_to_target_mean",
+        "comm_to_target_sd",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert!(!header.contains("seed "), "seeds are pooled, not a column: {header}");
+    assert_eq!(text.lines().count(), 1 + 6, "3 policies x 2 worker counts:\n{text}");
+    assert!(text.lines().nth(1).unwrap().starts_with("abs "), "sweep order:\n{text}");
+
+    // the CSV's means equal the manifests' final accuracies averaged by hand
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let heads = rdr.headers().unwrap().clone();
+    let idx = |n: &str| heads.iter().position(|h| h == n).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 6);
+    let mut by_hand: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    for e in std::fs::read_dir(out.join("cells")).unwrap().flatten() {
+        let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(e.path().join("manifest.json")).unwrap()).unwrap();
+        let key = (m["policy"].as_str().unwrap().to_string(), m["config"]["workers"].to_string());
+        by_hand.entry(key).or_default().push(m["final_test_accuracy"].as_f64().unwrap());
+    }
+    for r in &rows {
+        assert_eq!(&r[idx("seeds")], "3");
+        let policy = match &r[idx("label")] {
+            "kasync" => "k_async",
+            other => other,
+        };
+        let accs = by_hand
+            .iter()
+            .find(|((p, w), _)| p.starts_with(policy) && *w == r[idx("workers")])
+            .map(|(_, v)| v)
+            .unwrap();
+        let mean = accs.iter().sum::<f64>() / 3.0;
+        let got: f64 = r[idx("final_accuracy_mean")].parse().unwrap();
+        assert!((got - mean).abs() < 1e-12, "{r:?}: {got} vs {mean}");
+        let reached: usize = r[idx("reached")].parse().unwrap();
+        assert!(reached <= 3);
+    }
+    // per cell, and a stricter target that fewer cells reach
+    let per_cell = ok(&run(&["results", out.to_str().unwrap(), "--cells", "--target", "0.999"]));
+    assert_eq!(per_cell.lines().count(), 1 + 18);
+    let e = run(&["results", dir.join("nothing").to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(2));
+}
+
+#[test]
+fn repro_passes_on_analytic_and_lenet_configs() {
+    let dir = scratch("repro");
+    let analytic = write(
+        &dir,
+        "a.yaml",
+        "policy: abs\nworkers: 5\nk0: 2\nmodel: analytic\nanalytic: {dim: 4, train_samples: 500, test_samples: 100}\nmax_rounds: 50\n",
+    );
+    let text = ok(&run(&["repro", &analytic]));
+    assert!(text.contains("reproducible: 3 runs bit-identical"), "{text}");
+    let lenet = write(
+        &dir,
+        "l.yaml",
+        "policy: abs\nworkers: 4\nk0: 2\nlocal_steps: 2\nbatch_size: 16\nmodel: lenet\ndataset: synthetic\n\
+         synthetic: {shape: mnist, train_samples: 400, test_samples: 100}\nmax_rounds: 6\neval_every: 3\n",
+    );
+    let text = ok(&run(&["repro", &lenet, "--threads", "2,1"]));
+    assert!(text.contains("reproducible: 2 runs bit-identical"), "{text}");
+    let e = run(&["repro", &lenet, "--threads", "2"]);
+    assert_eq!(e.status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_sweep_file_exits_non_zero_naming_file_key_and_line() {
+    let dir = scratch("bad");
+    for (text, needle) in [
+        ("base: {model: analytic}\ngrid:\n  workers: [4, ten]\n", "grid.workers"),
+        ("base: {model: analytic}\ngrid:\n  wokers: [1]\n", "grid.wokers"),
+        ("base: {model: analytic}\ngrid:\n  seed: []\n", "grid.seed"),
+        ("base: {model: analytic}\nzip:\n  - {k0: [1, 2], zeta: [1]}\n", "zip.k0"),
+    ] {
+        let sweep = write(&dir, "bad.yaml", text);
+        let o = run(&["sweep", &sweep, "--out", dir.join("out").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(&sweep) && e.contains(needle) && e.contains("line 3"), "{text}: {e}");
+        assert!(!dir.join("out").exists());
+    }
+}
+
+#[test]
+fn quick_figures_on_synthetic_data_write_every_file() {
+    let dir = scratch("figures");
+    let sweeps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sweeps");
+    let out = dir.join("reports");
+    let o = bin()
+        .args(["figures", "--quick", "--dataset", "synthetic", "--model", "logreg"])
+        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&o);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("DATA SET synthetic"), "{e}");
+    for f in ["fig1", "fig2", "fig3", "fig4", "fig3-dynamics"] {
+        for ext in ["svg", "png"] {
+            assert!(out.join(format!("{f}.{ext}")).is_file(), "missing {f}.{ext}");
+        }
+        let svg = std::fs::read_to_string(out.join(format!("{f}.svg"))).unwrap();
+        assert!(
+            svg.contains("[quick]") && svg.contains("synthetic") && svg.contains("logreg"),
+            "{f}.svg title"
+        );
+    }
+    let fig2 = std::fs::read_to_string(out.join("fig2.svg")).unwrap();
+    for name in ["adasync_k2", "adasync_k4", "local_sgd", "sa_adasync", "abs"] {
+        assert!(
+            fig2.contains(&format!(">{name}<")) || fig2.contains(&format!("> {name} <")) || fig2.contains(name),
+            "{name}"
+        );
+    }
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("**synthetic**") && md.contains("Quick run") && md.contains("## fig4"),
+        "{md}"
+    );
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5, "{csv}");
+    // a rerun draws again from the cached cells without running any
+    let o = bin()
+        .args([
+            "figures",
+            "--quick",
+            "--dataset",
+            "synthetic",
+            "--model",
+            "logreg",
+            "--only",
+            "fig2",
+        ])
+        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("10 already in"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_forced_missing_data_set_says_how_to_get_it() {
+    let dir = scratch("nodata");
+    let sweeps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sweeps");
+    let o = bin()
+        .args(["figures", "--dataset", "cifar10", "--data-dir", dir.join("empty").to_str().unwrap()])
+        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", dir.join("r").to_str().unwrap()])
+        .env_remove("ABS_DATA_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("--dataset cifar10") && e.contains("abs-bench data fetch cifar10"), "{e}");
+    assert!(!dir.join("r").exists(), "nothing is written before the data is there");
+}
