@@ -3,7 +3,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
 BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-train lint
+.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-train lint
 
 ## The paper's figures and summary tables into reports/: CIFAR-10 when present in ./data or
 ## $$ABS_DATA_DIR (or downloadable from its official source), otherwise Fashion-MNIST from Debian's
@@ -36,8 +36,9 @@ build:
 	cargo build --release -p abs-bench
 
 ## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), then
-## flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold).
-test: test-core test-wgpu
+## flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold),
+## then the instruction-count gate.
+test: test-core test-wgpu icount
 
 test-core:
 	cargo test --workspace --all-targets
@@ -50,6 +51,26 @@ lavapipe:
 	@if ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1; then echo "lavapipe: present"; \
 	else echo "lavapipe: installing Debian's mesa-vulkan-drivers"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq mesa-vulkan-drivers; fi
+
+## Instruction-count gate (Callgrind via gungraun, no machine noise): fails when the aggregation
+## kernel, the engine or a lenet job grows by more than 10% over the baseline in bench-suite/icount/.
+GUNGRAUN_VERSION := 0.20.0
+TOOLS := $(HOME)/.cache/abs-bench/tools
+ICOUNT_HOME := $(CURDIR)/bench-suite/icount
+ICOUNT := GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
+icount: icount-tools
+	@ls $(ICOUNT_HOME)/abs-bench/icount/gate/*/*.base@committed >/dev/null 2>&1 || { echo "icount: no committed baseline in $(ICOUNT_HOME): run make icount-baseline"; exit 1; }
+	$(ICOUNT) --baseline=committed --callgrind-limits='ir=10%'
+
+## Records the current counts as the committed baseline (commit bench-suite/icount/ afterwards).
+icount-baseline: icount-tools
+	$(ICOUNT) --save-baseline=committed
+
+## valgrind from Debian and gungraun's runner (the library's exact version) from crates.io.
+icount-tools:
+	@command -v valgrind >/dev/null || { echo "icount: installing Debian's valgrind"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq valgrind; }
+	@[ -x $(TOOLS)/bin/gungraun-runner ] && [ -f $(TOOLS)/gungraun-$(GUNGRAUN_VERSION) ] || { \
+	  cargo install gungraun-runner --version $(GUNGRAUN_VERSION) --locked --root $(TOOLS) && touch $(TOOLS)/gungraun-$(GUNGRAUN_VERSION); }
 
 ## Criterion benches (aggregation kernel bandwidth, engine rounds/s).
 bench:

@@ -344,6 +344,12 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("## fig1") && md.contains("## fig4"),
+        "the summary keeps every figure:\n{md}"
+    );
+    assert!(md.contains("| abs | 2/2 |"), "series are named by their policy entry:\n{md}");
 }
 
 #[test]

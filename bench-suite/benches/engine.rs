@@ -6,61 +6,12 @@
 
 use std::hint::black_box;
 
-use abs_bench::sim::{ComputeTimeSpec, EngineConfig, Eval, Granularity, JobId, JobTimes, KLoss, Learner, Seeds, simulate};
-use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, RestartWhen, SaForm, ThresholdForm};
+use abs_bench::bench::{NoWork, engine_config};
+use abs_bench::sim::{ComputeTimeSpec, Granularity, JobTimes, Seeds, simulate};
+use abs_policies::PolicyName;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const ROUNDS: u64 = 20_000;
-
-/// Returns a zero delta and a constant loss: all that is left is the engine.
-struct NoWork;
-
-impl Learner for NoWork {
-    fn dim(&self) -> usize {
-        1
-    }
-    fn init(&mut self) -> Vec<f32> {
-        vec![0.0]
-    }
-    fn train(&mut self, _base: &[f32], _job: JobId, _steps: u32, delta: &mut [f32]) -> f64 {
-        delta[0] = 0.0;
-        1.0
-    }
-    fn evaluate(&mut self, _params: &[f32]) -> Eval {
-        Eval { loss: 1.0, accuracy: 0.0 }
-    }
-}
-
-fn config(name: PolicyName, workers: u32) -> EngineConfig {
-    let params = PolicyParams {
-        workers,
-        k: Some((workers / 10).max(1)),
-        k0: 2.min(workers),
-        k_exponent: 0.5,
-        k_rounding: KRounding::Ceil,
-        k_monotone: true,
-        zeta: 1.0,
-        threshold_form: ThresholdForm::NOverK,
-        staleness_bound: None,
-        sa_form: SaForm::Inv,
-    };
-    EngineConfig {
-        workers,
-        local_steps: 10,
-        policy: Policy::resolve(name.knobs(), &params).expect("valid bench policy"),
-        restart_when: RestartWhen::Greater,
-        server_lr: 1.0,
-        k_loss: KLoss::Reported,
-        k_update_every: 1,
-        eval_every: u64::MAX,
-        max_rounds: ROUNDS,
-        max_time: f64::INFINITY,
-        target_accuracy: None,
-        stop_at_target: false,
-        upload_latency: 0.0,
-        download_latency: 0.0,
-    }
-}
 
 fn bench_engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine_no_work");
@@ -68,7 +19,7 @@ fn bench_engine(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROUNDS));
     for name in [PolicyName::Abs, PolicyName::KAsync] {
         for n in [10u32, 100, 1000] {
-            let cfg = config(name, n);
+            let cfg = engine_config(name, n, ROUNDS);
             group.bench_with_input(BenchmarkId::new(name.as_str(), n), &n, |b, &n| {
                 b.iter(|| {
                     let seeds = Seeds::new(1);

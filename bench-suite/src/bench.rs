@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use abs_models::data::{DataSource, SyntheticShape, SyntheticSpec, load};
-use abs_models::{Arch, JobId, Partition, Seeds, TrainOptions, burn_learner};
+use abs_models::{Arch, Eval, JobId, Learner, Partition, Seeds, TrainOptions, burn_learner};
+use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, RestartWhen, SaForm, ThresholdForm};
+
+use crate::sim::{EngineConfig, KLoss};
 
 /// The PyTorch reference, shipped inside the binary so it runs from any folder.
 pub const TORCH_SCRIPT: &str = include_str!("../reference/torch_step.py");
@@ -136,4 +139,56 @@ pub fn torch_samples_per_s(python: &Path, b: &TrainBench) -> Result<Reference, S
         samples_per_s,
         torch: v["torch"].as_str().unwrap_or("?").to_string(),
     })
+}
+
+/// Returns a zero delta and a constant loss: all that is left is the engine.
+pub struct NoWork;
+
+impl Learner for NoWork {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn init(&mut self) -> Vec<f32> {
+        vec![0.0]
+    }
+    fn train(&mut self, _base: &[f32], _job: JobId, _steps: u32, delta: &mut [f32]) -> f64 {
+        delta[0] = 0.0;
+        1.0
+    }
+    fn evaluate(&mut self, _params: &[f32]) -> Eval {
+        Eval { loss: 1.0, accuracy: 0.0 }
+    }
+}
+
+/// An engine config for benches: `name` on `workers` workers (k = N/10 for fixed-K policies, k0 = 2),
+/// `rounds` rounds, no evaluation.
+pub fn engine_config(name: PolicyName, workers: u32, rounds: u64) -> EngineConfig {
+    let params = PolicyParams {
+        workers,
+        k: Some((workers / 10).max(1)),
+        k0: 2.min(workers),
+        k_exponent: 0.5,
+        k_rounding: KRounding::Ceil,
+        k_monotone: true,
+        zeta: 1.0,
+        threshold_form: ThresholdForm::NOverK,
+        staleness_bound: None,
+        sa_form: SaForm::Inv,
+    };
+    EngineConfig {
+        workers,
+        local_steps: 10,
+        policy: Policy::resolve(name.knobs(), &params).expect("valid bench policy"),
+        restart_when: RestartWhen::Greater,
+        server_lr: 1.0,
+        k_loss: KLoss::Reported,
+        k_update_every: 1,
+        eval_every: u64::MAX,
+        max_rounds: rounds,
+        max_time: f64::INFINITY,
+        target_accuracy: None,
+        stop_at_target: false,
+        upload_latency: 0.0,
+        download_latency: 0.0,
+    }
 }

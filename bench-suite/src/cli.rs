@@ -128,9 +128,17 @@ pub enum Command {
         what: DataCommand,
     },
     /// Measure performance.
+    /// Measure performance. Without a subcommand: one `lenet` job (U = 10, batch 32) in samples/s for
+    /// abs-bench and PyTorch at the same thread count, and their ratio (the last line).
     Bench {
         #[command(subcommand)]
-        what: BenchCommand,
+        what: Option<BenchCommand>,
+        /// Threads for both sides (default: 1).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Python interpreter for the PyTorch reference.
+        #[arg(long, default_value = "python3")]
+        python: PathBuf,
     },
 }
 
@@ -292,8 +300,39 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Bench {
+            what: None,
+            threads,
+            python,
+        } => {
+            if threads == 0 {
+                return Err("--threads 0: expected at least 1".to_string());
+            }
+            let b = crate::bench::TrainBench {
+                arch: abs_models::Arch::Lenet,
+                threads,
+                jobs: 20,
+                warmup: 3,
+                steps: 10,
+                batch: 32,
+            };
+            let what = format!("lenet train (U=10, B=32, {threads} thread{})", if threads == 1 { "" } else { "s" });
+            let ours = crate::bench::burn_samples_per_s(&b)?;
+            println!("{what}: abs-bench (burn flex) {ours:.0} samples/s");
+            match crate::bench::torch_samples_per_s(&python, &b)? {
+                crate::bench::Reference::Measured { samples_per_s, torch } => {
+                    println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
+                    println!("lenet train ratio vs pytorch: {:.3}", ours / samples_per_s);
+                }
+                crate::bench::Reference::Unavailable(why) => {
+                    println!("{what}: pytorch reference skipped: {why}");
+                    println!("lenet train ratio vs pytorch: unavailable (no torch for {})", python.display());
+                }
+            }
+            Ok(())
+        }
+        Command::Bench {
             what:
-                BenchCommand::Train {
+                Some(BenchCommand::Train {
                     model,
                     threads,
                     jobs,
@@ -301,7 +340,8 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                     batch,
                     python,
                     no_reference,
-                },
+                }),
+            ..
         } => {
             let arch = match model.as_str() {
                 "lenet" => abs_models::Arch::Lenet,
@@ -361,7 +401,14 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             let started = Instant::now();
             let output = run(&cfg).map_err(|e| format!("{}: {e}", config.display()))?;
             let records = output.records;
-            let manifest = Manifest::new(&cfg, &records, &output.backend, &output.data, started.elapsed().as_secs_f64());
+            let manifest = Manifest::new(
+                &cfg,
+                &records,
+                &output.backend,
+                &output.data,
+                started.elapsed().as_secs_f64(),
+                output.host,
+            );
             write_run(&out, &records, &manifest, csv)?;
             println!(
                 "{} on {} N={} seed={}: {} rounds, virtual time {:.1} s, comm {}, test accuracy {:.4} (stopped: {}); wrote {} [{}]",
@@ -379,6 +426,17 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                     .unwrap_or_default(),
                 out.display(),
                 manifest.config_hash,
+            );
+            let h = output.host;
+            println!(
+                "host time {:.2} s: training {:.2} s ({} jobs), evaluation {:.2} s ({}), engine {:.3} s ({:.2}%)",
+                h.simulate_s,
+                h.train_s,
+                h.jobs_trained,
+                h.eval_s,
+                h.evaluations,
+                h.simulate_s - h.train_s - h.eval_s,
+                100.0 * h.engine_fraction()
             );
             Ok(())
         }

@@ -5,7 +5,7 @@ use std::fmt;
 use abs_models::{TrainOptions, burn_learner};
 
 use crate::config::RunConfig;
-use crate::sim::{AnalyticLearner, JobTimes, RunRecords, Seeds, SimError, simulate};
+use crate::sim::{AnalyticLearner, HostTimes, JobTimes, RunRecords, Seeds, SimError, simulate_timed};
 
 /// A run that failed after its config was accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,8 @@ pub struct RunOutput {
     pub backend: String,
     /// The data set's name and where it was read from.
     pub data: String,
+    /// Where the host time went (not part of any result).
+    pub host: HostTimes,
 }
 
 /// Images per forward pass when evaluating.
@@ -59,11 +61,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
                 None => data.name.to_string(),
             };
             let mut learner = burn_learner(arch, data, opts, seeds, device).map_err(RunError)?;
-            let records = simulate(&engine, learner.as_mut(), &mut times)?;
+            let (records, host) = simulate_timed(&engine, learner.as_mut(), &mut times)?;
             Ok(RunOutput {
                 records,
                 backend,
                 data: described,
+                host,
             })
         }
         _ => {
@@ -74,11 +77,12 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
                     "worker {w} received an empty shard: use more analytic.train_samples or a larger dirichlet alpha"
                 )));
             }
-            let records = simulate(&engine, &mut learner, &mut times)?;
+            let (records, host) = simulate_timed(&engine, &mut learner, &mut times)?;
             Ok(RunOutput {
                 records,
                 backend: "cpu (analytic learner, plain Rust)".to_string(),
                 data: "synthetic (analytic task)".to_string(),
+                host,
             })
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::sim::{RNG_ALGORITHM, RunRecords, StopReason};
+use crate::sim::{HostTimes, RNG_ALGORITHM, RunRecords, StopReason};
 use crate::version;
 
 /// Everything needed to tell what produced a result and to rerun it.
@@ -23,6 +23,9 @@ pub struct Manifest {
     pub data: String,
     /// Host seconds the simulation took (not part of any result).
     pub host_wall_time_s: f64,
+    /// Where the simulation's host time went: training, evaluation, the engine (not part of any result).
+    #[serde(default)]
+    pub host: HostTimes,
     /// Seconds since the Unix epoch when the run finished.
     pub finished_at_unix_s: u64,
     pub stop_reason: StopReason,
@@ -33,7 +36,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn new(config: &RunConfig, records: &RunRecords, backend: &str, data: &str, host_wall_time_s: f64) -> Manifest {
+    pub fn new(config: &RunConfig, records: &RunRecords, backend: &str, data: &str, host_wall_time_s: f64, host: HostTimes) -> Manifest {
         let last_eval = records.evals.last();
         Manifest {
             config: config.clone(),
@@ -46,6 +49,7 @@ impl Manifest {
             backend: backend.to_string(),
             data: data.to_string(),
             host_wall_time_s,
+            host,
             finished_at_unix_s: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())

@@ -134,8 +134,8 @@ where
         .y_desc(&panel.y_label)
         .axis_desc_style((FONT, 15))
         .label_style((FONT, 13))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(225, 225, 225))
         .draw()
         .map_err(err)?;
     for (i, s) in panel.series.iter().enumerate() {

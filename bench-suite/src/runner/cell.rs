@@ -39,6 +39,7 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
             &output.backend,
             &output.data,
             started.elapsed().as_secs_f64(),
+            output.host,
         );
         let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);

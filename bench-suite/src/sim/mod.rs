@@ -5,6 +5,7 @@ mod compute_time;
 mod engine;
 mod events;
 mod records;
+mod timing;
 
 pub use abs_models::{Eval, JobId, Learner, Purpose, RNG_ALGORITHM, Seeds};
 pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
@@ -12,3 +13,4 @@ pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError
 pub use engine::{EngineConfig, KLoss, SimError, simulate};
 pub use events::{InFlight, JobQueue};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
+pub use timing::{HostTimes, Timed, simulate_timed};

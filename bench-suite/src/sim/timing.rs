@@ -1,0 +1,86 @@
+//! Where a run's host time goes: a learner wrapper that clocks `train` and `evaluate`, so that the
+//! engine's own overhead (everything else) can be reported per run.
+
+use std::time::Instant;
+
+use abs_models::{Eval, JobId, Learner};
+use serde::{Deserialize, Serialize};
+
+/// Host seconds of one simulation, split by who spent them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostTimes {
+    /// The whole simulation (the engine's loop, training and evaluation; not data loading).
+    pub simulate_s: f64,
+    /// Inside `Learner::train`.
+    pub train_s: f64,
+    /// Inside `Learner::evaluate`.
+    pub eval_s: f64,
+    pub jobs_trained: u64,
+    pub evaluations: u64,
+}
+
+impl HostTimes {
+    /// The engine's share of the simulation: (simulate - train - eval) / simulate.
+    pub fn engine_fraction(&self) -> f64 {
+        if self.simulate_s > 0.0 {
+            ((self.simulate_s - self.train_s - self.eval_s) / self.simulate_s).max(0.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Wraps a learner and adds up the time spent in it.
+pub struct Timed<'a, L: Learner + ?Sized> {
+    inner: &'a mut L,
+    pub times: HostTimes,
+}
+
+impl<'a, L: Learner + ?Sized> Timed<'a, L> {
+    pub fn new(inner: &'a mut L) -> Self {
+        Timed {
+            inner,
+            times: HostTimes::default(),
+        }
+    }
+}
+
+impl<L: Learner + ?Sized> Learner for Timed<'_, L> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+
+    fn init(&mut self) -> Vec<f32> {
+        self.inner.init()
+    }
+
+    fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64 {
+        let t = Instant::now();
+        let loss = self.inner.train(base, job, steps, delta);
+        self.times.train_s += t.elapsed().as_secs_f64();
+        self.times.jobs_trained += 1;
+        loss
+    }
+
+    fn evaluate(&mut self, params: &[f32]) -> Eval {
+        let t = Instant::now();
+        let e = self.inner.evaluate(params);
+        self.times.eval_s += t.elapsed().as_secs_f64();
+        self.times.evaluations += 1;
+        e
+    }
+}
+
+/// Simulates with `learner` wrapped in a [`Timed`], returning the records and where the time went.
+pub fn simulate_timed<L: Learner + ?Sized>(
+    config: &super::EngineConfig,
+    learner: &mut L,
+    times: &mut super::JobTimes,
+) -> Result<(super::RunRecords, HostTimes), super::SimError> {
+    let started = Instant::now();
+    let mut timed = Timed::new(learner);
+    let records = super::simulate(config, &mut timed, times)?;
+    let mut host = timed.times;
+    host.simulate_s = started.elapsed().as_secs_f64();
+    Ok((records, host))
+}
