@@ -57,7 +57,9 @@ lavapipe:
 GUNGRAUN_VERSION := 0.20.0
 TOOLS := $(HOME)/.cache/abs-bench/tools
 ICOUNT_HOME := $(CURDIR)/bench-suite/icount
-ICOUNT := GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
+# Release-profile builds, kept apart from the test builds so that the two never rebuild each other.
+ICOUNT_TARGET ?= $(HOME)/.cache/abs-bench/target-release
+ICOUNT := CARGO_TARGET_DIR=$(ICOUNT_TARGET) GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
 icount: icount-tools
 	@ls $(ICOUNT_HOME)/abs-bench/icount/gate/*/*.base@committed >/dev/null 2>&1 || { echo "icount: no committed baseline in $(ICOUNT_HOME): run make icount-baseline"; exit 1; }
 	$(ICOUNT) --baseline=committed --callgrind-limits='ir=10%'

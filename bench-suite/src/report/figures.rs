@@ -206,7 +206,8 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     let failed: Vec<String> = todo
         .iter()
         .zip(&outcomes)
-        .filter_map(|(c, o)| matches!(o, CellOutcome::Failed(_)).then(|| describe(c)))
+        .filter(|(_, o)| matches!(o, CellOutcome::Failed(_)))
+        .map(|(c, _)| describe(c))
         .collect();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
@@ -216,9 +217,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
         let loaded = load(&results, Some(&sweep.cells))?;
         if loaded.cells.height() == 0 {
             if selected(name) {
-                if selected(name) {
-                    eprintln!("figures: {name}: no finished cells, nothing to draw");
-                }
+                eprintln!("figures: {name}: no finished cells, nothing to draw");
             }
             continue;
         }
