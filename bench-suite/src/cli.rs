@@ -93,35 +93,7 @@ pub enum Command {
     },
     /// Run the figure sweeps (sweeps/fig*.yaml, reusing finished cells) and draw the paper's figures
     /// and summary tables into reports/.
-    Figures {
-        /// Only these figures (file stems, e.g. fig2), comma-separated.
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// Shortened runs and fewer seeds (each sweep's `quick` section): minutes, marked on every figure.
-        #[arg(long)]
-        quick: bool,
-        /// Force a data set: cifar10, fashion_mnist, mnist or synthetic (default: cifar10 when
-        /// present, else fashion_mnist).
-        #[arg(long)]
-        dataset: Option<String>,
-        /// Force a model for every cell: lenet, cnn, mlp or logreg.
-        #[arg(long)]
-        model: Option<String>,
-        /// Folder holding fig*.yaml.
-        #[arg(long, default_value = "sweeps")]
-        sweeps: PathBuf,
-        /// Folder for the figures and tables; results are cached in OUT/results.
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
-        /// Cells at once (default: one per core).
-        #[arg(long, short = 'j')]
-        jobs: Option<usize>,
-        /// Target test accuracy for the summary (default: by data set, see the README).
-        #[arg(long)]
-        target: Option<f64>,
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-    },
+    Figures(crate::report::FiguresOptions),
     /// Get or check data sets.
     Data {
         #[command(subcommand)]
@@ -206,27 +178,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             csv,
             cells,
         } => show_results(&dir, sweep.as_deref(), target, csv.as_deref(), cells),
-        Command::Figures {
-            only,
-            quick,
-            dataset,
-            model,
-            sweeps,
-            out,
-            jobs,
-            target,
-            data_dir,
-        } => crate::report::figures(&crate::report::FiguresOptions {
-            only,
-            quick,
-            dataset,
-            model,
-            sweeps,
-            out,
-            jobs,
-            target,
-            data_dir,
-        }),
+        Command::Figures(options) => crate::report::figures(&options),
         Command::Repro { config, sets, threads } => {
             let cfg = load_run_config(&config, &sets).map_err(|e| e.to_string())?;
             let threads = if threads.is_empty() {

@@ -14,20 +14,36 @@ use crate::results::{Loaded, group_keys, load, summarize};
 use crate::runner::{Budget, CellOutcome, Reporter, describe, is_finished, run_cells};
 use crate::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
 
-/// What `abs-bench figures` was asked for.
-#[derive(Debug, Clone)]
+/// What `abs-bench figures` was asked for (its command-line arguments).
+#[derive(Debug, Clone, clap::Args)]
 pub struct FiguresOptions {
-    /// Figure names (file stems such as `fig2`); empty means all.
+    /// Only these figures (file stems, e.g. fig2), comma-separated; the summary keeps the others.
+    #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Shortened runs and fewer seeds (each sweep's `quick` section): minutes, marked on every figure.
+    #[arg(long)]
     pub quick: bool,
-    /// Forced data set; default: cifar10 when present, else fashion_mnist.
+    /// Force a data set: cifar10, fashion_mnist, mnist or synthetic (default: cifar10 when present,
+    /// else fashion_mnist).
+    #[arg(long)]
     pub dataset: Option<String>,
+    /// Force a model for every cell: lenet, cnn, mlp or logreg.
+    #[arg(long)]
     pub model: Option<String>,
+    /// Folder holding fig*.yaml.
+    #[arg(long, default_value = "sweeps")]
     pub sweeps: PathBuf,
+    /// Folder for the figures and tables; results are cached in OUT/results.
+    #[arg(long, default_value = "reports")]
     pub out: PathBuf,
+    /// Cells at once (default: one per core).
+    #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Target test accuracy; default per data set and mode ([`default_target`]).
+    /// Target test accuracy for the summary (default: by data set, see [`default_target`]).
+    #[arg(long)]
     pub target: Option<f64>,
+    /// Folder holding the data set files (also: $ABS_DATA_DIR).
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
 
