@@ -86,3 +86,4 @@ bench-train: build
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p abs-models --features wgpu --all-targets -- -D warnings

@@ -56,7 +56,7 @@ mod gpu {
                 &[DeviceKind::DefaultDevice]
             };
             let mut last = String::new();
-            for kind in kinds.iter().cloned() {
+            for kind in kinds {
                 match Device::wgpu_options().device_kind(kind.clone()).init() {
                     Ok(device) => return (device, format!("wgpu ({kind:?}, burn 0.22.1)")),
                     Err(e) => last = e.to_string(),
