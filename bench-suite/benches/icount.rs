@@ -4,8 +4,8 @@
 //!
 //! Counted: the aggregation kernel (N = 16 deltas of lenet's 62,006 floats), the engine alone with
 //! a no-work learner (abs, N = 100, 2,000 rounds), and one `lenet` job (U = 10 steps, batch 32,
-//! synthetic 3x32x32 images, flex backend). Set-up (data, learner, inputs) is not counted: only
-//! the named functions and what they call, on whichever thread runs them.
+//! synthetic 3x32x32 images, flex backend, in a one-thread rayon pool). Set-up (data, learner,
+//! inputs) is not counted: only the named `icount_*` functions and what they call.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -63,7 +63,17 @@ fn engine_no_work((cfg, mut times): (EngineConfig, JobTimes)) -> usize {
     icount_engine(black_box(&cfg), &mut times)
 }
 
-fn lenet_input(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
+/// The lenet job runs in a one-thread rayon pool, so its count does not depend on the machine's
+/// cores (burn-flex sizes its parallel work by the pool it runs in). The learner is built inside
+/// that pool, outside the counted function.
+fn lenet_input(batch: u32) -> (u32, rayon::ThreadPool) {
+    (
+        batch,
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a one-thread pool"),
+    )
+}
+
+fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
     let spec = SyntheticSpec {
         shape: SyntheticShape::Cifar10,
         train_samples: 2000,
@@ -95,9 +105,12 @@ fn icount_lenet_job(learner: &mut dyn Learner, w: &[f32], delta: &mut [f32]) -> 
 
 #[library_benchmark(config = counting("*icount_lenet_job*"))]
 #[bench::u10_b32(args = (32), setup = lenet_input)]
-fn lenet_train_job((mut learner, w): (Box<dyn Learner>, Vec<f32>)) -> f64 {
-    let mut delta = vec![0.0; w.len()];
-    icount_lenet_job(learner.as_mut(), black_box(&w), &mut delta)
+fn lenet_train_job((batch, pool): (u32, rayon::ThreadPool)) -> f64 {
+    pool.install(|| {
+        let (mut learner, w) = lenet_learner(batch);
+        let mut delta = vec![0.0; w.len()];
+        icount_lenet_job(learner.as_mut(), black_box(&w), &mut delta)
+    })
 }
 
 library_benchmark_group!(name = gate, benchmarks = [aggregate_kernel, engine_no_work, lenet_train_job]);
