@@ -84,3 +84,26 @@ pub fn simulate_timed<L: Learner + ?Sized>(
     host.simulate_s = started.elapsed().as_secs_f64();
     Ok((records, host))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{NoWork, engine_config};
+    use crate::sim::{ComputeTimeSpec, Granularity, JobTimes, Seeds, simulate};
+    use abs_policies::PolicyName;
+
+    #[test]
+    fn timing_counts_every_call_and_changes_no_result() {
+        let mut cfg = engine_config(PolicyName::Abs, 10, 300);
+        cfg.eval_every = 50;
+        let times = || JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 10, &Seeds::new(4)).unwrap();
+        let plain = simulate(&cfg, &mut NoWork, &mut times()).unwrap();
+        let (timed, host) = simulate_timed(&cfg, &mut NoWork, &mut times()).unwrap();
+        assert_eq!(plain, timed);
+        // lazy compute: a job is trained exactly when it is delivered
+        assert_eq!(host.jobs_trained, timed.rounds.last().unwrap().uploads);
+        assert_eq!(host.evaluations, timed.evals.len() as u64);
+        assert!(host.simulate_s >= host.train_s + host.eval_s);
+        assert!((0.0..=1.0).contains(&host.engine_fraction()));
+    }
+}
