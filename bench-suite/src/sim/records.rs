@@ -65,46 +65,54 @@ pub struct RunRecords {
     pub params: Vec<f32>,
 }
 
+impl RoundRecord {
+    /// Every field as raw bits, in declaration order: what "bit-identical" compares.
+    fn bits(&self) -> [u64; 12] {
+        [
+            self.round,
+            self.time.to_bits(),
+            u64::from(self.k),
+            self.tau_max.to_bits(),
+            u64::from(self.arrivals),
+            u64::from(self.restarts),
+            self.mean_staleness.to_bits(),
+            self.max_staleness,
+            self.uploads,
+            self.downloads,
+            self.comm,
+            self.train_loss.to_bits(),
+        ]
+    }
+}
+
+impl EvalRecord {
+    /// Every field as raw bits, in declaration order.
+    fn bits(&self) -> [u64; 7] {
+        [
+            self.round,
+            self.time.to_bits(),
+            self.uploads,
+            self.downloads,
+            self.comm,
+            self.test_loss.to_bits(),
+            self.test_accuracy.to_bits(),
+        ]
+    }
+}
+
 impl RunRecords {
     /// SHA-256 (hex) over the bits of every recorded value and the final parameters: two runs are
     /// bit-identical exactly when their digests are equal (NaN payloads included).
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
-        for r in &self.rounds {
-            for x in [
-                r.round,
-                r.time.to_bits(),
-                r.k as u64,
-                r.tau_max.to_bits(),
-                r.arrivals as u64,
-                r.restarts as u64,
-            ] {
-                h.update(x.to_le_bytes());
-            }
-            for x in [
-                r.mean_staleness.to_bits(),
-                r.max_staleness,
-                r.uploads,
-                r.downloads,
-                r.comm,
-                r.train_loss.to_bits(),
-            ] {
-                h.update(x.to_le_bytes());
-            }
-        }
-        for e in &self.evals {
-            for x in [
-                e.round,
-                e.time.to_bits(),
-                e.uploads,
-                e.downloads,
-                e.comm,
-                e.test_loss.to_bits(),
-                e.test_accuracy.to_bits(),
-            ] {
-                h.update(x.to_le_bytes());
-            }
+        for x in self
+            .rounds
+            .iter()
+            .flat_map(RoundRecord::bits)
+            .chain(self.evals.iter().flat_map(EvalRecord::bits))
+        {
+            h.update(x.to_le_bytes());
         }
         h.update(format!("{:?}", self.stop).as_bytes());
         for p in &self.params {
@@ -115,31 +123,11 @@ impl RunRecords {
 
     /// Where two runs first differ, in words (None when bit-identical).
     pub fn first_difference(&self, other: &RunRecords) -> Option<String> {
-        let bits = |r: &RoundRecord| {
-            format!(
-                "{:?}",
-                (
-                    r.time.to_bits(),
-                    r.k,
-                    r.tau_max.to_bits(),
-                    r.train_loss.to_bits(),
-                    r.comm,
-                    r.restarts
-                )
-            )
-        };
-        if let Some(i) = (0..self.rounds.len().min(other.rounds.len())).find(|&i| bits(&self.rounds[i]) != bits(&other.rounds[i])) {
-            return Some(format!(
-                "round {}: {:?} vs {:?}",
-                self.rounds[i].round, self.rounds[i], other.rounds[i]
-            ));
+        if let Some((a, b)) = self.rounds.iter().zip(&other.rounds).find(|(a, b)| a.bits() != b.bits()) {
+            return Some(format!("round {}: {a:?} vs {b:?}", a.round));
         }
-        let ebits = |e: &EvalRecord| format!("{:?}", (e.round, e.test_loss.to_bits(), e.test_accuracy.to_bits()));
-        if let Some(i) = (0..self.evals.len().min(other.evals.len())).find(|&i| ebits(&self.evals[i]) != ebits(&other.evals[i])) {
-            return Some(format!(
-                "evaluation at round {}: {:?} vs {:?}",
-                self.evals[i].round, self.evals[i], other.evals[i]
-            ));
+        if let Some((a, b)) = self.evals.iter().zip(&other.evals).find(|(a, b)| a.bits() != b.bits()) {
+            return Some(format!("evaluation at round {}: {a:?} vs {b:?}", a.round));
         }
         if self.rounds.len() != other.rounds.len() || self.evals.len() != other.evals.len() {
             return Some(format!(
@@ -150,9 +138,72 @@ impl RunRecords {
                 other.evals.len()
             ));
         }
+        if self.stop != other.stop {
+            return Some(format!("stop reason: {:?} vs {:?}", self.stop, other.stop));
+        }
         if let Some(i) = (0..self.params.len().min(other.params.len())).find(|&i| self.params[i].to_bits() != other.params[i].to_bits()) {
             return Some(format!("final parameter {i}: {} vs {}", self.params[i], other.params[i]));
         }
-        (self.digest() != other.digest()).then(|| "the final parameters or stop reason".to_string())
+        (self.params.len() != other.params.len()).then(|| format!("final parameter count: {} vs {}", self.params.len(), other.params.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records() -> RunRecords {
+        let round = RoundRecord {
+            round: 0,
+            time: 1.5,
+            k: 2,
+            tau_max: f64::INFINITY,
+            arrivals: 2,
+            restarts: 0,
+            mean_staleness: 0.5,
+            max_staleness: 1,
+            uploads: 2,
+            downloads: 6,
+            comm: 2,
+            train_loss: 0.7,
+        };
+        let eval = EvalRecord {
+            round: 1,
+            time: 1.5,
+            uploads: 2,
+            downloads: 6,
+            comm: 2,
+            test_loss: 0.6,
+            test_accuracy: 0.8,
+        };
+        RunRecords {
+            rounds: vec![round],
+            evals: vec![eval],
+            stop: StopReason::MaxRounds,
+            params: vec![0.25, -1.0],
+        }
+    }
+
+    #[test]
+    fn every_field_counts_for_identity() {
+        let a = records();
+        assert_eq!(a.first_difference(&a.clone()), None);
+        assert_eq!(a.digest(), a.clone().digest());
+        let changes: [fn(&mut RunRecords); 5] = [
+            |r| r.rounds[0].mean_staleness = 0.25,
+            |r| r.rounds[0].downloads += 1,
+            |r| r.evals[0].uploads += 1,
+            |r| r.stop = StopReason::MaxTime,
+            |r| r.params[1] = -0.0 - 1.0 + f32::EPSILON,
+        ];
+        for change in changes {
+            let mut b = records();
+            change(&mut b);
+            assert!(a.first_difference(&b).is_some(), "{b:?}");
+            assert_ne!(a.digest(), b.digest());
+        }
+        let mut nan = records();
+        nan.rounds[0].train_loss = f64::NAN;
+        assert_eq!(nan.first_difference(&nan.clone()), None, "the same NaN bits are identical");
     }
 }
