@@ -1,27 +1,15 @@
 //! End-to-end tests of the `abs-bench` binary: runs, outputs, overrides and refused input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_abs-bench"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("abs-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{bin, run, scratch};
 
 fn write_config(dir: &Path, yaml: &str) -> PathBuf {
     let p = dir.join("run.yaml");
     std::fs::write(&p, yaml).unwrap();
     p
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
 }
 
 const SMALL: &str = "policy: abs\nworkers: 6\nk0: 2\nmodel: analytic\nanalytic: {dim: 5, train_samples: 1200, test_samples: 400, separation: 1.5}\nmax_rounds: 120\neval_every: 20\nseed: 3\n";
