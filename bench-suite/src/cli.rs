@@ -99,7 +99,6 @@ pub enum Command {
         #[command(subcommand)]
         what: DataCommand,
     },
-    /// Measure performance.
     /// Measure performance. Without a subcommand: one `lenet` job (U = 10, batch 32) in samples/s for
     /// abs-bench and PyTorch at the same thread count, and their ratio (the last line).
     Bench {
@@ -267,18 +266,8 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                 steps: 10,
                 batch: 32,
             };
-            let what = format!("lenet train (U=10, B=32, {threads} thread{})", if threads == 1 { "" } else { "s" });
-            let ours = crate::bench::burn_samples_per_s(&b)?;
-            println!("{what}: abs-bench (burn flex) {ours:.0} samples/s");
-            match crate::bench::torch_samples_per_s(&python, &b)? {
-                crate::bench::Reference::Measured { samples_per_s, torch } => {
-                    println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
-                    println!("lenet train ratio vs pytorch: {:.3}", ours / samples_per_s);
-                }
-                crate::bench::Reference::Unavailable(why) => {
-                    println!("{what}: pytorch reference skipped: {why}");
-                    println!("lenet train ratio vs pytorch: unavailable (no torch for {})", python.display());
-                }
+            if compare_train("lenet", &b, Some(python.as_path()))?.is_none() {
+                println!("lenet train ratio vs pytorch: unavailable (no torch for {})", python.display());
             }
             Ok(())
         }
@@ -300,7 +289,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                 "cnn" => abs_models::Arch::Cnn,
                 other => return Err(format!("--model {other}: expected lenet or cnn")),
             };
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let cores = crate::runner::Budget::cores();
             let threads = if threads.is_empty() {
                 if cores > 1 { vec![1, cores] } else { vec![1] }
             } else {
@@ -318,24 +307,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                     steps: steps.max(1),
                     batch: batch.max(1),
                 };
-                let what = format!(
-                    "{model} train (U={}, B={}, {t} thread{})",
-                    b.steps,
-                    b.batch,
-                    if t == 1 { "" } else { "s" }
-                );
-                let ours = crate::bench::burn_samples_per_s(&b)?;
-                println!("{what}: abs-bench (burn flex) {ours:.0} samples/s");
-                if no_reference {
-                    continue;
-                }
-                match crate::bench::torch_samples_per_s(&python, &b)? {
-                    crate::bench::Reference::Measured { samples_per_s, torch } => {
-                        println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
-                        println!("{model} train ratio vs pytorch: {:.3}", ours / samples_per_s);
-                    }
-                    crate::bench::Reference::Unavailable(why) => println!("{what}: pytorch reference skipped: {why}"),
-                }
+                compare_train(&model, &b, (!no_reference).then_some(python.as_path()))?;
             }
             Ok(())
         }
@@ -397,7 +369,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
 
 /// `abs-bench sweep`: expand, pick this shard's cells, skip finished ones, run the rest.
 fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<usize>, shard: Option<&str>) -> Result<(), String> {
-    use crate::runner::{Budget, CellOutcome, Reporter, Shard, describe, is_finished, run_cells};
+    use crate::runner::{Budget, Reporter, Shard, describe, failures, is_finished, run_cells};
     let cells = crate::sweep::load_sweep(sweep).map_err(|e| e.to_string())?;
     let shard = match shard {
         Some(text) => Shard::parse(text)?,
@@ -437,13 +409,9 @@ fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<
     );
     let reporter = Reporter::new(todo.len());
     let outcomes = run_cells(out, &todo, budget, force, &reporter)?;
-    let failed: Vec<String> = todo
-        .iter()
-        .zip(&outcomes)
-        .filter_map(|(c, o)| match o {
-            CellOutcome::Failed(e) => Some(format!("{}: {e}", describe(c))),
-            _ => None,
-        })
+    let failed: Vec<String> = failures(&todo, &outcomes)
+        .into_iter()
+        .map(|(c, e)| format!("{}: {e}", describe(c)))
         .collect();
     if failed.is_empty() {
         println!(
@@ -507,4 +475,31 @@ fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Opti
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Measures `b` for abs-bench and (with `python`) the PyTorch reference, printing one line each and
+/// the line `{model} train ratio vs pytorch: R`; returns the ratio, None when there is no reference.
+fn compare_train(model: &str, b: &crate::bench::TrainBench, python: Option<&Path>) -> Result<Option<f64>, String> {
+    let what = format!(
+        "{model} train (U={}, B={}, {} thread{})",
+        b.steps,
+        b.batch,
+        b.threads,
+        if b.threads == 1 { "" } else { "s" }
+    );
+    let ours = crate::bench::burn_samples_per_s(b)?;
+    println!("{what}: abs-bench (burn flex) {ours:.0} samples/s");
+    let Some(python) = python else { return Ok(None) };
+    match crate::bench::torch_samples_per_s(python, b)? {
+        crate::bench::Reference::Measured { samples_per_s, torch } => {
+            println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
+            let ratio = ours / samples_per_s;
+            println!("{model} train ratio vs pytorch: {ratio:.3}");
+            Ok(Some(ratio))
+        }
+        crate::bench::Reference::Unavailable(why) => {
+            println!("{what}: pytorch reference skipped: {why}");
+            Ok(None)
+        }
+    }
 }

@@ -11,7 +11,7 @@ use super::chart::{Chart, Legend, Panel, Series, render};
 use super::curves::{Band, Trace, band};
 use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
 use crate::results::{Loaded, group_keys, load, summarize};
-use crate::runner::{Budget, CellOutcome, Reporter, describe, is_finished, run_cells};
+use crate::runner::{Budget, Reporter, describe, failures, is_finished, run_cells};
 use crate::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
 
 /// What `abs-bench figures` was asked for (its command-line arguments).
@@ -65,7 +65,8 @@ pub fn default_target(dataset: &str, quick: bool) -> f64 {
 /// Points per curve on the common grid.
 const CURVE_POINTS: usize = 300;
 
-/// The figure sweeps of `dir`: `fig*.yaml`, in name order (fig2 before fig10).
+/// The figure sweeps of `dir`: every `fig*.yaml`, in name order (fig2 before fig10), after checking
+/// that each name in `only` is one of them.
 pub fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf)>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read the sweeps folder {}: {e}", dir.display()))?;
     let mut found: Vec<(String, PathBuf)> = entries
@@ -88,7 +89,6 @@ pub fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf
             ));
         }
     }
-    found.retain(|(s, _)| only.is_empty() || only.contains(s));
     if found.is_empty() {
         return Err(format!("no figure sweeps (fig*.yaml) in {}", dir.display()));
     }
@@ -167,8 +167,7 @@ fn overrides(dataset: &str, opts: &FiguresOptions) -> Vec<(String, Value)> {
 /// Runs every figure sweep and writes `figN.svg`, `figN.png` (and `figN-dynamics.*`), `summary.md`
 /// and `summary.csv` into `opts.out`; results are cached in `opts.out/results`.
 pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
-    let sweeps = figure_sweeps(&opts.sweeps, &[])?;
-    figure_sweeps(&opts.sweeps, &opts.only)?; // names every unknown --only
+    let sweeps = figure_sweeps(&opts.sweeps, &opts.only)?;
     let (dataset, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref())?;
     let target = opts.target.unwrap_or_else(|| default_target(&dataset, opts.quick));
     if !(target > 0.0 && target <= 1.0) {
@@ -219,12 +218,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     );
     let reporter = Reporter::new(todo.len());
     let outcomes = run_cells(&results, &todo, budget, false, &reporter)?;
-    let failed: Vec<String> = todo
-        .iter()
-        .zip(&outcomes)
-        .filter(|(_, o)| matches!(o, CellOutcome::Failed(_)))
-        .map(|(c, _)| describe(c))
-        .collect();
+    let failed: Vec<String> = failures(&todo, &outcomes).into_iter().map(|(c, _)| describe(c)).collect();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let mut rows: Vec<SummaryRow> = Vec::new();
@@ -452,9 +446,10 @@ fn dynamics_chart(loaded: &Loaded, sweep: &Sweep, labels: &[String], title: &str
         let Some(cell) = sweep.cells.iter().filter(|c| &c.label == label).min_by_key(|c| c.config.seed) else {
             continue;
         };
-        let df = loaded
-            .rounds()?
-            .filter(col("cell").eq(lit(cell.id.as_str())))
+        let Some(rounds) = loaded.rounds_of(&cell.id) else {
+            continue;
+        };
+        let df = rounds?
             .select([col("time"), col("k").cast(DataType::Float64), col("tau_max")])
             .sort(["time"], SortMultipleOptions::default().with_maintain_order(true))
             .collect()?;

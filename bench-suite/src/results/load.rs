@@ -32,22 +32,33 @@ impl Loaded {
         self.scan("rounds")
     }
 
+    /// One cell's `rounds.parquet` as a lazy scan (None when the cell is not loaded).
+    pub fn rounds_of(&self, id: &str) -> Option<PolarsResult<LazyFrame>> {
+        let row = self.cells.column("cell").ok()?.str().ok()?.iter().position(|c| c == Some(id))?;
+        Some(scan_file(&self.dirs[row], "rounds"))
+    }
+
     fn scan(&self, name: &str) -> PolarsResult<LazyFrame> {
         let ids = self.cells.column("cell")?.str()?.clone();
         let frames = self
             .dirs
             .iter()
             .zip(ids.iter())
-            .map(|(dir, id)| {
-                let path = PlRefPath::try_from_path(&dir.join(format!("{name}.parquet")))?;
-                Ok(LazyFrame::scan_parquet(path, ScanArgsParquet::default())?.with_column(lit(id.unwrap_or_default()).alias("cell")))
-            })
+            .map(|(dir, id)| Ok(scan_file(dir, name)?.with_column(lit(id.unwrap_or_default()).alias("cell"))))
             .collect::<PolarsResult<Vec<_>>>()?;
         if frames.is_empty() {
             return Err(PolarsError::NoData("no finished cells".into()));
         }
         concat(frames, UnionArgs::default())
     }
+}
+
+/// `dir/<name>.parquet` as a lazy scan.
+fn scan_file(dir: &Path, name: &str) -> PolarsResult<LazyFrame> {
+    LazyFrame::scan_parquet(
+        PlRefPath::try_from_path(&dir.join(format!("{name}.parquet")))?,
+        ScanArgsParquet::default(),
+    )
 }
 
 /// Reads the manifests of `dir/cells/*/`. With `only`, just those cells (missing ones are left out)

@@ -42,7 +42,6 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
             output.host,
         );
         let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
         write_run(&tmp, &output.records, &manifest, false)?;
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;

@@ -91,6 +91,19 @@ pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progre
         .collect())
 }
 
+/// The cells whose outcome is a failure, each with its error (`cells` and `outcomes` as
+/// [`run_cells`] takes and returns them).
+pub fn failures<'a>(cells: &'a [Cell], outcomes: &'a [CellOutcome]) -> Vec<(&'a Cell, &'a str)> {
+    cells
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(c, o)| match o {
+            CellOutcome::Failed(e) => Some((c, e.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,21 +26,32 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+/// Refuses a file shorter than its `header` bytes or whose magic number is not `magic`; `kind`
+/// ("image", "label") and `format` name it in the messages.
+fn check_header(bytes: &[u8], path: &Path, header: usize, magic: u32, kind: &str, format: &str) -> Result<(), DataError> {
+    if bytes.len() < header {
+        let article = if header == 8 { "an" } else { "a" };
+        return Err(DataError::at(
+            path,
+            format!(
+                "truncated: {} bytes, an IDX {kind} file has {article} {header}-byte header",
+                bytes.len()
+            ),
+        ));
+    }
+    let found = be_u32(bytes, 0);
+    if found != magic {
+        return Err(DataError::at(
+            path,
+            format!("bad magic number 0x{found:08x}: expected 0x{magic:08x} ({format})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Images of an `idx3-ubyte` file: (count, rows, cols, pixels row-major, one byte each).
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, Vec<u8>), DataError> {
-    if bytes.len() < 16 {
-        return Err(DataError::at(
-            path,
-            format!("truncated: {} bytes, an IDX image file has a 16-byte header", bytes.len()),
-        ));
-    }
-    let magic = be_u32(bytes, 0);
-    if magic != IMAGES_MAGIC {
-        return Err(DataError::at(
-            path,
-            format!("bad magic number 0x{magic:08x}: expected 0x{IMAGES_MAGIC:08x} (idx3-ubyte images)"),
-        ));
-    }
+    check_header(bytes, path, 16, IMAGES_MAGIC, "image", "idx3-ubyte images")?;
     let (n, rows, cols) = (be_u32(bytes, 4) as usize, be_u32(bytes, 8) as usize, be_u32(bytes, 12) as usize);
     let expected = 16 + n * rows * cols;
     if bytes.len() != expected {
@@ -57,19 +68,7 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, V
 
 /// Labels of an `idx1-ubyte` file, each checked to be below `classes`.
 pub fn parse_labels(bytes: &[u8], classes: u8, path: &Path) -> Result<Vec<u8>, DataError> {
-    if bytes.len() < 8 {
-        return Err(DataError::at(
-            path,
-            format!("truncated: {} bytes, an IDX label file has an 8-byte header", bytes.len()),
-        ));
-    }
-    let magic = be_u32(bytes, 0);
-    if magic != LABELS_MAGIC {
-        return Err(DataError::at(
-            path,
-            format!("bad magic number 0x{magic:08x}: expected 0x{LABELS_MAGIC:08x} (idx1-ubyte labels)"),
-        ));
-    }
+    check_header(bytes, path, 8, LABELS_MAGIC, "label", "idx1-ubyte labels")?;
     let n = be_u32(bytes, 4) as usize;
     if bytes.len() != 8 + n {
         return Err(DataError::at(
