@@ -89,6 +89,7 @@ fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 500,
+        replica_batching: false,
     };
     let (device, _) = abs_models::backend::select(abs_models::Backend::Flex).expect("flex");
     let mut learner = burn_learner(Arch::Lenet, Arc::clone(&data), opts, abs_models::Seeds::new(0), device).expect("lenet");

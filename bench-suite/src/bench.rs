@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use abs_models::data::{DataSource, SyntheticShape, SyntheticSpec, load};
-use abs_models::{Arch, Eval, JobId, Learner, Partition, Seeds, TrainOptions, burn_learner};
+use abs_models::{Arch, Eval, JobId, Learner, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
 use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, RestartWhen, SaForm, ThresholdForm};
 
 use crate::sim::{EngineConfig, KLoss};
@@ -21,13 +21,16 @@ pub const TORCH_SCRIPT: &str = include_str!("../reference/torch_step.py");
 pub struct TrainBench {
     pub arch: Arch,
     pub threads: usize,
+    /// Jobs trained together in lockstep (replica batching); 1 trains them one by one.
+    pub replicas: u32,
     pub jobs: u32,
     pub warmup: u32,
     pub steps: u32,
     pub batch: u32,
 }
 
-/// Training samples per second of the Burn learner (flex), jobs run one after another.
+/// Training samples per second of the Burn learner (flex): jobs one after another, or in groups of
+/// `replicas` trained in lockstep (the timed job count is rounded up to whole groups).
 pub fn burn_samples_per_s(b: &TrainBench) -> Result<f64, String> {
     let spec = SyntheticSpec {
         shape: SyntheticShape::Cifar10,
@@ -49,27 +52,37 @@ pub fn burn_samples_per_s(b: &TrainBench) -> Result<f64, String> {
             partition: Partition::Iid,
             eval_samples: None,
             eval_batch: 500,
+            replica_batching: b.replicas > 1,
         };
         let (device, _) = abs_models::backend::select(abs_models::Backend::Flex)?;
         let mut learner = burn_learner(b.arch, Arc::clone(&data), opts, Seeds::new(0), device)?;
         let w = learner.init();
-        let mut delta = vec![0.0; w.len()];
-        for job in 0..u64::from(b.warmup) {
-            learner.train(&w, JobId { worker: 0, job }, b.steps, &mut delta);
+        let k = b.replicas.max(1) as usize;
+        let mut deltas = vec![vec![0.0; w.len()]; k];
+        let mut losses = vec![0.0; k];
+        let mut next_job = 0u64;
+        let mut group = |learner: &mut Box<dyn abs_models::Learner>| {
+            let jobs: Vec<TrainJob<'_>> = (0..k as u64)
+                .map(|i| TrainJob {
+                    base: &w,
+                    job: JobId {
+                        worker: 0,
+                        job: next_job + i,
+                    },
+                })
+                .collect();
+            next_job += k as u64;
+            learner.train_batch(&jobs, b.steps, &mut deltas, &mut losses);
+        };
+        for _ in 0..b.warmup.div_ceil(k as u32) {
+            group(&mut learner);
         }
+        let groups = b.jobs.div_ceil(k as u32);
         let start = Instant::now();
-        for job in 0..u64::from(b.jobs) {
-            learner.train(
-                &w,
-                JobId {
-                    worker: 0,
-                    job: job + u64::from(b.warmup),
-                },
-                b.steps,
-                &mut delta,
-            );
+        for _ in 0..groups {
+            group(&mut learner);
         }
-        Ok(f64::from(b.jobs * b.steps * b.batch) / start.elapsed().as_secs_f64())
+        Ok(f64::from(groups * k as u32 * b.steps * b.batch) / start.elapsed().as_secs_f64())
     })
 }
 

@@ -156,6 +156,9 @@ pub enum BenchCommand {
         /// Skip the PyTorch reference.
         #[arg(long)]
         no_reference: bool,
+        /// Jobs trained together in lockstep (replica batching), comma-separated counts to measure.
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        replicas: Vec<u32>,
     },
 }
 
@@ -261,6 +264,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             let b = crate::bench::TrainBench {
                 arch: abs_models::Arch::Lenet,
                 threads,
+                replicas: 1,
                 jobs: 20,
                 warmup: 3,
                 steps: 10,
@@ -281,6 +285,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                     batch,
                     python,
                     no_reference,
+                    replicas,
                 }),
             ..
         } => {
@@ -298,16 +303,22 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             if let Some(t) = threads.iter().find(|&&t| t == 0) {
                 return Err(format!("--threads {t}: expected counts >= 1"));
             }
+            if let Some(r) = replicas.iter().find(|&&r| r == 0) {
+                return Err(format!("--replicas {r}: expected counts >= 1"));
+            }
             for t in threads {
-                let b = crate::bench::TrainBench {
-                    arch,
-                    threads: t,
-                    jobs: jobs.max(1),
-                    warmup: 3,
-                    steps: steps.max(1),
-                    batch: batch.max(1),
-                };
-                compare_train(&model, &b, (!no_reference).then_some(python.as_path()))?;
+                for &r in &replicas {
+                    let b = crate::bench::TrainBench {
+                        arch,
+                        threads: t,
+                        replicas: r,
+                        jobs: jobs.max(1),
+                        warmup: 3,
+                        steps: steps.max(1),
+                        batch: batch.max(1),
+                    };
+                    compare_train(&model, &b, (!no_reference).then_some(python.as_path()))?;
+                }
             }
             Ok(())
         }
@@ -481,11 +492,16 @@ fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Opti
 /// the line `{model} train ratio vs pytorch: R`; returns the ratio, None when there is no reference.
 fn compare_train(model: &str, b: &crate::bench::TrainBench, python: Option<&Path>) -> Result<Option<f64>, String> {
     let what = format!(
-        "{model} train (U={}, B={}, {} thread{})",
+        "{model} train (U={}, B={}, {} thread{}{})",
         b.steps,
         b.batch,
         b.threads,
-        if b.threads == 1 { "" } else { "s" }
+        if b.threads == 1 { "" } else { "s" },
+        if b.replicas > 1 {
+            format!(", abs-bench {} replicas in lockstep", b.replicas)
+        } else {
+            String::new()
+        }
     );
     let ours = crate::bench::burn_samples_per_s(b)?;
     println!("{what}: abs-bench (burn flex) {ours:.0} samples/s");

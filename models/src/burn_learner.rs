@@ -10,10 +10,11 @@ use rand::RngExt;
 
 use crate::data::{Dataset, Split};
 use crate::flat::{host_init, load_flat, param_shapes, to_flat};
-use crate::learner::{Eval, JobId, Learner};
-use crate::nets::{Arch, ConvNet, InputShape, Logreg, Mlp, Net};
+use crate::learner::{Eval, JobId, Learner, TrainJob};
+use crate::nets::{Arch, ConvNet, InputShape, Layer, Logreg, Mlp, Net};
 use crate::partition::{Partition, partition};
 use crate::seeds::{Purpose, Seeds};
+use crate::stacked::{StackedReplicas, place_image, starts_with_conv};
 
 /// How a Burn learner trains and evaluates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,6 +27,9 @@ pub struct TrainOptions {
     pub eval_samples: Option<u32>,
     /// Images per forward pass when evaluating.
     pub eval_batch: usize,
+    /// Train the jobs a round delivers together, stacked (see [`Learner::train_batch`]); the
+    /// result equals one-by-one training up to floating-point summation order.
+    pub replica_batching: bool,
 }
 
 /// Trains replicas of model `M` on worker shards of a shared data set.
@@ -43,6 +47,8 @@ pub struct BurnLearner<M: Net> {
     dim: usize,
     optim: ModuleOptimizer,
     loss: CrossEntropyLoss,
+    /// The model as a layer list, for replica batching (`None`: jobs are always trained one by one).
+    layers: Option<Vec<Layer>>,
 }
 
 /// Builds the learner for `arch`, as a trait object so the engine need not know the model type.
@@ -61,11 +67,12 @@ pub fn burn_learner(arch: Arch, data: Arc<Dataset>, opts: TrainOptions, seeds: S
             shape.width
         ));
     }
+    let layers = arch.layers(shape);
     Ok(match arch {
-        Arch::Logreg => Box::new(BurnLearner::new(|d| Logreg::new(shape, d), data, opts, seeds, device)?),
-        Arch::Mlp => Box::new(BurnLearner::new(|d| Mlp::new(shape, d), data, opts, seeds, device)?),
-        Arch::Lenet => Box::new(BurnLearner::new(|d| ConvNet::lenet(shape, d), data, opts, seeds, device)?),
-        Arch::Cnn => Box::new(BurnLearner::new(|d| ConvNet::cnn(shape, d), data, opts, seeds, device)?),
+        Arch::Logreg => Box::new(BurnLearner::new(|d| Logreg::new(shape, d), data, opts, seeds, device)?.with_layers(layers)),
+        Arch::Mlp => Box::new(BurnLearner::new(|d| Mlp::new(shape, d), data, opts, seeds, device)?.with_layers(layers)),
+        Arch::Lenet => Box::new(BurnLearner::new(|d| ConvNet::lenet(shape, d), data, opts, seeds, device)?.with_layers(layers)),
+        Arch::Cnn => Box::new(BurnLearner::new(|d| ConvNet::cnn(shape, d), data, opts, seeds, device)?.with_layers(layers)),
     })
 }
 
@@ -124,7 +131,15 @@ impl<M: Net> BurnLearner<M> {
             shapes,
             dim,
             optim: SgdConfig::new().init(),
+            layers: None,
         })
+    }
+
+    /// Describes the model as `layers` (which must list its parameters in the flat order), so
+    /// that `replica_batching` can stack replicas.
+    pub fn with_layers(mut self, layers: Vec<Layer>) -> Self {
+        self.layers = Some(layers);
+        self
     }
 
     /// Sizes of the workers' shards.
@@ -142,6 +157,53 @@ impl<M: Net> BurnLearner<M> {
         }
         let shape = [indices.len(), d.channels, d.height, d.width];
         (Tensor::<4>::from_data(TensorData::new(x, shape), device), y)
+    }
+}
+
+impl<M: Net> BurnLearner<M> {
+    /// The jobs of `jobs` in lockstep, stacked: each draws its mini-batches from its own stream,
+    /// exactly as [`Learner::train`] does.
+    fn train_stacked(&self, layers: &[Layer], jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
+        let (k, batch) = (jobs.len(), self.opts.batch_size as usize);
+        let d = &self.data;
+        let shape = InputShape {
+            channels: d.channels,
+            height: d.height,
+            width: d.width,
+            classes: d.classes,
+        };
+        let bases: Vec<&[f32]> = jobs.iter().map(|j| j.base).collect();
+        let mut replicas = StackedReplicas::new(layers, shape, &bases, &self.device);
+        let mut rngs: Vec<_> = jobs
+            .iter()
+            .map(|j| self.seeds.stream(Purpose::MiniBatch, u64::from(j.job.worker), j.job.job))
+            .collect();
+        let conv_first = starts_with_conv(layers);
+        let mut image = Vec::with_capacity(d.image_len());
+        losses[..k].fill(0.0);
+        for _ in 0..steps {
+            let mut x = vec![0.0f32; k * batch * d.image_len()];
+            let mut y = vec![0i64; k * batch];
+            for (r, (job, rng)) in jobs.iter().zip(rngs.iter_mut()).enumerate() {
+                let shard = &self.shards[job.job.worker as usize];
+                for b in 0..batch {
+                    let i = shard[rng.random_range(0..shard.len())] as usize;
+                    image.clear();
+                    d.push_normalised(&d.train, i, &mut image);
+                    place_image(&mut x, &image, r, b, k, batch, conv_first);
+                    y[r * batch + b] = i64::from(d.train.labels[i]);
+                }
+            }
+            let step_losses = replicas.step(x, y, batch, self.opts.lr);
+            let step_losses = step_losses.into_data().try_into_vec::<f32>().expect("losses are f32");
+            for (l, v) in losses.iter_mut().zip(step_losses) {
+                *l += f64::from(v);
+            }
+        }
+        for l in &mut losses[..k] {
+            *l /= f64::from(steps.max(1));
+        }
+        replicas.write_deltas(&bases, deltas);
     }
 }
 
@@ -177,6 +239,21 @@ impl<M: Net> Learner for BurnLearner<M> {
         }
         self.replica = Some(model);
         loss_sum / f64::from(steps.max(1))
+    }
+
+    fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
+        match self.layers.take() {
+            Some(layers) if self.opts.replica_batching && jobs.len() > 1 => {
+                self.train_stacked(&layers, jobs, steps, deltas, losses);
+                self.layers = Some(layers);
+            }
+            layers => {
+                self.layers = layers;
+                for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
+                    *l = self.train(j.base, j.job, steps, d);
+                }
+            }
+        }
     }
 
     fn evaluate(&mut self, params: &[f32]) -> Eval {

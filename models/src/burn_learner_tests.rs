@@ -40,6 +40,7 @@ fn opts(lr: f64, batch: u32, workers: u32) -> TrainOptions {
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 128,
+        replica_batching: false,
     }
 }
 

@@ -15,6 +15,13 @@ pub struct Eval {
     pub accuracy: f64,
 }
 
+/// One of the jobs delivered in a round: the base it started from and its identity.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainJob<'a> {
+    pub base: &'a [f32],
+    pub job: JobId,
+}
+
 /// Trains and evaluates replicas of one model as flat `f32` parameter vectors.
 pub trait Learner {
     /// Number of parameters.
@@ -26,6 +33,16 @@ pub trait Learner {
     /// Runs `steps` local SGD steps from `base` for `job` (eq. 2), writes `w^U - base` into `delta`
     /// and returns the mean mini-batch loss over the steps.
     fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64;
+
+    /// Trains every job of `jobs` for `steps` steps as [`train`](Learner::train) would, writing job
+    /// i's delta into `deltas[i]` and its mean loss into `losses[i]`. The engine hands over all the
+    /// jobs a round delivers at once so a learner may train them together (replica batching); the
+    /// default trains them one by one.
+    fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
+        for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
+            *l = self.train(j.base, j.job, steps, d);
+        }
+    }
 
     /// Evaluates `params` on the held-out set.
     fn evaluate(&mut self, params: &[f32]) -> Eval;

@@ -12,11 +12,12 @@ pub mod learner;
 pub mod nets;
 pub mod partition;
 pub mod seeds;
+mod stacked;
 
 pub use backend::Backend;
 pub use burn_learner::{BurnLearner, TrainOptions, burn_learner};
 pub use data::{DataError, DataSource, Dataset, SyntheticShape, SyntheticSpec};
-pub use learner::{Eval, JobId, Learner};
-pub use nets::{Arch, InputShape};
+pub use learner::{Eval, JobId, Learner, TrainJob};
+pub use nets::{Arch, InputShape, Layer};
 pub use partition::{Partition, partition};
 pub use seeds::{Purpose, RNG_ALGORITHM, Seeds};

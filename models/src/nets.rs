@@ -52,12 +52,103 @@ impl Arch {
     }
 }
 
+/// One step of a model's forward pass, as the replica-batched trainer runs it. The parameterised
+/// layers (`Conv`, `Linear`) appear in the same order as in the model's flat parameter vector, each
+/// with its weight then its bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// Valid 2-D convolution, stride 1: weight [cout, cin, kernel, kernel], bias [cout].
+    Conv {
+        cin: usize,
+        cout: usize,
+        kernel: usize,
+    },
+    Relu,
+    /// 2x2 max pooling, stride 2.
+    Pool,
+    /// Images to vectors (channel, row, column order).
+    Flatten,
+    /// Affine map: weight [inp, out] (Burn's layout), bias [out].
+    Linear {
+        inp: usize,
+        out: usize,
+    },
+}
+
+impl Layer {
+    /// Parameter shapes of this layer (weight, bias), or none.
+    pub fn param_shapes(self) -> Vec<Vec<usize>> {
+        match self {
+            Layer::Conv { cin, cout, kernel } => vec![vec![cout, cin, kernel, kernel], vec![cout]],
+            Layer::Linear { inp, out } => vec![vec![inp, out], vec![out]],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Arch {
+    /// The forward pass of this model as a list of layers, sized for `s`.
+    pub fn layers(self, s: InputShape) -> Vec<Layer> {
+        use Layer::*;
+        let pixels = s.channels * s.height * s.width;
+        let conv_net = |[c1, c2]: [usize; 2], [f1, f2]: [usize; 2]| {
+            let flat = c2 * after_two_stages(s.height) * after_two_stages(s.width);
+            vec![
+                Conv {
+                    cin: s.channels,
+                    cout: c1,
+                    kernel: 5,
+                },
+                Relu,
+                Pool,
+                Conv {
+                    cin: c1,
+                    cout: c2,
+                    kernel: 5,
+                },
+                Relu,
+                Pool,
+                Flatten,
+                Linear { inp: flat, out: f1 },
+                Relu,
+                Linear { inp: f1, out: f2 },
+                Relu,
+                Linear { inp: f2, out: s.classes },
+            ]
+        };
+        match self {
+            Arch::Logreg => vec![
+                Flatten,
+                Linear {
+                    inp: pixels,
+                    out: s.classes,
+                },
+            ],
+            Arch::Mlp => vec![
+                Flatten,
+                Linear { inp: pixels, out: 200 },
+                Relu,
+                Linear { inp: 200, out: 200 },
+                Relu,
+                Linear { inp: 200, out: s.classes },
+            ],
+            Arch::Lenet => conv_net(LENET_CHANNELS, LENET_FC),
+            Arch::Cnn => conv_net(CNN_CHANNELS, CNN_FC),
+        }
+    }
+}
+
+const LENET_CHANNELS: [usize; 2] = [6, 16];
+const LENET_FC: [usize; 2] = [120, 84];
+const CNN_CHANNELS: [usize; 2] = [64, 64];
+const CNN_FC: [usize; 2] = [384, 192];
+
 /// Side of the feature map after two (5x5 valid conv, 2x2 pool) stages.
 fn after_two_stages(side: usize) -> usize {
     ((side.saturating_sub(4)) / 2).saturating_sub(4) / 2
 }
 
-fn pool() -> MaxPool2d {
+pub(crate) fn pool() -> MaxPool2d {
     MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init()
 }
 
@@ -118,12 +209,12 @@ pub struct ConvNet {
 impl ConvNet {
     /// `lenet`: 6 and 16 channels, fc 120 and 84.
     pub fn lenet(s: InputShape, device: &Device) -> Self {
-        Self::with_widths(s, [6, 16], [120, 84], device)
+        Self::with_widths(s, LENET_CHANNELS, LENET_FC, device)
     }
 
     /// `cnn` (the paper's): 64 and 64 channels, fc 384 and 192.
     pub fn cnn(s: InputShape, device: &Device) -> Self {
-        Self::with_widths(s, [64, 64], [384, 192], device)
+        Self::with_widths(s, CNN_CHANNELS, CNN_FC, device)
     }
 
     fn with_widths(s: InputShape, [c1, c2]: [usize; 2], [f1, f2]: [usize; 2], device: &Device) -> Self {
@@ -151,6 +242,33 @@ impl Net for ConvNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The layer plan must list the parameters exactly as the Burn module visits them, or the
+    /// batched trainer would read the flat vector in the wrong order.
+    #[test]
+    fn layer_plans_match_module_parameter_order() {
+        let device = Device::flex();
+        for s in [
+            InputShape {
+                channels: 1,
+                height: 28,
+                width: 28,
+                classes: 10,
+            },
+            InputShape {
+                channels: 3,
+                height: 32,
+                width: 32,
+                classes: 10,
+            },
+        ] {
+            let plan = |a: Arch| a.layers(s).into_iter().flat_map(Layer::param_shapes).collect::<Vec<_>>();
+            assert_eq!(plan(Arch::Logreg), crate::flat::param_shapes(&Logreg::new(s, &device)));
+            assert_eq!(plan(Arch::Mlp), crate::flat::param_shapes(&Mlp::new(s, &device)));
+            assert_eq!(plan(Arch::Lenet), crate::flat::param_shapes(&ConvNet::lenet(s, &device)));
+            assert_eq!(plan(Arch::Cnn), crate::flat::param_shapes(&ConvNet::cnn(s, &device)));
+        }
+    }
 
     #[test]
     fn feature_map_sides() {

@@ -37,6 +37,7 @@ fn training_steps_agree_between_flex_and_wgpu() {
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 64,
+        replica_batching: false,
     };
     for arch in [Arch::Logreg, Arch::Lenet] {
         let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();

@@ -91,6 +91,9 @@ raw_config! {
     synthetic: SyntheticSpec,
     /// Burn backend: flex (CPU), wgpu, or auto.
     backend: Backend,
+    /// Train the jobs a round delivers together in lockstep (faster; equal to one-by-one training
+    /// up to floating-point summation order).
+    replica_batching: bool,
 }
 
 /// Finds the top-level key set on 1-based `line` of `source`, if that line sets one.

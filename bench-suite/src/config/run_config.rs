@@ -56,6 +56,10 @@ pub struct RunConfig {
     /// Set only for `dataset: synthetic` with a Burn model.
     pub synthetic: Option<SyntheticSpec>,
     pub backend: Backend,
+    /// Train a round's deliveries together (see `TrainOptions::replica_batching`). Left out of the
+    /// canonical form when false, so configs written before the key existed keep their hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replica_batching: bool,
 }
 
 fn at_least_one<T: PartialOrd + From<u8> + std::fmt::Display>(key: &str, v: T) -> Result<T, (String, String)> {
@@ -165,6 +169,7 @@ impl RunConfig {
                 None
             },
             backend: r.backend.unwrap_or_default(),
+            replica_batching: r.replica_batching.unwrap_or(false),
         };
         cfg.check()?;
         Ok(cfg)
@@ -395,6 +400,18 @@ mod tests {
         let c = resolve("model: analytic\nworkers: 20\nlr: 0.1\nzeta: 2\n").unwrap();
         assert_ne!(a.hash(), c.hash());
         assert_eq!(a.hash().len(), 16);
+    }
+
+    #[test]
+    fn replica_batching_changes_the_hash_only_when_set() {
+        let plain = resolve("model: analytic\n").unwrap();
+        assert!(!plain.canonical_json().contains("replica_batching"), "old hashes stay valid");
+        assert_eq!(plain.hash(), resolve("model: analytic\nreplica_batching: false\n").unwrap().hash());
+        let batched = resolve("model: analytic\nreplica_batching: true\n").unwrap();
+        assert!(batched.replica_batching);
+        assert_ne!(plain.hash(), batched.hash());
+        let back: RunConfig = serde_json::from_str(&serde_json::to_string(&batched).unwrap()).unwrap();
+        assert_eq!(back, batched);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::compute_time::{JobTimes, TraceError};
 use super::events::{InFlight, JobQueue};
 use super::records::{EvalRecord, RoundRecord, RunRecords, StopReason};
-use abs_models::{JobId, Learner};
+use abs_models::{JobId, Learner, TrainJob};
 
 /// Which loss estimate drives the adaptive K (`k_loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -168,6 +168,7 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
     };
     let mut arrivals: Vec<InFlight> = Vec::with_capacity(n as usize);
     let mut deltas: Vec<Vec<f32>> = Vec::new();
+    let mut losses: Vec<f64> = Vec::new();
     let mut t: u64 = 0;
 
     while stop.is_none() {
@@ -195,27 +196,35 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
         if deltas.len() < arrivals.len() {
             deltas.resize_with(arrivals.len(), || vec![0.0; dim]);
         }
-        let mut loss_sum = 0.0;
         let (mut stale_sum, mut stale_max) = (0u64, 0u64);
         let mut coefs = Vec::with_capacity(arrivals.len());
-        for (i, a) in arrivals.iter().enumerate() {
+        let mut bases = Vec::with_capacity(arrivals.len());
+        for a in &arrivals {
             let worker = &eng.workers[a.worker as usize];
             let staleness = t - worker.version;
-            let base = Arc::clone(&worker.base);
-            loss_sum += eng.learner.train(
-                &base,
-                JobId {
-                    worker: a.worker,
-                    job: a.job,
-                },
-                cfg.local_steps,
-                &mut deltas[i],
-            );
+            bases.push(Arc::clone(&worker.base));
             stale_sum += staleness;
             stale_max = stale_max.max(staleness);
             coefs.push(cfg.policy.weight.weight(staleness, k) as f32);
         }
-        let train_loss = loss_sum / arrivals.len() as f64;
+        let jobs: Vec<TrainJob<'_>> = arrivals
+            .iter()
+            .zip(&bases)
+            .map(|(a, base)| TrainJob {
+                base: base.as_slice(),
+                job: JobId {
+                    worker: a.worker,
+                    job: a.job,
+                },
+            })
+            .collect();
+        losses.clear();
+        losses.resize(arrivals.len(), 0.0);
+        eng.learner
+            .train_batch(&jobs, cfg.local_steps, &mut deltas[..arrivals.len()], &mut losses);
+        drop(jobs);
+        drop(bases);
+        let train_loss = losses.iter().sum::<f64>() / arrivals.len() as f64;
         eng.comm.uploads += arrivals.len() as u64;
 
         // Global update (eq. 3); copy-on-write only if some worker still holds w^t as its base.

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use abs_models::{Eval, JobId, Learner};
+use abs_models::{Eval, JobId, Learner, TrainJob};
 use serde::{Deserialize, Serialize};
 
 /// Host seconds of one simulation, split by who spent them.
@@ -62,6 +62,13 @@ impl<L: Learner + ?Sized> Learner for Timed<'_, L> {
         loss
     }
 
+    fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
+        let t = Instant::now();
+        self.inner.train_batch(jobs, steps, deltas, losses);
+        self.times.train_s += t.elapsed().as_secs_f64();
+        self.times.jobs_trained += jobs.len() as u64;
+    }
+
     fn evaluate(&mut self, params: &[f32]) -> Eval {
         let t = Instant::now();
         let e = self.inner.evaluate(params);
@@ -105,5 +112,43 @@ mod tests {
         assert_eq!(host.evaluations, timed.evals.len() as u64);
         assert!(host.simulate_s >= host.train_s + host.eval_s);
         assert!((0.0..=1.0).contains(&host.engine_fraction()));
+    }
+
+    /// Records the size of every batch of jobs it is handed.
+    struct Batches(Vec<usize>);
+
+    impl Learner for Batches {
+        fn dim(&self) -> usize {
+            1
+        }
+        fn init(&mut self) -> Vec<f32> {
+            vec![0.0]
+        }
+        fn train(&mut self, _base: &[f32], _job: JobId, _steps: u32, delta: &mut [f32]) -> f64 {
+            delta[0] = 0.0;
+            1.0
+        }
+        fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
+            self.0.push(jobs.len());
+            for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
+                *l = self.train(j.base, j.job, steps, d);
+            }
+        }
+        fn evaluate(&mut self, _params: &[f32]) -> Eval {
+            Eval { loss: 1.0, accuracy: 0.0 }
+        }
+    }
+
+    /// Replica batching needs every round's deliveries in one call, through the timing wrapper too.
+    #[test]
+    fn each_round_delivers_its_arrivals_in_one_batch() {
+        let cfg = engine_config(PolicyName::Abs, 20, 200);
+        let times = || JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 20, &Seeds::new(3)).unwrap();
+        let mut learner = Batches(Vec::new());
+        let (records, host) = simulate_timed(&cfg, &mut learner, &mut times()).unwrap();
+        let arrivals: Vec<usize> = records.rounds.iter().map(|r| r.arrivals as usize).collect();
+        assert_eq!(learner.0, arrivals);
+        assert!(arrivals.iter().any(|&a| a > 1), "ABS delivers several jobs per round");
+        assert_eq!(host.jobs_trained, arrivals.iter().sum::<usize>() as u64);
     }
 }
