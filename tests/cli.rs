@@ -216,3 +216,33 @@ fn sweep_dry_run_lists_cells_and_a_rerun_skips_finished_ones() {
     let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("8 cells, 8 already finished; running 0"));
 }
+
+#[test]
+fn bench_train_measures_one_by_one_and_in_lockstep() {
+    let args = [
+        "bench",
+        "train",
+        "--model",
+        "logreg",
+        "--threads",
+        "1",
+        "--jobs",
+        "2",
+        "--steps",
+        "2",
+        "--no-reference",
+    ];
+    let o = run(&[&args[..], &["--replicas", "1,3"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines.iter().all(|l| l.contains("samples/s")), "{out}");
+    assert!(
+        !lines[0].contains("lockstep") && lines[1].contains("3 replicas in lockstep"),
+        "{out}"
+    );
+    let refused = run(&[&args[..], &["--replicas", "0"]].concat());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--replicas 0"));
+}

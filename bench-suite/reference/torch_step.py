@@ -35,12 +35,31 @@ class ConvNet(nn.Module):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
+class Dense(nn.Module):
+    """`logreg` (no hidden layer) and `mlp` (two hidden layers of 200 with ReLU) on flat pixels."""
+
+    def __init__(self, inputs, hidden, classes=10):
+        super().__init__()
+        sizes = [inputs, *hidden, classes]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        for layer in self.layers[:-1]:
+            x = F.relu(layer(x))
+        return self.layers[-1](x)
+
+
 def build(model):
     if model == "lenet":
         return ConvNet(3, 32, (6, 16), (120, 84))
     if model == "cnn":
         return ConvNet(3, 32, (64, 64), (384, 192))
-    raise SystemExit(f"unknown model {model}: expected lenet or cnn")
+    if model == "mlp":
+        return Dense(3 * 32 * 32, (200, 200))
+    if model == "logreg":
+        return Dense(3 * 32 * 32, ())
+    raise SystemExit(f"unknown model {model}: expected lenet, cnn, mlp or logreg")
 
 
 def main():

@@ -136,7 +136,7 @@ pub enum DataCommand {
 pub enum BenchCommand {
     /// Training samples/s of one local job (U steps, batch B, 3x32x32) for abs-bench and PyTorch.
     Train {
-        /// lenet or cnn.
+        /// lenet, cnn, mlp or logreg.
         #[arg(long, default_value = "lenet")]
         model: String,
         /// Thread counts to measure, comma-separated (default: 1 and all cores).
@@ -292,7 +292,9 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             let arch = match model.as_str() {
                 "lenet" => abs_models::Arch::Lenet,
                 "cnn" => abs_models::Arch::Cnn,
-                other => return Err(format!("--model {other}: expected lenet or cnn")),
+                "mlp" => abs_models::Arch::Mlp,
+                "logreg" => abs_models::Arch::Logreg,
+                other => return Err(format!("--model {other}: expected lenet, cnn, mlp or logreg")),
             };
             let cores = crate::runner::Budget::cores();
             let threads = if threads.is_empty() {
