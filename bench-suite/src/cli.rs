@@ -382,7 +382,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
 
 /// `abs-bench sweep`: expand, pick this shard's cells, skip finished ones, run the rest.
 fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<usize>, shard: Option<&str>) -> Result<(), String> {
-    use crate::runner::{Budget, Reporter, Shard, describe, failures, is_finished, run_cells};
+    use crate::runner::{Shard, describe, run_pending};
     let cells = crate::sweep::load_sweep(sweep).map_err(|e| e.to_string())?;
     let shard = match shard {
         Some(text) => Shard::parse(text)?,
@@ -407,25 +407,22 @@ fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<
         }
         return Ok(());
     }
-    let todo: Vec<_> = mine.iter().filter(|c| force || !is_finished(out, c)).cloned().collect();
-    let budget = Budget::new(jobs, Budget::cores(), todo.len())?;
-    eprintln!(
-        "{}: {} cells{in_shard}, {} already finished; running {} ({} at a time, {} thread{} each) into {}",
-        sweep.display(),
-        mine.len(),
-        mine.len() - todo.len(),
-        todo.len(),
-        budget.jobs,
-        budget.threads,
-        if budget.threads == 1 { "" } else { "s" },
-        out.display()
-    );
-    let reporter = Reporter::new(todo.len());
-    let outcomes = run_cells(out, &todo, budget, force, &reporter)?;
-    let failed: Vec<String> = failures(&todo, &outcomes)
-        .into_iter()
-        .map(|(c, e)| format!("{}: {e}", describe(c)))
-        .collect();
+    let mut todo = 0;
+    let failed = run_pending(out, &mine, jobs, force, |plan| {
+        todo = plan.todo;
+        eprintln!(
+            "{}: {} cells{in_shard}, {} already finished; running {} ({} at a time, {} thread{} each) into {}",
+            sweep.display(),
+            plan.cells,
+            plan.finished,
+            plan.todo,
+            plan.budget.jobs,
+            plan.budget.threads,
+            if plan.budget.threads == 1 { "" } else { "s" },
+            out.display()
+        );
+    })?;
+    let failed: Vec<String> = failed.into_iter().map(|(c, e)| format!("{}: {e}", describe(&c))).collect();
     if failed.is_empty() {
         println!(
             "{}: {} cells{in_shard} finished in {}",
@@ -438,7 +435,7 @@ fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<
         Err(format!(
             "{} of {} cells failed (details in {}):\n  {}",
             failed.len(),
-            todo.len(),
+            todo,
             out.join("failed").display(),
             failed.join("\n  ")
         ))

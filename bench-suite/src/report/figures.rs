@@ -11,7 +11,7 @@ use super::chart::{Chart, Legend, Panel, Series, render};
 use super::curves::{Band, Trace, band};
 use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
 use crate::results::{Loaded, group_keys, load, summarize};
-use crate::runner::{Budget, Reporter, describe, failures, is_finished, run_cells};
+use crate::runner::{describe, run_pending};
 use crate::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
 
 /// What `abs-bench figures` was asked for (its command-line arguments).
@@ -204,21 +204,21 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
         .filter(|c| seen.insert(c.id.clone()))
         .cloned()
         .collect();
-    let todo: Vec<Cell> = all.iter().filter(|c| !is_finished(&results, c)).cloned().collect();
-    let budget = Budget::new(opts.jobs, Budget::cores(), todo.len())?;
-    eprintln!(
-        "figures: {} sweeps, {} cells, {} already in {}; running {} ({} at a time, {} thread(s) each)",
-        loaded_sweeps.iter().filter(|(n, _)| selected(n)).count(),
-        all.len(),
-        all.len() - todo.len(),
-        results.display(),
-        todo.len(),
-        budget.jobs,
-        budget.threads
-    );
-    let reporter = Reporter::new(todo.len());
-    let outcomes = run_cells(&results, &todo, budget, false, &reporter)?;
-    let failed: Vec<String> = failures(&todo, &outcomes).into_iter().map(|(c, _)| describe(c)).collect();
+    let sweeps = loaded_sweeps.iter().filter(|(n, _)| selected(n)).count();
+    let failed: Vec<String> = run_pending(&results, &all, opts.jobs, false, |plan| {
+        eprintln!(
+            "figures: {sweeps} sweeps, {} cells, {} already in {}; running {} ({} at a time, {} thread(s) each)",
+            plan.cells,
+            plan.finished,
+            results.display(),
+            plan.todo,
+            plan.budget.jobs,
+            plan.budget.threads
+        );
+    })?
+    .iter()
+    .map(|(c, _)| describe(c))
+    .collect();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let mut rows: Vec<SummaryRow> = Vec::new();

@@ -91,6 +91,41 @@ pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progre
         .collect())
 }
 
+/// What [`run_pending`] is about to do, for the caller to announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Cells asked for.
+    pub cells: usize,
+    /// Of those, already finished and skipped.
+    pub finished: usize,
+    /// Of those, about to run.
+    pub todo: usize,
+    pub budget: Budget,
+}
+
+/// The cells of a [`run_pending`] call that failed, each with its error, in the given order.
+pub type Failed = Vec<(Cell, String)>;
+
+/// The one way the CLI runs cells: skips those finished in `out` (unless `force`), sizes the thread
+/// budget for the rest (`jobs` cells at once, default one per core), lets the caller announce the
+/// [`Plan`], runs them with a progress reporter and returns the failed ones.
+pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool, announce: impl FnOnce(&Plan)) -> Result<Failed, String> {
+    let todo: Vec<Cell> = cells.iter().filter(|c| force || !is_finished(out, c)).cloned().collect();
+    let budget = Budget::new(jobs, Budget::cores(), todo.len())?;
+    announce(&Plan {
+        cells: cells.len(),
+        finished: cells.len() - todo.len(),
+        todo: todo.len(),
+        budget,
+    });
+    let reporter = Reporter::new(todo.len());
+    let outcomes = run_cells(out, &todo, budget, force, &reporter)?;
+    Ok(failures(&todo, &outcomes)
+        .into_iter()
+        .map(|(c, e)| (c.clone(), e.to_string()))
+        .collect())
+}
+
 /// The cells whose outcome is a failure, each with its error (`cells` and `outcomes` as
 /// [`run_cells`] takes and returns them).
 pub fn failures<'a>(cells: &'a [Cell], outcomes: &'a [CellOutcome]) -> Vec<(&'a Cell, &'a str)> {
