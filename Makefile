@@ -3,7 +3,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
 BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-train lint
+.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-baseline bench-train lint
 
 ## The paper's figures and summary tables into reports/: CIFAR-10 when present in ./data or
 ## $$ABS_DATA_DIR (or downloadable from its official source), otherwise Fashion-MNIST from Debian's
@@ -74,9 +74,15 @@ icount-tools:
 	@[ -x $(TOOLS)/bin/gungraun-runner ] && [ -f $(TOOLS)/gungraun-$(GUNGRAUN_VERSION) ] || { \
 	  cargo install gungraun-runner --version $(GUNGRAUN_VERSION) --locked --root $(TOOLS) && touch $(TOOLS)/gungraun-$(GUNGRAUN_VERSION); }
 
-## Criterion benches (aggregation kernel bandwidth, engine rounds/s).
+## Criterion benches (aggregation kernel bandwidth, engine rounds/s). Each bench with a saved
+## baseline (make bench-baseline) prints its change against it; the others are measured as usual.
+CRITERION_BASELINE ?= main
 bench:
-	cargo bench -p abs-bench
+	cargo bench -p abs-bench -- --baseline-lenient $(CRITERION_BASELINE)
+
+## Runs the criterion benches and saves them as the baseline `make bench` compares against.
+bench-baseline:
+	cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
 
 ## Training samples/s of one local job, abs-bench against PyTorch (needs `python3 -m pip install torch`).
 bench-train: build
