@@ -1,6 +1,10 @@
-# abs-bench: the README's commands. Builds share one target dir outside the clone (as CI does).
+# abs-bench: the README's commands. Builds live outside the clone, in two target dirs that never
+# rebuild each other: the tests' (dev profile, CARGO_TARGET_DIR, as CI uses it) and the release
+# profile's (RELEASE_TARGET: the binary for figures and benches, and the instruction-count gate, so
+# `make test` followed by `make figures` builds polars and burn in release only once).
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
-BIN := $(CARGO_TARGET_DIR)/release/abs-bench
+RELEASE_TARGET ?= $(HOME)/.cache/abs-bench/target-release
+BIN := $(RELEASE_TARGET)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-baseline bench-train lint
@@ -33,7 +37,7 @@ data:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; fi
 
 build:
-	cargo build --release -p abs-bench
+	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo build --release -p abs-bench
 
 ## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), then
 ## flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold),
@@ -57,9 +61,7 @@ lavapipe:
 GUNGRAUN_VERSION := 0.20.0
 TOOLS := $(HOME)/.cache/abs-bench/tools
 ICOUNT_HOME := $(CURDIR)/bench-suite/icount
-# Release-profile builds, kept apart from the test builds so that the two never rebuild each other.
-ICOUNT_TARGET ?= $(HOME)/.cache/abs-bench/target-release
-ICOUNT := CARGO_TARGET_DIR=$(ICOUNT_TARGET) GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
+ICOUNT := CARGO_TARGET_DIR=$(RELEASE_TARGET) GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
 icount: icount-tools
 	@ls $(ICOUNT_HOME)/abs-bench/icount/gate/*/*.base@committed >/dev/null 2>&1 || { echo "icount: no committed baseline in $(ICOUNT_HOME): run make icount-baseline"; exit 1; }
 	$(ICOUNT) --baseline=committed --callgrind-limits='ir=10%'
@@ -78,11 +80,11 @@ icount-tools:
 ## baseline (make bench-baseline) prints its change against it; the others are measured as usual.
 CRITERION_BASELINE ?= main
 bench:
-	cargo bench -p abs-bench -- --baseline-lenient $(CRITERION_BASELINE)
+	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo bench -p abs-bench -- --baseline-lenient $(CRITERION_BASELINE)
 
 ## Runs the criterion benches and saves them as the baseline `make bench` compares against.
 bench-baseline:
-	cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
+	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
 
 ## Training samples/s of one local job, abs-bench against PyTorch (needs `python3 -m pip install torch`).
 bench-train: build
