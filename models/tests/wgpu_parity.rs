@@ -3,7 +3,7 @@
 #![cfg(feature = "wgpu")]
 
 use abs_models::data::{DataSource, SyntheticSpec, load};
-use abs_models::{Arch, Backend, JobId, Partition, Seeds, TrainOptions, burn_learner};
+use abs_models::{Arch, Backend, JobId, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
 
 #[test]
 fn auto_picks_a_real_gpu_or_says_it_fell_back() {
@@ -67,5 +67,57 @@ fn training_steps_agree_between_flex_and_wgpu() {
             "{}: eval {ec:?} vs {eg:?}",
             arch.name()
         );
+    }
+}
+
+/// Replica batching is meant for backends with good grouped kernels (GPUs): three lenet jobs
+/// stacked on wgpu agree with the same jobs trained one by one on flex.
+#[test]
+fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
+    let (gpu, described) = abs_models::backend::select(Backend::Wgpu).unwrap();
+    assert!(described.starts_with("wgpu"), "no wgpu adapter here: {described}");
+    let data = load(
+        DataSource::Synthetic(SyntheticSpec {
+            train_samples: 256,
+            test_samples: 64,
+            ..SyntheticSpec::default()
+        }),
+        None,
+    )
+    .unwrap();
+    let opts = |replica_batching| TrainOptions {
+        lr: 0.05,
+        batch_size: 16,
+        workers: 3,
+        partition: Partition::Iid,
+        eval_samples: None,
+        eval_batch: 64,
+        replica_batching,
+    };
+    let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
+    let mut on_cpu = burn_learner(Arch::Lenet, data.clone(), opts(false), Seeds::new(6), cpu).unwrap();
+    let mut on_gpu = burn_learner(Arch::Lenet, data, opts(true), Seeds::new(6), gpu).unwrap();
+    let w = on_cpu.init();
+    let bases: Vec<Vec<f32>> = (0..3).map(|r| w.iter().map(|v| v * (1.0 + 0.1 * r as f32)).collect()).collect();
+    let jobs: Vec<TrainJob<'_>> = bases
+        .iter()
+        .enumerate()
+        .map(|(r, b)| TrainJob {
+            base: b,
+            job: JobId { worker: r as u32, job: 1 },
+        })
+        .collect();
+    let train = |l: &mut Box<dyn abs_models::Learner>| {
+        let mut deltas = vec![vec![0.0; w.len()]; 3];
+        let mut losses = vec![0.0; 3];
+        l.train_batch(&jobs, 3, &mut deltas, &mut losses);
+        (deltas, losses)
+    };
+    let ((dc, lc), (dg, lg)) = (train(&mut on_cpu), train(&mut on_gpu));
+    for r in 0..3 {
+        assert!((lc[r] - lg[r]).abs() <= 1e-4 * lc[r].abs(), "job {r}: loss {} vs {}", lc[r], lg[r]);
+        let scale = bases[r].iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+        let worst = dc[r].iter().zip(&dg[r]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst <= 1e-4 * scale, "job {r}: parameters differ by {worst} (scale {scale})");
     }
 }
