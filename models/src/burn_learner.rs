@@ -158,9 +158,7 @@ impl<M: Net> BurnLearner<M> {
         let shape = [indices.len(), d.channels, d.height, d.width];
         (Tensor::<4>::from_data(TensorData::new(x, shape), device), y)
     }
-}
 
-impl<M: Net> BurnLearner<M> {
     /// The jobs of `jobs` in lockstep, stacked: each draws its mini-batches from its own stream,
     /// exactly as [`Learner::train`] does.
     fn train_stacked(&self, layers: &[Layer], jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
@@ -242,13 +240,9 @@ impl<M: Net> Learner for BurnLearner<M> {
     }
 
     fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
-        match self.layers.take() {
-            Some(layers) if self.opts.replica_batching && jobs.len() > 1 => {
-                self.train_stacked(&layers, jobs, steps, deltas, losses);
-                self.layers = Some(layers);
-            }
-            layers => {
-                self.layers = layers;
+        match self.layers.as_deref() {
+            Some(layers) if self.opts.replica_batching && jobs.len() > 1 => self.train_stacked(layers, jobs, steps, deltas, losses),
+            _ => {
                 for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
                     *l = self.train(j.base, j.job, steps, d);
                 }
