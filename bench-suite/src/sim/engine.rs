@@ -222,6 +222,7 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
         losses.resize(arrivals.len(), 0.0);
         eng.learner
             .train_batch(&jobs, cfg.local_steps, &mut deltas[..arrivals.len()], &mut losses);
+        // release the bases first, so the copy-on-write update below copies only when a worker holds w^t
         drop(jobs);
         drop(bases);
         let train_loss = losses.iter().sum::<f64>() / arrivals.len() as f64;
