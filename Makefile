@@ -7,7 +7,7 @@ RELEASE_TARGET ?= $(HOME)/.cache/abs-bench/target-release
 BIN := $(RELEASE_TARGET)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test test-core test-wgpu lavapipe build bench bench-baseline bench-train lint
+.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-wgpu lavapipe build bench bench-baseline bench-train lint
 
 ## The paper's figures and summary tables into reports/: CIFAR-10 when present in ./data or
 ## $$ABS_DATA_DIR (or downloadable from its official source), otherwise Fashion-MNIST from Debian's
@@ -42,7 +42,20 @@ build:
 ## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), then
 ## flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold),
 ## then the instruction-count gate.
-test: test-core test-wgpu icount
+test: clean-stale test-core test-wgpu icount
+
+## Removes this workspace's own test and bench binaries and incremental caches untouched for a day
+## (a debug test binary of abs-bench is about 1.8 GB, and every clone path makes new ones, so a
+## shared cache grows by gigabytes per CI run); dependencies' builds are kept.
+STALE_DAYS ?= 1
+WORKSPACE_BINARIES := abs_bench abs_models abs_policies cli sweep wgpu_parity engine aggregate icount
+clean-stale:
+	@for d in $(CARGO_TARGET_DIR) $(RELEASE_TARGET); do \
+	  for p in debug release; do \
+	    [ -d $$d/$$p/deps ] && find $$d/$$p/deps -maxdepth 1 -type f \( $(foreach n,$(WORKSPACE_BINARIES),-name '$(n)-*' -o) -false \) -mtime +$$(( $(STALE_DAYS) - 1 )) -print -delete | wc -l | sed "s|^|clean-stale: $$d/$$p: removed |; s|$$| stale binaries|"; \
+	    [ -d $$d/$$p/incremental ] && find $$d/$$p/incremental -mindepth 1 -maxdepth 1 -type d -mtime +$$(( $(STALE_DAYS) - 1 )) -exec rm -rf {} +; \
+	  done; \
+	done; true
 
 test-core:
 	cargo test --workspace --all-targets
