@@ -289,13 +289,10 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                 }),
             ..
         } => {
-            let arch = match model.as_str() {
-                "lenet" => abs_models::Arch::Lenet,
-                "cnn" => abs_models::Arch::Cnn,
-                "mlp" => abs_models::Arch::Mlp,
-                "logreg" => abs_models::Arch::Logreg,
-                other => return Err(format!("--model {other}: expected lenet, cnn, mlp or logreg")),
-            };
+            let arch = abs_models::Arch::from_name(&model).ok_or_else(|| {
+                let names: Vec<&str> = abs_models::Arch::ALL.iter().map(|a| a.name()).collect();
+                format!("--model {model}: expected one of {}", names.join(", "))
+            })?;
             let cores = crate::runner::Budget::cores();
             let threads = if threads.is_empty() {
                 if cores > 1 { vec![1, cores] } else { vec![1] }

@@ -10,7 +10,7 @@ use rand::RngExt;
 
 use crate::data::{Dataset, Split};
 use crate::flat::{host_init, load_flat, param_shapes, to_flat};
-use crate::learner::{Eval, JobId, Learner, TrainJob};
+use crate::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 use crate::nets::{Arch, ConvNet, InputShape, Layer, Logreg, Mlp, Net};
 use crate::partition::{Partition, partition};
 use crate::seeds::{Purpose, Seeds};
@@ -53,12 +53,7 @@ pub struct BurnLearner<M: Net> {
 
 /// Builds the learner for `arch`, as a trait object so the engine need not know the model type.
 pub fn burn_learner(arch: Arch, data: Arc<Dataset>, opts: TrainOptions, seeds: Seeds, device: Device) -> Result<Box<dyn Learner>, String> {
-    let shape = InputShape {
-        channels: data.channels,
-        height: data.height,
-        width: data.width,
-        classes: data.classes,
-    };
+    let shape = InputShape::of(&data);
     if matches!(arch, Arch::Lenet | Arch::Cnn) && (shape.height < 16 || shape.width < 16) {
         return Err(format!(
             "model {} needs images of at least 16x16, the data set has {}x{}",
@@ -164,14 +159,8 @@ impl<M: Net> BurnLearner<M> {
     fn train_stacked(&self, layers: &[Layer], jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
         let (k, batch) = (jobs.len(), self.opts.batch_size as usize);
         let d = &self.data;
-        let shape = InputShape {
-            channels: d.channels,
-            height: d.height,
-            width: d.width,
-            classes: d.classes,
-        };
         let bases: Vec<&[f32]> = jobs.iter().map(|j| j.base).collect();
-        let mut replicas = StackedReplicas::new(layers, shape, &bases, &self.device);
+        let mut replicas = StackedReplicas::new(layers, InputShape::of(d), &bases, &self.device);
         let mut rngs: Vec<_> = jobs
             .iter()
             .map(|j| self.seeds.stream(Purpose::MiniBatch, u64::from(j.job.worker), j.job.job))
@@ -242,11 +231,7 @@ impl<M: Net> Learner for BurnLearner<M> {
     fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
         match self.layers.as_deref() {
             Some(layers) if self.opts.replica_batching && jobs.len() > 1 => self.train_stacked(layers, jobs, steps, deltas, losses),
-            _ => {
-                for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
-                    *l = self.train(j.base, j.job, steps, d);
-                }
-            }
+            _ => train_one_by_one(self, jobs, steps, deltas, losses),
         }
     }
 

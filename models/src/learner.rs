@@ -39,11 +39,23 @@ pub trait Learner {
     /// jobs a round delivers at once so a learner may train them together (replica batching); the
     /// default trains them one by one.
     fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
-        for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
-            *l = self.train(j.base, j.job, steps, d);
-        }
+        train_one_by_one(self, jobs, steps, deltas, losses);
     }
 
     /// Evaluates `params` on the held-out set.
     fn evaluate(&mut self, params: &[f32]) -> Eval;
+}
+
+/// Trains `jobs` one after another with [`Learner::train`]: what [`Learner::train_batch`] does by
+/// default, and what a learner that can batch falls back to.
+pub fn train_one_by_one<L: Learner + ?Sized>(
+    learner: &mut L,
+    jobs: &[TrainJob<'_>],
+    steps: u32,
+    deltas: &mut [Vec<f32>],
+    losses: &mut [f64],
+) {
+    for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
+        *l = learner.train(j.base, j.job, steps, d);
+    }
 }

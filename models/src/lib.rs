@@ -17,7 +17,7 @@ mod stacked;
 pub use backend::Backend;
 pub use burn_learner::{BurnLearner, TrainOptions, burn_learner};
 pub use data::{DataError, DataSource, Dataset, SyntheticShape, SyntheticSpec};
-pub use learner::{Eval, JobId, Learner, TrainJob};
+pub use learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 pub use nets::{Arch, InputShape, Layer};
 pub use partition::{Partition, partition};
 pub use seeds::{Purpose, RNG_ALGORITHM, Seeds};

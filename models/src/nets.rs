@@ -22,6 +22,18 @@ pub struct InputShape {
     pub classes: usize,
 }
 
+impl InputShape {
+    /// The shape of `data`'s images and its class count.
+    pub fn of(data: &crate::data::Dataset) -> Self {
+        InputShape {
+            channels: data.channels,
+            height: data.height,
+            width: data.width,
+            classes: data.classes,
+        }
+    }
+}
+
 /// A classifier: images [B, C, H, W] to logits [B, classes].
 pub trait Net: Module + 'static {
     fn forward(&self, x: Tensor<4>) -> Tensor<2>;
@@ -42,6 +54,13 @@ pub enum Arch {
 }
 
 impl Arch {
+    pub const ALL: [Arch; 4] = [Arch::Logreg, Arch::Mlp, Arch::Lenet, Arch::Cnn];
+
+    /// The architecture called `name` (as in a config's `model`).
+    pub fn from_name(name: &str) -> Option<Arch> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Arch::Logreg => "logreg",
@@ -268,6 +287,14 @@ mod tests {
             assert_eq!(plan(Arch::Lenet), crate::flat::param_shapes(&ConvNet::lenet(s, &device)));
             assert_eq!(plan(Arch::Cnn), crate::flat::param_shapes(&ConvNet::cnn(s, &device)));
         }
+    }
+
+    #[test]
+    fn arch_names_round_trip() {
+        for a in Arch::ALL {
+            assert_eq!(Arch::from_name(a.name()), Some(a));
+        }
+        assert_eq!(Arch::from_name("analytic"), None);
     }
 
     #[test]

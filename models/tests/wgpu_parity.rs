@@ -2,8 +2,11 @@
 //! the same parameters as on flex within 1e-4 relative. Run: `cargo test -p abs-models --features wgpu`.
 #![cfg(feature = "wgpu")]
 
-use abs_models::data::{DataSource, SyntheticSpec, load};
+use std::sync::Arc;
+
+use abs_models::data::{DataSource, Dataset, SyntheticSpec, load};
 use abs_models::{Arch, Backend, JobId, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
+use burn::tensor::Device;
 
 #[test]
 fn auto_picks_a_real_gpu_or_says_it_fell_back() {
@@ -14,14 +17,18 @@ fn auto_picks_a_real_gpu_or_says_it_fell_back() {
     );
 }
 
-#[test]
-fn training_steps_agree_between_flex_and_wgpu() {
+/// The wgpu device; fails when there is no adapter, as the parity tests need one.
+fn wgpu() -> Device {
     let (gpu, described) = abs_models::backend::select(Backend::Wgpu).unwrap();
     assert!(
         described.starts_with("wgpu"),
         "no wgpu adapter here (install mesa-vulkan-drivers for lavapipe): {described}"
     );
-    let data = load(
+    gpu
+}
+
+fn small_cifar_like() -> Arc<Dataset> {
+    load(
         DataSource::Synthetic(SyntheticSpec {
             train_samples: 256,
             test_samples: 64,
@@ -29,7 +36,13 @@ fn training_steps_agree_between_flex_and_wgpu() {
         }),
         None,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn training_steps_agree_between_flex_and_wgpu() {
+    let gpu = wgpu();
+    let data = small_cifar_like();
     let opts = TrainOptions {
         lr: 0.05,
         batch_size: 32,
@@ -74,17 +87,7 @@ fn training_steps_agree_between_flex_and_wgpu() {
 /// stacked on wgpu agree with the same jobs trained one by one on flex.
 #[test]
 fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
-    let (gpu, described) = abs_models::backend::select(Backend::Wgpu).unwrap();
-    assert!(described.starts_with("wgpu"), "no wgpu adapter here: {described}");
-    let data = load(
-        DataSource::Synthetic(SyntheticSpec {
-            train_samples: 256,
-            test_samples: 64,
-            ..SyntheticSpec::default()
-        }),
-        None,
-    )
-    .unwrap();
+    let (gpu, data) = (wgpu(), small_cifar_like());
     let opts = |replica_batching| TrainOptions {
         lr: 0.05,
         batch_size: 16,

@@ -114,28 +114,25 @@ mod tests {
         assert!((0.0..=1.0).contains(&host.engine_fraction()));
     }
 
-    /// Records the size of every batch of jobs it is handed.
-    struct Batches(Vec<usize>);
+    /// A [`NoWork`] learner that records the size of every batch of jobs it is handed.
+    struct Batches(Vec<usize>, NoWork);
 
     impl Learner for Batches {
         fn dim(&self) -> usize {
-            1
+            self.1.dim()
         }
         fn init(&mut self) -> Vec<f32> {
-            vec![0.0]
+            self.1.init()
         }
-        fn train(&mut self, _base: &[f32], _job: JobId, _steps: u32, delta: &mut [f32]) -> f64 {
-            delta[0] = 0.0;
-            1.0
+        fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64 {
+            self.1.train(base, job, steps, delta)
         }
         fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
             self.0.push(jobs.len());
-            for ((j, d), l) in jobs.iter().zip(deltas.iter_mut()).zip(losses.iter_mut()) {
-                *l = self.train(j.base, j.job, steps, d);
-            }
+            abs_models::train_one_by_one(&mut self.1, jobs, steps, deltas, losses);
         }
-        fn evaluate(&mut self, _params: &[f32]) -> Eval {
-            Eval { loss: 1.0, accuracy: 0.0 }
+        fn evaluate(&mut self, params: &[f32]) -> Eval {
+            self.1.evaluate(params)
         }
     }
 
@@ -144,7 +141,7 @@ mod tests {
     fn each_round_delivers_its_arrivals_in_one_batch() {
         let cfg = engine_config(PolicyName::Abs, 20, 200);
         let times = || JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 20, &Seeds::new(3)).unwrap();
-        let mut learner = Batches(Vec::new());
+        let mut learner = Batches(Vec::new(), NoWork);
         let (records, host) = simulate_timed(&cfg, &mut learner, &mut times()).unwrap();
         let arrivals: Vec<usize> = records.rounds.iter().map(|r| r.arrivals as usize).collect();
         assert_eq!(learner.0, arrivals);
