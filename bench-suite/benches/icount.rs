@@ -90,6 +90,7 @@ fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
         eval_samples: None,
         eval_batch: 500,
         replica_batching: false,
+        kernels: abs_models::Kernels::Native,
     };
     let (device, _) = abs_models::backend::select(abs_models::Backend::Flex).expect("flex");
     let mut learner = burn_learner(Arch::Lenet, Arc::clone(&data), opts, abs_models::Seeds::new(0), device).expect("lenet");

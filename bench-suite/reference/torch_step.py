@@ -4,7 +4,8 @@
 Mirrors what abs-bench's Burn learner does per job: load a flat base vector into the model, draw
 U mini-batches of uint8 images from the worker's shard, normalise them per batch, run U
 forward/backward/SGD steps, and read the parameters back as a flat vector (the delta).
-Prints one JSON line: {"model", "threads", "jobs", "samples_per_s", "torch"}.
+With `--mode eval`, times the evaluation pass instead: the model over `--eval-images` test images
+under `no_grad`. Prints one JSON line: {"model", "threads", "jobs", "samples_per_s", "torch"}.
 Install: python3 -m pip install torch (CPU is enough).
 """
 import argparse
@@ -50,15 +51,15 @@ class Dense(nn.Module):
         return self.layers[-1](x)
 
 
-def build(model):
+def build(model, channels, side):
     if model == "lenet":
-        return ConvNet(3, 32, (6, 16), (120, 84))
+        return ConvNet(channels, side, (6, 16), (120, 84))
     if model == "cnn":
-        return ConvNet(3, 32, (64, 64), (384, 192))
+        return ConvNet(channels, side, (64, 64), (384, 192))
     if model == "mlp":
-        return Dense(3 * 32 * 32, (200, 200))
+        return Dense(channels * side * side, (200, 200))
     if model == "logreg":
-        return Dense(3 * 32 * 32, ())
+        return Dense(channels * side * side, ())
     raise SystemExit(f"unknown model {model}: expected lenet, cnn, mlp or logreg")
 
 
@@ -70,16 +71,23 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--input", default="3x32x32", help="CxHxW of the images (square)")
+    ap.add_argument("--mode", default="train", choices=["train", "eval"])
+    ap.add_argument("--eval-images", type=int, default=10000)
+    ap.add_argument("--eval-batch", type=int, default=500)
     args = ap.parse_args()
+    channels, side, _ = (int(v) for v in args.input.split("x"))
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    net = build(args.model)
+    net = build(args.model, channels, side)
     lr = 0.05
     n = 5000
-    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8)
+    images = torch.randint(0, 256, (n, channels, side, side), dtype=torch.uint8)
     labels = torch.randint(0, 10, (n,))
-    mean = torch.full((1, 3, 1, 1), 0.5)
-    std = torch.full((1, 3, 1, 1), 0.25)
+    mean = torch.full((1, channels, 1, 1), 0.5)
+    std = torch.full((1, channels, 1, 1), 0.25)
+    if args.mode == "eval":
+        return evaluate(args, net, images, labels, mean, std)
     base = nn.utils.parameters_to_vector(net.parameters()).detach().clone()
     gen = torch.Generator().manual_seed(1)
 
@@ -109,6 +117,37 @@ def main():
         "threads": args.threads,
         "jobs": args.jobs,
         "samples_per_s": args.jobs * args.steps * args.batch / elapsed,
+        "torch": torch.__version__,
+    }))
+
+
+def evaluate(args, net, images, labels, mean, std):
+    """The global model over `--eval-images` test images in batches, as abs-bench evaluates:
+    normalise, forward without gradients, loss and accuracy."""
+    order = torch.arange(args.eval_images) % images.shape[0]
+
+    def one_pass():
+        loss, correct = 0.0, 0
+        with torch.no_grad():
+            for start in range(0, args.eval_images, args.eval_batch):
+                idx = order[start:start + args.eval_batch]
+                x = (images[idx].float() / 255.0 - mean) / std
+                logits = net(x)
+                loss += F.cross_entropy(logits, labels[idx], reduction="sum").item()
+                correct += (logits.argmax(1) == labels[idx]).sum().item()
+        return loss, correct
+
+    for _ in range(args.warmup):
+        one_pass()
+    start = time.perf_counter()
+    for _ in range(args.jobs):
+        one_pass()
+    elapsed = time.perf_counter() - start
+    print(json.dumps({
+        "model": args.model,
+        "threads": args.threads,
+        "passes": args.jobs,
+        "samples_per_s": args.jobs * args.eval_images / elapsed,
         "torch": torch.__version__,
     }))
 

@@ -134,7 +134,8 @@ pub enum DataCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Training samples/s of one local job (U steps, batch B, 3x32x32) for abs-bench and PyTorch.
+    /// Training samples/s of one local job (U steps, batch B) for abs-bench and PyTorch, or with
+    /// `--eval` the evaluation pass (10,000 test images, no gradients); a ratio line for each.
     Train {
         /// lenet, cnn, mlp or logreg.
         #[arg(long, default_value = "lenet")]
@@ -159,7 +160,36 @@ pub enum BenchCommand {
         /// Jobs trained together in lockstep (replica batching), comma-separated counts to measure.
         #[arg(long, value_delimiter = ',', default_value = "1")]
         replicas: Vec<u32>,
+        /// Image shapes to measure, comma-separated: 3x32x32 (CIFAR-10) and/or 1x28x28 (Fashion-MNIST).
+        #[arg(long, value_delimiter = ',', default_value = "3x32x32")]
+        input: Vec<String>,
+        /// abs-bench kernels to measure, comma-separated: native and/or burn.
+        #[arg(long, value_delimiter = ',', default_value = "native")]
+        kernels: Vec<String>,
+        /// Independent copies run at once on each side (2 = how a sweep uses two cores); samples/s summed.
+        #[arg(long, default_value_t = 1)]
+        concurrent: usize,
+        /// Time the evaluation pass instead of training.
+        #[arg(long)]
+        eval: bool,
     },
+}
+
+/// The synthetic data shape named `CxHxW`.
+fn input_shape(name: &str) -> Result<abs_models::SyntheticShape, String> {
+    match name {
+        "3x32x32" => Ok(abs_models::SyntheticShape::Cifar10),
+        "1x28x28" => Ok(abs_models::SyntheticShape::Mnist),
+        other => Err(format!("--input {other}: expected 3x32x32 or 1x28x28")),
+    }
+}
+
+fn kernels_named(name: &str) -> Result<abs_models::Kernels, String> {
+    match name {
+        "native" => Ok(abs_models::Kernels::Native),
+        "burn" => Ok(abs_models::Kernels::Burn),
+        other => Err(format!("--kernels {other}: expected native or burn")),
+    }
 }
 
 /// Runs the command; the error is one line for the user.
@@ -263,7 +293,11 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             }
             let b = crate::bench::TrainBench {
                 arch: abs_models::Arch::Lenet,
+                mode: crate::bench::BenchMode::Train,
+                input: abs_models::SyntheticShape::Cifar10,
+                kernels: abs_models::Kernels::Native,
                 threads,
+                concurrent: 1,
                 replicas: 1,
                 jobs: 20,
                 warmup: 3,
@@ -286,9 +320,18 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                     python,
                     no_reference,
                     replicas,
+                    input,
+                    kernels,
+                    concurrent,
+                    eval,
                 }),
             ..
         } => {
+            let inputs = input.iter().map(|i| input_shape(i)).collect::<Result<Vec<_>, _>>()?;
+            let kernels = kernels.iter().map(|k| kernels_named(k)).collect::<Result<Vec<_>, _>>()?;
+            if concurrent == 0 {
+                return Err("--concurrent 0: expected at least 1".to_string());
+            }
             let arch = abs_models::Arch::from_name(&model).ok_or_else(|| {
                 let names: Vec<&str> = abs_models::Arch::ALL.iter().map(|a| a.name()).collect();
                 format!("--model {model}: expected one of {}", names.join(", "))
@@ -305,18 +348,32 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             if let Some(r) = replicas.iter().find(|&&r| r == 0) {
                 return Err(format!("--replicas {r}: expected counts >= 1"));
             }
-            for t in threads {
-                for &r in &replicas {
-                    let b = crate::bench::TrainBench {
-                        arch,
-                        threads: t,
-                        replicas: r,
-                        jobs: jobs.max(1),
-                        warmup: 3,
-                        steps: steps.max(1),
-                        batch: batch.max(1),
-                    };
-                    compare_train(&model, &b, (!no_reference).then_some(python.as_path()))?;
+            for &shape in &inputs {
+                for &t in &threads {
+                    for &r in &replicas {
+                        // the reference runs once per setting, after the last of our kernels
+                        for (i, &k) in kernels.iter().enumerate() {
+                            let b = crate::bench::TrainBench {
+                                arch,
+                                mode: if eval {
+                                    crate::bench::BenchMode::Eval
+                                } else {
+                                    crate::bench::BenchMode::Train
+                                },
+                                input: shape,
+                                kernels: k,
+                                threads: t,
+                                concurrent,
+                                replicas: r,
+                                jobs: jobs.max(1),
+                                warmup: 3,
+                                steps: steps.max(1),
+                                batch: batch.max(1),
+                            };
+                            let reference = (!no_reference && i + 1 == kernels.len()).then_some(python.as_path());
+                            compare_train(&model, &b, reference)?;
+                        }
+                    }
                 }
             }
             Ok(())
@@ -487,12 +544,20 @@ fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Opti
 /// Measures `b` for abs-bench and (with `python`) the PyTorch reference, printing one line each and
 /// the line `{model} train ratio vs pytorch: R`; returns the ratio, None when there is no reference.
 fn compare_train(model: &str, b: &crate::bench::TrainBench, python: Option<&Path>) -> Result<Option<f64>, String> {
+    let task = match b.mode {
+        crate::bench::BenchMode::Train => format!("train (U={}, B={}", b.steps, b.batch),
+        crate::bench::BenchMode::Eval => format!("eval ({} images", crate::bench::EVAL_IMAGES),
+    };
     let what = format!(
-        "{model} train (U={}, B={}, {} thread{}{})",
-        b.steps,
-        b.batch,
+        "{model} {task}, {}, {} thread{}{}{})",
+        b.input_name(),
         b.threads,
         if b.threads == 1 { "" } else { "s" },
+        if b.concurrent > 1 {
+            format!(" x {} concurrent", b.concurrent)
+        } else {
+            String::new()
+        },
         if b.replicas > 1 {
             format!(", abs-bench {} replicas in lockstep", b.replicas)
         } else {
@@ -500,13 +565,22 @@ fn compare_train(model: &str, b: &crate::bench::TrainBench, python: Option<&Path
         }
     );
     let ours = crate::bench::burn_samples_per_s(b)?;
-    println!("{what}: abs-bench (burn flex) {ours:.0} samples/s");
+    let isa = if b.kernels == abs_models::Kernels::Native {
+        format!(", {}", abs_models::kernels::Isa::detected().name())
+    } else {
+        String::new()
+    };
+    println!("{what}: abs-bench (flex, {} kernels{isa}) {ours:.0} samples/s", b.kernels.name());
     let Some(python) = python else { return Ok(None) };
     match crate::bench::torch_samples_per_s(python, b)? {
         crate::bench::Reference::Measured { samples_per_s, torch } => {
             println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
             let ratio = ours / samples_per_s;
-            println!("{model} train ratio vs pytorch: {ratio:.3}");
+            let mode = match b.mode {
+                crate::bench::BenchMode::Train => "train",
+                crate::bench::BenchMode::Eval => "eval",
+            };
+            println!("{model} {mode} ratio vs pytorch: {ratio:.3}");
             Ok(Some(ratio))
         }
         crate::bench::Reference::Unavailable(why) => {

@@ -10,6 +10,7 @@ use rand::RngExt;
 
 use crate::data::{Dataset, Split};
 use crate::flat::{host_init, load_flat, param_shapes, to_flat};
+use crate::kernels::Kernels;
 use crate::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 use crate::nets::{Arch, ConvNet, InputShape, Layer, Logreg, Mlp, Net};
 use crate::partition::{Partition, partition};
@@ -30,6 +31,8 @@ pub struct TrainOptions {
     /// Train the jobs a round delivers together, stacked (see [`Learner::train_batch`]); the
     /// result equals one-by-one training up to floating-point summation order.
     pub replica_batching: bool,
+    /// Which kernels compute the convolution stages of `lenet` and `cnn` (native on flex only).
+    pub kernels: Kernels,
 }
 
 /// Trains replicas of model `M` on worker shards of a shared data set.
@@ -66,8 +69,12 @@ pub fn burn_learner(arch: Arch, data: Arc<Dataset>, opts: TrainOptions, seeds: S
     Ok(match arch {
         Arch::Logreg => Box::new(BurnLearner::new(|d| Logreg::new(shape, d), data, opts, seeds, device)?.with_layers(layers)),
         Arch::Mlp => Box::new(BurnLearner::new(|d| Mlp::new(shape, d), data, opts, seeds, device)?.with_layers(layers)),
-        Arch::Lenet => Box::new(BurnLearner::new(|d| ConvNet::lenet(shape, d), data, opts, seeds, device)?.with_layers(layers)),
-        Arch::Cnn => Box::new(BurnLearner::new(|d| ConvNet::cnn(shape, d), data, opts, seeds, device)?.with_layers(layers)),
+        Arch::Lenet => Box::new(
+            BurnLearner::new(|d| ConvNet::lenet(shape, d).with_kernels(opts.kernels), data, opts, seeds, device)?.with_layers(layers),
+        ),
+        Arch::Cnn => Box::new(
+            BurnLearner::new(|d| ConvNet::cnn(shape, d).with_kernels(opts.kernels), data, opts, seeds, device)?.with_layers(layers),
+        ),
     })
 }
 

@@ -4,6 +4,7 @@
 use super::*;
 use crate::data::{DataSource, SyntheticShape, SyntheticSpec, load};
 use crate::flat::{load_flat, to_flat};
+use crate::kernels::Kernels;
 use crate::nets::ConvNet;
 
 fn mnist_like(train: u32) -> Arc<Dataset> {
@@ -41,6 +42,7 @@ fn opts(lr: f64, batch: u32, workers: u32) -> TrainOptions {
         eval_samples: None,
         eval_batch: 128,
         replica_batching: false,
+        kernels: Kernels::default(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! fc1.w [F,120], fc1.b, fc2.w [120,84], fc2.b, fc3.w [84,10], fc3.b (Burn stores a linear layer's
 //! weight as [in, out], the transpose of PyTorch's).
 
+use burn::backend::DispatchDevice;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -12,6 +13,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+
+use crate::kernels::Kernels;
 
 /// The image shape a model is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +226,9 @@ pub struct ConvNet {
     fc1: Linear,
     fc2: Linear,
     fc3: Linear,
+    /// Whether the conv -> ReLU -> pool stages run on the native kernels (flex only).
+    #[module(skip)]
+    native: bool,
 }
 
 impl ConvNet {
@@ -245,14 +251,41 @@ impl ConvNet {
             fc1: LinearConfig::new(flat, f1).init(device),
             fc2: LinearConfig::new(f1, f2).init(device),
             fc3: LinearConfig::new(f2, s.classes).init(device),
+            native: false,
+        }
+    }
+
+    /// Runs the convolution stages on `kernels`: the native ones apply only where the model lives
+    /// on the flex backend; elsewhere Burn's kernels run whatever is asked.
+    pub fn with_kernels(mut self, kernels: Kernels) -> Self {
+        self.native = kernels == Kernels::Native && is_flex(&self.conv1.weight.device());
+        self
+    }
+
+    /// Whether the native kernels compute this model's convolution stages.
+    pub fn runs_native(&self) -> bool {
+        self.native
+    }
+
+    fn stage(&self, conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+        if self.native {
+            let bias = conv.bias.as_ref().expect("the models' convolutions have a bias").val();
+            crate::kernels::conv_relu_pool(x, conv.weight.val(), bias)
+        } else {
+            self.pool.forward(relu(conv.forward(x)))
         }
     }
 }
 
+/// Whether `device` is the flex CPU backend (with or without autodiff).
+pub fn is_flex(device: &Device) -> bool {
+    matches!(device.clone().without_autodiff().as_dispatch(), DispatchDevice::Flex(_))
+}
+
 impl Net for ConvNet {
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.pool.forward(relu(self.conv1.forward(x)));
-        let x = self.pool.forward(relu(self.conv2.forward(x)));
+        let x = self.stage(&self.conv1, x);
+        let x = self.stage(&self.conv2, x);
         let x = relu(self.fc1.forward(x.flatten(1, 3)));
         self.fc3.forward(relu(self.fc2.forward(x)))
     }

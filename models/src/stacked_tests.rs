@@ -8,7 +8,7 @@ use burn::tensor::Device;
 
 use crate::data::{DataSource, Dataset, SyntheticShape, SyntheticSpec, load};
 use crate::learner::{JobId, Learner, TrainJob};
-use crate::{Arch, Partition, Seeds, TrainOptions, burn_learner};
+use crate::{Arch, Kernels, Partition, Seeds, TrainOptions, burn_learner};
 
 /// Largest |stacked - one-by-one| over a job's delta, relative to the largest |delta|: the stated
 /// tolerance of replica batching after a few SGD steps.
@@ -46,6 +46,8 @@ fn learner(arch: Arch, data: &Arc<Dataset>, batching: bool) -> Box<dyn Learner> 
         eval_samples: None,
         eval_batch: 64,
         replica_batching: batching,
+        // stacking is compared with Burn's own one-by-one kernels
+        kernels: Kernels::Burn,
     };
     burn_learner(arch, Arc::clone(data), opts, Seeds::new(11), Device::flex()).unwrap()
 }

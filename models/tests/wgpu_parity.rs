@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use abs_models::data::{DataSource, Dataset, SyntheticSpec, load};
-use abs_models::{Arch, Backend, JobId, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
+use abs_models::{Arch, Backend, JobId, Kernels, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
 use burn::tensor::Device;
 
 #[test]
@@ -51,6 +51,7 @@ fn training_steps_agree_between_flex_and_wgpu() {
         eval_samples: None,
         eval_batch: 64,
         replica_batching: false,
+        kernels: Kernels::Burn,
     };
     for arch in [Arch::Logreg, Arch::Lenet] {
         let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
@@ -96,6 +97,7 @@ fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
         eval_samples: None,
         eval_batch: 64,
         replica_batching,
+        kernels: Kernels::Burn,
     };
     let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
     let mut on_cpu = burn_learner(Arch::Lenet, data.clone(), opts(false), Seeds::new(6), cpu).unwrap();

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use abs_models::{Backend, Partition, SyntheticSpec};
+use abs_models::{Backend, Kernels, Partition, SyntheticSpec};
 use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +94,9 @@ raw_config! {
     /// Train the jobs a round delivers together in lockstep (faster; equal to one-by-one training
     /// up to floating-point summation order).
     replica_batching: bool,
+    /// Which kernels compute lenet's and cnn's convolution stages: native (this project's, on
+    /// flex) or burn (Burn's own, the reference).
+    kernels: Kernels,
 }
 
 /// Finds the top-level key set on 1-based `line` of `source`, if that line sets one.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use abs_models::{Backend, DataSource, Partition, SyntheticSpec};
+use abs_models::{Arch, Backend, DataSource, Kernels, Partition, SyntheticSpec};
 use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -60,6 +60,14 @@ pub struct RunConfig {
     /// canonical form when false, so configs written before the key existed keep their hash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replica_batching: bool,
+    /// Which kernels compute the convolution stages; set only for the models that have them
+    /// (`lenet`, `cnn`), so the other models' cells keep their identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernels: Option<Kernels>,
+    /// The native kernels' numerics revision (`abs_models::kernels::NATIVE_REVISION`), set with
+    /// `kernels: native`: a cell computed by another revision is another cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernels_revision: Option<u32>,
 }
 
 fn at_least_one<T: PartialOrd + From<u8> + std::fmt::Display>(key: &str, v: T) -> Result<T, (String, String)> {
@@ -124,6 +132,20 @@ impl RunConfig {
                 format!("applies only to dataset synthetic with a Burn model (model {model}, dataset {dataset})"),
             ));
         }
+        let backend = r.backend.unwrap_or_default();
+        let kernels = match model.arch() {
+            Some(Arch::Lenet | Arch::Cnn) => Some(match (r.kernels, backend) {
+                (Some(Kernels::Native), Backend::Wgpu) => {
+                    return Err((
+                        "kernels".into(),
+                        "value native is not allowed with backend wgpu: the native kernels run on flex; expected burn".into(),
+                    ));
+                }
+                (None, Backend::Wgpu) => Kernels::Burn,
+                (k, _) => k.unwrap_or_default(),
+            }),
+            _ => None,
+        };
         let cfg = RunConfig {
             policy: r.policy.unwrap_or(PolicySpec::Named(PolicyName::Abs)),
             workers,
@@ -168,8 +190,10 @@ impl RunConfig {
             } else {
                 None
             },
-            backend: r.backend.unwrap_or_default(),
+            backend,
             replica_batching: r.replica_batching.unwrap_or(false),
+            kernels,
+            kernels_revision: (kernels == Some(Kernels::Native)).then_some(abs_models::kernels::NATIVE_REVISION),
         };
         cfg.check()?;
         Ok(cfg)
@@ -412,6 +436,36 @@ mod tests {
         assert_ne!(plain.hash(), batched.hash());
         let back: RunConfig = serde_json::from_str(&serde_json::to_string(&batched).unwrap()).unwrap();
         assert_eq!(back, batched);
+    }
+
+    #[test]
+    fn kernels_and_their_revision_identify_conv_model_cells_only() {
+        let native = resolve("model: lenet\n").unwrap();
+        assert_eq!(native.kernels, Some(Kernels::Native));
+        assert_eq!(native.kernels_revision, Some(abs_models::kernels::NATIVE_REVISION));
+        let burn = resolve("model: lenet\nkernels: burn\n").unwrap();
+        assert_eq!((burn.kernels, burn.kernels_revision), (Some(Kernels::Burn), None));
+        assert_ne!(
+            native.hash(),
+            burn.hash(),
+            "cells computed by different kernels are different cells"
+        );
+        let mut other_revision = native.clone();
+        other_revision.kernels_revision = Some(abs_models::kernels::NATIVE_REVISION + 1);
+        assert_ne!(native.hash(), other_revision.hash());
+        for yaml in ["model: analytic\n", "model: mlp\n", "model: logreg\nkernels: burn\n"] {
+            let c = resolve(yaml).unwrap();
+            assert_eq!((c.kernels, c.kernels_revision), (None, None), "{yaml}");
+            assert!(
+                !c.canonical_json().contains("kernels"),
+                "{yaml}: hashes of models without convolutions stay as they were"
+            );
+        }
+        assert_eq!(resolve("model: cnn\nbackend: wgpu\n").unwrap().kernels, Some(Kernels::Burn));
+        let e = resolve("model: cnn\nbackend: wgpu\nkernels: native\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("kernels"), "{e}");
+        let e = resolve("model: lenet\nkernels: fast\n").unwrap_err();
+        assert!(e.to_string().contains("kernels"), "{e}");
     }
 
     #[test]
