@@ -304,7 +304,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
                 steps: 10,
                 batch: 32,
             };
-            if compare_train("lenet", &b, Some(python.as_path()))?.is_none() {
+            if compare_train("lenet", &b, &[b.kernels], Some(python.as_path()))?.is_none() {
                 println!("lenet train ratio vs pytorch: unavailable (no torch for {})", python.display());
             }
             Ok(())
@@ -351,28 +351,24 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             for &shape in &inputs {
                 for &t in &threads {
                     for &r in &replicas {
-                        // the reference runs once per setting, after the last of our kernels
-                        for (i, &k) in kernels.iter().enumerate() {
-                            let b = crate::bench::TrainBench {
-                                arch,
-                                mode: if eval {
-                                    crate::bench::BenchMode::Eval
-                                } else {
-                                    crate::bench::BenchMode::Train
-                                },
-                                input: shape,
-                                kernels: k,
-                                threads: t,
-                                concurrent,
-                                replicas: r,
-                                jobs: jobs.max(1),
-                                warmup: 3,
-                                steps: steps.max(1),
-                                batch: batch.max(1),
-                            };
-                            let reference = (!no_reference && i + 1 == kernels.len()).then_some(python.as_path());
-                            compare_train(&model, &b, reference)?;
-                        }
+                        let b = crate::bench::TrainBench {
+                            arch,
+                            mode: if eval {
+                                crate::bench::BenchMode::Eval
+                            } else {
+                                crate::bench::BenchMode::Train
+                            },
+                            input: shape,
+                            kernels: kernels[0],
+                            threads: t,
+                            concurrent,
+                            replicas: r,
+                            jobs: jobs.max(1),
+                            warmup: 3,
+                            steps: steps.max(1),
+                            batch: batch.max(1),
+                        };
+                        compare_train(&model, &b, &kernels, (!no_reference).then_some(python.as_path()))?;
                     }
                 }
             }
@@ -541,12 +537,19 @@ fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Opti
     Ok(())
 }
 
-/// Measures `b` for abs-bench and (with `python`) the PyTorch reference, printing one line each and
-/// the line `{model} train ratio vs pytorch: R`; returns the ratio, None when there is no reference.
-fn compare_train(model: &str, b: &crate::bench::TrainBench, python: Option<&Path>) -> Result<Option<f64>, String> {
-    let task = match b.mode {
-        crate::bench::BenchMode::Train => format!("train (U={}, B={}", b.steps, b.batch),
-        crate::bench::BenchMode::Eval => format!("eval ({} images", crate::bench::EVAL_IMAGES),
+/// Measures `b` for abs-bench with each of `kernels`, then (with `python`) the PyTorch reference
+/// once, printing one line each and a ratio line per kernel choice, `{model} {mode} ratio vs
+/// pytorch: R` (with the kernels named when there are several); returns the first ratio, None when
+/// there is no reference.
+fn compare_train(
+    model: &str,
+    b: &crate::bench::TrainBench,
+    kernels: &[abs_models::Kernels],
+    python: Option<&Path>,
+) -> Result<Option<f64>, String> {
+    let (task, mode) = match b.mode {
+        crate::bench::BenchMode::Train => (format!("train (U={}, B={}", b.steps, b.batch), "train"),
+        crate::bench::BenchMode::Eval => (format!("eval ({} images", crate::bench::EVAL_IMAGES), "eval"),
     };
     let what = format!(
         "{model} {task}, {}, {} thread{}{}{})",
@@ -564,24 +567,30 @@ fn compare_train(model: &str, b: &crate::bench::TrainBench, python: Option<&Path
             String::new()
         }
     );
-    let ours = crate::bench::burn_samples_per_s(b)?;
-    let isa = if b.kernels == abs_models::Kernels::Native {
-        format!(", {}", abs_models::kernels::Isa::detected().name())
-    } else {
-        String::new()
-    };
-    println!("{what}: abs-bench (flex, {} kernels{isa}) {ours:.0} samples/s", b.kernels.name());
+    let mut ours = Vec::new();
+    for &k in kernels {
+        let rate = crate::bench::burn_samples_per_s(&crate::bench::TrainBench { kernels: k, ..*b })?;
+        let isa = if k == abs_models::Kernels::Native {
+            format!(", {}", abs_models::kernels::Isa::detected().name())
+        } else {
+            String::new()
+        };
+        println!("{what}: abs-bench (flex, {} kernels{isa}) {rate:.0} samples/s", k.name());
+        ours.push((k, rate));
+    }
     let Some(python) = python else { return Ok(None) };
     match crate::bench::torch_samples_per_s(python, b)? {
         crate::bench::Reference::Measured { samples_per_s, torch } => {
             println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
-            let ratio = ours / samples_per_s;
-            let mode = match b.mode {
-                crate::bench::BenchMode::Train => "train",
-                crate::bench::BenchMode::Eval => "eval",
-            };
-            println!("{model} {mode} ratio vs pytorch: {ratio:.3}");
-            Ok(Some(ratio))
+            for &(k, rate) in &ours {
+                let named = if kernels.len() > 1 {
+                    format!(" ({} kernels)", k.name())
+                } else {
+                    String::new()
+                };
+                println!("{model} {mode} ratio vs pytorch{named}: {:.3}", rate / samples_per_s);
+            }
+            Ok(ours.first().map(|(_, rate)| rate / samples_per_s))
         }
         crate::bench::Reference::Unavailable(why) => {
             println!("{what}: pytorch reference skipped: {why}");

@@ -49,16 +49,16 @@ impl ConvShape {
         self.out_height() * self.width
     }
 
-    /// Zero floats kept in front of a row-strided gradient plane, so that the input gradient is a
-    /// forward pass over it with the kernel turned by 180 degrees.
-    pub fn grad_lead(&self) -> usize {
-        (self.kernel - 1) * self.width + self.kernel - 1
+    /// Floats in one gradient plane: a row-strided output plane whose spill columns are zero,
+    /// followed by zeros up to a whole number of vectors past the span.
+    pub fn grad_plane(&self) -> usize {
+        self.span().div_ceil(WIDTH) * WIDTH
     }
 
-    /// Floats in one padded gradient plane: the lead, then a row-strided output plane, then zeros
-    /// up to a whole input plane after the lead.
-    pub fn padded_grad_plane(&self) -> usize {
-        self.grad_lead() + self.plane()
+    /// Floats in one plane of the input-gradient scratch: an input plane and room for the last
+    /// vector's overhang.
+    pub fn input_grad_plane(&self) -> usize {
+        self.plane() + WIDTH
     }
 
     /// The flat shift of each tap (ky, kx) in an input plane, in weight order.
@@ -85,8 +85,7 @@ impl ConvShape {
 /// `out[m][q] = init[m] + sum_c sum_t w[m][c][t] * src[c * src_stride + q + taps[t]]` for every
 /// q < span, the sum taken over c then t; `out[m]` starts at `m * out_stride`.
 ///
-/// This one loop is the forward pass (m = output channel, c = input channel) and, on a padded
-/// gradient plane with the kernel turned, the input gradient.
+/// This is the forward pass (m = output channel, c = input channel).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn shifted_dot<L: Lanes>(
@@ -116,26 +115,25 @@ fn shifted_dot<L: Lanes>(
         out: out.as_mut_ptr(),
         out_stride,
     };
-    let wide = L::ROOMY;
     let mut m = 0;
     while m < rows {
-        let left = rows - m;
-        // SAFETY: the asserts above bound every index the blocks touch (rows m..m+R, q < span).
+        // blocks of up to 8 rows by 3 vectors (24 accumulators) where 32 registers hold a vector
+        // each, 2 by 2 otherwise
+        let r = if L::ROOMY { (rows - m).min(8) } else { (rows - m).min(2) };
+        // SAFETY: the asserts above bound every index the blocks touch (rows m..m+r, q < span).
         unsafe {
-            match (wide, left) {
-                (true, 4..) => geo.rows::<L, 4, 3>(m, init, span),
-                (false, 2..) => geo.rows::<L, 2, 2>(m, init, span),
+            match (L::ROOMY, r) {
+                (true, 8) => geo.rows::<L, 8, 3>(m, init, span),
+                (true, 7) => geo.rows::<L, 7, 3>(m, init, span),
+                (true, 6) => geo.rows::<L, 6, 3>(m, init, span),
+                (true, 5) => geo.rows::<L, 5, 3>(m, init, span),
+                (true, 4) => geo.rows::<L, 4, 3>(m, init, span),
                 (true, 3) => geo.rows::<L, 3, 3>(m, init, span),
-                (true, 2) => geo.rows::<L, 2, 3>(m, init, span),
+                (_, 2) => geo.rows::<L, 2, 2>(m, init, span),
                 _ => geo.rows::<L, 1, 3>(m, init, span),
             }
         }
-        m += match (wide, left) {
-            (true, 4..) => 4,
-            (true, 3) => 3,
-            (_, 2..) => 2,
-            _ => 1,
-        };
+        m += r;
     }
 }
 
@@ -249,33 +247,169 @@ pub fn forward_image(isa: super::Isa, s: &ConvShape, x: &[f32], w: &[f32], bias:
     shifted_dot_on(isa, x, s.plane(), s.cin, w, taps, bias, out, s.strided_out_plane(), s.span());
 }
 
-/// The kernel turned by 180 degrees and with its channel axes swapped, [cin][cout][k][k], and the
-/// matching shifts into a padded gradient plane: the input gradient is then a forward pass.
-pub fn input_grad_weights(s: &ConvShape, w: &[f32]) -> (Vec<f32>, Vec<usize>) {
-    let kk = s.kernel * s.kernel;
-    let mut turned = vec![0.0; s.cin * s.cout * kk];
-    for co in 0..s.cout {
-        for ci in 0..s.cin {
-            for t in 0..kk {
-                turned[(ci * s.cout + co) * kk + t] = w[(co * s.cin + ci) * kk + t];
+/// `out[c][q + taps[t]] += sum_m w[m][c][t] * g[m][q]` for every q below the span rounded up to
+/// whole vectors, each output's additions in the order (t, m); `g[m]` starts at `m * g_stride`,
+/// `out[c]` at `c * out_stride`. The caller keeps `g` zero from the span to the rounded end.
+///
+/// This is the input gradient: each output gradient goes back to the inputs it was computed from,
+/// and only real outputs are visited (a forward pass over a zero-padded gradient would multiply
+/// about twice as many zeros for a 14x14 input).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn scatter_dot<L: Lanes>(
+    g: &[f32],
+    g_stride: usize,
+    rows: usize,
+    w: &[f32],
+    channels: usize,
+    taps: &[usize],
+    out: &mut [f32],
+    out_stride: usize,
+    span: usize,
+) {
+    let t_count = taps.len();
+    let end = span.div_ceil(WIDTH) * WIDTH;
+    let max_tap = taps.iter().copied().max().unwrap_or(0);
+    assert!(rows > 0 && channels > 0 && span > 0, "empty scatter dot");
+    assert!((rows - 1) * g_stride + end <= g.len(), "gradient too short");
+    assert!(w.len() >= rows * channels * t_count, "weights too short");
+    assert!((channels - 1) * out_stride + end + max_tap <= out.len(), "output too short");
+    let mut c = 0;
+    while c < channels {
+        let r = if L::ROOMY { (channels - c).min(8) } else { (channels - c).min(2) };
+        // SAFETY: the asserts above bound every index (channels c..c+r, q < end).
+        unsafe {
+            match (L::ROOMY, r) {
+                (true, 8) => scatter_rows::<L, 8>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                (true, 7) => scatter_rows::<L, 7>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                (true, 6) => scatter_rows::<L, 6>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                (true, 5) => scatter_rows::<L, 5>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                (true, 4) => scatter_rows::<L, 4>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                (true, 3) => scatter_rows::<L, 3>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                (_, 2) => scatter_rows::<L, 2>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+                _ => scatter_rows::<L, 1>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
+            }
+        }
+        c += r;
+    }
+}
+
+/// Output channels c0..c0+R of [`scatter_dot`]: blocks of 3 vectors of positions, then single
+/// vectors.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn scatter_rows<L: Lanes, const R: usize>(
+    g: &[f32],
+    g_stride: usize,
+    rows: usize,
+    w: &[f32],
+    channels: usize,
+    taps: &[usize],
+    out: &mut [f32],
+    out_stride: usize,
+    end: usize,
+    c0: usize,
+) {
+    let geo = Scatter {
+        g: g.as_ptr(),
+        g_stride,
+        rows,
+        w: w.as_ptr(),
+        channels,
+        t_count: taps.len(),
+        out: out.as_mut_ptr(),
+        out_stride,
+    };
+    // SAFETY: the caller checked every bound.
+    unsafe {
+        for (t, &off) in taps.iter().enumerate() {
+            let mut q = 0;
+            while q + 3 * WIDTH <= end {
+                geo.block::<L, R, 3>(c0, t, off, q);
+                q += 3 * WIDTH;
+            }
+            while q < end {
+                geo.block::<L, R, 1>(c0, t, off, q);
+                q += WIDTH;
             }
         }
     }
-    let lead = s.grad_lead();
-    let taps = s.forward_taps().into_iter().map(|off| lead - off).collect();
-    (turned, taps)
 }
 
-/// The input gradient of one image: `g` holds [cout] padded gradient planes; `dx` gets
-/// [cin][height][width]. `turned`, `taps` come from [`input_grad_weights`].
-pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], turned: &[f32], taps: &[usize], dx: &mut [f32]) {
-    let zero = vec![0.0; s.cin];
-    shifted_dot_on(isa, g, s.padded_grad_plane(), s.cout, turned, taps, &zero, dx, s.plane(), s.plane());
+/// Raw pointers and strides of one [`scatter_dot`].
+struct Scatter {
+    g: *const f32,
+    g_stride: usize,
+    rows: usize,
+    w: *const f32,
+    channels: usize,
+    t_count: usize,
+    out: *mut f32,
+    out_stride: usize,
+}
+
+impl Scatter {
+    #[inline(always)]
+    unsafe fn block<L: Lanes, const R: usize, const V: usize>(&self, c0: usize, t: usize, off: usize, q: usize) {
+        // SAFETY: the caller guarantees every load and store below is in bounds.
+        unsafe {
+            let at = |r: usize, v: usize| (c0 + r) * self.out_stride + q + off + v * WIDTH;
+            let mut acc: [[L; V]; R] = std::array::from_fn(|r| std::array::from_fn(|v| L::load(self.out.add(at(r, v)))));
+            for m in 0..self.rows {
+                let gv: [L; V] = std::array::from_fn(|v| L::load(self.g.add(m * self.g_stride + q + v * WIDTH)));
+                let wm = self.w.add((m * self.channels + c0) * self.t_count + t);
+                for (r, acc_r) in acc.iter_mut().enumerate() {
+                    let wv = L::splat(*wm.add(r * self.t_count));
+                    for v in 0..V {
+                        acc_r[v] = acc_r[v].fma(wv, gv[v]);
+                    }
+                }
+            }
+            for (r, acc_r) in acc.iter().enumerate() {
+                for (v, a) in acc_r.iter().enumerate() {
+                    a.store(self.out.add(at(r, v)));
+                }
+            }
+        }
+    }
+}
+
+dispatched!(
+    /// See [`scatter_dot`].
+    fn scatter_dot_on = scatter_dot(
+        g: &[f32],
+        g_stride: usize,
+        rows: usize,
+        w: &[f32],
+        channels: usize,
+        taps: &[usize],
+        out: &mut [f32],
+        out_stride: usize,
+        span: usize,
+    )
+);
+
+/// The input gradient of one image: `g` holds [cout] gradient planes of `grad_plane()` floats,
+/// `w` the [cout][cin][k][k] weights; `scratch` (zeroed, [cin] planes of `input_grad_plane()`
+/// floats) gets the gradient of each input plane at its start.
+pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], w: &[f32], scratch: &mut [f32]) {
+    scatter_dot_on(
+        isa,
+        g,
+        s.grad_plane(),
+        s.cout,
+        w,
+        s.cin,
+        &s.forward_taps(),
+        scratch,
+        s.input_grad_plane(),
+        s.span(),
+    );
 }
 
 /// `dw[m][c][ky][kx] = sum_n sum_{q < span} g[n][m][q] * x[n][c][q + ky*width + kx]` and
-/// `db[m] = sum_n sum_q g[n][m][q]`. `g` holds [batch][cout] padded gradient planes (their spill
-/// columns zero), `x` the [batch][cin][height][width] input.
+/// `db[m] = sum_n sum_q g[n][m][q]`. `g` holds [batch][cout] gradient planes of `grad_plane()`
+/// floats, `x` the [batch][cin][height][width] input.
 ///
 /// Each sum runs in sixteen lanes (lane j takes the positions q = j mod 16 of every image, in
 /// order) that are then added in a fixed tree.
@@ -285,7 +419,7 @@ fn weight_grad<L: Lanes>(s: &ConvShape, g: &[f32], x: &[f32], dw: &mut [f32], db
         s.check().is_ok() && s.kernel == GRAD_KERNEL,
         "weight_grad supports {GRAD_KERNEL}x{GRAD_KERNEL} kernels"
     );
-    let (gp, xp) = (s.padded_grad_plane(), s.plane());
+    let (gp, xp) = (s.grad_plane(), s.plane());
     assert!(g.len() >= s.batch * s.cout * gp && x.len() >= s.batch * s.cin * xp);
     assert!(dw.len() >= s.cout * s.cin * GRAD_KERNEL * GRAD_KERNEL && db.len() >= s.cout);
     let wide = L::ROOMY;
@@ -308,18 +442,14 @@ fn weight_grad<L: Lanes>(s: &ConvShape, g: &[f32], x: &[f32], dw: &mut [f32], db
         let mut acc = L::splat(0.0);
         let full = s.span() / WIDTH * WIDTH;
         for n in 0..s.batch {
-            let row = &g[(n * s.cout + m) * gp + s.grad_lead()..][..s.span()];
+            let row = &g[(n * s.cout + m) * gp..][..s.span()];
             for q in (0..full).step_by(WIDTH) {
                 // SAFETY: q + WIDTH <= span = row.len().
                 acc = acc.fma(one, unsafe { L::load(row.as_ptr().add(q)) });
             }
             if full < s.span() {
-                let mut tail = acc.to_array();
-                for (q, &v) in row.iter().enumerate().skip(full) {
-                    tail[q % WIDTH] = 1.0f32.mul_add(v, tail[q % WIDTH]);
-                }
-                // SAFETY: tail holds WIDTH floats.
-                acc = unsafe { L::load(tail.as_ptr()) };
+                // SAFETY: the first span - full floats after `full` are in the row.
+                acc = acc.fma(one, unsafe { L::load_first(row.as_ptr().add(full), s.span() - full) });
             }
         }
         *d = sum_lanes(acc.to_array());
@@ -333,16 +463,16 @@ pub const GRAD_KERNEL: usize = 5;
 #[inline(always)]
 unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x: &[f32], m: usize, dw: &mut [f32]) {
     const K: usize = GRAD_KERNEL;
-    let (gp, xp, span, lead) = (s.padded_grad_plane(), s.plane(), s.span(), s.grad_lead());
+    let (gp, xp, span) = (s.grad_plane(), s.plane(), s.span());
     let full = span / WIDTH * WIDTH;
     for c in 0..s.cin {
         for ky in 0..K {
             let mut acc: [[L; K]; R] = [[L::splat(0.0); K]; R];
             for n in 0..s.batch {
-                // SAFETY: g planes hold lead + span floats for rows m..m+R; x reads stay below
+                // SAFETY: g planes hold span floats for rows m..m+R; x reads stay below
                 // (span - 1) + (K - 1) * width + K - 1 < plane, as asserted by the caller.
                 unsafe {
-                    let gr: [*const f32; R] = std::array::from_fn(|r| g.as_ptr().add((n * s.cout + m + r) * gp + lead));
+                    let gr: [*const f32; R] = std::array::from_fn(|r| g.as_ptr().add((n * s.cout + m + r) * gp));
                     let xr = x.as_ptr().add((n * s.cin + c) * xp + ky * s.width);
                     let mut q = 0;
                     while q < full {
@@ -356,13 +486,13 @@ unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x
                         q += WIDTH;
                     }
                     if full < span {
-                        for r in 0..R {
-                            for kx in 0..K {
-                                let mut lanes = acc[r][kx].to_array();
-                                for q in full..span {
-                                    lanes[q % WIDTH] = (*gr[r].add(q)).mul_add(*xr.add(q + kx), lanes[q % WIDTH]);
-                                }
-                                acc[r][kx] = L::load(lanes.as_ptr());
+                        // the last partial vector: lanes past the span load zeros and add nothing
+                        let rem = span - full;
+                        let gv: [L; R] = std::array::from_fn(|r| L::load_first(gr[r].add(full), rem));
+                        for kx in 0..K {
+                            let xv = L::load_first(xr.add(full + kx), rem);
+                            for r in 0..R {
+                                acc[r][kx] = acc[r][kx].fma(gv[r], xv);
                             }
                         }
                     }

@@ -19,6 +19,8 @@ pub(crate) trait Lanes: Copy {
     const ROOMY: bool;
     unsafe fn load(p: *const f32) -> Self;
     unsafe fn store(self, p: *mut f32);
+    /// The first `n` (< WIDTH) floats at `p`, zeros in the other lanes; nothing past them is read.
+    unsafe fn load_first(p: *const f32, n: usize) -> Self;
     fn splat(v: f32) -> Self;
     /// `a * b + self`, rounded once per lane.
     fn fma(self, a: Self, b: Self) -> Self;
@@ -82,6 +84,13 @@ impl Lanes for Scalar {
         unsafe { std::ptr::write_unaligned(p as *mut [f32; WIDTH], self.0) }
     }
     #[inline(always)]
+    unsafe fn load_first(p: *const f32, n: usize) -> Self {
+        let mut v = [0.0; WIDTH];
+        // SAFETY: the caller guarantees n readable floats at p.
+        v[..n].copy_from_slice(unsafe { std::slice::from_raw_parts(p, n) });
+        Scalar(v)
+    }
+    #[inline(always)]
     fn splat(v: f32) -> Self {
         Scalar([v; WIDTH])
     }
@@ -125,6 +134,11 @@ mod x86 {
             unsafe { _mm512_storeu_ps(p, self.0) }
         }
         #[inline(always)]
+        unsafe fn load_first(p: *const f32, n: usize) -> Self {
+            // SAFETY: masked-off lanes are not read; AVX-512F present by dispatch.
+            Avx512(unsafe { _mm512_maskz_loadu_ps(((1u32 << n) - 1) as __mmask16, p) })
+        }
+        #[inline(always)]
         fn splat(v: f32) -> Self {
             // SAFETY: AVX-512F present by dispatch.
             Avx512(unsafe { _mm512_set1_ps(v) })
@@ -160,6 +174,29 @@ mod x86 {
             unsafe {
                 _mm256_storeu_ps(p, self.0);
                 _mm256_storeu_ps(p.add(8), self.1);
+            }
+        }
+        #[inline(always)]
+        unsafe fn load_first(p: *const f32, n: usize) -> Self {
+            // lane i is loaded where MASKS[16 - n + i] is all ones, that is where i < n
+            static MASKS: [i32; 2 * WIDTH] = {
+                let mut m = [0; 2 * WIDTH];
+                let mut i = 0;
+                while i < WIDTH {
+                    m[i] = -1;
+                    i += 1;
+                }
+                m
+            };
+            let mask = MASKS[WIDTH - n..].as_ptr();
+            // SAFETY: masked-off lanes are not read (nor can they fault); the mask reads stay in
+            // MASKS (16 - n + 15 < 32 for n >= 1, and n = 0 reads 16..32); AVX2 present by dispatch.
+            unsafe {
+                let (lo, hi) = (
+                    _mm256_loadu_si256(mask as *const __m256i),
+                    _mm256_loadu_si256(mask.add(8) as *const __m256i),
+                );
+                Avx2(_mm256_maskload_ps(p, lo), _mm256_maskload_ps(p.add(8), hi))
             }
         }
         #[inline(always)]
@@ -263,6 +300,25 @@ pub(crate) mod tests {
         assert_ne!(std::array::from_fn::<f32, WIDTH, _>(|i| a[i] * b[i] + c[i]), want);
         for isa in runnable_isas() {
             assert_eq!(fma_on(isa, &a, &b, &c), want, "{isa:?}");
+        }
+    }
+
+    #[inline(always)]
+    fn first_lanes<L: Lanes>(v: &[f32; WIDTH], n: usize) -> [f32; WIDTH] {
+        // SAFETY: v holds WIDTH >= n floats.
+        unsafe { L::load_first(v.as_ptr(), n).to_array() }
+    }
+
+    dispatched!(fn first_lanes_on = first_lanes(v: &[f32; WIDTH], n: usize) -> [f32; WIDTH]);
+
+    #[test]
+    fn a_partial_load_zeroes_the_other_lanes() {
+        let v: [f32; WIDTH] = std::array::from_fn(|i| i as f32 + 1.0);
+        for isa in runnable_isas() {
+            for n in 0..WIDTH {
+                let want: [f32; WIDTH] = std::array::from_fn(|i| if i < n { v[i] } else { 0.0 });
+                assert_eq!(first_lanes_on(isa, &v, n), want, "{isa:?}, n = {n}");
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use burn::backend::{Autodiff, Backend, Bytes, DType, Dispatch, Flex, Shape, back
 use burn::tensor::Tensor;
 
 use super::Isa;
-use super::conv::{ConvShape, forward_image, input_grad_image, input_grad_weights, weight_grad_on};
+use super::conv::{ConvShape, forward_image, input_grad_image, weight_grad_on};
 use super::pool::{pooled, relu_pool_plane, relu_pool_plane_backward};
 
 /// The project's own CPU operations.
@@ -133,7 +133,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let s = conv_shape(&state.x, &state.w);
     let isa = Isa::detected();
     let (ph, pw) = (pooled(s.out_height()), pooled(s.out_width()));
-    let (gp, lead) = (s.padded_grad_plane(), s.grad_lead());
+    let gp = s.grad_plane();
     let dys = floats(dy);
     let mut g = vec![0.0f32; s.batch * s.cout * gp];
     if ph * pw > 0 {
@@ -143,7 +143,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
                 codes,
                 s.out_height(),
                 s.out_width(),
-                &mut g[plane * gp + lead..(plane + 1) * gp],
+                &mut g[plane * gp..(plane + 1) * gp],
                 s.width,
             );
         }
@@ -153,17 +153,15 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let mut db = vec![0.0f32; s.cout];
     weight_grad_on(isa, &s, &g, xs, &mut dw, &mut db);
     let dx = want_dx.then(|| {
-        let (turned, taps) = input_grad_weights(&s, ws);
         let mut dx = vec![0.0f32; xs.len()];
+        let mut scratch = vec![0.0f32; s.cin * s.input_grad_plane()];
         for n in 0..s.batch {
-            input_grad_image(
-                isa,
-                &s,
-                &g[n * s.cout * gp..(n + 1) * s.cout * gp],
-                &turned,
-                &taps,
-                &mut dx[n * s.cin * s.plane()..(n + 1) * s.cin * s.plane()],
-            );
+            scratch.fill(0.0);
+            input_grad_image(isa, &s, &g[n * s.cout * gp..(n + 1) * s.cout * gp], ws, &mut scratch);
+            let image = &mut dx[n * s.cin * s.plane()..(n + 1) * s.cin * s.plane()];
+            for (plane, from) in image.chunks_exact_mut(s.plane()).zip(scratch.chunks_exact(s.input_grad_plane())) {
+                plane.copy_from_slice(&from[..s.plane()]);
+            }
         }
         tensor(dx, &dims(&state.x))
     });
