@@ -154,6 +154,12 @@ fn lenet_on_synthetic_images_runs_and_names_its_data() {
     let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["data"], "synthetic");
     assert!(m["backend"].as_str().unwrap().starts_with("flex"));
+    assert!(m["backend"].as_str().unwrap().contains("native kernels r"), "{}", m["backend"]);
+    assert_eq!(m["config"]["kernels"], "native");
+    assert!(
+        m["config"]["kernels_revision"].as_u64().is_some(),
+        "the numerics revision is recorded"
+    );
     assert_eq!(m["rounds"], 8);
     assert_eq!(std::fs::read_to_string(out.join("evals.csv")).unwrap().lines().count(), 1 + 3);
 }
@@ -245,4 +251,39 @@ fn bench_train_measures_one_by_one_and_in_lockstep() {
     let refused = run(&[&args[..], &["--replicas", "0"]].concat());
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--replicas 0"));
+}
+
+#[test]
+fn bench_train_compares_kernels_shapes_and_the_evaluation_pass() {
+    let args = [
+        "bench",
+        "train",
+        "--model",
+        "lenet",
+        "--threads",
+        "1",
+        "--jobs",
+        "1",
+        "--steps",
+        "1",
+        "--no-reference",
+    ];
+    let o = run(&[&args[..], &["--input", "1x28x28", "--kernels", "native,burn", "--concurrent", "2"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].contains("native kernels") && lines[1].contains("burn kernels"), "{out}");
+    assert!(lines.iter().all(|l| l.contains("1x28x28") && l.contains("x 2 concurrent")), "{out}");
+    let o = run(&[&args[..], &["--eval"]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("lenet eval (10000 images, 3x32x32"));
+    for (flag, value) in [("--input", "5x5x5"), ("--kernels", "fast"), ("--concurrent", "0")] {
+        let refused = run(&[&args[..], &[flag, value]].concat());
+        assert_eq!(refused.status.code(), Some(2), "{flag} {value}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains(&format!("{flag} {value}")),
+            "{flag} {value}"
+        );
+    }
 }

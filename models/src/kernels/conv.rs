@@ -192,8 +192,8 @@ impl Dot<'_> {
                     let x: [L; V] = std::array::from_fn(|v| L::load(s.add(off + v * WIDTH)));
                     for (r, acc_r) in acc.iter_mut().enumerate() {
                         let wv = L::splat(*wc.add(r * self.w_row + t));
-                        for v in 0..V {
-                            acc_r[v] = acc_r[v].fma(wv, x[v]);
+                        for (a, xv) in acc_r.iter_mut().zip(&x) {
+                            *a = a.fma(wv, *xv);
                         }
                     }
                 }
@@ -360,8 +360,8 @@ impl Scatter {
                 let wm = self.w.add((m * self.channels + c0) * self.t_count + t);
                 for (r, acc_r) in acc.iter_mut().enumerate() {
                     let wv = L::splat(*wm.add(r * self.t_count));
-                    for v in 0..V {
-                        acc_r[v] = acc_r[v].fma(wv, gv[v]);
+                    for (a, g) in acc_r.iter_mut().zip(&gv) {
+                        *a = a.fma(wv, *g);
                     }
                 }
             }
@@ -479,8 +479,8 @@ unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x
                         let gv: [L; R] = std::array::from_fn(|r| L::load(gr[r].add(q)));
                         for kx in 0..K {
                             let xv = L::load(xr.add(q + kx));
-                            for r in 0..R {
-                                acc[r][kx] = acc[r][kx].fma(gv[r], xv);
+                            for (acc_r, g) in acc.iter_mut().zip(&gv) {
+                                acc_r[kx] = acc_r[kx].fma(*g, xv);
                             }
                         }
                         q += WIDTH;
@@ -491,8 +491,8 @@ unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x
                         let gv: [L; R] = std::array::from_fn(|r| L::load_first(gr[r].add(full), rem));
                         for kx in 0..K {
                             let xv = L::load_first(xr.add(full + kx), rem);
-                            for r in 0..R {
-                                acc[r][kx] = acc[r][kx].fma(gv[r], xv);
+                            for (acc_r, g) in acc.iter_mut().zip(&gv) {
+                                acc_r[kx] = acc_r[kx].fma(*g, xv);
                             }
                         }
                     }

@@ -96,11 +96,7 @@ impl Lanes for Scalar {
     }
     #[inline(always)]
     fn fma(self, a: Self, b: Self) -> Self {
-        let mut out = self.0;
-        for i in 0..WIDTH {
-            out[i] = a.0[i].mul_add(b.0[i], self.0[i]);
-        }
-        Scalar(out)
+        Scalar(std::array::from_fn(|i| a.0[i].mul_add(b.0[i], self.0[i])))
     }
     #[inline(always)]
     fn to_array(self) -> [f32; WIDTH] {

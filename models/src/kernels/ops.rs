@@ -14,7 +14,7 @@ use burn::backend::{Autodiff, Backend, Bytes, DType, Dispatch, Flex, Shape, back
 use burn::tensor::Tensor;
 
 use super::Isa;
-use super::conv::{ConvShape, forward_image, input_grad_image, weight_grad_on};
+use super::conv::{ConvShape, GRAD_KERNEL, forward_image, input_grad_image, weight_grad_on};
 use super::pool::{pooled, relu_pool_plane, relu_pool_plane_backward};
 
 /// The project's own CPU operations.
@@ -80,6 +80,10 @@ fn conv_shape(x: &FlexTensor, w: &FlexTensor) -> ConvShape {
     if let Err(e) = s.check() {
         panic!("conv_relu_pool: {e}");
     }
+    assert_eq!(
+        s.kernel, GRAD_KERNEL,
+        "conv_relu_pool: the native kernels are built for 5x5 kernels"
+    );
     s
 }
 
