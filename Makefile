@@ -99,10 +99,16 @@ bench:
 bench-baseline:
 	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
 
-## Training samples/s of one local job, abs-bench against PyTorch (needs `python3 -m pip install torch`).
+## Samples/s of one local job and of the evaluation pass, abs-bench (native and Burn kernels)
+## against PyTorch, one thread, both image shapes: the tables of docs/performance.md. PYTHON must
+## import torch (`python3 -m pip install torch`); without it the reference is skipped.
+PYTHON ?= python3
 bench-train: build
-	$(BIN) bench train --model lenet
-	$(BIN) bench train --model cnn
+	$(BIN) bench train --model lenet --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 30 --python $(PYTHON)
+	$(BIN) bench train --model cnn --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 8 --python $(PYTHON)
+	$(BIN) bench train --model lenet --threads 1 --input 3x32x32,1x28x28 --kernels native --concurrent 2 --jobs 30 --python $(PYTHON)
+	$(BIN) bench train --model lenet --eval --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 5 --python $(PYTHON)
+	$(BIN) bench train --model cnn --eval --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 2 --python $(PYTHON)
 
 lint:
 	cargo fmt --all -- --check
