@@ -162,7 +162,7 @@ mod tests {
         let yaml = |kernels: &str| {
             format!(
                 "policy: bounded\nk: 2\nstaleness_bound: 3\nworkers: 4\nlocal_steps: 4\nbatch_size: 16\nlr: 0.05\nmodel: lenet\ndataset: synthetic\n\
-                 synthetic: {{shape: mnist, train_samples: 2000, test_samples: 1000, signal_percent: 20}}\n\
+                 synthetic: {{shape: mnist, train_samples: 2000, test_samples: 1000, signal_percent: 40}}\n\
                  max_rounds: 100\neval_every: 50\nkernels: {kernels}\n"
             )
         };
