@@ -106,17 +106,23 @@ def main():
             loss.item()
         return nn.utils.parameters_to_vector(net.parameters()).detach() - base
 
+    report(args, job, args.steps * args.batch)
+
+
+def report(args, work, samples):
+    """Runs `work` `--warmup` times, then times `--jobs` runs of it (each of `samples` samples)
+    and prints the JSON line."""
     for _ in range(args.warmup):
-        job()
+        work()
     start = time.perf_counter()
     for _ in range(args.jobs):
-        job()
+        work()
     elapsed = time.perf_counter() - start
     print(json.dumps({
         "model": args.model,
         "threads": args.threads,
         "jobs": args.jobs,
-        "samples_per_s": args.jobs * args.steps * args.batch / elapsed,
+        "samples_per_s": args.jobs * samples / elapsed,
         "torch": torch.__version__,
     }))
 
@@ -137,19 +143,7 @@ def evaluate(args, net, images, labels, mean, std):
                 correct += (logits.argmax(1) == labels[idx]).sum().item()
         return loss, correct
 
-    for _ in range(args.warmup):
-        one_pass()
-    start = time.perf_counter()
-    for _ in range(args.jobs):
-        one_pass()
-    elapsed = time.perf_counter() - start
-    print(json.dumps({
-        "model": args.model,
-        "threads": args.threads,
-        "passes": args.jobs,
-        "samples_per_s": args.jobs * args.eval_images / elapsed,
-        "torch": torch.__version__,
-    }))
+    report(args, one_pass, args.eval_images)
 
 
 if __name__ == "__main__":

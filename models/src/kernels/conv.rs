@@ -82,23 +82,36 @@ impl ConvShape {
     }
 }
 
+/// The operands of one [`shifted_dot`].
+pub(crate) struct Shifted<'a> {
+    pub src: &'a [f32],
+    pub src_stride: usize,
+    pub channels: usize,
+    pub w: &'a [f32],
+    pub taps: &'a [usize],
+    pub init: &'a [f32],
+    pub out: &'a mut [f32],
+    pub out_stride: usize,
+    pub span: usize,
+}
+
 /// `out[m][q] = init[m] + sum_c sum_t w[m][c][t] * src[c * src_stride + q + taps[t]]` for every
 /// q < span, the sum taken over c then t; `out[m]` starts at `m * out_stride`.
 ///
 /// This is the forward pass (m = output channel, c = input channel).
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn shifted_dot<L: Lanes>(
-    src: &[f32],
-    src_stride: usize,
-    channels: usize,
-    w: &[f32],
-    taps: &[usize],
-    init: &[f32],
-    out: &mut [f32],
-    out_stride: usize,
-    span: usize,
-) {
+fn shifted_dot<L: Lanes>(job: Shifted<'_>) {
+    let Shifted {
+        src,
+        src_stride,
+        channels,
+        w,
+        taps,
+        init,
+        out,
+        out_stride,
+        span,
+    } = job;
     let (rows, t_count) = (init.len(), taps.len());
     let max_tap = taps.iter().copied().max().unwrap_or(0);
     assert!(channels > 0 && span > 0, "empty shifted dot");
@@ -228,23 +241,39 @@ impl Dot<'_> {
 
 dispatched!(
     /// See [`shifted_dot`].
-    fn shifted_dot_on = shifted_dot(
-        src: &[f32],
-        src_stride: usize,
-        channels: usize,
-        w: &[f32],
-        taps: &[usize],
-        init: &[f32],
-        out: &mut [f32],
-        out_stride: usize,
-        span: usize,
-    )
+    fn shifted_dot_on = shifted_dot(job: Shifted<'_>)
 );
 
 /// The forward pass of one image: `x` is [cin][height][width], `out` gets [cout] row-strided
 /// output planes of `strided_out_plane()` floats (spill columns included).
 pub fn forward_image(isa: super::Isa, s: &ConvShape, x: &[f32], w: &[f32], bias: &[f32], taps: &[usize], out: &mut [f32]) {
-    shifted_dot_on(isa, x, s.plane(), s.cin, w, taps, bias, out, s.strided_out_plane(), s.span());
+    shifted_dot_on(
+        isa,
+        Shifted {
+            src: x,
+            src_stride: s.plane(),
+            channels: s.cin,
+            w,
+            taps,
+            init: bias,
+            out,
+            out_stride: s.strided_out_plane(),
+            span: s.span(),
+        },
+    );
+}
+
+/// The operands of one [`scatter_dot`].
+pub(crate) struct Scattered<'a> {
+    pub g: &'a [f32],
+    pub g_stride: usize,
+    pub rows: usize,
+    pub w: &'a [f32],
+    pub channels: usize,
+    pub taps: &'a [usize],
+    pub out: &'a mut [f32],
+    pub out_stride: usize,
+    pub span: usize,
 }
 
 /// `out[c][q + taps[t]] += sum_m w[m][c][t] * g[m][q]` for every q below the span rounded up to
@@ -254,19 +283,19 @@ pub fn forward_image(isa: super::Isa, s: &ConvShape, x: &[f32], w: &[f32], bias:
 /// This is the input gradient: each output gradient goes back to the inputs it was computed from,
 /// and only real outputs are visited (a forward pass over a zero-padded gradient would multiply
 /// about twice as many zeros for a 14x14 input).
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn scatter_dot<L: Lanes>(
-    g: &[f32],
-    g_stride: usize,
-    rows: usize,
-    w: &[f32],
-    channels: usize,
-    taps: &[usize],
-    out: &mut [f32],
-    out_stride: usize,
-    span: usize,
-) {
+fn scatter_dot<L: Lanes>(job: Scattered<'_>) {
+    let Scattered {
+        g,
+        g_stride,
+        rows,
+        w,
+        channels,
+        taps,
+        out,
+        out_stride,
+        span,
+    } = job;
     let t_count = taps.len();
     let end = span.div_ceil(WIDTH) * WIDTH;
     let max_tap = taps.iter().copied().max().unwrap_or(0);
@@ -274,65 +303,33 @@ fn scatter_dot<L: Lanes>(
     assert!((rows - 1) * g_stride + end <= g.len(), "gradient too short");
     assert!(w.len() >= rows * channels * t_count, "weights too short");
     assert!((channels - 1) * out_stride + end + max_tap <= out.len(), "output too short");
-    let mut c = 0;
-    while c < channels {
-        let r = if L::ROOMY { (channels - c).min(8) } else { (channels - c).min(2) };
-        // SAFETY: the asserts above bound every index (channels c..c+r, q < end).
-        unsafe {
-            match (L::ROOMY, r) {
-                (true, 8) => scatter_rows::<L, 8>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                (true, 7) => scatter_rows::<L, 7>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                (true, 6) => scatter_rows::<L, 6>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                (true, 5) => scatter_rows::<L, 5>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                (true, 4) => scatter_rows::<L, 4>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                (true, 3) => scatter_rows::<L, 3>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                (_, 2) => scatter_rows::<L, 2>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-                _ => scatter_rows::<L, 1>(g, g_stride, rows, w, channels, taps, out, out_stride, end, c),
-            }
-        }
-        c += r;
-    }
-}
-
-/// Output channels c0..c0+R of [`scatter_dot`]: blocks of 3 vectors of positions, then single
-/// vectors.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn scatter_rows<L: Lanes, const R: usize>(
-    g: &[f32],
-    g_stride: usize,
-    rows: usize,
-    w: &[f32],
-    channels: usize,
-    taps: &[usize],
-    out: &mut [f32],
-    out_stride: usize,
-    end: usize,
-    c0: usize,
-) {
     let geo = Scatter {
         g: g.as_ptr(),
         g_stride,
         rows,
         w: w.as_ptr(),
         channels,
-        t_count: taps.len(),
+        t_count,
         out: out.as_mut_ptr(),
         out_stride,
     };
-    // SAFETY: the caller checked every bound.
-    unsafe {
-        for (t, &off) in taps.iter().enumerate() {
-            let mut q = 0;
-            while q + 3 * WIDTH <= end {
-                geo.block::<L, R, 3>(c0, t, off, q);
-                q += 3 * WIDTH;
-            }
-            while q < end {
-                geo.block::<L, R, 1>(c0, t, off, q);
-                q += WIDTH;
+    let mut c = 0;
+    while c < channels {
+        let r = if L::ROOMY { (channels - c).min(8) } else { (channels - c).min(2) };
+        // SAFETY: the asserts above bound every index (channels c..c+r, q < end).
+        unsafe {
+            match (L::ROOMY, r) {
+                (true, 8) => geo.rows::<L, 8>(taps, end, c),
+                (true, 7) => geo.rows::<L, 7>(taps, end, c),
+                (true, 6) => geo.rows::<L, 6>(taps, end, c),
+                (true, 5) => geo.rows::<L, 5>(taps, end, c),
+                (true, 4) => geo.rows::<L, 4>(taps, end, c),
+                (true, 3) => geo.rows::<L, 3>(taps, end, c),
+                (_, 2) => geo.rows::<L, 2>(taps, end, c),
+                _ => geo.rows::<L, 1>(taps, end, c),
             }
         }
+        c += r;
     }
 }
 
@@ -349,6 +346,25 @@ struct Scatter {
 }
 
 impl Scatter {
+    /// Output channels c0..c0+R: blocks of 3 vectors of positions, then single vectors.
+    #[inline(always)]
+    unsafe fn rows<L: Lanes, const R: usize>(&self, taps: &[usize], end: usize, c0: usize) {
+        // SAFETY: the caller checked every bound.
+        unsafe {
+            for (t, &off) in taps.iter().enumerate() {
+                let mut q = 0;
+                while q + 3 * WIDTH <= end {
+                    self.block::<L, R, 3>(c0, t, off, q);
+                    q += 3 * WIDTH;
+                }
+                while q < end {
+                    self.block::<L, R, 1>(c0, t, off, q);
+                    q += WIDTH;
+                }
+            }
+        }
+    }
+
     #[inline(always)]
     unsafe fn block<L: Lanes, const R: usize, const V: usize>(&self, c0: usize, t: usize, off: usize, q: usize) {
         // SAFETY: the caller guarantees every load and store below is in bounds.
@@ -376,17 +392,7 @@ impl Scatter {
 
 dispatched!(
     /// See [`scatter_dot`].
-    fn scatter_dot_on = scatter_dot(
-        g: &[f32],
-        g_stride: usize,
-        rows: usize,
-        w: &[f32],
-        channels: usize,
-        taps: &[usize],
-        out: &mut [f32],
-        out_stride: usize,
-        span: usize,
-    )
+    fn scatter_dot_on = scatter_dot(job: Scattered<'_>)
 );
 
 /// The input gradient of one image: `g` holds [cout] gradient planes of `grad_plane()` floats,
@@ -395,15 +401,17 @@ dispatched!(
 pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], w: &[f32], scratch: &mut [f32]) {
     scatter_dot_on(
         isa,
-        g,
-        s.grad_plane(),
-        s.cout,
-        w,
-        s.cin,
-        &s.forward_taps(),
-        scratch,
-        s.input_grad_plane(),
-        s.span(),
+        Scattered {
+            g,
+            g_stride: s.grad_plane(),
+            rows: s.cout,
+            w,
+            channels: s.cin,
+            taps: &s.forward_taps(),
+            out: scratch,
+            out_stride: s.input_grad_plane(),
+            span: s.span(),
+        },
     );
 }
 
