@@ -208,9 +208,9 @@ fn every_isa_gives_the_same_bits() {
             // gradient planes: random values on real outputs, zero spill columns and tail
             let mut g = vec![0.0f32; s.batch * s.cout * s.grad_plane()];
             for plane in g.chunks_exact_mut(s.grad_plane()) {
-                for q in 0..s.span() {
+                for (q, v) in plane[..s.span()].iter_mut().enumerate() {
                     if q % s.width < s.out_width() {
-                        plane[q] = rng.random_range(-1.0..1.0);
+                        *v = rng.random_range(-1.0..1.0);
                     }
                 }
             }
