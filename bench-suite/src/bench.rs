@@ -25,6 +25,16 @@ pub enum BenchMode {
     Eval,
 }
 
+impl BenchMode {
+    /// The mode's name, as in the ratio line and the reference script's `--mode`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BenchMode::Train => "train",
+            BenchMode::Eval => "eval",
+        }
+    }
+}
+
 /// Test images in one timed evaluation pass (the size of CIFAR-10's and Fashion-MNIST's test sets).
 pub const EVAL_IMAGES: u32 = 10_000;
 /// Images per forward pass when evaluating (as `abs-bench run` evaluates).
@@ -177,15 +187,11 @@ pub fn torch_samples_per_s(python: &Path, b: &TrainBench) -> Result<Reference, S
     std::fs::File::create(&script)
         .and_then(|mut f| f.write_all(TORCH_SCRIPT.as_bytes()))
         .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
-    let mode = match b.mode {
-        BenchMode::Train => "train",
-        BenchMode::Eval => "eval",
-    };
     let children: Result<Vec<_>, String> = (0..b.concurrent.max(1))
         .map(|_| {
             Command::new(python)
                 .arg(&script)
-                .args(["--model", b.arch.name(), "--mode", mode, "--input", &b.input_name()])
+                .args(["--model", b.arch.name(), "--mode", b.mode.name(), "--input", &b.input_name()])
                 .args(["--threads", &b.threads.to_string(), "--jobs", &b.jobs.to_string()])
                 .args(["--warmup", &b.warmup.to_string(), "--steps", &b.steps.to_string()])
                 .args(["--batch", &b.batch.to_string(), "--eval-images", &EVAL_IMAGES.to_string()])

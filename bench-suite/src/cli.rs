@@ -185,11 +185,10 @@ fn input_shape(name: &str) -> Result<abs_models::SyntheticShape, String> {
 }
 
 fn kernels_named(name: &str) -> Result<abs_models::Kernels, String> {
-    match name {
-        "native" => Ok(abs_models::Kernels::Native),
-        "burn" => Ok(abs_models::Kernels::Burn),
-        other => Err(format!("--kernels {other}: expected native or burn")),
-    }
+    abs_models::Kernels::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = abs_models::Kernels::ALL.iter().map(|k| k.name()).collect();
+        format!("--kernels {name}: expected one of {}", names.join(", "))
+    })
 }
 
 /// Runs the command; the error is one line for the user.
@@ -547,9 +546,10 @@ fn compare_train(
     kernels: &[abs_models::Kernels],
     python: Option<&Path>,
 ) -> Result<Option<f64>, String> {
-    let (task, mode) = match b.mode {
-        crate::bench::BenchMode::Train => (format!("train (U={}, B={}", b.steps, b.batch), "train"),
-        crate::bench::BenchMode::Eval => (format!("eval ({} images", crate::bench::EVAL_IMAGES), "eval"),
+    let mode = b.mode.name();
+    let task = match b.mode {
+        crate::bench::BenchMode::Train => format!("train (U={}, B={}", b.steps, b.batch),
+        crate::bench::BenchMode::Eval => format!("eval ({} images", crate::bench::EVAL_IMAGES),
     };
     let what = format!(
         "{model} {task}, {}, {} thread{}{}{})",

@@ -396,9 +396,9 @@ dispatched!(
 );
 
 /// The input gradient of one image: `g` holds [cout] gradient planes of `grad_plane()` floats,
-/// `w` the [cout][cin][k][k] weights; `scratch` (zeroed, [cin] planes of `input_grad_plane()`
+/// `w` the [cout][cin][k][k] weights, `taps` from [`ConvShape::forward_taps`]; `scratch` (zeroed, [cin] planes of `input_grad_plane()`
 /// floats) gets the gradient of each input plane at its start.
-pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], w: &[f32], scratch: &mut [f32]) {
+pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], w: &[f32], taps: &[usize], scratch: &mut [f32]) {
     scatter_dot_on(
         isa,
         Scattered {
@@ -407,7 +407,7 @@ pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], w: &[f32], sc
             rows: s.cout,
             w,
             channels: s.cin,
-            taps: &s.forward_taps(),
+            taps,
             out: scratch,
             out_stride: s.input_grad_plane(),
             span: s.span(),
@@ -430,20 +430,20 @@ fn weight_grad<L: Lanes>(s: &ConvShape, g: &[f32], x: &[f32], dw: &mut [f32], db
     let (gp, xp) = (s.grad_plane(), s.plane());
     assert!(g.len() >= s.batch * s.cout * gp && x.len() >= s.batch * s.cin * xp);
     assert!(dw.len() >= s.cout * s.cin * GRAD_KERNEL * GRAD_KERNEL && db.len() >= s.cout);
-    let wide = L::ROOMY;
     let mut m = 0;
     while m < s.cout {
-        let left = s.cout - m;
-        // SAFETY: bounds asserted above; rows m..m+R < cout.
+        // blocks of up to 4 rows (20 accumulators) where 32 registers hold a vector each, 1 otherwise
+        let r = if L::ROOMY { (s.cout - m).min(4) } else { 1 };
+        // SAFETY: bounds asserted above; rows m..m+r < cout.
         unsafe {
-            match (wide, left) {
-                (true, 4..) => weight_grad_rows::<L, 4>(s, g, x, m, dw),
-                (true, 3) => weight_grad_rows::<L, 3>(s, g, x, m, dw),
-                (true, 2) => weight_grad_rows::<L, 2>(s, g, x, m, dw),
+            match r {
+                4 => weight_grad_rows::<L, 4>(s, g, x, m, dw),
+                3 => weight_grad_rows::<L, 3>(s, g, x, m, dw),
+                2 => weight_grad_rows::<L, 2>(s, g, x, m, dw),
                 _ => weight_grad_rows::<L, 1>(s, g, x, m, dw),
             }
         }
-        m += if wide { left.min(4) } else { 1 };
+        m += r;
     }
     let one = L::splat(1.0);
     for (m, d) in db.iter_mut().enumerate().take(s.cout) {

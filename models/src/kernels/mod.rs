@@ -28,6 +28,13 @@ pub enum Kernels {
 }
 
 impl Kernels {
+    pub const ALL: [Kernels; 2] = [Kernels::Native, Kernels::Burn];
+
+    /// The choice called `name` (as in a config's `kernels`).
+    pub fn from_name(name: &str) -> Option<Kernels> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kernels::Native => "native",
@@ -43,3 +50,16 @@ pub const NATIVE_REVISION: u32 = 1;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod name_tests {
+    use super::Kernels;
+
+    #[test]
+    fn kernel_names_round_trip() {
+        for k in Kernels::ALL {
+            assert_eq!(Kernels::from_name(k.name()), Some(k));
+        }
+        assert_eq!(Kernels::from_name("fast"), None);
+    }
+}

@@ -159,9 +159,10 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let dx = want_dx.then(|| {
         let mut dx = vec![0.0f32; xs.len()];
         let mut scratch = vec![0.0f32; s.cin * s.input_grad_plane()];
+        let taps = s.forward_taps();
         for n in 0..s.batch {
             scratch.fill(0.0);
-            input_grad_image(isa, &s, &g[n * s.cout * gp..(n + 1) * s.cout * gp], ws, &mut scratch);
+            input_grad_image(isa, &s, &g[n * s.cout * gp..(n + 1) * s.cout * gp], ws, &taps, &mut scratch);
             let image = &mut dx[n * s.cin * s.plane()..(n + 1) * s.cin * s.plane()];
             for (plane, from) in image.chunks_exact_mut(s.plane()).zip(scratch.chunks_exact(s.input_grad_plane())) {
                 plane.copy_from_slice(&from[..s.plane()]);

@@ -223,7 +223,7 @@ fn every_isa_gives_the_same_bits() {
             let (mut dw, mut db) = (vec![0.0f32; w.len()], vec![0.0f32; s.cout]);
             weight_grad_on(isa, &s, &g, &x, &mut dw, &mut db);
             let mut dx = vec![0.0f32; s.cin * s.input_grad_plane()];
-            input_grad_image(isa, &s, &g[..s.cout * s.grad_plane()], &w, &mut dx);
+            input_grad_image(isa, &s, &g[..s.cout * s.grad_plane()], &w, &taps, &mut dx);
             (y, dw, db, dx)
         };
         let reference = compute(Isa::Scalar);
