@@ -46,7 +46,11 @@ fn figure_sweeps_keep_their_cell_ids() {
     let mut table = String::new();
     for n in 1..=4 {
         let sweep = format!("sweeps/fig{n}.yaml");
-        let o = common::bin().current_dir(&root).args(["sweep", &sweep, "--dry-run"]).output().unwrap();
+        let o = common::bin()
+            .current_dir(&root)
+            .args(["sweep", &sweep, "--dry-run"])
+            .output()
+            .unwrap();
         table.push_str(&ok(&o));
     }
     let pinned = std::fs::read_to_string(fixture().join("figure-cells.txt")).unwrap();

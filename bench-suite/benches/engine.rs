@@ -6,9 +6,10 @@
 
 use std::hint::black_box;
 
-use abs_bench::bench::{NoWork, engine_config};
-use abs_bench::sim::{ComputeTimeSpec, Granularity, JobTimes, Seeds, simulate};
 use abs_policies::PolicyName;
+use abs_sim::Seeds;
+use abs_sim::doubles::{NoWork, engine_config};
+use abs_sim::engine::{ComputeTimeSpec, Granularity, JobTimes, simulate};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const ROUNDS: u64 = 20_000;

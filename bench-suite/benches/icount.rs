@@ -10,11 +10,13 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use abs_bench::bench::{NoWork, engine_config};
-use abs_bench::sim::{ComputeTimeSpec, EngineConfig, Granularity, JobTimes, Seeds, simulate};
-use abs_models::data::{DataSource, SyntheticShape, SyntheticSpec, load};
-use abs_models::{Arch, JobId, Learner, Partition, TrainOptions, burn_learner};
+use abs_models::data::load;
+use abs_models::{Arch, TrainOptions, burn_learner};
 use abs_policies::PolicyName;
+use abs_sim::catalog::{Backend, DataSource, Kernels, SyntheticShape, SyntheticSpec};
+use abs_sim::doubles::{NoWork, engine_config};
+use abs_sim::engine::{ComputeTimeSpec, EngineConfig, Granularity, JobTimes, simulate};
+use abs_sim::{JobId, Learner, Partition, Seeds};
 use gungraun::{Callgrind, EntryPoint, LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main};
 
 /// Counts only inside functions whose name matches `glob`, on every thread (rayon's included).
@@ -90,10 +92,10 @@ fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
         eval_samples: None,
         eval_batch: 500,
         replica_batching: false,
-        kernels: abs_models::Kernels::Native,
+        kernels: Kernels::Native,
     };
-    let (device, _) = abs_models::backend::select(abs_models::Backend::Flex).expect("flex");
-    let mut learner = burn_learner(Arch::Lenet, Arc::clone(&data), opts, abs_models::Seeds::new(0), device).expect("lenet");
+    let (device, _) = abs_models::backend::select(Backend::Flex).expect("flex");
+    let mut learner = burn_learner(Arch::Lenet, Arc::clone(&data), opts, Seeds::new(0), device).expect("lenet");
     let w = learner.init();
     let mut delta = vec![0.0; w.len()];
     learner.train(&w, JobId { worker: 0, job: 0 }, 10, &mut delta); // warm-up: first-call costs

@@ -7,11 +7,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use abs_models::data::{DataSource, SyntheticShape, SyntheticSpec, load};
-use abs_models::{Arch, Eval, JobId, Kernels, Learner, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
-use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, RestartWhen, SaForm, ThresholdForm};
-
-use crate::sim::{EngineConfig, KLoss};
+use abs_models::data::load;
+use abs_models::{Arch, TrainOptions, burn_learner};
+use abs_sim::catalog::{DataSource, Kernels, SyntheticShape, SyntheticSpec};
+use abs_sim::{JobId, Learner, Partition, Seeds, TrainJob};
 
 /// The PyTorch reference, shipped inside the binary so it runs from any folder.
 pub const TORCH_SCRIPT: &str = include_str!("../reference/torch_step.py");
@@ -107,7 +106,7 @@ fn one_copy(b: &TrainBench, data: &Arc<abs_models::Dataset>, start: &std::sync::
             replica_batching: b.replicas > 1,
             kernels: b.kernels,
         };
-        let (device, _) = abs_models::backend::select(abs_models::Backend::Flex)?;
+        let (device, _) = abs_models::backend::select(abs_sim::catalog::Backend::Flex)?;
         let learner = burn_learner(b.arch, Arc::clone(data), opts, Seeds::new(0), device);
         let mut learner = match learner {
             Ok(l) => l,
@@ -132,7 +131,7 @@ fn one_copy(b: &TrainBench, data: &Arc<abs_models::Dataset>, start: &std::sync::
         let mut deltas = vec![vec![0.0; w.len()]; k];
         let mut losses = vec![0.0; k];
         let mut next_job = 0u64;
-        let mut group = |learner: &mut Box<dyn abs_models::Learner>| {
+        let mut group = |learner: &mut Box<dyn Learner>| {
             let jobs: Vec<TrainJob<'_>> = (0..k as u64)
                 .map(|i| TrainJob {
                     base: &w,
@@ -223,56 +222,4 @@ pub fn torch_samples_per_s(python: &Path, b: &TrainBench) -> Result<Reference, S
         samples_per_s: total,
         torch,
     })
-}
-
-/// Returns a zero delta and a constant loss: all that is left is the engine.
-pub struct NoWork;
-
-impl Learner for NoWork {
-    fn dim(&self) -> usize {
-        1
-    }
-    fn init(&mut self) -> Vec<f32> {
-        vec![0.0]
-    }
-    fn train(&mut self, _base: &[f32], _job: JobId, _steps: u32, delta: &mut [f32]) -> f64 {
-        delta[0] = 0.0;
-        1.0
-    }
-    fn evaluate(&mut self, _params: &[f32]) -> Eval {
-        Eval { loss: 1.0, accuracy: 0.0 }
-    }
-}
-
-/// An engine config for benches: `name` on `workers` workers (k = N/10 for fixed-K policies, k0 = 2),
-/// `rounds` rounds, no evaluation.
-pub fn engine_config(name: PolicyName, workers: u32, rounds: u64) -> EngineConfig {
-    let params = PolicyParams {
-        workers,
-        k: Some((workers / 10).max(1)),
-        k0: 2.min(workers),
-        k_exponent: 0.5,
-        k_rounding: KRounding::Ceil,
-        k_monotone: true,
-        zeta: 1.0,
-        threshold_form: ThresholdForm::NOverK,
-        staleness_bound: None,
-        sa_form: SaForm::Inv,
-    };
-    EngineConfig {
-        workers,
-        local_steps: 10,
-        policy: Policy::resolve(name.knobs(), &params).expect("valid bench policy"),
-        restart_when: RestartWhen::Greater,
-        server_lr: 1.0,
-        k_loss: KLoss::Reported,
-        k_update_every: 1,
-        eval_every: u64::MAX,
-        max_rounds: rounds,
-        max_time: f64::INFINITY,
-        target_accuracy: None,
-        stop_at_target: false,
-        upload_latency: 0.0,
-        download_latency: 0.0,
-    }
 }

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::load_run_config;
 use crate::output::{Manifest, write_run};
 use crate::run::run;
+use abs_sim::config::load_run_config;
 
 /// A discrete-event harness for asynchronous local SGD with a parameter server: ABS and its baselines
 /// on a virtual clock, bit-exact from a seed.
@@ -176,17 +176,17 @@ pub enum BenchCommand {
 }
 
 /// The synthetic data shape named `CxHxW`.
-fn input_shape(name: &str) -> Result<abs_models::SyntheticShape, String> {
+fn input_shape(name: &str) -> Result<abs_sim::catalog::SyntheticShape, String> {
     match name {
-        "3x32x32" => Ok(abs_models::SyntheticShape::Cifar10),
-        "1x28x28" => Ok(abs_models::SyntheticShape::Mnist),
+        "3x32x32" => Ok(abs_sim::catalog::SyntheticShape::Cifar10),
+        "1x28x28" => Ok(abs_sim::catalog::SyntheticShape::Mnist),
         other => Err(format!("--input {other}: expected 3x32x32 or 1x28x28")),
     }
 }
 
-fn kernels_named(name: &str) -> Result<abs_models::Kernels, String> {
-    abs_models::Kernels::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = abs_models::Kernels::ALL.iter().map(|k| k.name()).collect();
+fn kernels_named(name: &str) -> Result<abs_sim::catalog::Kernels, String> {
+    abs_sim::catalog::Kernels::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = abs_sim::catalog::Kernels::ALL.iter().map(|k| k.name()).collect();
         format!("--kernels {name}: expected one of {}", names.join(", "))
     })
 }
@@ -244,7 +244,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             what: DataCommand::Fetch { name, data_dir },
         } => {
             let dir = data_dir
-                .or_else(|| std::env::var_os(abs_models::data::DATA_DIR_ENV).map(PathBuf::from))
+                .or_else(|| std::env::var_os(abs_sim::catalog::DATA_DIR_ENV).map(PathBuf::from))
                 .unwrap_or_else(|| PathBuf::from("data"));
             match name.as_str() {
                 "cifar10" => {
@@ -263,9 +263,9 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             what: DataCommand::Check { name, data_dir },
         } => {
             let source = match name.as_str() {
-                "cifar10" => abs_models::DataSource::Cifar10,
-                "fashion_mnist" => abs_models::DataSource::FashionMnist,
-                "mnist" => abs_models::DataSource::Mnist,
+                "cifar10" => abs_sim::catalog::DataSource::Cifar10,
+                "fashion_mnist" => abs_sim::catalog::DataSource::FashionMnist,
+                "mnist" => abs_sim::catalog::DataSource::Mnist,
                 other => return Err(format!("unknown data set `{other}`: expected cifar10, fashion_mnist or mnist")),
             };
             let d = abs_models::data::load(source, data_dir.as_deref()).map_err(|e| e.0)?;
@@ -293,8 +293,8 @@ pub fn execute(cli: Cli) -> Result<(), String> {
             let b = crate::bench::TrainBench {
                 arch: abs_models::Arch::Lenet,
                 mode: crate::bench::BenchMode::Train,
-                input: abs_models::SyntheticShape::Cifar10,
-                kernels: abs_models::Kernels::Native,
+                input: abs_sim::catalog::SyntheticShape::Cifar10,
+                kernels: abs_sim::catalog::Kernels::Native,
                 threads,
                 concurrent: 1,
                 replicas: 1,
@@ -432,7 +432,7 @@ pub fn execute(cli: Cli) -> Result<(), String> {
 /// `abs-bench sweep`: expand, pick this shard's cells, skip finished ones, run the rest.
 fn run_sweep(sweep: &Path, out: &Path, dry_run: bool, force: bool, jobs: Option<usize>, shard: Option<&str>) -> Result<(), String> {
     use crate::runner::{Shard, describe, run_pending};
-    let cells = crate::sweep::load_sweep(sweep).map_err(|e| e.to_string())?;
+    let cells = abs_sim::sweep::load_sweep(sweep).map_err(|e| e.to_string())?;
     let shard = match shard {
         Some(text) => Shard::parse(text)?,
         None => Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::ALL),
@@ -499,7 +499,7 @@ fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Opti
     {
         return Err(format!("--target {t}: expected an accuracy in (0, 1]"));
     }
-    let cells = sweep.map(crate::sweep::load_sweep).transpose().map_err(|e| e.to_string())?;
+    let cells = sweep.map(abs_sim::sweep::load_sweep).transpose().map_err(|e| e.to_string())?;
     let loaded = crate::results::load(dir, cells.as_deref())?;
     if loaded.cells.height() == 0 {
         return Err(format!("{}: no finished cells (run `abs-bench sweep` first)", dir.display()));
@@ -543,7 +543,7 @@ fn show_results(dir: &Path, sweep: Option<&Path>, target: Option<f64>, csv: Opti
 fn compare_train(
     model: &str,
     b: &crate::bench::TrainBench,
-    kernels: &[abs_models::Kernels],
+    kernels: &[abs_sim::catalog::Kernels],
     python: Option<&Path>,
 ) -> Result<Option<f64>, String> {
     let mode = b.mode.name();
@@ -570,7 +570,7 @@ fn compare_train(
     let mut ours = Vec::new();
     for &k in kernels {
         let rate = crate::bench::burn_samples_per_s(&crate::bench::TrainBench { kernels: k, ..*b })?;
-        let isa = if k == abs_models::Kernels::Native {
+        let isa = if k == abs_sim::catalog::Kernels::Native {
             format!(", {}", abs_models::kernels::Isa::detected().name())
         } else {
             String::new()

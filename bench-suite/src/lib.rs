@@ -6,7 +6,6 @@
 
 pub mod bench;
 pub mod cli;
-pub mod config;
 pub mod fetch;
 pub mod output;
 pub mod report;
@@ -14,6 +13,4 @@ pub mod repro;
 pub mod results;
 pub mod run;
 pub mod runner;
-pub mod sim;
-pub mod sweep;
 pub mod version;

@@ -1,8 +1,8 @@
 //! `abs-bench repro`: the same config run several times, on different thread counts, must give
 //! bit-identical records.
 
-use crate::config::RunConfig;
 use crate::run::run;
+use abs_sim::config::RunConfig;
 
 /// One of the runs a reproducibility check made.
 #[derive(Debug, Clone)]

@@ -2,10 +2,12 @@
 
 use std::fmt;
 
-use abs_models::{Kernels, TrainOptions, burn_learner};
+use abs_models::{TrainOptions, burn_learner};
+use abs_sim::catalog::Kernels;
 
-use crate::config::RunConfig;
-use crate::sim::{AnalyticLearner, HostTimes, JobTimes, RunRecords, Seeds, SimError, simulate_timed};
+use abs_sim::Seeds;
+use abs_sim::config::RunConfig;
+use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, RunRecords, SimError, simulate_timed};
 
 /// A run that failed after its config was accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +46,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
     let seeds = Seeds::new(cfg.seed);
     let engine = cfg.engine_config().map_err(|e| RunError(e.to_string()))?;
     let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds).map_err(|e| RunError(e.0))?;
-    match (cfg.model.arch(), cfg.data_source()) {
+    match (abs_models::Arch::of(cfg.model), cfg.data_source()) {
         (Some(arch), Some(source)) => {
             let (device, mut backend) = abs_models::backend::select(cfg.backend).map_err(RunError)?;
             let kernels = cfg.kernels.unwrap_or(Kernels::Burn);
@@ -101,7 +103,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_yaml;
+    use abs_sim::config::parse_yaml;
 
     fn lenet_run(batching: bool) -> RunRecords {
         let yaml = format!(

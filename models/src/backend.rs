@@ -1,21 +1,7 @@
 //! Which Burn backend computes the replicas (`backend: flex | wgpu | auto`).
 
+pub use abs_sim::catalog::Backend;
 use burn::tensor::Device;
-use serde::{Deserialize, Serialize};
-
-/// A backend as named in a config or on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Backend {
-    /// Burn's pure-Rust CPU backend (the default).
-    #[default]
-    Flex,
-    /// wgpu on its default adapter (a GPU, or Mesa's lavapipe on a CPU-only machine); needs a build
-    /// with the `wgpu` feature. Falls back to flex, saying so, when no adapter starts.
-    Wgpu,
-    /// wgpu where a real (discrete or integrated) GPU adapter is found, flex otherwise.
-    Auto,
-}
 
 fn flex(note: &str) -> (Device, String) {
     (Device::flex(), format!("flex (burn 0.22.1, CPU){note}"))

@@ -10,12 +10,12 @@ use rand::RngExt;
 
 use crate::data::{Dataset, Split};
 use crate::flat::{host_init, load_flat, param_shapes, to_flat};
-use crate::kernels::Kernels;
-use crate::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 use crate::nets::{Arch, ConvNet, InputShape, Layer, Logreg, Mlp, Net};
-use crate::partition::{Partition, partition};
-use crate::seeds::{Purpose, Seeds};
 use crate::stacked::{StackedReplicas, place_image, starts_with_conv};
+use abs_sim::catalog::Kernels;
+use abs_sim::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
+use abs_sim::partition::{Partition, partition};
+use abs_sim::seeds::{Purpose, Seeds};
 
 /// How a Burn learner trains and evaluates.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,10 +2,11 @@
 //! bit-identical reruns across thread counts, and learning well above chance.
 
 use super::*;
-use crate::data::{DataSource, SyntheticShape, SyntheticSpec, load};
+use crate::data::load;
 use crate::flat::{load_flat, to_flat};
-use crate::kernels::Kernels;
 use crate::nets::ConvNet;
+use abs_sim::catalog::Kernels;
+use abs_sim::catalog::{DataSource, SyntheticShape, SyntheticSpec};
 
 fn mnist_like(train: u32) -> Arc<Dataset> {
     load(

@@ -14,7 +14,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::Kernels;
+use abs_sim::catalog::{Kernels, ModelName};
 
 /// The image shape a model is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,17 @@ impl Arch {
     /// The architecture called `name` (as in a config's `model`).
     pub fn from_name(name: &str) -> Option<Arch> {
         Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The network a config's `model` names, or `None` for the plain-Rust analytic learner.
+    pub fn of(model: ModelName) -> Option<Arch> {
+        match model {
+            ModelName::Analytic => None,
+            ModelName::Logreg => Some(Arch::Logreg),
+            ModelName::Mlp => Some(Arch::Mlp),
+            ModelName::Lenet => Some(Arch::Lenet),
+            ModelName::Cnn => Some(Arch::Cnn),
+        }
     }
 
     pub fn name(self) -> &'static str {

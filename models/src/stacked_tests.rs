@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 
-use crate::data::{DataSource, Dataset, SyntheticShape, SyntheticSpec, load};
-use crate::learner::{JobId, Learner, TrainJob};
-use crate::{Arch, Kernels, Partition, Seeds, TrainOptions, burn_learner};
+use crate::data::{Dataset, load};
+use crate::{Arch, TrainOptions, burn_learner};
+use abs_sim::catalog::Kernels;
+use abs_sim::catalog::{DataSource, SyntheticShape, SyntheticSpec};
+use abs_sim::learner::{JobId, Learner, TrainJob};
+use abs_sim::{Partition, Seeds};
 
 /// Largest |stacked - one-by-one| over a job's delta, relative to the largest |delta|: the stated
 /// tolerance of replica batching after a few SGD steps.

@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
-use abs_models::data::{DataSource, Dataset, SyntheticSpec, load};
-use abs_models::{Arch, Backend, JobId, Kernels, Partition, Seeds, TrainJob, TrainOptions, burn_learner};
+use abs_models::data::{Dataset, load};
+use abs_models::{Arch, TrainOptions, burn_learner};
+use abs_sim::catalog::{Backend, DataSource, Kernels, SyntheticSpec};
+use abs_sim::{JobId, Partition, Seeds, TrainJob};
 use burn::tensor::Device;
 
 #[test]
@@ -112,7 +114,7 @@ fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
             job: JobId { worker: r as u32, job: 1 },
         })
         .collect();
-    let train = |l: &mut Box<dyn abs_models::Learner>| {
+    let train = |l: &mut Box<dyn abs_sim::Learner>| {
         let mut deltas = vec![vec![0.0; w.len()]; 3];
         let mut losses = vec![0.0; 3];
         l.train_batch(&jobs, 3, &mut deltas, &mut losses);

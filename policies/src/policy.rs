@@ -245,6 +245,25 @@ pub struct PolicyParams {
     pub sa_form: SaForm,
 }
 
+/// The config table's defaults: 10 workers, no fixed K, k0 = 2, p = 0.5 with ceiling rounding and
+/// a monotone K, zeta = 1 with the N/K threshold, no fixed bound, staleness-aware weights 1/max(s, 1).
+impl Default for PolicyParams {
+    fn default() -> Self {
+        PolicyParams {
+            workers: 10,
+            k: None,
+            k0: 2,
+            k_exponent: 0.5,
+            k_rounding: KRounding::default(),
+            k_monotone: true,
+            zeta: 1.0,
+            threshold_form: ThresholdForm::default(),
+            staleness_bound: None,
+            sa_form: SaForm::default(),
+        }
+    }
+}
+
 /// A fully resolved policy: what the engine consults each round.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Policy {

@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use crate::sim::{EvalRecord, RoundRecord};
+use abs_sim::engine::{EvalRecord, RoundRecord};
 
 /// One row per round: round, time, k, tau_max, arrivals, restarts, mean_staleness, max_staleness,
 /// uploads, downloads, comm, train_loss.

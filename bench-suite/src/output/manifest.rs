@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::RunConfig;
-use crate::sim::{HostTimes, RNG_ALGORITHM, RunRecords, StopReason};
 use crate::version;
+use abs_sim::RNG_ALGORITHM;
+use abs_sim::config::RunConfig;
+use abs_sim::engine::{HostTimes, RunRecords, StopReason};
 
 /// Everything needed to tell what produced a result and to rerun it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use polars::prelude::*;
 pub use frames::{evals_frame, rounds_frame};
 pub use manifest::Manifest;
 
-use crate::sim::RunRecords;
+use abs_sim::engine::RunRecords;
 
 /// Writes `contents` to `path` through a temporary name, so a crash never leaves half a file.
 fn write_atomically(path: &Path, contents: impl FnOnce(&mut File) -> Result<(), String>) -> Result<(), String> {

@@ -12,7 +12,7 @@ use super::curves::{Band, Trace, band};
 use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
 use crate::results::{Loaded, group_keys, load, summarize};
 use crate::runner::{describe, run_pending};
-use crate::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
+use abs_sim::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
 
 /// What `abs-bench figures` was asked for (its command-line arguments).
 #[derive(Debug, Clone, clap::Args)]
@@ -106,9 +106,9 @@ pub fn choose_dataset(forced: Option<&str>, data_dir: Option<&Path>) -> Result<(
         _ => String::new(),
     };
     let source = |name: &str| match name {
-        "cifar10" => Some(abs_models::DataSource::Cifar10),
-        "fashion_mnist" => Some(abs_models::DataSource::FashionMnist),
-        "mnist" => Some(abs_models::DataSource::Mnist),
+        "cifar10" => Some(abs_sim::catalog::DataSource::Cifar10),
+        "fashion_mnist" => Some(abs_sim::catalog::DataSource::FashionMnist),
+        "mnist" => Some(abs_sim::catalog::DataSource::Mnist),
         _ => None,
     };
     match forced {
@@ -118,10 +118,10 @@ pub fn choose_dataset(forced: Option<&str>, data_dir: Option<&Path>) -> Result<(
             let dir = try_load(s).map_err(|e| format!("--dataset {name}: {}; {}", e.0, how(name)))?;
             Ok((name.into(), format!("forced with --dataset{}", from(&dir))))
         }
-        None => match try_load(abs_models::DataSource::Cifar10) {
+        None => match try_load(abs_sim::catalog::DataSource::Cifar10) {
             Ok(dir) => Ok(("cifar10".into(), format!("CIFAR-10 found{}", from(&dir)))),
             Err(cifar) => {
-                let dir = try_load(abs_models::DataSource::FashionMnist).map_err(|e| {
+                let dir = try_load(abs_sim::catalog::DataSource::FashionMnist).map_err(|e| {
                     format!(
                         "no data set for the figures: cifar10: {}; fashion_mnist: {}; {}",
                         cifar.0,

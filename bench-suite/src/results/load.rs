@@ -8,7 +8,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use crate::output::Manifest;
-use crate::sweep::Cell;
+use abs_sim::sweep::Cell;
 
 /// The finished cells of a results folder.
 pub struct Loaded {

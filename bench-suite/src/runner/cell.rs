@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::output::{Manifest, write_run};
 use crate::run::{RunOutput, run};
-use crate::sweep::Cell;
+use abs_sim::sweep::Cell;
 
 /// What happened to one cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +98,7 @@ fn remove_stale_temporaries(out: &Path, id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::expand;
+    use abs_sim::sweep::expand;
 
     #[test]
     fn finished_cells_are_skipped_and_failures_recorded() {

@@ -20,7 +20,7 @@ pub use cell::{CellOutcome, cell_dir, is_finished, run_cell};
 pub use progress::{Progress, Reporter, Silent, describe};
 pub use shard::Shard;
 
-use crate::sweep::Cell;
+use abs_sim::sweep::Cell;
 use std::path::Path;
 
 /// How many cells run at once and how many backend threads each gets.
@@ -163,7 +163,7 @@ mod tests {
     fn parallel_runs_equal_sequential_runs() {
         let yaml = "base: {model: analytic, max_rounds: 40, eval_every: 10, analytic: {dim: 4, train_samples: 300, test_samples: 100}}\n\
                     policies: {abs: abs, async: async, kasync: {policy: k_async, k: 2}}\ngrid: {seed: [0, 1]}\n";
-        let cells = crate::sweep::expand(yaml, "t.yaml").unwrap();
+        let cells = abs_sim::sweep::expand(yaml, "t.yaml").unwrap();
         let root = std::env::temp_dir().join(format!("abs-pool-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let (one, three) = (root.join("one"), root.join("three"));

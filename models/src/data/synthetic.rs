@@ -2,55 +2,10 @@
 //! prototype image; a sample is its class prototype blended with uniform noise. For tests and smoke
 //! runs only; it is always reported as `synthetic`.
 
+use abs_sim::catalog::SyntheticSpec;
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
-use crate::seeds::{Purpose, Seeds};
-
-/// Which real data set's shape to imitate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum SyntheticShape {
-    /// 3 x 32 x 32, like CIFAR-10.
-    #[default]
-    Cifar10,
-    /// 1 x 28 x 28, like MNIST.
-    Mnist,
-}
-
-impl SyntheticShape {
-    pub fn dims(self) -> (usize, usize, usize) {
-        match self {
-            SyntheticShape::Cifar10 => (3, 32, 32),
-            SyntheticShape::Mnist => (1, 28, 28),
-        }
-    }
-}
-
-/// The synthetic data set's size and seed (`synthetic: {shape, train_samples, test_samples, seed}`).
-/// Its seed is separate from the run's, so runs with different seeds share one data set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SyntheticSpec {
-    pub shape: SyntheticShape,
-    pub train_samples: u32,
-    pub test_samples: u32,
-    pub seed: u64,
-    /// Weight of the class prototype against the noise, in percent (0..=100).
-    pub signal_percent: u8,
-}
-
-impl Default for SyntheticSpec {
-    fn default() -> Self {
-        SyntheticSpec {
-            shape: SyntheticShape::Cifar10,
-            train_samples: 10_000,
-            test_samples: 2_000,
-            seed: 0,
-            signal_percent: 50,
-        }
-    }
-}
+use abs_sim::seeds::{Purpose, Seeds};
 
 pub const CLASSES: u8 = 10;
 

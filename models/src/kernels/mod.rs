@@ -10,56 +10,13 @@ mod lanes;
 mod ops;
 mod pool;
 
-use serde::{Deserialize, Serialize};
-
 pub use conv::ConvShape;
 pub use lanes::Isa;
 pub use ops::{NativeOps, conv_relu_pool, relu_pool};
 
-/// Which kernels compute the convolution stages of `lenet` and `cnn` (`kernels` in a run config).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Kernels {
-    /// This project's kernels on the flex backend (Burn's own on any other backend).
-    #[default]
-    Native,
-    /// Burn's kernels everywhere: the reference.
-    Burn,
-}
-
-impl Kernels {
-    pub const ALL: [Kernels; 2] = [Kernels::Native, Kernels::Burn];
-
-    /// The choice called `name` (as in a config's `kernels`).
-    pub fn from_name(name: &str) -> Option<Kernels> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kernels::Native => "native",
-            Kernels::Burn => "burn",
-        }
-    }
-}
-
-/// The revision of the native kernels' numerics. Results computed with another revision may
-/// differ in their last bits, so a cell's identity includes it: bump it whenever a change to
-/// these kernels can change a single output bit.
-pub const NATIVE_REVISION: u32 = 1;
+/// The revision of these kernels' numerics, which a cell's identity includes: bump
+/// [`abs_sim::catalog::NATIVE_KERNELS_REVISION`] whenever a change here can change a single output bit.
+pub use abs_sim::catalog::NATIVE_KERNELS_REVISION as NATIVE_REVISION;
 
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-mod name_tests {
-    use super::Kernels;
-
-    #[test]
-    fn kernel_names_round_trip() {
-        for k in Kernels::ALL {
-            assert_eq!(Kernels::from_name(k.name()), Some(k));
-        }
-        assert_eq!(Kernels::from_name("fast"), None);
-    }
-}

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use abs_models::{Eval, JobId, Learner, TrainJob};
+use crate::learner::{Eval, JobId, Learner, TrainJob};
 use serde::{Deserialize, Serialize};
 
 /// Host seconds of one simulation, split by who spent them.
@@ -95,8 +95,9 @@ pub fn simulate_timed<L: Learner + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{NoWork, engine_config};
-    use crate::sim::{ComputeTimeSpec, Granularity, JobTimes, Seeds, simulate};
+    use crate::doubles::{NoWork, engine_config};
+    use crate::engine::{ComputeTimeSpec, Granularity, JobTimes, simulate};
+    use crate::seeds::Seeds;
     use abs_policies::PolicyName;
 
     #[test]
@@ -129,7 +130,7 @@ mod tests {
         }
         fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
             self.0.push(jobs.len());
-            abs_models::train_one_by_one(&mut self.1, jobs, steps, deltas, losses);
+            crate::learner::train_one_by_one(&mut self.1, jobs, steps, deltas, losses);
         }
         fn evaluate(&mut self, params: &[f32]) -> Eval {
             self.1.evaluate(params)

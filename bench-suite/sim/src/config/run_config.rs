@@ -2,16 +2,16 @@
 
 use std::path::PathBuf;
 
-use abs_models::{Arch, Backend, DataSource, Kernels, Partition, SyntheticSpec};
+use crate::catalog::{Backend, DataSource, DatasetName, Kernels, ModelName, NATIVE_KERNELS_REVISION, SyntheticSpec};
+use crate::partition::Partition;
 use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::ConfigError;
-use super::names::{DatasetName, ModelName};
 use super::raw::RawConfig;
 use super::real::Real;
-use crate::sim::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
+use crate::engine::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
 
 /// A run config with every default filled in; the unit that is simulated, hashed and recorded.
 /// Key meanings and defaults are the spec's (README config table).
@@ -64,7 +64,7 @@ pub struct RunConfig {
     /// (`lenet`, `cnn`), so the other models' cells keep their identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernels: Option<Kernels>,
-    /// The native kernels' numerics revision (`abs_models::kernels::NATIVE_REVISION`), set with
+    /// The native kernels' numerics revision (`catalog::NATIVE_KERNELS_REVISION`), set with
     /// `kernels: native`: a cell computed by another revision is another cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernels_revision: Option<u32>,
@@ -133,8 +133,10 @@ impl RunConfig {
             ));
         }
         let backend = r.backend.unwrap_or_default();
-        let kernels = match model.arch() {
-            Some(Arch::Lenet | Arch::Cnn) => Some(match (r.kernels, backend) {
+        let kernels = if !model.has_convolutions() {
+            None
+        } else {
+            Some(match (r.kernels, backend) {
                 (Some(Kernels::Native), Backend::Wgpu) => {
                     return Err((
                         "kernels".into(),
@@ -143,8 +145,7 @@ impl RunConfig {
                 }
                 (None, Backend::Wgpu) => Kernels::Burn,
                 (k, _) => k.unwrap_or_default(),
-            }),
-            _ => None,
+            })
         };
         let cfg = RunConfig {
             policy: r.policy.unwrap_or(PolicySpec::Named(PolicyName::Abs)),
@@ -193,7 +194,7 @@ impl RunConfig {
             backend,
             replica_batching: r.replica_batching.unwrap_or(false),
             kernels,
-            kernels_revision: (kernels == Some(Kernels::Native)).then_some(abs_models::kernels::NATIVE_REVISION),
+            kernels_revision: (kernels == Some(Kernels::Native)).then_some(NATIVE_KERNELS_REVISION),
         };
         cfg.check()?;
         Ok(cfg)
@@ -260,13 +261,9 @@ impl RunConfig {
 
     /// The data set a Burn model trains on (`None` for the analytic learner).
     pub fn data_source(&self) -> Option<DataSource> {
-        self.model.arch()?;
-        Some(match self.dataset {
-            DatasetName::Synthetic => DataSource::Synthetic(self.synthetic.unwrap_or_default()),
-            DatasetName::Cifar10 => DataSource::Cifar10,
-            DatasetName::FashionMnist => DataSource::FashionMnist,
-            DatasetName::Mnist => DataSource::Mnist,
-        })
+        self.model
+            .is_burn()
+            .then(|| DataSource::of(self.dataset, self.synthetic.unwrap_or_default()))
     }
 
     /// The policy's parameters, gathered from their keys.
@@ -442,7 +439,7 @@ mod tests {
     fn kernels_and_their_revision_identify_conv_model_cells_only() {
         let native = resolve("model: lenet\n").unwrap();
         assert_eq!(native.kernels, Some(Kernels::Native));
-        assert_eq!(native.kernels_revision, Some(abs_models::kernels::NATIVE_REVISION));
+        assert_eq!(native.kernels_revision, Some(NATIVE_KERNELS_REVISION));
         let burn = resolve("model: lenet\nkernels: burn\n").unwrap();
         assert_eq!((burn.kernels, burn.kernels_revision), (Some(Kernels::Burn), None));
         assert_ne!(
@@ -451,7 +448,7 @@ mod tests {
             "cells computed by different kernels are different cells"
         );
         let mut other_revision = native.clone();
-        other_revision.kernels_revision = Some(abs_models::kernels::NATIVE_REVISION + 1);
+        other_revision.kernels_revision = Some(NATIVE_KERNELS_REVISION + 1);
         assert_ne!(native.hash(), other_revision.hash());
         for yaml in ["model: analytic\n", "model: mlp\n", "model: logreg\nkernels: burn\n"] {
             let c = resolve(yaml).unwrap();

@@ -5,13 +5,13 @@
 //! population logistic loss is minimised by `w = 2 mu`, bias 0; engine tests check convergence
 //! against both. It trains in microseconds, so the engine can be tested exactly and fast.
 
-use abs_models::{Partition, partition};
+use crate::partition::{Partition, partition};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use abs_models::{Eval, JobId, Learner};
-use abs_models::{Purpose, Seeds};
+use crate::learner::{Eval, JobId, Learner};
+use crate::seeds::{Purpose, Seeds};
 
 /// The analytic task's size (`analytic: {dim, train_samples, test_samples, separation}`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -3,13 +3,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use abs_policies::{Policy, RestartWhen, Threshold, aggregate};
+use abs_policies::{Policy, PolicyName, PolicyParams, RestartWhen, Threshold, aggregate};
 use serde::{Deserialize, Serialize};
 
 use super::compute_time::{JobTimes, TraceError};
 use super::events::{InFlight, JobQueue};
 use super::records::{EvalRecord, RoundRecord, RunRecords, StopReason};
-use abs_models::{JobId, Learner, TrainJob};
+use crate::learner::{JobId, Learner, TrainJob};
 
 /// Which loss estimate drives the adaptive K (`k_loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -39,6 +39,29 @@ pub struct EngineConfig {
     pub stop_at_target: bool,
     pub upload_latency: f64,
     pub download_latency: f64,
+}
+
+/// The config table's defaults for the engine's keys (a policy of `abs` on 10 workers).
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let params = PolicyParams::default();
+        EngineConfig {
+            workers: params.workers,
+            local_steps: 10,
+            policy: Policy::resolve(PolicyName::Abs.knobs(), &params).expect("abs resolves with the default parameters"),
+            restart_when: RestartWhen::default(),
+            server_lr: 1.0,
+            k_loss: KLoss::default(),
+            k_update_every: 1,
+            eval_every: 10,
+            max_rounds: 2000,
+            max_time: f64::INFINITY,
+            target_accuracy: None,
+            stop_at_target: false,
+            upload_latency: 0.0,
+            download_latency: 0.0,
+        }
+    }
 }
 
 /// A run that could not go on (a trace that ran out of rows).
@@ -318,5 +341,5 @@ pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times:
 }
 
 #[cfg(test)]
-#[path = "engine_tests.rs"]
+#[path = "round_tests.rs"]
 mod tests;

@@ -1,16 +1,16 @@
-//! The simulation: a virtual clock, job times, the engine and the learners it drives.
+//! The simulation of one run: a virtual clock, job times, the round-by-round engine and the
+//! plain-Rust learner its tests drive (docs/semantics.md states the semantics).
 
 mod analytic;
 mod compute_time;
-mod engine;
 mod events;
 mod records;
+mod round;
 mod timing;
 
-pub use abs_models::{Eval, JobId, Learner, Purpose, RNG_ALGORITHM, Seeds};
 pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
-pub use engine::{EngineConfig, KLoss, SimError, simulate};
 pub use events::{InFlight, JobQueue};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
+pub use round::{EngineConfig, KLoss, SimError, simulate};
 pub use timing::{HostTimes, Timed, simulate_timed};

@@ -1,8 +1,10 @@
 //! Hand-worked traces, exact equivalences between policies, and invariants on random configs.
 
 use super::*;
-use crate::sim::{AnalyticLearner, AnalyticSpec, ComputeTimeSpec, Eval, Granularity, Seeds};
-use abs_models::Partition;
+use crate::engine::{AnalyticLearner, AnalyticSpec, ComputeTimeSpec, Granularity};
+use crate::learner::Eval;
+use crate::partition::Partition;
+use crate::seeds::Seeds;
 use abs_policies::{KRounding, PolicyName, PolicyParams, SaForm, StalenessBound, ThresholdForm};
 use proptest::prelude::*;
 use std::path::PathBuf;
@@ -320,7 +322,7 @@ fn sa_adasync_equals_adasync_until_an_update_is_stale() {
 
 #[test]
 fn analytic_learner_converges_under_local_sgd_and_abs() {
-    let bayes = crate::sim::normal_cdf(1.5);
+    let bayes = crate::engine::normal_cdf(1.5);
     for name in [PolicyName::LocalSgd, PolicyName::Abs] {
         let mut p = params(10);
         p.k0 = 2;

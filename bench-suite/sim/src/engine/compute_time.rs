@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Gamma, Pareto};
 use serde::{Deserialize, Serialize};
 
-use abs_models::{Purpose, Seeds};
+use crate::seeds::{Purpose, Seeds};
 
 /// A compute-time model as written in a config (`compute_time: {model: gamma_cvb, ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

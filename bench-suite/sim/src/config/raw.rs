@@ -2,14 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use abs_models::{Backend, Kernels, Partition, SyntheticSpec};
+use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
+use crate::partition::Partition;
 use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 
 use super::error::ConfigError;
-use super::names::{DatasetName, ModelName};
 use super::real::Real;
-use crate::sim::{AnalyticSpec, ComputeTimeSpec, Granularity, KLoss};
+use crate::engine::{AnalyticSpec, ComputeTimeSpec, Granularity, KLoss};
 
 macro_rules! raw_config {
     ($($(#[$doc:meta])* $key:ident : $ty:ty,)*) => {
