@@ -1,4 +1,5 @@
-//! The discrete-event engine: N workers, one parameter server, a virtual clock (spec sections 2-3).
+//! The discrete-event engine: N workers, one parameter server, a virtual clock; a round is a few
+//! named steps (docs/semantics.md, "A round").
 
 use std::fmt;
 use std::sync::Arc;
@@ -99,19 +100,287 @@ struct Comm {
     restarts: u64,
 }
 
-/// One simulation: the state that evolves round by round.
+/// What one round's deliveries brought: their weights in the update and their staleness.
+struct Delivery {
+    coefs: Vec<f32>,
+    train_loss: f64,
+    stale_sum: u64,
+    stale_max: u64,
+}
+
+/// One simulation: the server's state, the workers' jobs and the records so far.
 struct Engine<'a, L: Learner + ?Sized> {
     cfg: &'a EngineConfig,
     learner: &'a mut L,
     times: &'a mut JobTimes,
     workers: Vec<Worker>,
     queue: JobQueue,
+    /// w^t, shared copy-on-write with the workers that started from it.
     global: Arc<Vec<f32>>,
     comm: Comm,
     now: f64,
+    /// t: rounds completed, and the version of `global`.
+    round: u64,
+    /// K^t.
+    k: u32,
+    /// F_0, set by the first loss estimate.
+    f0: Option<f64>,
+    latest_eval_loss: f64,
+    /// Round t's arrivals, in arrival order.
+    arrivals: Vec<InFlight>,
+    /// Reused buffers for the arrivals' deltas and losses.
+    deltas: Vec<Vec<f32>>,
+    losses: Vec<f64>,
+    rounds: Vec<RoundRecord>,
+    evals: Vec<EvalRecord>,
 }
 
-impl<L: Learner + ?Sized> Engine<'_, L> {
+/// Runs one simulation to its stopping rule (docs/semantics.md, "A round").
+pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times: &mut JobTimes) -> Result<RunRecords, SimError> {
+    let mut engine = Engine::start(cfg, learner, times)?;
+    let stop = engine.run()?;
+    Ok(engine.finish(stop))
+}
+
+impl<'a, L: Learner + ?Sized> Engine<'a, L> {
+    /// Time 0: w^0 is drawn, every worker downloads it and starts its job 0, and w^0 is evaluated.
+    fn start(cfg: &'a EngineConfig, learner: &'a mut L, times: &'a mut JobTimes) -> Result<Self, SimError> {
+        let n = cfg.workers as usize;
+        let init = Arc::new(learner.init());
+        let worker = |_| Worker {
+            base: Arc::clone(&init),
+            version: 0,
+            job: 0,
+            finish: 0.0,
+        };
+        let mut engine = Engine {
+            cfg,
+            learner,
+            times,
+            workers: (0..n).map(worker).collect(),
+            queue: JobQueue::with_capacity(n),
+            global: Arc::clone(&init),
+            comm: Comm::default(),
+            now: 0.0,
+            round: 0,
+            k: cfg.policy.k.initial(),
+            f0: None,
+            latest_eval_loss: f64::NAN,
+            arrivals: Vec::with_capacity(n),
+            deltas: Vec::new(),
+            losses: Vec::new(),
+            rounds: Vec::new(),
+            evals: Vec::new(),
+        };
+        for w in 0..cfg.workers {
+            engine.start_job(w, 0, true)?;
+        }
+        engine.evaluate(0);
+        if cfg.k_loss == KLoss::Eval {
+            engine.f0 = Some(engine.latest_eval_loss);
+        }
+        Ok(engine)
+    }
+
+    /// Rounds until a stopping rule fires.
+    fn run(&mut self) -> Result<StopReason, SimError> {
+        if self.evals.last().is_some_and(|e| self.reached_target(e)) {
+            return Ok(StopReason::Target);
+        }
+        loop {
+            if self.round >= self.cfg.max_rounds {
+                return Ok(StopReason::MaxRounds);
+            }
+            self.wait_for_first_k()?;
+            let round_end = self.arrivals.last().map_or(self.now, |e| e.finish);
+            if round_end > self.cfg.max_time {
+                return Ok(StopReason::MaxTime);
+            }
+            self.now = round_end;
+            if let Some(stop) = self.round_after_arrivals()? {
+                return Ok(stop);
+            }
+        }
+    }
+
+    /// The rest of round t once its K arrivals are in: deliver, aggregate, evaluate when due, pick
+    /// K^{t+1} and tau_max, restart, record. Returns why the run stops after this round, if it does.
+    fn round_after_arrivals(&mut self) -> Result<Option<StopReason>, SimError> {
+        let delivery = self.deliver();
+        self.aggregate(&delivery.coefs);
+        let version = self.round + 1;
+        let reached_target = self.evaluate_if_due(version);
+        let (k_next, tau) = self.next_k_and_threshold(version, delivery.train_loss);
+        let restarts = self.restart(version, tau)?;
+        self.record_round(&delivery, tau, restarts);
+        self.k = k_next;
+        self.round = version;
+        Ok(if !delivery.train_loss.is_finite() {
+            Some(StopReason::Diverged)
+        } else if reached_target {
+            Some(StopReason::Target)
+        } else {
+            None
+        })
+    }
+
+    /// Pops finished jobs off the queue, skipping cancelled ones, until K have arrived.
+    fn wait_for_first_k(&mut self) -> Result<(), SimError> {
+        self.arrivals.clear();
+        while self.arrivals.len() < self.k as usize {
+            let workers = &self.workers;
+            match self.queue.pop_live(|w, job| workers[w as usize].job == job) {
+                Some(e) => self.arrivals.push(e),
+                None => {
+                    let (t, k) = (self.round, self.k);
+                    return Err(SimError(format!("internal: event queue ran dry in round {t} with K = {k}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Trains each arriving job from the model version it started from (lazy compute: a job is
+    /// computed only when it is delivered) and weighs it by its staleness.
+    fn deliver(&mut self) -> Delivery {
+        let count = self.arrivals.len();
+        let dim = self.global.len();
+        if self.deltas.len() < count {
+            self.deltas.resize_with(count, || vec![0.0; dim]);
+        }
+        let (mut stale_sum, mut stale_max) = (0u64, 0u64);
+        let mut coefs = Vec::with_capacity(count);
+        let mut bases = Vec::with_capacity(count);
+        for a in &self.arrivals {
+            let worker = &self.workers[a.worker as usize];
+            let staleness = self.round - worker.version;
+            bases.push(Arc::clone(&worker.base));
+            stale_sum += staleness;
+            stale_max = stale_max.max(staleness);
+            coefs.push(self.cfg.policy.weight.weight(staleness, self.k) as f32);
+        }
+        let jobs: Vec<TrainJob<'_>> = (self.arrivals.iter().zip(&bases))
+            .map(|(a, base)| TrainJob {
+                base: base.as_slice(),
+                job: JobId {
+                    worker: a.worker,
+                    job: a.job,
+                },
+            })
+            .collect();
+        self.losses.clear();
+        self.losses.resize(count, 0.0);
+        let (deltas, losses) = (&mut self.deltas[..count], &mut self.losses);
+        self.learner.train_batch(&jobs, self.cfg.local_steps, deltas, losses);
+        // the bases are released here, so the copy-on-write update copies only when a worker
+        // still holds w^t
+        drop(jobs);
+        drop(bases);
+        self.comm.uploads += count as u64;
+        Delivery {
+            coefs,
+            train_loss: self.losses.iter().sum::<f64>() / count as f64,
+            stale_sum,
+            stale_max,
+        }
+    }
+
+    /// w^{t+1} = w^t + server_lr * sum_i coef_i * delta_i; copies w^t first only if a worker
+    /// still holds it as its base.
+    fn aggregate(&mut self, coefs: &[f32]) {
+        let updates: Vec<(f32, &[f32])> = coefs.iter().copied().zip(self.deltas.iter().map(Vec::as_slice)).collect();
+        aggregate(Arc::make_mut(&mut self.global).as_mut_slice(), &updates, self.cfg.server_lr);
+    }
+
+    /// Evaluates w^{version} every `eval_every` rounds; says whether it reached a target that stops
+    /// the run.
+    fn evaluate_if_due(&mut self, version: u64) -> bool {
+        if !version.is_multiple_of(self.cfg.eval_every) {
+            return false;
+        }
+        self.evaluate(version);
+        self.evals.last().is_some_and(|e| self.reached_target(e))
+    }
+
+    /// K^{t+1} from the loss estimate F_t (every `k_update_every` rounds), and the staleness
+    /// threshold it implies.
+    fn next_k_and_threshold(&mut self, version: u64, train_loss: f64) -> (u32, Threshold) {
+        let f_t = match self.cfg.k_loss {
+            KLoss::Reported => train_loss,
+            KLoss::Eval => self.latest_eval_loss,
+        };
+        let f_0 = *self.f0.get_or_insert(f_t);
+        let n = self.cfg.workers;
+        let k_next = if version.is_multiple_of(self.cfg.k_update_every) {
+            self.cfg.policy.k.next(self.k, f_0, f_t, n)
+        } else {
+            self.k
+        };
+        (k_next, self.cfg.policy.bound.threshold(n, k_next))
+    }
+
+    /// Arrivals download w^{t+1} and start again; stragglers age, and those over the threshold
+    /// (or all of them, for sync policies) restart from w^{t+1}. Returns the restarts.
+    fn restart(&mut self, version: u64, tau: Threshold) -> Result<u32, SimError> {
+        for i in 0..self.arrivals.len() {
+            self.start_job(self.arrivals[i].worker, version, false)?;
+        }
+        let mut restarts = 0u32;
+        // unbounded async policies restart nobody: skip the O(N) scan
+        if self.cfg.policy.sync || tau != Threshold::Unbounded {
+            for w in 0..self.cfg.workers {
+                let v = self.workers[w as usize].version;
+                if v == version {
+                    continue; // fresh: arrived this round
+                }
+                if self.cfg.policy.sync || tau.must_restart(version - v, self.cfg.restart_when) {
+                    self.start_job(w, version, false)?;
+                    restarts += 1;
+                }
+            }
+        }
+        self.comm.restarts += u64::from(restarts);
+        let live = self.workers.iter().enumerate().map(|(w, s)| InFlight {
+            finish: s.finish,
+            worker: w as u32,
+            job: s.job,
+        });
+        self.queue.compact_if_needed(live);
+        Ok(restarts)
+    }
+
+    fn record_round(&mut self, d: &Delivery, tau: Threshold, restarts: u32) {
+        let arrivals = self.arrivals.len();
+        self.rounds.push(RoundRecord {
+            round: self.round,
+            time: self.now,
+            k: self.k,
+            tau_max: tau.as_f64(),
+            arrivals: arrivals as u32,
+            restarts,
+            mean_staleness: d.stale_sum as f64 / arrivals as f64,
+            max_staleness: d.stale_max,
+            uploads: self.comm.uploads,
+            downloads: self.comm.downloads,
+            comm: self.comm.uploads + self.comm.restarts,
+            train_loss: d.train_loss,
+        });
+    }
+
+    /// The records, with a last evaluation of the final model if the last round had none.
+    fn finish(mut self, stop: StopReason) -> RunRecords {
+        let completed = self.rounds.len() as u64;
+        if self.evals.last().map(|e| e.round) != Some(completed) {
+            self.evaluate(completed);
+        }
+        RunRecords {
+            rounds: self.rounds,
+            evals: self.evals,
+            stop,
+            params: self.global.as_ref().clone(),
+        }
+    }
+
     /// Sends the current global model (version `version`) to `w` and starts its next job now.
     fn start_job(&mut self, w: u32, version: u64, first: bool) -> Result<(), SimError> {
         let compute = self.times.draw(w)?;
@@ -132,9 +401,11 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         Ok(())
     }
 
-    fn eval_record(&mut self, round: u64) -> EvalRecord {
+    /// Evaluates w^{round} (the current global model) and records it.
+    fn evaluate(&mut self, round: u64) {
         let e = self.learner.evaluate(&self.global);
-        EvalRecord {
+        self.latest_eval_loss = e.loss;
+        self.evals.push(EvalRecord {
             round,
             time: self.now,
             uploads: self.comm.uploads,
@@ -142,202 +413,12 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
             comm: self.comm.uploads + self.comm.restarts,
             test_loss: e.loss,
             test_accuracy: e.accuracy,
-        }
+        });
     }
 
     fn reached_target(&self, e: &EvalRecord) -> bool {
         self.cfg.stop_at_target && self.cfg.target_accuracy.is_some_and(|t| e.test_accuracy >= t)
     }
-}
-
-/// Runs one simulation to its stopping rule.
-pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times: &mut JobTimes) -> Result<RunRecords, SimError> {
-    let n = cfg.workers;
-    let init = Arc::new(learner.init());
-    let dim = init.len();
-    let mut eng = Engine {
-        cfg,
-        learner,
-        times,
-        workers: (0..n)
-            .map(|_| Worker {
-                base: Arc::clone(&init),
-                version: 0,
-                job: 0,
-                finish: 0.0,
-            })
-            .collect(),
-        queue: JobQueue::with_capacity(n as usize),
-        global: init,
-        comm: Comm::default(),
-        now: 0.0,
-    };
-    for w in 0..n {
-        eng.start_job(w, 0, true)?;
-    }
-
-    let mut rounds = Vec::new();
-    let mut evals = vec![eng.eval_record(0)];
-    let mut latest_eval_loss = evals[0].test_loss;
-    let mut stop = if eng.reached_target(&evals[0]) {
-        Some(StopReason::Target)
-    } else {
-        None
-    };
-    let mut k = cfg.policy.k.initial();
-    let mut f0: Option<f64> = match cfg.k_loss {
-        KLoss::Reported => None,
-        KLoss::Eval => Some(latest_eval_loss),
-    };
-    let mut arrivals: Vec<InFlight> = Vec::with_capacity(n as usize);
-    let mut deltas: Vec<Vec<f32>> = Vec::new();
-    let mut losses: Vec<f64> = Vec::new();
-    let mut t: u64 = 0;
-
-    while stop.is_none() {
-        if t >= cfg.max_rounds {
-            stop = Some(StopReason::MaxRounds);
-            break;
-        }
-        // Wait for the first K finishers.
-        arrivals.clear();
-        while arrivals.len() < k as usize {
-            let workers = &eng.workers;
-            match eng.queue.pop_live(|w, job| workers[w as usize].job == job) {
-                Some(e) => arrivals.push(e),
-                None => return Err(SimError(format!("internal: event queue ran dry in round {t} with K = {k}"))),
-            }
-        }
-        let round_end = arrivals.last().map_or(eng.now, |e| e.finish);
-        if round_end > cfg.max_time {
-            stop = Some(StopReason::MaxTime);
-            break;
-        }
-        eng.now = round_end;
-
-        // Deliver: train each arriving job from the model version it started from (lazy compute).
-        if deltas.len() < arrivals.len() {
-            deltas.resize_with(arrivals.len(), || vec![0.0; dim]);
-        }
-        let (mut stale_sum, mut stale_max) = (0u64, 0u64);
-        let mut coefs = Vec::with_capacity(arrivals.len());
-        let mut bases = Vec::with_capacity(arrivals.len());
-        for a in &arrivals {
-            let worker = &eng.workers[a.worker as usize];
-            let staleness = t - worker.version;
-            bases.push(Arc::clone(&worker.base));
-            stale_sum += staleness;
-            stale_max = stale_max.max(staleness);
-            coefs.push(cfg.policy.weight.weight(staleness, k) as f32);
-        }
-        let jobs: Vec<TrainJob<'_>> = arrivals
-            .iter()
-            .zip(&bases)
-            .map(|(a, base)| TrainJob {
-                base: base.as_slice(),
-                job: JobId {
-                    worker: a.worker,
-                    job: a.job,
-                },
-            })
-            .collect();
-        losses.clear();
-        losses.resize(arrivals.len(), 0.0);
-        eng.learner
-            .train_batch(&jobs, cfg.local_steps, &mut deltas[..arrivals.len()], &mut losses);
-        // release the bases first, so the copy-on-write update below copies only when a worker holds w^t
-        drop(jobs);
-        drop(bases);
-        let train_loss = losses.iter().sum::<f64>() / arrivals.len() as f64;
-        eng.comm.uploads += arrivals.len() as u64;
-
-        // Global update (eq. 3); copy-on-write only if some worker still holds w^t as its base.
-        let updates: Vec<(f32, &[f32])> = coefs.iter().copied().zip(deltas.iter().map(Vec::as_slice)).collect();
-        aggregate(Arc::make_mut(&mut eng.global).as_mut_slice(), &updates, cfg.server_lr);
-        let version = t + 1;
-        let diverged = !train_loss.is_finite();
-
-        // Periodic evaluation of w^{t+1}.
-        if version.is_multiple_of(cfg.eval_every) {
-            let e = eng.eval_record(version);
-            latest_eval_loss = e.test_loss;
-            if eng.reached_target(&e) {
-                stop = Some(StopReason::Target);
-            }
-            evals.push(e);
-        }
-
-        // K^{t+1} and the threshold it implies.
-        let f_t = match cfg.k_loss {
-            KLoss::Reported => train_loss,
-            KLoss::Eval => latest_eval_loss,
-        };
-        let f_0 = *f0.get_or_insert(f_t);
-        let k_next = if version.is_multiple_of(cfg.k_update_every) {
-            cfg.policy.k.next(k, f_0, f_t, n)
-        } else {
-            k
-        };
-        let tau = cfg.policy.bound.threshold(n, k_next);
-
-        // Arrivals download w^{t+1} and start again; stragglers age, and some restart.
-        for a in &arrivals {
-            eng.start_job(a.worker, version, false)?;
-        }
-        let mut restarts = 0u32;
-        // Unbounded async policies restart nobody: skip the O(N) scan.
-        if cfg.policy.sync || tau != Threshold::Unbounded {
-            for w in 0..n {
-                let v = eng.workers[w as usize].version;
-                if v == version {
-                    continue; // fresh: arrived this round
-                }
-                if cfg.policy.sync || tau.must_restart(version - v, cfg.restart_when) {
-                    eng.start_job(w, version, false)?;
-                    restarts += 1;
-                }
-            }
-        }
-        eng.comm.restarts += u64::from(restarts);
-        let live = eng.workers.iter().enumerate().map(|(w, s)| InFlight {
-            finish: s.finish,
-            worker: w as u32,
-            job: s.job,
-        });
-        eng.queue.compact_if_needed(live);
-
-        rounds.push(RoundRecord {
-            round: t,
-            time: eng.now,
-            k,
-            tau_max: tau.as_f64(),
-            arrivals: arrivals.len() as u32,
-            restarts,
-            mean_staleness: stale_sum as f64 / arrivals.len() as f64,
-            max_staleness: stale_max,
-            uploads: eng.comm.uploads,
-            downloads: eng.comm.downloads,
-            comm: eng.comm.uploads + eng.comm.restarts,
-            train_loss,
-        });
-        if diverged {
-            stop = Some(StopReason::Diverged);
-        }
-        k = k_next;
-        t = version;
-    }
-
-    let completed = rounds.len() as u64;
-    if evals.last().map(|e| e.round) != Some(completed) {
-        evals.push(eng.eval_record(completed));
-    }
-    let stop = stop.unwrap_or(StopReason::MaxRounds);
-    Ok(RunRecords {
-        rounds,
-        evals,
-        stop,
-        params: eng.global.as_ref().clone(),
-    })
 }
 
 #[cfg(test)]
