@@ -8,25 +8,50 @@ use serde_json::Value;
 
 use crate::config::{ConfigError, RawConfig, RunConfig};
 
+/// A YAML node that keeps the order of mapping keys (serde_json's maps sort them): the sweep's
+/// grid, zip groups and policy entries are expanded in file order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Node {
+    Map(IndexMap<String, Node>),
+    List(Vec<Node>),
+    Scalar(Value),
+}
+
+impl Node {
+    fn into_value(self) -> Value {
+        match self {
+            Node::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
+            Node::List(l) => Value::Array(l.into_iter().map(Node::into_value).collect()),
+            Node::Scalar(v) => v,
+        }
+    }
+
+    /// What it is, for "found ..." in messages.
+    fn kind(&self) -> String {
+        match self {
+            Node::Map(_) => "a mapping".into(),
+            Node::List(_) => "a list".into(),
+            Node::Scalar(v) => format!("`{v}`"),
+        }
+    }
+}
+
+/// The sections a sweep file may have, in the order the module docs give them.
+const SECTIONS: [&str; 7] = ["base", "policies", "grid", "zip", "exclude", "quick", "figure"];
+
 /// A sweep file as written (see the module docs).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct SweepFile {
-    #[serde(default)]
     base: IndexMap<String, Value>,
-    #[serde(default)]
+    /// Entry name -> a policy name or a table of run keys.
     policies: IndexMap<String, Value>,
-    #[serde(default)]
     grid: IndexMap<String, Vec<Value>>,
-    #[serde(default)]
     zip: Vec<IndexMap<String, Vec<Value>>>,
-    #[serde(default)]
     exclude: Vec<IndexMap<String, Value>>,
     /// What `--quick` changes: run keys for the base, or a grid key with a shorter list.
-    #[serde(default)]
     quick: IndexMap<String, Value>,
     /// How `abs-bench figures` draws this sweep.
-    #[serde(default)]
     figure: Option<FigureMeta>,
 }
 
@@ -135,6 +160,135 @@ fn sets_key(line: &str, key: &str) -> bool {
     })
 }
 
+/// Reads sweep YAML into its sections, checking the shape of each: a structural mistake names the
+/// section (and entry) it was reading and what shape is expected there.
+fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
+    let mut file = SweepFile::default();
+    if o.source.trim().is_empty() {
+        return Ok(file);
+    }
+    let options = serde_saphyr::options! { non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString };
+    let top: Node = serde_saphyr::from_str_with_options(o.source, options).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.lines().next().unwrap_or("invalid YAML").trim_start_matches("error: ");
+        ConfigError::new(o.path, None, msg.to_string())
+    })?;
+    let Node::Map(sections) = top else {
+        return Err(o.error(
+            None,
+            format!("expected a mapping of sections ({}); found {}", SECTIONS.join(", "), top.kind()),
+        ));
+    };
+    for (section, node) in sections {
+        match section.as_str() {
+            "base" => file.base = o.mapping("base", node, "run keys, e.g. `base: {model: lenet, workers: 10}`")?,
+            "policies" => file.policies = o.policy_entries(node)?,
+            "grid" => file.grid = o.lists("grid", node)?,
+            "zip" => {
+                let groups = o.list("zip", node, "groups of lists, e.g. `zip: [{k0: [2, 4], zeta: [1, 2]}]`")?;
+                file.zip = groups.into_iter().map(|g| o.lists("zip", g)).collect::<Result<_, _>>()?;
+            }
+            "exclude" => {
+                let rules = o.list("exclude", node, "rules, e.g. `exclude: [{policy: abs, workers: 10}]`")?;
+                let what = "keys and values, e.g. `{policy: abs, workers: 10}`";
+                file.exclude = rules.into_iter().map(|r| o.mapping("exclude", r, what)).collect::<Result<_, _>>()?;
+            }
+            "quick" => file.quick = o.mapping("quick", node, "run keys or shorter grid lists, e.g. `quick: {seed: [0, 1]}`")?,
+            "figure" => {
+                let figure = serde_json::from_value(node.into_value()).map_err(|e| {
+                    o.error(
+                        Some("figure"),
+                        format!("{e}: expected `{{title: TEXT, panels: [time, comm], dynamics: [LABEL, ...]}}`"),
+                    )
+                })?;
+                file.figure = Some(figure);
+            }
+            other => {
+                return Err(o.error(Some(other), format!("unknown section, expected one of {}", SECTIONS.join(", "))));
+            }
+        }
+    }
+    Ok(file)
+}
+
+impl Origin<'_> {
+    /// `node` as a mapping of keys to values; `what` says what its entries are.
+    fn mapping(&self, key: &str, node: Node, what: &str) -> Result<IndexMap<String, Value>, ConfigError> {
+        match node {
+            Node::Map(m) => Ok(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
+            other => Err(self.error(Some(key), format!("expected a mapping of {what}; found {}", other.kind()))),
+        }
+    }
+
+    /// `node` as a list; `what` says what its items are.
+    fn list(&self, key: &str, node: Node, what: &str) -> Result<Vec<Node>, ConfigError> {
+        match node {
+            Node::List(l) => Ok(l),
+            other => Err(self.error(Some(key), format!("expected a list of {what}; found {}", other.kind()))),
+        }
+    }
+
+    /// `node` as keys that each take a list of values (`grid`, a `zip` group).
+    fn lists(&self, section: &str, node: Node) -> Result<IndexMap<String, Vec<Value>>, ConfigError> {
+        let example = "e.g. `workers: [10, 20]`";
+        let Node::Map(m) = node else {
+            return Err(self.error(
+                Some(section),
+                format!(
+                    "expected a mapping of run keys to lists of values, {example}; found {}",
+                    node.kind()
+                ),
+            ));
+        };
+        m.into_iter()
+            .map(|(k, v)| match v {
+                Node::List(l) => Ok((k, l.into_iter().map(Node::into_value).collect())),
+                other => Err(self.error(
+                    Some(&format!("{section}.{k}")),
+                    format!("expected a list of values, {example}; found {}", other.kind()),
+                )),
+            })
+            .collect()
+    }
+
+    /// `policies`: a mapping of entry names to policies (a name or a table of run keys with
+    /// `policy`), or a list of them, each entry named after its policy.
+    fn policy_entries(&self, node: Node) -> Result<IndexMap<String, Value>, ConfigError> {
+        let shape = "expected a mapping of entry names to policies (`policies: {abs: abs, k2: {policy: k_async, k: 2}}`) \
+                     or a list of policies (`policies: [abs, adasync, {policy: k_async, k: 2}]`)";
+        match node {
+            Node::Map(m) => Ok(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
+            Node::List(items) => {
+                let mut entries = IndexMap::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    let value = item.into_value();
+                    let name = match &value {
+                        Value::String(s) => s.clone(),
+                        Value::Object(m) => match m.get("policy") {
+                            Some(Value::String(s)) => s.clone(),
+                            _ => {
+                                return Err(self.error(
+                                    Some("policies"),
+                                    format!("item {i} is a table without a policy name: give it `policy: NAME`, or name the entries with a mapping"),
+                                ));
+                            }
+                        },
+                        other => return Err(self.error(Some("policies"), format!("item {i} is `{other}`: {shape}"))),
+                    };
+                    if entries.insert(name.clone(), value).is_some() {
+                        return Err(self.error(
+                            Some("policies"),
+                            format!("`{name}` is listed twice: name the entries with a mapping, e.g. `policies: {{{name}_a: ..., {name}_b: ...}}`"),
+                        ));
+                    }
+                }
+                Ok(entries)
+            }
+            other => Err(self.error(Some("policies"), format!("{shape}; found {}", other.kind()))),
+        }
+    }
+}
+
 /// Reads and expands a sweep file.
 pub fn load_sweep(path: &Path) -> Result<Vec<Cell>, ConfigError> {
     load_sweep_with(path, &ExpandOptions::default()).map(|s| s.cells)
@@ -167,40 +321,51 @@ pub fn expand(source: &str, path: &str) -> Result<Vec<Cell>, ConfigError> {
 /// Expands sweep YAML text with `options` applied; `path` names it in errors.
 pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<Sweep, ConfigError> {
     let o = Origin { path, source };
-    let options = serde_saphyr::options! { non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString };
-    let file: SweepFile = if source.trim().is_empty() {
-        SweepFile::default()
-    } else {
-        serde_saphyr::from_str_with_options(source, options).map_err(|e| {
-            let msg = e.to_string();
-            let msg = msg
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .trim_start_matches("error: ")
-                .to_string();
-            ConfigError::new(path, None, msg)
-        })?
-    };
-
-    let mut file = file;
+    let mut file = parse_sweep(&o)?;
     if changes.quick {
-        for (k, v) in std::mem::take(&mut file.quick) {
-            match (file.grid.get_mut(&k), v) {
-                (Some(values), Value::Array(list)) => *values = list,
-                (Some(_), other) => {
-                    return Err(o.error(
-                        Some(&format!("quick.{k}")),
-                        format!("value {other}: `{k}` is a grid key, so give a list"),
-                    ));
-                }
-                (None, v) => {
-                    file.base.insert(k, v);
-                }
+        apply_quick(&mut file, &o)?;
+    }
+    apply_overrides(&mut file, &changes.overrides, &o)?;
+    let owner = varied_keys(&file, &o)?;
+    let policies = policy_tables(&file, &owner, &o)?;
+    let layers = Layers::parse(&file, policies, &o)?;
+    check_exclude(&file, &owner, &o)?;
+    let cells = cross_product(&file, &layers, &o)?;
+    if let Some(fig) = &file.figure {
+        for l in &fig.dynamics {
+            if !cells.iter().any(|c| &c.label == l) {
+                return Err(o.error(Some("figure.dynamics"), format!("`{l}` is not a label of this sweep's cells")));
             }
         }
     }
-    for (k, v) in &changes.overrides {
+    Ok(Sweep {
+        cells,
+        figure: file.figure,
+    })
+}
+
+/// `--quick`: a grid key takes the shorter list given, any other key goes into the base.
+fn apply_quick(file: &mut SweepFile, o: &Origin) -> Result<(), ConfigError> {
+    for (k, v) in std::mem::take(&mut file.quick) {
+        match (file.grid.get_mut(&k), v) {
+            (Some(values), Value::Array(list)) => *values = list,
+            (Some(_), other) => {
+                return Err(o.error(
+                    Some(&format!("quick.{k}")),
+                    format!("value {other}: `{k}` is a grid key, so give a list"),
+                ));
+            }
+            (None, v) => {
+                file.base.insert(k, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keys set on top of the base, refusing any the sweep varies.
+fn apply_overrides(file: &mut SweepFile, overrides: &[(String, Value)], o: &Origin) -> Result<(), ConfigError> {
+    for (k, v) in overrides {
         let varied = file.grid.contains_key(k)
             || file.zip.iter().any(|g| g.contains_key(k))
             || file.policies.values().any(|p| p.get(k).is_some())
@@ -210,8 +375,11 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
         }
         file.base.insert(k.clone(), v.clone());
     }
+    Ok(())
+}
 
-    // Which section sets which key: each key in at most one varying place.
+/// Which section varies which key: each key in at most one of the grid and the zip groups.
+fn varied_keys(file: &SweepFile, o: &Origin) -> Result<IndexMap<String, String>, ConfigError> {
     let mut owner: IndexMap<String, String> = IndexMap::new();
     for (k, values) in &file.grid {
         if values.is_empty() {
@@ -239,121 +407,146 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
             }
         }
     }
-    let policies: Vec<(String, IndexMap<String, Value>)> = file
-        .policies
-        .iter()
-        .map(|(name, entry)| match entry {
-            Value::String(_) => Ok((name.clone(), IndexMap::from([("policy".to_string(), entry.clone())]))),
-            Value::Object(m) => Ok((name.clone(), m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())),
-            other => Err(o.error(
-                Some(&format!("policies.{name}")),
-                format!("value {other}: expected a policy name or a table of run keys"),
-            )),
-        })
-        .collect::<Result<_, _>>()?;
-    for (name, overrides) in &policies {
-        for k in overrides.keys() {
-            if let Some(prev) = owner.get(k) {
-                return Err(o.error(Some(&format!("policies.{name}")), format!("sets `{k}`, which the {prev} varies")));
-            }
-        }
-    }
+    Ok(owner)
+}
 
-    let base = o.layers("base", &file.base)?;
-    let mut grid_layers: Vec<Vec<RawConfig>> = Vec::new();
-    for (k, values) in &file.grid {
-        grid_layers.push(values.iter().map(|v| o.layer("grid", k, v)).collect::<Result<_, _>>()?);
-    }
-    let mut zip_layers: Vec<Vec<RawConfig>> = Vec::new();
-    for group in &file.zip {
-        let n = group.values().next().map_or(0, Vec::len);
-        let mut per_index = Vec::with_capacity(n);
-        for i in 0..n {
-            let entries: IndexMap<String, Value> = group.iter().map(|(k, v)| (k.clone(), v[i].clone())).collect();
-            per_index.push(o.layers("zip", &entries)?);
-        }
-        zip_layers.push(per_index);
-    }
-    let policy_layers: Vec<(String, IndexMap<String, Value>, RawConfig)> = if policies.is_empty() {
-        vec![(String::new(), IndexMap::new(), RawConfig::default())]
-    } else {
-        policies
-            .into_iter()
-            .map(|(n, m)| o.layers(&format!("policies.{n}"), &m).map(|l| (n, m, l)))
-            .collect::<Result<_, _>>()?
-    };
-    for (i, rule) in file.exclude.iter().enumerate() {
-        for k in rule.keys() {
-            if k != "policy" && !owner.contains_key(k) {
+/// Each policy entry as a table of run keys, none of which the grid or a zip group varies.
+fn policy_tables(
+    file: &SweepFile,
+    owner: &IndexMap<String, String>,
+    o: &Origin,
+) -> Result<Vec<(String, IndexMap<String, Value>)>, ConfigError> {
+    let mut tables = Vec::with_capacity(file.policies.len());
+    for (name, entry) in &file.policies {
+        let table: IndexMap<String, Value> = match entry {
+            Value::String(_) => IndexMap::from([("policy".to_string(), entry.clone())]),
+            Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            other => {
                 return Err(o.error(
-                    Some(&format!("exclude.{k}")),
-                    format!("rule {i} tests `{k}`, which neither the grid nor a zip group varies"),
+                    Some(&format!("policies.{name}")),
+                    format!("value {other}: expected a policy name or a table of run keys"),
                 ));
             }
+        };
+        if let Some((k, prev)) = table.keys().find_map(|k| owner.get(k).map(|prev| (k, prev))) {
+            return Err(o.error(Some(&format!("policies.{name}")), format!("sets `{k}`, which the {prev} varies")));
+        }
+        tables.push((name.clone(), table));
+    }
+    Ok(tables)
+}
+
+/// Every exclude rule tests only the policy label and keys the sweep varies.
+fn check_exclude(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin) -> Result<(), ConfigError> {
+    for (i, rule) in file.exclude.iter().enumerate() {
+        if let Some(k) = rule.keys().find(|k| *k != "policy" && !owner.contains_key(*k)) {
+            return Err(o.error(
+                Some(&format!("exclude.{k}")),
+                format!("rule {i} tests `{k}`, which neither the grid nor a zip group varies"),
+            ));
         }
     }
+    Ok(())
+}
 
-    let zip_sizes: Vec<usize> = zip_layers.iter().map(Vec::len).collect();
-    let grid_sizes: Vec<usize> = grid_layers.iter().map(Vec::len).collect();
+/// The sweep's config layers, each parsed once: a cell merges the base, one value of each grid
+/// key, one index of each zip group, then its policy entry.
+struct Layers {
+    base: RawConfig,
+    grid: Vec<Vec<RawConfig>>,
+    zip: Vec<Vec<RawConfig>>,
+    /// (entry name, its layer); one unnamed empty entry when the sweep lists no policies.
+    policies: Vec<(String, RawConfig)>,
+}
+
+impl Layers {
+    fn parse(file: &SweepFile, policies: Vec<(String, IndexMap<String, Value>)>, o: &Origin) -> Result<Layers, ConfigError> {
+        let base = o.layers("base", &file.base)?;
+        let mut grid = Vec::with_capacity(file.grid.len());
+        for (k, values) in &file.grid {
+            grid.push(values.iter().map(|v| o.layer("grid", k, v)).collect::<Result<_, _>>()?);
+        }
+        let mut zip = Vec::with_capacity(file.zip.len());
+        for group in &file.zip {
+            let n = group.values().next().map_or(0, Vec::len);
+            let index = |i: usize| group.iter().map(|(k, v)| (k.clone(), v[i].clone())).collect::<IndexMap<_, _>>();
+            zip.push((0..n).map(|i| o.layers("zip", &index(i))).collect::<Result<_, _>>()?);
+        }
+        let policies = if policies.is_empty() {
+            vec![(String::new(), RawConfig::default())]
+        } else {
+            policies
+                .into_iter()
+                .map(|(n, m)| o.layers(&format!("policies.{n}"), &m).map(|l| (n, l)))
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Layers { base, grid, zip, policies })
+    }
+}
+
+/// The cells, policy by policy (file order), then zip index, then grid point (first key slowest),
+/// without the excluded ones.
+fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Cell>, ConfigError> {
+    let zip_sizes: Vec<usize> = layers.zip.iter().map(Vec::len).collect();
+    let grid_sizes: Vec<usize> = layers.grid.iter().map(Vec::len).collect();
     let mut cells = Vec::new();
-    for (label, _, policy_layer) in &policy_layers {
+    for (label, policy_layer) in &layers.policies {
         for zi in combinations(&zip_sizes) {
             for gi in combinations(&grid_sizes) {
-                let mut raw = base.clone();
+                let mut raw = layers.base.clone();
                 let mut point = IndexMap::new();
-                for ((k, values), &i) in file.grid.iter().zip(&gi) {
+                for (((k, values), grid_layers), &i) in file.grid.iter().zip(&layers.grid).zip(&gi) {
                     point.insert(k.clone(), values[i].clone());
+                    raw.merge(grid_layers[i].clone());
                 }
-                for (layers, &i) in grid_layers.iter().zip(&gi) {
-                    raw.merge(layers[i].clone());
-                }
-                for ((group, layers), &i) in file.zip.iter().zip(&zip_layers).zip(&zi) {
+                for ((group, zip_layers), &i) in file.zip.iter().zip(&layers.zip).zip(&zi) {
                     for (k, values) in group {
                         point.insert(k.clone(), values[i].clone());
                     }
-                    raw.merge(layers[i].clone());
+                    raw.merge(zip_layers[i].clone());
                 }
                 raw.merge(policy_layer.clone());
-                let config = RunConfig::resolve(raw, path).map_err(|mut e| {
-                    let where_ = if label.is_empty() {
-                        String::new()
-                    } else {
-                        format!("policy entry `{label}`, ")
-                    };
-                    e.message = format!(
-                        "{}; in the cell with {where_}{}",
-                        e.message,
-                        serde_json::to_string(&point).unwrap_or_default()
-                    );
-                    e.locate(source)
-                })?;
-                let label = if label.is_empty() { config.policy.label() } else { label.clone() };
-                let excluded = file.exclude.iter().any(|rule| {
-                    rule.iter().all(|(k, v)| {
-                        if k == "policy" {
-                            v.as_str() == Some(label.as_str())
-                        } else {
-                            point.get(k) == Some(v)
-                        }
-                    })
-                });
-                if !excluded {
-                    let id = config.hash();
-                    cells.push(Cell { label, point, config, id });
+                let cell = resolve_cell(raw, label, point, o)?;
+                if !excluded(&file.exclude, &cell) {
+                    cells.push(cell);
                 }
             }
         }
     }
-    if let Some(fig) = &file.figure {
-        for l in &fig.dynamics {
-            if !cells.iter().any(|c| &c.label == l) {
-                return Err(o.error(Some("figure.dynamics"), format!("`{l}` is not a label of this sweep's cells")));
+    Ok(cells)
+}
+
+/// One cell's resolved config and id; an error says which cell it was.
+fn resolve_cell(raw: RawConfig, label: &str, point: IndexMap<String, Value>, o: &Origin) -> Result<Cell, ConfigError> {
+    let config = RunConfig::resolve(raw, o.path).map_err(|mut e| {
+        let entry = if label.is_empty() {
+            String::new()
+        } else {
+            format!("policy entry `{label}`, ")
+        };
+        let point = serde_json::to_string(&point).unwrap_or_default();
+        e.message = format!("{}; in the cell with {entry}{point}", e.message);
+        e.locate(o.source)
+    })?;
+    let label = if label.is_empty() {
+        config.policy.label()
+    } else {
+        label.to_string()
+    };
+    let id = config.hash();
+    Ok(Cell { label, point, config, id })
+}
+
+/// Whether some rule matches every key it gives (`policy` matches the cell's label).
+fn excluded(rules: &[IndexMap<String, Value>], cell: &Cell) -> bool {
+    rules.iter().any(|rule| {
+        rule.iter().all(|(k, v)| {
+            if k == "policy" {
+                v.as_str() == Some(cell.label.as_str())
+            } else {
+                cell.point.get(k) == Some(v)
             }
-        }
-    }
-    Ok(Sweep {
-        cells,
-        figure: file.figure,
+        })
     })
 }
 
@@ -461,5 +654,49 @@ mod tests {
         assert!(e.to_string().contains("nope"), "{e}");
         let e = expand(&format!("{BASE}figure: {{title: T, panels: [rounds]}}\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("rounds"), "{e}");
+    }
+
+    #[test]
+    fn policies_may_be_a_list_named_after_each_policy() {
+        let listed = expand(
+            &format!("{BASE}policies: [abs, adasync, {{policy: k_async, k: 2}}]\ngrid: {{seed: [0, 1]}}\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        let named = expand(
+            &format!("{BASE}policies: {{abs: abs, adasync: adasync, k_async: {{policy: k_async, k: 2}}}}\ngrid: {{seed: [0, 1]}}\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(listed, named, "a list is the mapping with each entry named after its policy");
+        let labels: Vec<&str> = listed.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["abs", "abs", "adasync", "adasync", "k_async", "k_async"]);
+        let e = expand(
+            &format!("{BASE}policies: [abs, {{policy: k_async, k: 2}}, {{policy: k_async, k: 4}}]\n"),
+            "s.yaml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`k_async` is listed twice"), "{e}");
+        let e = expand(&format!("{BASE}policies: [abs, {{k: 2}}]\n"), "s.yaml").unwrap_err();
+        assert!(e.to_string().contains("item 1") && e.to_string().contains("policy: NAME"), "{e}");
+    }
+
+    #[test]
+    fn structural_mistakes_name_the_section_and_the_shape_expected() {
+        for (yaml, key, needle) in [
+            (format!("{BASE}policies: abs\n"), "policies", "a list of policies"),
+            (format!("{BASE}grid: [workers, seed]\n"), "grid", "mapping of run keys to lists"),
+            (format!("{BASE}grid:\n  seed: 3\n"), "grid.seed", "expected a list of values"),
+            (format!("{BASE}zip: {{k0: [1, 2]}}\n"), "zip", "a list of groups"),
+            (format!("{BASE}exclude: {{workers: 4}}\n"), "exclude", "a list of rules"),
+            ("base: [model, analytic]\n".to_string(), "base", "a mapping of run keys"),
+            (format!("{BASE}figure: {{title: T, colour: red}}\n"), "figure", "title: TEXT"),
+        ] {
+            let e = expand(&yaml, "s.yaml").unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{yaml}\n{e}");
+            assert!(e.to_string().contains(needle) && e.line.is_some(), "{yaml}\n{e}");
+        }
+        let e = expand("- base\n", "s.yaml").unwrap_err();
+        assert!(e.to_string().contains("expected a mapping of sections"), "{e}");
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! ```yaml
 //! base: {model: lenet, dataset: fashion_mnist, max_rounds: 300}   # any run key
-//! policies:                      # file order; a name, or run keys including `policy`
+//! policies:                      # file order; a name, or run keys including `policy`; or a list,
+//!                                # `[abs, adasync, {policy: k_async, k: 2}]`, each named after its policy
 //!   abs: abs
 //!   adasync_k4: {policy: adasync, k0: 4}
 //! grid: {workers: [10, 20], seed: [0, 1, 2]}   # cartesian product, first key slowest
