@@ -62,8 +62,7 @@ pub struct TrainBench {
 impl TrainBench {
     /// `CxHxW` of the images.
     pub fn input_name(&self) -> String {
-        let (c, h, w) = self.input.dims();
-        format!("{c}x{h}x{w}")
+        self.input.dims_name()
     }
 }
 

@@ -7,7 +7,9 @@ use abs_sim::catalog::Kernels;
 
 use abs_sim::Seeds;
 use abs_sim::config::RunConfig;
-use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, RunRecords, SimError, simulate_timed};
+use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, simulate_timed};
+
+use crate::output::{Manifest, write_run};
 
 /// A run that failed after its config was accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +45,27 @@ const EVAL_BATCH: usize = 500;
 
 /// Simulates `cfg` to its stopping rule.
 pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
+    run_observed(cfg, &mut |_| {})
+}
+
+/// Runs `cfg` (reporting each round to `observe`) and writes its records and manifest into `dir`
+/// (with CSV copies when `csv`): the one run-then-write sequence of `run` and `sweep`.
+pub fn run_into(
+    cfg: &RunConfig,
+    dir: &std::path::Path,
+    csv: bool,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<(RunOutput, Manifest), String> {
+    let started = std::time::Instant::now();
+    let output = run_observed(cfg, observe).map_err(|e| e.0)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
+    write_run(dir, &output.records, &manifest, csv)?;
+    Ok((output, manifest))
+}
+
+/// [`run`], calling `observe` after every round.
+pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
     let seeds = Seeds::new(cfg.seed);
     let engine = cfg.engine_config().map_err(|e| RunError(e.to_string()))?;
     let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds).map_err(|e| RunError(e.0))?;
@@ -73,7 +96,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
                 None => data.name.to_string(),
             };
             let mut learner = burn_learner(arch, data, opts, seeds, device).map_err(RunError)?;
-            let (records, host) = simulate_timed(&engine, learner.as_mut(), &mut times)?;
+            let (records, host) = simulate_timed(&engine, learner.as_mut(), &mut times, observe)?;
             Ok(RunOutput {
                 records,
                 backend,
@@ -89,7 +112,7 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
                     "worker {w} received an empty shard: use more analytic.train_samples or a larger dirichlet alpha"
                 )));
             }
-            let (records, host) = simulate_timed(&engine, &mut learner, &mut times)?;
+            let (records, host) = simulate_timed(&engine, &mut learner, &mut times, observe)?;
             Ok(RunOutput {
                 records,
                 backend: "cpu (analytic learner, plain Rust)".to_string(),

@@ -3,10 +3,9 @@
 //! retried by the next run.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use crate::output::{Manifest, write_run};
-use crate::run::{RunOutput, run};
+use crate::run::run_into;
+use abs_sim::engine::Progress;
 use abs_sim::sweep::Cell;
 
 /// What happened to one cell.
@@ -23,26 +22,17 @@ pub fn cell_dir(out: &Path, cell: &Cell) -> PathBuf {
     out.join("cells").join(&cell.id)
 }
 
-/// Runs one cell unless its results are already there (`force` reruns it).
-pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
+/// Runs one cell unless its results are already there (`force` reruns it), reporting each round
+/// to `observe`.
+pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&Progress)) -> CellOutcome {
     let dir = cell_dir(out, cell);
     if is_finished(out, cell) && !force {
         return CellOutcome::Skipped;
     }
     let failed = out.join("failed").join(format!("{}.json", cell.id));
     remove_stale_temporaries(out, &cell.id);
-    let started = Instant::now();
-    let result = run_catching_panics(cell).and_then(|output| {
-        let manifest = Manifest::new(
-            &cell.config,
-            &output.records,
-            &output.backend,
-            &output.data,
-            started.elapsed().as_secs_f64(),
-            output.host,
-        );
-        let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
-        write_run(&tmp, &output.records, &manifest, false)?;
+    let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
+    let result = run_catching_panics(cell, &tmp, observe).and_then(|()| {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;
         }
@@ -62,10 +52,12 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool) -> CellOutcome {
     }
 }
 
-/// Runs the cell's config; a panic deep in a backend becomes this cell's error, not the sweep's end.
-fn run_catching_panics(cell: &Cell) -> Result<RunOutput, String> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&cell.config))) {
-        Ok(result) => result.map_err(|e| e.0),
+/// Runs the cell's config into `tmp`; a panic deep in a backend becomes this cell's error, not
+/// the sweep's end.
+fn run_catching_panics(cell: &Cell, tmp: &Path, observe: &mut dyn FnMut(&Progress)) -> Result<(), String> {
+    let run = || run_into(&cell.config, tmp, false, observe).map(|_| ());
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(result) => result,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()
@@ -109,18 +101,18 @@ mod tests {
         let cells = expand(yaml, "s.yaml").unwrap();
         let stale = out.join("cells").join(format!(".tmp-{}-999999", cells[0].id));
         std::fs::create_dir_all(&stale).unwrap();
-        assert_eq!(run_cell(&out, &cells[0], false), CellOutcome::Done);
+        assert_eq!(run_cell(&out, &cells[0], false, &mut |_| {}), CellOutcome::Done);
         assert!(!stale.exists(), "a killed attempt's temporary folder is cleaned up");
         assert!(cell_dir(&out, &cells[0]).join("rounds.parquet").is_file());
-        assert_eq!(run_cell(&out, &cells[0], false), CellOutcome::Skipped);
-        assert_eq!(run_cell(&out, &cells[0], true), CellOutcome::Done);
+        assert_eq!(run_cell(&out, &cells[0], false, &mut |_| {}), CellOutcome::Skipped);
+        assert_eq!(run_cell(&out, &cells[0], true, &mut |_| {}), CellOutcome::Done);
         // a cell whose trace file is missing fails without touching the others
         let bad = expand(
             "base: {model: analytic, max_rounds: 5, compute_time: {model: trace, path: /nonexistent.csv}}\n",
             "s.yaml",
         )
         .unwrap();
-        assert!(matches!(run_cell(&out, &bad[0], false), CellOutcome::Failed(e) if e.contains("/nonexistent.csv")));
+        assert!(matches!(run_cell(&out, &bad[0], false, &mut |_| {}), CellOutcome::Failed(e) if e.contains("/nonexistent.csv")));
         assert!(out.join("failed").join(format!("{}.json", bad[0].id)).is_file());
         assert!(!cell_dir(&out, &bad[0]).exists());
         let leftovers = std::fs::read_dir(out.join("cells"))

@@ -76,7 +76,8 @@ pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progre
                     let Some(cell) = cells.get(i) else { break };
                     progress.started(cell);
                     let started = Instant::now();
-                    let outcome = pool.install(|| run_cell(out, cell, force));
+                    let mut observe = |p: &abs_sim::engine::Progress| progress.advanced(cell, p.fraction);
+                    let outcome = pool.install(|| run_cell(out, cell, force, &mut observe));
                     progress.finished(cell, &outcome, started.elapsed().as_secs_f64());
                     outcomes.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
                 }

@@ -12,5 +12,5 @@ pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
 pub use events::{InFlight, JobQueue};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
-pub use round::{EngineConfig, KLoss, SimError, simulate};
+pub use round::{EngineConfig, KLoss, Progress, SimError, simulate, simulate_observed};
 pub use timing::{HostTimes, Timed, simulate_timed};

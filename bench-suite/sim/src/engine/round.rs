@@ -135,10 +135,34 @@ struct Engine<'a, L: Learner + ?Sized> {
     evals: Vec<EvalRecord>,
 }
 
+/// Where a running simulation is, reported after every round (for progress displays; it never
+/// changes what is simulated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Rounds completed.
+    pub rounds: u64,
+    /// Virtual seconds.
+    pub time: f64,
+    /// The latest evaluation's test accuracy.
+    pub accuracy: f64,
+    /// How far the run is towards `max_rounds` or `max_time`, whichever is nearer, in [0, 1].
+    pub fraction: f64,
+}
+
 /// Runs one simulation to its stopping rule (docs/semantics.md, "A round").
 pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times: &mut JobTimes) -> Result<RunRecords, SimError> {
+    simulate_observed(cfg, learner, times, &mut |_| {})
+}
+
+/// [`simulate`], calling `observe` after every round.
+pub fn simulate_observed<L: Learner + ?Sized>(
+    cfg: &EngineConfig,
+    learner: &mut L,
+    times: &mut JobTimes,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<RunRecords, SimError> {
     let mut engine = Engine::start(cfg, learner, times)?;
-    let stop = engine.run()?;
+    let stop = engine.run(observe)?;
     Ok(engine.finish(stop))
 }
 
@@ -183,7 +207,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     }
 
     /// Rounds until a stopping rule fires.
-    fn run(&mut self) -> Result<StopReason, SimError> {
+    fn run(&mut self, observe: &mut dyn FnMut(&Progress)) -> Result<StopReason, SimError> {
         if self.evals.last().is_some_and(|e| self.reached_target(e)) {
             return Ok(StopReason::Target);
         }
@@ -197,9 +221,26 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                 return Ok(StopReason::MaxTime);
             }
             self.now = round_end;
-            if let Some(stop) = self.round_after_arrivals()? {
+            let stop = self.round_after_arrivals()?;
+            observe(&self.progress());
+            if let Some(stop) = stop {
                 return Ok(stop);
             }
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        let by_rounds = self.round as f64 / self.cfg.max_rounds as f64;
+        let by_time = if self.cfg.max_time.is_finite() {
+            self.now / self.cfg.max_time
+        } else {
+            0.0
+        };
+        Progress {
+            rounds: self.round,
+            time: self.now,
+            accuracy: self.evals.last().map_or(f64::NAN, |e| e.test_accuracy),
+            fraction: by_rounds.max(by_time).clamp(0.0, 1.0),
         }
     }
 

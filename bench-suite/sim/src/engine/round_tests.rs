@@ -485,3 +485,17 @@ fn policies_share_random_numbers_for_a_seed() {
     let other = analytic_run(PolicyName::Abs, &p, 8, 3);
     assert_ne!(other.rounds[0].time, runs[0].rounds[0].time);
 }
+
+#[test]
+fn progress_is_reported_after_every_round_and_changes_nothing() {
+    let cfg = crate::doubles::engine_config(PolicyName::Abs, 8, 50);
+    let times = || JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 8, &Seeds::new(3)).unwrap();
+    let mut seen = Vec::new();
+    let observed = simulate_observed(&cfg, &mut crate::doubles::NoWork, &mut times(), &mut |p| seen.push(*p)).unwrap();
+    let plain = simulate(&cfg, &mut crate::doubles::NoWork, &mut times()).unwrap();
+    assert_eq!(observed, plain);
+    assert_eq!(seen.len(), 50);
+    assert!(seen.windows(2).all(|w| w[0].fraction <= w[1].fraction && w[0].time <= w[1].time));
+    let last = seen.last().unwrap();
+    assert_eq!((last.rounds, last.fraction, last.time), (50, 1.0, plain.rounds[49].time));
+}

@@ -78,15 +78,17 @@ impl<L: Learner + ?Sized> Learner for Timed<'_, L> {
     }
 }
 
-/// Simulates with `learner` wrapped in a [`Timed`], returning the records and where the time went.
+/// Simulates with `learner` wrapped in a [`Timed`], calling `observe` after every round; returns
+/// the records and where the time went.
 pub fn simulate_timed<L: Learner + ?Sized>(
     config: &super::EngineConfig,
     learner: &mut L,
     times: &mut super::JobTimes,
+    observe: &mut dyn FnMut(&super::Progress),
 ) -> Result<(super::RunRecords, HostTimes), super::SimError> {
     let started = Instant::now();
     let mut timed = Timed::new(learner);
-    let records = super::simulate(config, &mut timed, times)?;
+    let records = super::simulate_observed(config, &mut timed, times, observe)?;
     let mut host = timed.times;
     host.simulate_s = started.elapsed().as_secs_f64();
     Ok((records, host))
@@ -106,7 +108,7 @@ mod tests {
         cfg.eval_every = 50;
         let times = || JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 10, &Seeds::new(4)).unwrap();
         let plain = simulate(&cfg, &mut NoWork, &mut times()).unwrap();
-        let (timed, host) = simulate_timed(&cfg, &mut NoWork, &mut times()).unwrap();
+        let (timed, host) = simulate_timed(&cfg, &mut NoWork, &mut times(), &mut |_| {}).unwrap();
         assert_eq!(plain, timed);
         // lazy compute: a job is trained exactly when it is delivered
         assert_eq!(host.jobs_trained, timed.rounds.last().unwrap().uploads);
@@ -143,7 +145,7 @@ mod tests {
         let cfg = engine_config(PolicyName::Abs, 20, 200);
         let times = || JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 20, &Seeds::new(3)).unwrap();
         let mut learner = Batches(Vec::new(), NoWork);
-        let (records, host) = simulate_timed(&cfg, &mut learner, &mut times()).unwrap();
+        let (records, host) = simulate_timed(&cfg, &mut learner, &mut times(), &mut |_| {}).unwrap();
         let arrivals: Vec<usize> = records.rounds.iter().map(|r| r.arrivals as usize).collect();
         assert_eq!(learner.0, arrivals);
         assert!(arrivals.iter().any(|&a| a > 1), "ABS delivers several jobs per round");

@@ -410,12 +410,11 @@ fn varied_keys(file: &SweepFile, o: &Origin) -> Result<IndexMap<String, String>,
     Ok(owner)
 }
 
+/// A policy entry: its name and its run keys (`policy` among them).
+type PolicyTable = (String, IndexMap<String, Value>);
+
 /// Each policy entry as a table of run keys, none of which the grid or a zip group varies.
-fn policy_tables(
-    file: &SweepFile,
-    owner: &IndexMap<String, String>,
-    o: &Origin,
-) -> Result<Vec<(String, IndexMap<String, Value>)>, ConfigError> {
+fn policy_tables(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin) -> Result<Vec<PolicyTable>, ConfigError> {
     let mut tables = Vec::with_capacity(file.policies.len());
     for (name, entry) in &file.policies {
         let table: IndexMap<String, Value> = match entry {
@@ -460,7 +459,7 @@ struct Layers {
 }
 
 impl Layers {
-    fn parse(file: &SweepFile, policies: Vec<(String, IndexMap<String, Value>)>, o: &Origin) -> Result<Layers, ConfigError> {
+    fn parse(file: &SweepFile, policies: Vec<PolicyTable>, o: &Origin) -> Result<Layers, ConfigError> {
         let base = o.layers("base", &file.base)?;
         let mut grid = Vec::with_capacity(file.grid.len());
         for (k, values) in &file.grid {

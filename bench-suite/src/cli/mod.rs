@@ -1,0 +1,59 @@
+//! The `abs-bench` command line: one module per command, each a short function from its parsed
+//! arguments to the library.
+
+mod bench;
+mod data;
+mod repro;
+mod results;
+mod run;
+mod sweep;
+mod watch;
+
+use clap::{Parser, Subcommand};
+
+/// A discrete-event harness for asynchronous local SGD with a parameter server: ABS and its baselines
+/// on a virtual clock, bit-exact from a seed.
+#[derive(Debug, Parser)]
+#[command(name = "abs-bench", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one simulation from a YAML config and write its rounds, evaluations and manifest.
+    Run(run::RunArgs),
+    /// Expand a sweep file into cells and run them into OUT/cells/<id>/ (finished cells are skipped).
+    Sweep(sweep::SweepArgs),
+    /// Summarise a results folder: per policy and grid point, final accuracy and the time and comm
+    /// to reach the target accuracy (mean and sd over seeds).
+    Results(results::ResultsArgs),
+    /// Run a config several times (twice on every core, once on another thread count) and fail
+    /// unless every run is bit-identical.
+    Repro(repro::ReproArgs),
+    /// Run the figure sweeps (sweeps/fig*.yaml, reusing finished cells) and draw the paper's figures
+    /// and summary tables into reports/.
+    Figures(crate::report::FiguresOptions),
+    /// Get or check data sets.
+    Data {
+        #[command(subcommand)]
+        what: data::DataCommand,
+    },
+    /// Measure performance. Without a subcommand: one `lenet` job (U = 10, batch 32) in samples/s for
+    /// abs-bench and PyTorch at the same thread count, and their ratio (the last line).
+    Bench(bench::BenchArgs),
+}
+
+/// Runs the command; the error is one line for the user.
+pub fn execute(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Results(args) => results::results(args),
+        Command::Repro(args) => repro::repro(args),
+        Command::Figures(options) => crate::report::figures(&options),
+        Command::Data { what } => data::data(what),
+        Command::Bench(args) => bench::bench(args),
+    }
+}

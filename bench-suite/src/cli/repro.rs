@@ -1,0 +1,46 @@
+//! `abs-bench repro`: the same config several times, bit for bit.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use abs_sim::config::load_run_config;
+
+#[derive(Debug, Args)]
+pub struct ReproArgs {
+    /// The run config (YAML).
+    config: PathBuf,
+    /// Override a config key (values are YAML).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Thread counts, one run each, comma-separated (default: all cores, all cores, 1).
+    #[arg(long, value_delimiter = ',')]
+    threads: Vec<usize>,
+}
+
+pub fn repro(args: ReproArgs) -> Result<(), String> {
+    let cfg = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?;
+    let threads = if args.threads.is_empty() {
+        crate::repro::default_threads(crate::runner::Budget::cores())
+    } else {
+        args.threads
+    };
+    if threads.len() < 2 || threads.contains(&0) {
+        return Err(format!("--threads {threads:?}: expected at least two counts, each >= 1"));
+    }
+    let name = args.config.display();
+    let runs = crate::repro::check(&cfg, &threads).map_err(|e| format!("{name}: {e}"))?;
+    for (i, r) in runs.iter().enumerate() {
+        let plural = if r.threads == 1 { "" } else { "s" };
+        println!(
+            "run {}: {} thread{plural}, {} rounds, {:.1} s, digest {}",
+            i + 1,
+            r.threads,
+            r.rounds,
+            r.seconds,
+            &r.digest[..16]
+        );
+    }
+    println!("{name}: reproducible: {} runs bit-identical [{}]", runs.len(), cfg.hash());
+    Ok(())
+}

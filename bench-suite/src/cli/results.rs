@@ -1,0 +1,79 @@
+//! `abs-bench results`: a results folder summarised, printed and optionally exported.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use polars::prelude::*;
+
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// The folder a sweep wrote (holding cells/).
+    dir: PathBuf,
+    /// Only this sweep's cells, labelled and ordered as in the file.
+    #[arg(long)]
+    sweep: Option<PathBuf>,
+    /// Target test accuracy (default: each cell's `target_accuracy`).
+    #[arg(long)]
+    target: Option<f64>,
+    /// Also write the summary as CSV.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// One row per cell instead of per grid point.
+    #[arg(long)]
+    cells: bool,
+}
+
+pub fn results(a: ResultsArgs) -> Result<(), String> {
+    if let Some(t) = a.target
+        && !(t > 0.0 && t <= 1.0)
+    {
+        return Err(format!("--target {t}: expected an accuracy in (0, 1]"));
+    }
+    let cells = a
+        .sweep
+        .as_deref()
+        .map(abs_sim::sweep::load_sweep)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let loaded = crate::results::load(&a.dir, cells.as_deref())?;
+    if loaded.cells.height() == 0 {
+        return Err(format!("{}: no finished cells (run `abs-bench sweep` first)", a.dir.display()));
+    }
+    let table = if a.cells {
+        per_cell(&loaded, a.target)
+    } else {
+        crate::results::summarize(&loaded, a.target)
+    };
+    let mut table = table.map_err(|e| format!("{}: {e}", a.dir.display()))?;
+    println!("{}", crate::results::format_table(&table));
+    if let Some(path) = &a.csv {
+        write_csv(path, &mut table)?;
+    }
+    Ok(())
+}
+
+/// One row per cell: its label, grid point and metrics.
+fn per_cell(loaded: &crate::results::Loaded, target: Option<f64>) -> PolarsResult<DataFrame> {
+    let metrics = [
+        "rounds",
+        "final_time",
+        "final_comm",
+        "final_accuracy",
+        "target",
+        "time_to_target",
+        "comm_to_target",
+    ];
+    let mut keep: Vec<Expr> = ["cell", "label"].iter().map(|k| col(*k)).collect();
+    keep.extend(loaded.varying.iter().map(|k| col(k.as_str())));
+    keep.extend(metrics.iter().map(|k| col(*k)));
+    crate::results::cell_metrics(loaded, target).and_then(|lf| lf.select(keep).collect())
+}
+
+fn write_csv(path: &Path, table: &mut DataFrame) -> Result<(), String> {
+    let mut f = std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    CsvWriter::new(&mut f)
+        .finish(table)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}

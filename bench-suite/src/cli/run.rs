@@ -1,0 +1,75 @@
+//! `abs-bench run`: one config, simulated and written.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use abs_sim::config::{RunConfig, load_run_config};
+
+use super::watch::RunWatch;
+use crate::run::{RunOutput, run_into};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The run config (YAML; keys as in docs/config.md).
+    config: PathBuf,
+    /// Output folder: rounds.parquet, evals.parquet, manifest.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Override a config key, e.g. `--set workers=20 --set policy=abs` (values are YAML).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Also write rounds.csv and evals.csv with the same columns.
+    #[arg(long)]
+    csv: bool,
+    /// Burn backend: flex (CPU, default), wgpu, or auto (wgpu where a GPU is found).
+    #[arg(long, value_name = "flex|wgpu|auto")]
+    backend: Option<String>,
+    /// Folder holding the data set files (also: the `data_dir` key, $ABS_DATA_DIR).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+pub fn run(mut args: RunArgs) -> Result<(), String> {
+    args.sets.extend(args.backend.map(|b| format!("backend={b}")));
+    args.sets.extend(args.data_dir.map(|d| format!("data_dir={}", d.display())));
+    let cfg = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?;
+    let mut watch = RunWatch::new(&args.config.display().to_string());
+    let result = run_into(&cfg, &args.out, args.csv, &mut |p| watch.round(p));
+    watch.close();
+    let (output, manifest) = result.map_err(|e| format!("{}: {e}", args.config.display()))?;
+    println!("{}", summary(&cfg, &output, &manifest, &args.out));
+    let h = output.host;
+    println!(
+        "host time {:.2} s: training {:.2} s ({} jobs), evaluation {:.2} s ({}), engine {:.3} s ({:.2}%)",
+        h.simulate_s,
+        h.train_s,
+        h.jobs_trained,
+        h.eval_s,
+        h.evaluations,
+        h.simulate_s - h.train_s - h.eval_s,
+        100.0 * h.engine_fraction()
+    );
+    Ok(())
+}
+
+/// The line that says what was run and what came of it.
+fn summary(cfg: &RunConfig, output: &RunOutput, m: &crate::output::Manifest, out: &std::path::Path) -> String {
+    let stop = serde_json::to_value(m.stop_reason)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    format!(
+        "{} on {} N={} seed={}: {} rounds, virtual time {:.1} s, comm {}, test accuracy {:.4} (stopped: {stop}); wrote {} [{}]",
+        m.policy,
+        m.data,
+        cfg.workers,
+        cfg.seed,
+        m.rounds,
+        m.virtual_time_s,
+        output.records.rounds.last().map_or(0, |r| r.comm),
+        m.final_test_accuracy,
+        out.display(),
+        m.config_hash,
+    )
+}

@@ -1,0 +1,87 @@
+//! `abs-bench sweep`: a grid of configs into a results folder, resumable and shardable.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::runner::{Shard, describe, run_pending};
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The sweep file (YAML: base, policies, grid, zip, exclude).
+    sweep: PathBuf,
+    /// Results folder.
+    #[arg(long, default_value = "out/sweep")]
+    out: PathBuf,
+    /// Print the cell count and a table of cells; run nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Rerun cells that are already finished.
+    #[arg(long)]
+    force: bool,
+    /// Cells at once (default: one per core); each gets cores/jobs backend threads.
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Run only shard INDEX/COUNT (0-based) of the cells; default from $SLURM_ARRAY_TASK_ID or
+    /// $JOB_COMPLETION_INDEX (see docs/cluster.md).
+    #[arg(long, value_name = "INDEX/COUNT")]
+    shard: Option<String>,
+}
+
+pub fn sweep(a: SweepArgs) -> Result<(), String> {
+    let cells = abs_sim::sweep::load_sweep(&a.sweep).map_err(|e| e.to_string())?;
+    let shard = match a.shard.as_deref() {
+        Some(text) => Shard::parse(text)?,
+        None => Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::ALL),
+    };
+    let mine = shard.select(&cells);
+    let in_shard = if shard == Shard::ALL {
+        String::new()
+    } else {
+        format!(" (shard {shard}: {} of {} cells)", mine.len(), cells.len())
+    };
+    if a.dry_run {
+        println!("{}: {} cells{in_shard}", a.sweep.display(), mine.len());
+        println!("{:>5}  {:<16}  {:<14}  point", "cell", "id", "policy");
+        for (i, c) in cells.iter().enumerate().filter(|(i, _)| shard.holds(*i)) {
+            let point = serde_json::to_string(&c.point).unwrap_or_default();
+            println!("{i:>5}  {:<16}  {:<14}  {point}", c.id, c.label);
+        }
+        return Ok(());
+    }
+    run_cells(&a, &mine, &in_shard)
+}
+
+/// Runs this shard's unfinished cells, saying what it will do first and what failed at the end.
+fn run_cells(a: &SweepArgs, mine: &[abs_sim::sweep::Cell], in_shard: &str) -> Result<(), String> {
+    let (sweep, out) = (a.sweep.display(), a.out.display());
+    let mut todo = 0;
+    let failed = run_pending(&a.out, mine, a.jobs, a.force, |plan| {
+        todo = plan.todo;
+        let b = plan.budget;
+        let plural = if b.threads == 1 { "" } else { "s" };
+        eprintln!(
+            "{sweep}: {} cells{in_shard}, {} already finished; running {} ({} at a time, {} thread{plural} each) into {out}",
+            plan.cells, plan.finished, plan.todo, b.jobs, b.threads
+        );
+    })?;
+    let failed: Vec<String> = failed.into_iter().map(|(c, e)| format!("{}: {e}", describe(&c))).collect();
+    if failed.is_empty() {
+        println!(
+            "{sweep}: {} cells{in_shard} finished in {}",
+            mine.len(),
+            cells_dir(&a.out).display()
+        );
+        return Ok(());
+    }
+    Err(format!(
+        "{} of {todo} cells failed (details in {}):\n  {}",
+        failed.len(),
+        a.out.join("failed").display(),
+        failed.join("\n  ")
+    ))
+}
+
+fn cells_dir(out: &Path) -> PathBuf {
+    out.join("cells")
+}

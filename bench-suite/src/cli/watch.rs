@@ -1,0 +1,79 @@
+//! What a person sees while one run goes: on a terminal a bar with rounds, virtual time, the last
+//! test accuracy and an ETA; elsewhere (pipes, logs, `CI` set) a plain line now and then.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use abs_sim::engine::Progress;
+
+/// Bar units for a whole run.
+const STEPS: u64 = 1000;
+/// Seconds between plain progress lines.
+const LINE_EVERY: Duration = Duration::from_secs(10);
+
+pub struct RunWatch {
+    name: String,
+    bar: Option<ProgressBar>,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl RunWatch {
+    pub fn new(name: &str) -> RunWatch {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = interactive.then(|| {
+            let bar = ProgressBar::with_draw_target(Some(STEPS), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg} (ETA {eta})")
+                .expect("a valid template")
+                .progress_chars("=> ");
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(500));
+            bar
+        });
+        RunWatch {
+            name: name.to_string(),
+            bar,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        }
+    }
+
+    /// Called after every round.
+    pub fn round(&mut self, p: &Progress) {
+        let what = describe(p);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(what);
+                bar.set_position((p.fraction * STEPS as f64) as u64);
+            }
+            None if self.last_line.elapsed() >= LINE_EVERY => {
+                self.last_line = Instant::now();
+                let elapsed = self.started.elapsed().as_secs_f64();
+                let eta = if p.fraction > 0.0 {
+                    format!(", ETA {:.0} s", elapsed * (1.0 - p.fraction) / p.fraction)
+                } else {
+                    String::new()
+                };
+                eprintln!("{}: {what} ({:.0}%{eta})", self.name, 100.0 * p.fraction);
+            }
+            None => {}
+        }
+    }
+
+    pub fn close(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn describe(p: &Progress) -> String {
+    let accuracy = if p.accuracy.is_nan() {
+        String::new()
+    } else {
+        format!(", test accuracy {:.4}", p.accuracy)
+    };
+    format!("round {}, virtual time {:.1} s{accuracy}", p.rounds, p.time)
+}
