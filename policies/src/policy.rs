@@ -156,6 +156,43 @@ pub struct PolicyKnobs {
     pub sync: bool,
 }
 
+impl PolicyKnobs {
+    /// Every config key a policy's parameters can come from.
+    pub const PARAMETER_KEYS: [&'static str; 12] = [
+        "k",
+        "k0",
+        "k_exponent",
+        "k_rounding",
+        "k_monotone",
+        "k_loss",
+        "k_update_every",
+        "zeta",
+        "threshold_form",
+        "staleness_bound",
+        "restart_when",
+        "sa_form",
+    ];
+
+    /// The keys of [`Self::PARAMETER_KEYS`] that a policy with these knobs reads; it ignores the
+    /// others.
+    pub fn reads(&self) -> Vec<&'static str> {
+        let mut keys = match self.k {
+            KKnob::Fixed => vec!["k"],
+            KKnob::Adaptive => vec!["k0", "k_exponent", "k_rounding", "k_monotone", "k_loss", "k_update_every"],
+            KKnob::All | KKnob::One => vec![],
+        };
+        match self.bound {
+            BoundKnob::Fixed => keys.extend(["staleness_bound", "restart_when"]),
+            BoundKnob::Adaptive => keys.extend(["zeta", "threshold_form", "restart_when"]),
+            BoundKnob::None => {}
+        }
+        if self.weight == WeightKnob::StalenessAware {
+            keys.push("sa_form");
+        }
+        keys
+    }
+}
+
 fn default_bound() -> BoundKnob {
     BoundKnob::None
 }
@@ -395,6 +432,19 @@ mod tests {
         assert!(local.sync);
         let abs = Policy::resolve(PolicyName::Abs.knobs(), &params()).unwrap();
         assert!(matches!(abs.bound, StalenessBound::Adaptive { zeta, .. } if zeta == 1.0));
+    }
+
+    #[test]
+    fn each_policy_reads_the_parameters_its_knobs_use() {
+        let reads = |n: PolicyName| n.knobs().reads();
+        assert_eq!(reads(PolicyName::KAsync), ["k"]);
+        assert_eq!(reads(PolicyName::LocalSgd), Vec::<&str>::new());
+        assert!(reads(PolicyName::Abs).contains(&"zeta") && reads(PolicyName::Abs).contains(&"k0"));
+        assert!(!reads(PolicyName::Adasync).contains(&"zeta"));
+        assert_eq!(reads(PolicyName::SaAsync), ["k", "sa_form"]);
+        for name in PolicyName::ALL {
+            assert!(reads(name).iter().all(|k| PolicyKnobs::PARAMETER_KEYS.contains(k)), "{name}");
+        }
     }
 
     #[test]

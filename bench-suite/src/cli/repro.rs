@@ -19,7 +19,7 @@ pub struct ReproArgs {
 }
 
 pub fn repro(args: ReproArgs) -> Result<(), String> {
-    let cfg = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?;
+    let cfg = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?.config;
     let threads = if args.threads.is_empty() {
         crate::repro::default_threads(crate::runner::Budget::cores())
     } else {

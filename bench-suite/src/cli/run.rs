@@ -33,7 +33,11 @@ pub struct RunArgs {
 pub fn run(mut args: RunArgs) -> Result<(), String> {
     args.sets.extend(args.backend.map(|b| format!("backend={b}")));
     args.sets.extend(args.data_dir.map(|d| format!("data_dir={}", d.display())));
-    let cfg = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?;
+    let loaded = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let cfg = loaded.config;
     let mut watch = RunWatch::new(&args.config.display().to_string());
     let result = run_into(&cfg, &args.out, args.csv, &mut |p| watch.round(p));
     watch.close();

@@ -30,6 +30,9 @@ pub struct SweepArgs {
 
 pub fn sweep(a: SweepArgs) -> Result<(), String> {
     let cells = abs_sim::sweep::load_sweep(&a.sweep).map_err(|e| e.to_string())?;
+    for w in abs_sim::sweep::ignored_key_warnings(&cells) {
+        eprintln!("warning: {}: {w}", a.sweep.display());
+    }
     let shard = match a.shard.as_deref() {
         Some(text) => Shard::parse(text)?,
         None => Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::ALL),

@@ -3,9 +3,11 @@
 mod error;
 mod raw;
 mod real;
+mod reference;
 mod run_config;
 
 pub use error::ConfigError;
-pub use raw::{RawConfig, parse_file, parse_set, parse_yaml};
+pub use raw::{KeyDoc, RawConfig, Scope, parse_file, parse_set, parse_yaml};
 pub use real::Real;
-pub use run_config::{RunConfig, load_run_config};
+pub use reference::reference_table;
+pub use run_config::{LoadedConfig, RunConfig, load_run_config};

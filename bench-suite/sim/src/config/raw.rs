@@ -4,99 +4,167 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
 use crate::partition::Partition;
-use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
+use abs_policies::{KRounding, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 
 use super::error::ConfigError;
 use super::real::Real;
-use crate::engine::{AnalyticSpec, ComputeTimeSpec, Granularity, KLoss};
+use crate::engine::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
 
-macro_rules! raw_config {
-    ($($(#[$doc:meta])* $key:ident : $ty:ty,)*) => {
+/// What a config key is for, for the reference table and the ignored-key warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every run reads it.
+    All,
+    /// A policy parameter: read only by the policies whose knobs use it (`PolicyKnobs::reads`).
+    Policy,
+    /// Read only where the text says (a model, a data set, a backend).
+    Only(&'static str),
+}
+
+/// One config key as declared: the reference table in docs/config.md is generated from these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyDoc {
+    pub key: &'static str,
+    /// The Rust type of its value.
+    pub ty: &'static str,
+    /// The default as JSON (valid YAML), or `None` where there is none or it depends on other keys.
+    pub default: Option<String>,
+    pub doc: String,
+    pub scope: Scope,
+}
+
+/// Declares every run-config key once: its doc, type, default and scope. From this come the raw
+/// layer (`RawConfig`, every key optional), its key list, merging, the default layer and the
+/// reference table.
+macro_rules! run_keys {
+    ($($(#[doc = $doc:literal])* $key:ident : $ty:ty $(= $default:expr)?, $scope:expr;)*) => {
         /// One layer of a run config (a file or a `--set`); absent keys are `None`.
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct RawConfig {
-            $($(#[$doc])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $key: Option<$ty>,)*
+            $($(#[doc = $doc])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $key: Option<$ty>,)*
         }
 
         impl RawConfig {
-            /// Every key a run config accepts, in the spec's order.
+            /// Every key a run config accepts, in declaration order.
             pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
 
             /// Lays `top` over `self`: each key set in `top` replaces the one here.
             pub fn merge(&mut self, top: RawConfig) {
                 $(if top.$key.is_some() { self.$key = top.$key; })*
             }
+
+            /// Whether this layer sets `key`.
+            pub fn is_set(&self, key: &str) -> bool {
+                match key {
+                    $(stringify!($key) => self.$key.is_some(),)*
+                    _ => false,
+                }
+            }
+
+            /// The layer of declared defaults (keys whose default depends on others are unset).
+            pub fn defaults() -> RawConfig {
+                RawConfig { $($key: None $(.or(Some($default)))?,)* }
+            }
+
+            /// The declaration of every key, in order.
+            pub fn docs() -> Vec<KeyDoc> {
+                let defaults = RawConfig::defaults();
+                vec![$(KeyDoc {
+                    key: stringify!($key),
+                    ty: stringify!($ty),
+                    default: defaults.$key.as_ref().and_then(|v| serde_json::to_string(v).ok()),
+                    doc: [$($doc.trim()),*].join(" "),
+                    scope: $scope,
+                },)*]
+            }
         }
     };
 }
 
-raw_config! {
-    /// A named policy or a table of the four knobs.
-    policy: PolicySpec,
+run_keys! {
+    /// A named policy (`abs`, `adasync`, `k_async`, ...) or a table of the four knobs `{k, bound,
+    /// weight, sync}`.
+    policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All;
     /// N, the number of workers.
-    workers: u32,
-    /// The fixed K of fixed-K policies.
-    k: u32,
-    /// K in round 0 of adaptive policies.
-    k0: u32,
-    /// The ABS threshold constant.
-    zeta: Real,
-    /// S, the fixed staleness bound of `bounded`.
-    staleness_bound: Real,
+    workers: u32 = PolicyParams::default().workers, Scope::All;
+    /// The fixed K of fixed-K policies (required by them), in 1..=N.
+    k: u32, Scope::Policy;
+    /// K in round 0 of adaptive policies, in 1..=N.
+    k0: u32 = PolicyParams::default().k0, Scope::Policy;
+    /// zeta, the ABS threshold constant (> 0, or .inf for no bound).
+    zeta: Real = Real(PolicyParams::default().zeta), Scope::Policy;
+    /// S, the fixed staleness bound of `bounded` (>= 1, or .inf), required by it.
+    staleness_bound: Real, Scope::Policy;
     /// U, local SGD steps per job.
-    local_steps: u32,
+    local_steps: u32 = EngineConfig::default().local_steps, Scope::All;
     /// Worker step size eta.
-    lr: f64,
+    lr: f64 = 0.1, Scope::All;
     /// Server step size on the aggregated update.
-    server_lr: f64,
+    server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::All;
     /// Mini-batch size B.
-    batch_size: u32,
+    batch_size: u32 = 32, Scope::All;
     /// Root seed of every random stream.
-    seed: u64,
-    model: ModelName,
-    dataset: DatasetName,
-    /// Where data set files are looked for.
-    data_dir: PathBuf,
-    partition: Partition,
-    compute_time: ComputeTimeSpec,
-    granularity: Granularity,
+    seed: u64 = 0, Scope::All;
+    /// The learner: analytic (plain Rust), logreg, mlp, lenet or cnn (Burn).
+    model: ModelName = ModelName::Lenet, Scope::All;
+    /// Where the samples come from: synthetic, cifar10, fashion_mnist or mnist (default:
+    /// synthetic for model analytic, else fashion_mnist).
+    dataset: DatasetName, Scope::All;
+    /// Where data set files are looked for (before $ABS_DATA_DIR and the system's folders).
+    data_dir: PathBuf, Scope::Only("real data sets");
+    /// How the training set is split among workers: iid, or `{dirichlet: {alpha: A}}`.
+    partition: Partition = Partition::default(), Scope::All;
+    /// The model of job compute times (docs/semantics.md, "9. Runtime models").
+    compute_time: ComputeTimeSpec = ComputeTimeSpec::default(), Scope::All;
+    /// Whether a job's time is drawn once (job) or per local step (step).
+    granularity: Granularity = Granularity::default(), Scope::All;
     /// Virtual seconds added to every job for its upload.
-    upload_latency: f64,
+    upload_latency: f64 = EngineConfig::default().upload_latency, Scope::All;
     /// Virtual seconds added to every job for its download.
-    download_latency: f64,
+    download_latency: f64 = EngineConfig::default().download_latency, Scope::All;
     /// p in K~ = K0 (F_0 / F_t)^p.
-    k_exponent: f64,
-    k_rounding: KRounding,
-    k_monotone: bool,
-    k_loss: KLoss,
+    k_exponent: f64 = PolicyParams::default().k_exponent, Scope::Policy;
+    /// How K~ becomes an integer: ceil, floor or round.
+    k_rounding: KRounding = PolicyParams::default().k_rounding, Scope::Policy;
+    /// Whether K never decreases.
+    k_monotone: bool = PolicyParams::default().k_monotone, Scope::Policy;
+    /// Which loss estimate F_t drives the adaptive K: reported (the arrivals' mean) or eval.
+    k_loss: KLoss = EngineConfig::default().k_loss, Scope::Policy;
     /// Rounds between K updates.
-    k_update_every: u64,
-    threshold_form: ThresholdForm,
-    restart_when: RestartWhen,
-    sa_form: SaForm,
-    max_rounds: u64,
-    /// Virtual seconds.
-    max_time: Real,
+    k_update_every: u64 = EngineConfig::default().k_update_every, Scope::Policy;
+    /// h(N, K) in tau_max = max(1, floor(zeta h(N, K))): n_over_k (N/K), one_over_k (1/K) or
+    /// n_minus_k (N - K).
+    threshold_form: ThresholdForm = PolicyParams::default().threshold_form, Scope::Policy;
+    /// When a straggler restarts: greater (staleness > tau_max) or greater_or_equal.
+    restart_when: RestartWhen = EngineConfig::default().restart_when, Scope::Policy;
+    /// The staleness-aware weight: inv (1/s) or inv_plus_one (1/(s+1)).
+    sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy;
+    /// Stop after this many rounds.
+    max_rounds: u64 = EngineConfig::default().max_rounds, Scope::All;
+    /// Stop before a round that would end after this many virtual seconds (.inf: never).
+    max_time: Real = Real(EngineConfig::default().max_time), Scope::All;
     /// Rounds between evaluations of the global model.
-    eval_every: u64,
-    /// Evaluate on a fixed, seeded subset of this many test samples.
-    eval_samples: u32,
-    target_accuracy: f64,
-    stop_at_target: bool,
+    eval_every: u64 = EngineConfig::default().eval_every, Scope::All;
+    /// Evaluate on a fixed, seeded subset of this many test samples (default: the whole test set).
+    eval_samples: u32, Scope::Only("Burn models");
+    /// The test accuracy that `results` and `figures` measure time and comm to.
+    target_accuracy: f64, Scope::All;
+    /// Stop when an evaluation reaches `target_accuracy`.
+    stop_at_target: bool = EngineConfig::default().stop_at_target, Scope::All;
     /// Size of the `analytic` model's synthetic task.
-    analytic: AnalyticSpec,
+    analytic: AnalyticSpec, Scope::Only("model analytic");
     /// Shape, size and seed of the `synthetic` image data set.
-    synthetic: SyntheticSpec,
+    synthetic: SyntheticSpec, Scope::Only("dataset synthetic with a Burn model");
     /// Burn backend: flex (CPU), wgpu, or auto.
-    backend: Backend,
+    backend: Backend = Backend::default(), Scope::Only("Burn models");
     /// Train the jobs a round delivers together in lockstep (faster; equal to one-by-one training
     /// up to floating-point summation order).
-    replica_batching: bool,
-    /// Which kernels compute lenet's and cnn's convolution stages: native (this project's, on
-    /// flex) or burn (Burn's own, the reference).
-    kernels: Kernels,
+    replica_batching: bool = false, Scope::Only("Burn models");
+    /// Which kernels compute the convolution stages: native (this project's, on flex) or burn
+    /// (Burn's own, the reference). Default: native, burn on backend wgpu.
+    kernels: Kernels, Scope::Only("models lenet and cnn");
 }
 
 /// Finds the top-level key set on 1-based `line` of `source`, if that line sets one.
@@ -157,7 +225,7 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
         let mut err = ConfigError::new(origin, key, explain_type_error(message, found));
         err.line = line;
         if err.message.contains("unknown field") {
-            err.message.push_str(" (every key is listed in the README's config table)");
+            err.message.push_str(" (docs/config.md lists every key)");
         }
         err
     })

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::catalog::{Backend, DataSource, DatasetName, Kernels, ModelName, NATIVE_KERNELS_REVISION, SyntheticSpec};
 use crate::partition::Partition;
-use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
+use abs_policies::{KRounding, Policy, PolicyKnobs, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -14,7 +14,7 @@ use super::real::Real;
 use crate::engine::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
 
 /// A run config with every default filled in; the unit that is simulated, hashed and recorded.
-/// Key meanings and defaults are the spec's (README config table).
+/// Key meanings and defaults are declared once, in `config/raw.rs` (the table in docs/config.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
@@ -70,6 +70,12 @@ pub struct RunConfig {
     pub kernels_revision: Option<u32>,
 }
 
+/// A key's value once the declared defaults are laid under the config: always set for a key
+/// declared with a default.
+fn declared<T>(key: &str, v: Option<T>) -> Result<T, (String, String)> {
+    v.ok_or_else(|| (key.into(), "internal: the key was declared without a default".into()))
+}
+
 fn at_least_one<T: PartialOrd + From<u8> + std::fmt::Display>(key: &str, v: T) -> Result<T, (String, String)> {
     if v >= T::from(1) {
         Ok(v)
@@ -105,20 +111,39 @@ fn one_sample_per_worker(key: &str, samples: u32, workers: u32) -> Result<(), (S
     }
 }
 
+/// `kernels` for `model` on `backend`: only models with convolutions have it; native by default,
+/// burn on wgpu (where native is refused).
+fn resolve_kernels(model: ModelName, given: Option<Kernels>, backend: Backend) -> Result<Option<Kernels>, (String, String)> {
+    if !model.has_convolutions() {
+        return Ok(None);
+    }
+    Ok(Some(match (given, backend) {
+        (Some(Kernels::Native), Backend::Wgpu) => {
+            return Err((
+                "kernels".into(),
+                "value native is not allowed with backend wgpu: the native kernels run on flex; expected burn".into(),
+            ));
+        }
+        (None, Backend::Wgpu) => Kernels::Burn,
+        (k, _) => k.unwrap_or_default(),
+    }))
+}
+
 impl RunConfig {
     /// Fills in defaults and checks every value; `origin` names the config in errors.
     pub fn resolve(raw: RawConfig, origin: &str) -> Result<RunConfig, ConfigError> {
         Self::resolve_inner(raw).map_err(|(key, message)| ConfigError::new(origin, Some(key), message))
     }
 
-    fn resolve_inner(r: RawConfig) -> Result<RunConfig, (String, String)> {
-        let model = r.model.unwrap_or(ModelName::Lenet);
+    fn resolve_inner(given: RawConfig) -> Result<RunConfig, (String, String)> {
+        let mut r = RawConfig::defaults();
+        r.merge(given);
+        let model = declared("model", r.model)?;
         let dataset = r.dataset.unwrap_or(if model == ModelName::Analytic {
             DatasetName::Synthetic
         } else {
             DatasetName::FashionMnist
         });
-        let workers = at_least_one("workers", r.workers.unwrap_or(10))?;
         if r.analytic.is_some() && model != ModelName::Analytic {
             return Err((
                 "analytic".into(),
@@ -132,72 +157,63 @@ impl RunConfig {
                 format!("applies only to dataset synthetic with a Burn model (model {model}, dataset {dataset})"),
             ));
         }
-        let backend = r.backend.unwrap_or_default();
-        let kernels = if !model.has_convolutions() {
-            None
-        } else {
-            Some(match (r.kernels, backend) {
-                (Some(Kernels::Native), Backend::Wgpu) => {
-                    return Err((
-                        "kernels".into(),
-                        "value native is not allowed with backend wgpu: the native kernels run on flex; expected burn".into(),
-                    ));
-                }
-                (None, Backend::Wgpu) => Kernels::Burn,
-                (k, _) => k.unwrap_or_default(),
-            })
-        };
+        let backend = declared("backend", r.backend)?;
+        let kernels = resolve_kernels(model, r.kernels, backend)?;
+        let workers = at_least_one("workers", declared("workers", r.workers)?)?;
         let cfg = RunConfig {
-            policy: r.policy.unwrap_or(PolicySpec::Named(PolicyName::Abs)),
+            policy: declared("policy", r.policy)?,
             workers,
             k: r.k,
-            k0: r.k0.unwrap_or(2),
-            zeta: r.zeta.unwrap_or(Real(1.0)),
+            k0: declared("k0", r.k0)?,
+            zeta: declared("zeta", r.zeta)?,
             staleness_bound: r.staleness_bound,
-            local_steps: at_least_one("local_steps", r.local_steps.unwrap_or(10))?,
-            lr: finite_positive("lr", r.lr.unwrap_or(0.1))?,
-            server_lr: finite_positive("server_lr", r.server_lr.unwrap_or(1.0))?,
-            batch_size: at_least_one("batch_size", r.batch_size.unwrap_or(32))?,
-            seed: r.seed.unwrap_or(0),
+            local_steps: at_least_one("local_steps", declared("local_steps", r.local_steps)?)?,
+            lr: finite_positive("lr", declared("lr", r.lr)?)?,
+            server_lr: finite_positive("server_lr", declared("server_lr", r.server_lr)?)?,
+            batch_size: at_least_one("batch_size", declared("batch_size", r.batch_size)?)?,
+            seed: declared("seed", r.seed)?,
             model,
             dataset,
             data_dir: r.data_dir,
-            partition: r.partition.unwrap_or_default(),
-            compute_time: r.compute_time.unwrap_or_default(),
-            granularity: r.granularity.unwrap_or_default(),
-            upload_latency: finite_non_negative("upload_latency", r.upload_latency.unwrap_or(0.0))?,
-            download_latency: finite_non_negative("download_latency", r.download_latency.unwrap_or(0.0))?,
-            k_exponent: r.k_exponent.unwrap_or(0.5),
-            k_rounding: r.k_rounding.unwrap_or_default(),
-            k_monotone: r.k_monotone.unwrap_or(true),
-            k_loss: r.k_loss.unwrap_or_default(),
-            k_update_every: at_least_one("k_update_every", r.k_update_every.unwrap_or(1))?,
-            threshold_form: r.threshold_form.unwrap_or_default(),
-            restart_when: r.restart_when.unwrap_or_default(),
-            sa_form: r.sa_form.unwrap_or_default(),
-            max_rounds: at_least_one("max_rounds", r.max_rounds.unwrap_or(2000))?,
-            max_time: r.max_time.unwrap_or(Real(f64::INFINITY)),
-            eval_every: at_least_one("eval_every", r.eval_every.unwrap_or(10))?,
+            partition: declared("partition", r.partition)?,
+            compute_time: declared("compute_time", r.compute_time)?,
+            granularity: declared("granularity", r.granularity)?,
+            upload_latency: finite_non_negative("upload_latency", declared("upload_latency", r.upload_latency)?)?,
+            download_latency: finite_non_negative("download_latency", declared("download_latency", r.download_latency)?)?,
+            k_exponent: declared("k_exponent", r.k_exponent)?,
+            k_rounding: declared("k_rounding", r.k_rounding)?,
+            k_monotone: declared("k_monotone", r.k_monotone)?,
+            k_loss: declared("k_loss", r.k_loss)?,
+            k_update_every: at_least_one("k_update_every", declared("k_update_every", r.k_update_every)?)?,
+            threshold_form: declared("threshold_form", r.threshold_form)?,
+            restart_when: declared("restart_when", r.restart_when)?,
+            sa_form: declared("sa_form", r.sa_form)?,
+            max_rounds: at_least_one("max_rounds", declared("max_rounds", r.max_rounds)?)?,
+            max_time: declared("max_time", r.max_time)?,
+            eval_every: at_least_one("eval_every", declared("eval_every", r.eval_every)?)?,
             eval_samples: r.eval_samples.map(|v| at_least_one("eval_samples", v)).transpose()?,
             target_accuracy: r.target_accuracy,
-            stop_at_target: r.stop_at_target.unwrap_or(false),
-            analytic: if model == ModelName::Analytic {
-                Some(r.analytic.unwrap_or_default())
-            } else {
-                None
-            },
-            synthetic: if burn_synthetic {
-                Some(r.synthetic.unwrap_or_default())
-            } else {
-                None
-            },
+            stop_at_target: declared("stop_at_target", r.stop_at_target)?,
+            analytic: (model == ModelName::Analytic).then(|| r.analytic.unwrap_or_default()),
+            synthetic: burn_synthetic.then(|| r.synthetic.unwrap_or_default()),
             backend,
-            replica_batching: r.replica_batching.unwrap_or(false),
+            replica_batching: declared("replica_batching", r.replica_batching)?,
             kernels,
             kernels_revision: (kernels == Some(Kernels::Native)).then_some(NATIVE_KERNELS_REVISION),
         };
         cfg.check()?;
         Ok(cfg)
+    }
+
+    /// The policy parameter keys set in `given` (the layers as written) that this config's policy
+    /// does not read. They are not refused, and they stay in the cell id (so that configs accepted
+    /// before keep their ids): a warning names them.
+    pub fn ignored_keys(&self, given: &RawConfig) -> Vec<&'static str> {
+        let reads = self.policy.knobs().reads();
+        PolicyKnobs::PARAMETER_KEYS
+            .into_iter()
+            .filter(|k| given.is_set(k) && !reads.contains(k))
+            .collect()
     }
 
     /// Cross-key checks, after defaults.
@@ -332,15 +348,23 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A resolved config and what its author should hear about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedConfig {
+    pub config: RunConfig,
+    /// One line per key set but ignored by the chosen policy.
+    pub warnings: Vec<String>,
+}
+
 /// Reads a config file, lays `--set` overrides over it and resolves the result.
-pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<RunConfig, ConfigError> {
+pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<LoadedConfig, ConfigError> {
     let mut raw = super::raw::parse_file(path)?;
     for s in sets {
         raw.merge(super::raw::parse_set(s)?);
     }
     let origin = path.display().to_string();
     let source = std::fs::read_to_string(path).unwrap_or_default();
-    RunConfig::resolve(raw, &origin).map_err(|e| {
+    let config = RunConfig::resolve(raw.clone(), &origin).map_err(|e| {
         // a value from --set is reported as such, one from the file with its line
         match &e.key {
             Some(k) if sets.iter().any(|s| s.split('=').next().map(str::trim) == k.split('.').next()) => ConfigError {
@@ -349,13 +373,25 @@ pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<RunCon
             },
             _ => e.locate(&source),
         }
-    })
+    })?;
+    let warnings = config
+        .ignored_keys(&raw)
+        .into_iter()
+        .map(|k| {
+            format!(
+                "{origin}: key `{k}` is ignored by policy {} (it still enters the cell id)",
+                config.policy.label()
+            )
+        })
+        .collect();
+    Ok(LoadedConfig { config, warnings })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::raw::parse_yaml;
+    use abs_policies::PolicyName;
 
     fn resolve(yaml: &str) -> Result<RunConfig, ConfigError> {
         RunConfig::resolve(parse_yaml(yaml, "t.yaml")?, "t.yaml").map_err(|e| e.locate(yaml))
@@ -463,6 +499,43 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("kernels"), "{e}");
         let e = resolve("model: lenet\nkernels: fast\n").unwrap_err();
         assert!(e.to_string().contains("kernels"), "{e}");
+    }
+
+    #[test]
+    fn declared_defaults_agree_with_the_default_impls() {
+        let c = resolve("model: analytic\n").unwrap();
+        assert_eq!(c.policy_params(), PolicyParams::default());
+        assert_eq!(c.engine_config().unwrap(), EngineConfig::default());
+        for doc in RawConfig::docs() {
+            assert!(!doc.doc.is_empty(), "{} has no doc", doc.key);
+        }
+    }
+
+    #[test]
+    fn keys_the_policy_ignores_are_named_and_keep_the_cell_id() {
+        let layer = parse_yaml("model: analytic\npolicy: adasync\nzeta: 2\nk: 3\nk0: 3\n", "t.yaml").unwrap();
+        let c = RunConfig::resolve(layer.clone(), "t.yaml").unwrap();
+        assert_eq!(c.ignored_keys(&layer), ["k", "zeta"]);
+        let plain = resolve("model: analytic\npolicy: adasync\nk0: 3\n").unwrap();
+        assert_ne!(c.hash(), plain.hash(), "an ignored key still enters the id, as before");
+        let abs = parse_yaml("model: analytic\nzeta: 2\n", "t.yaml").unwrap();
+        assert!(RunConfig::resolve(abs.clone(), "t").unwrap().ignored_keys(&abs).is_empty());
+    }
+
+    /// Ids of configs that were valid before the key table, as the binary of commit 3fc9779 gave them.
+    #[test]
+    fn cell_ids_of_earlier_configs_are_pinned() {
+        for (yaml, id) in [
+            ("model: analytic\n", "f6a76509d42aadb9"),
+            ("model: analytic\npolicy: adasync\nzeta: 2\n", "4b6ce11e411ecaf7"),
+            ("model: lenet\ndataset: synthetic\n", "4d573a0d0be0caa2"),
+            (
+                "model: cnn\nkernels: burn\npolicy: bounded\nk: 2\nstaleness_bound: 3\n",
+                "e8054b93457a9f69",
+            ),
+        ] {
+            assert_eq!(resolve(yaml).unwrap().hash(), id, "{yaml}");
+        }
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub struct Cell {
     pub config: RunConfig,
     /// The config hash: the same resolved config has the same id in every sweep.
     pub id: String,
+    /// Policy parameters the sweep sets for this cell that its policy does not read.
+    pub ignored: Vec<&'static str>,
 }
 
 /// Where a problem is, for messages: the file, and the line where `key` first appears.
@@ -287,6 +289,24 @@ impl Origin<'_> {
             other => Err(self.error(Some("policies"), format!("{shape}; found {}", other.kind()))),
         }
     }
+}
+
+/// One line per (policy entry, key) that the entry's policy ignores, for a sweep's cells.
+pub fn ignored_key_warnings(cells: &[Cell]) -> Vec<String> {
+    let mut seen = Vec::new();
+    for c in cells {
+        for k in &c.ignored {
+            let line = format!(
+                "policy entry `{}` ({}) ignores key `{k}` (it still enters the cell id)",
+                c.label,
+                c.config.policy.label()
+            );
+            if !seen.contains(&line) {
+                seen.push(line);
+            }
+        }
+    }
+    seen
 }
 
 /// Reads and expands a sweep file.
@@ -517,7 +537,7 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
 
 /// One cell's resolved config and id; an error says which cell it was.
 fn resolve_cell(raw: RawConfig, label: &str, point: IndexMap<String, Value>, o: &Origin) -> Result<Cell, ConfigError> {
-    let config = RunConfig::resolve(raw, o.path).map_err(|mut e| {
+    let config = RunConfig::resolve(raw.clone(), o.path).map_err(|mut e| {
         let entry = if label.is_empty() {
             String::new()
         } else {
@@ -533,7 +553,14 @@ fn resolve_cell(raw: RawConfig, label: &str, point: IndexMap<String, Value>, o: 
         label.to_string()
     };
     let id = config.hash();
-    Ok(Cell { label, point, config, id })
+    let ignored = config.ignored_keys(&raw);
+    Ok(Cell {
+        label,
+        point,
+        config,
+        id,
+        ignored,
+    })
 }
 
 /// Whether some rule matches every key it gives (`policy` matches the cell's label).
@@ -676,6 +703,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("`k_async` is listed twice"), "{e}");
+        let warned = expand(
+            &format!("{BASE}policies: [abs, adasync]\nzip: [{{k0: [2, 4], zeta: [1, 2]}}]\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            ignored_key_warnings(&warned),
+            ["policy entry `adasync` (adasync) ignores key `zeta` (it still enters the cell id)"]
+        );
         let e = expand(&format!("{BASE}policies: [abs, {{k: 2}}]\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("item 1") && e.to_string().contains("policy: NAME"), "{e}");
     }

@@ -18,4 +18,4 @@
 
 mod expand;
 
-pub use expand::{Cell, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, load_sweep, load_sweep_with};
+pub use expand::{Cell, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with};

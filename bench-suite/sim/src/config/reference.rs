@@ -1,0 +1,67 @@
+//! The reference table of run-config keys (docs/config.md), generated from their declarations.
+
+use abs_policies::PolicyName;
+
+use super::raw::{RawConfig, Scope};
+
+/// docs/config.md: every key with its type, default, scope and meaning.
+pub fn reference_table() -> String {
+    let mut out = String::from(
+        "# Run-config keys\n\n\
+         Generated from the declarations in `bench-suite/sim/src/config/raw.rs` (the test \
+         `config_reference_is_current` fails when this file is stale; `ABS_UPDATE_DOCS=1 cargo test -p abs-sim \
+         config_reference` rewrites it). A run config is a YAML mapping of these keys; unknown keys are refused. \
+         A sweep's `base`, policy entries, `grid` and `zip` take the same keys. `docs/semantics.md` says what \
+         each one does to the simulation.\n\n\
+         A policy parameter that the chosen policy does not read is accepted with a warning and still enters \
+         the cell id (so that configs accepted before keep their ids).\n\n\
+         | key | type | default | read by | meaning |\n|---|---|---|---|---|\n",
+    );
+    for d in RawConfig::docs() {
+        let default = d.default.map_or("none".to_string(), |v| format!("`{v}`"));
+        let scope = match d.scope {
+            Scope::All => "every run".to_string(),
+            Scope::Only(what) => what.to_string(),
+            Scope::Policy => readers(d.key),
+        };
+        out.push_str(&format!(
+            "| `{}` | `{}` | {default} | {scope} | {} |\n",
+            d.key,
+            d.ty.replace(' ', ""),
+            d.doc.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+/// The named policies that read policy parameter `key`.
+fn readers(key: &str) -> String {
+    let names: Vec<&str> = PolicyName::ALL
+        .into_iter()
+        .filter(|p| p.knobs().reads().contains(&key))
+        .map(PolicyName::as_str)
+        .collect();
+    format!("policies {}", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_reference_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/config.md");
+        let table = reference_table();
+        if std::env::var_os("ABS_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &table).unwrap();
+        }
+        let written = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            written == table,
+            "docs/config.md is stale: run `ABS_UPDATE_DOCS=1 cargo test -p abs-sim config_reference`"
+        );
+        for key in RawConfig::KEYS {
+            assert!(table.contains(&format!("| `{key}` |")), "{key}");
+        }
+    }
+}
