@@ -7,23 +7,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{run, scratch};
+use common::{ok, run, scratch};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pre-renovation")
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -84,5 +72,4 @@ fn cells_written_before_are_reused_and_recomputed_bit_for_bit() {
         }
     }
     assert_eq!(compared, 2 * 14);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

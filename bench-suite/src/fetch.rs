@@ -96,13 +96,12 @@ mod tests {
 
     #[test]
     fn md5_of_known_bytes_and_refusal_of_a_wrong_archive() {
-        let dir = std::env::temp_dir().join(format!("abs-fetch-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let p = dir.join("abc");
         std::fs::write(&p, b"abc").unwrap();
         assert_eq!(md5_hex(&p).unwrap(), "900150983cd24fb0d6963f7d28e17f72");
         let e = extract_cifar10(&p, &dir).unwrap_err();
         assert!(e.contains("differs from the official c32a1d4ab5d03f1284b67883e8d87530"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end test binaries.
+#![allow(dead_code)] // each test binary uses its own subset
 
-use std::path::PathBuf;
+use std::ops::Deref;
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The `abs-bench` binary, without the scheduler variables of whatever runs the tests (they would
@@ -19,15 +21,41 @@ pub fn bin() -> Command {
     c
 }
 
-/// An empty folder of this test process, named `name`.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("abs-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// An empty folder, removed when dropped (also when the test panics).
+pub struct Scratch(tempfile::TempDir);
+
+impl Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// An empty scratch folder whose name starts with `name`.
+pub fn scratch(name: &str) -> Scratch {
+    Scratch(tempfile::Builder::new().prefix(&format!("abs-e2e-{name}-")).tempdir().unwrap())
 }
 
 /// Runs the binary with `args` and waits for it.
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().unwrap()
+}
+
+/// The output of a run that must succeed; shows everything it printed when it did not.
+pub fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Writes `text` to `dir/name` and returns the path as a string.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
 }

@@ -12,6 +12,7 @@ use super::curves::{Band, Trace, band};
 use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
 use crate::results::{Loaded, group_keys, load, summarize};
 use crate::runner::{describe, run_pending};
+use abs_sim::catalog::{DataSource, DatasetName, SyntheticSpec};
 use abs_sim::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
 
 /// What `abs-bench figures` was asked for (its command-line arguments).
@@ -39,27 +40,12 @@ pub struct FiguresOptions {
     /// Cells at once (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Target test accuracy for the summary (default: by data set, see [`default_target`]).
+    /// Target test accuracy for the summary (default: by data set, `DatasetName::default_target`).
     #[arg(long)]
     pub target: Option<f64>,
     /// Folder holding the data set files (also: $ABS_DATA_DIR).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-}
-
-/// The target accuracy the summary uses when none is given: a level the fast policies reach on the
-/// data set within the figure sweeps' budget with `lenet`, so that time and comm to it compare speed
-/// (quick runs are short, so their target is lower).
-pub fn default_target(dataset: &str, quick: bool) -> f64 {
-    match (dataset, quick) {
-        ("cifar10", false) => 0.45,
-        ("cifar10", true) => 0.30,
-        ("mnist", false) => 0.95,
-        ("mnist", true) => 0.85,
-        ("fashion_mnist", false) => 0.80,
-        ("fashion_mnist", true) => 0.65,
-        _ => 0.60,
-    }
 }
 
 /// Points per curve on the common grid.
@@ -96,48 +82,27 @@ pub fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf
 }
 
 /// Picks the data set: the forced one (which must load), else cifar10 when it loads, else
-/// fashion_mnist. Returns the name and a sentence saying why.
-pub fn choose_dataset(forced: Option<&str>, data_dir: Option<&Path>) -> Result<(String, String), String> {
-    let try_load = |source| abs_models::data::load(source, data_dir).map(|d| d.source_dir.clone());
-    let how = |name: &str| match name {
-        "cifar10" => "get it with `abs-bench data fetch cifar10` (online) or put the binary batches in --data-dir".to_string(),
-        "fashion_mnist" => "install Debian's dataset-fashion-mnist (`make data`) or put the IDX files in --data-dir".to_string(),
-        "mnist" => "put the MNIST IDX files in --data-dir".to_string(),
-        _ => String::new(),
-    };
-    let source = |name: &str| match name {
-        "cifar10" => Some(abs_sim::catalog::DataSource::Cifar10),
-        "fashion_mnist" => Some(abs_sim::catalog::DataSource::FashionMnist),
-        "mnist" => Some(abs_sim::catalog::DataSource::Mnist),
-        _ => None,
-    };
-    match forced {
-        Some("synthetic") => Ok(("synthetic".into(), "forced with --dataset (generated; not a real data set)".into())),
-        Some(name) => {
-            let s = source(name).ok_or_else(|| format!("--dataset {name}: expected cifar10, fashion_mnist, mnist or synthetic"))?;
-            let dir = try_load(s).map_err(|e| format!("--dataset {name}: {}; {}", e.0, how(name)))?;
-            Ok((name.into(), format!("forced with --dataset{}", from(&dir))))
+/// fashion_mnist. Returns it and a sentence saying why.
+pub fn choose_dataset(forced: Option<&str>, data_dir: Option<&Path>) -> Result<(DatasetName, String), String> {
+    let try_load =
+        |d: DatasetName| abs_models::data::load(DataSource::of(d, SyntheticSpec::default()), data_dir).map(|d| d.source_dir.clone());
+    if let Some(name) = forced {
+        let d = DatasetName::from_name(name).ok_or_else(|| format!("--dataset {name}: expected {}", DatasetName::expected()))?;
+        if d == DatasetName::Synthetic {
+            return Ok((d, "forced with --dataset (generated; not a real data set)".into()));
         }
-        None => match try_load(abs_sim::catalog::DataSource::Cifar10) {
-            Ok(dir) => Ok(("cifar10".into(), format!("CIFAR-10 found{}", from(&dir)))),
-            Err(cifar) => {
-                let dir = try_load(abs_sim::catalog::DataSource::FashionMnist).map_err(|e| {
-                    format!(
-                        "no data set for the figures: cifar10: {}; fashion_mnist: {}; {}",
-                        cifar.0,
-                        e.0,
-                        how("fashion_mnist")
-                    )
-                })?;
-                Ok((
-                    "fashion_mnist".into(),
-                    format!(
-                        "CIFAR-10 was not found (`abs-bench data check cifar10` says where it looked), so Fashion-MNIST{}",
-                        from(&dir)
-                    ),
-                ))
-            }
-        },
+        // the loader's error says where it looked and how to get the data set
+        let dir = try_load(d).map_err(|e| format!("--dataset {name}: {}", e.0))?;
+        return Ok((d, format!("forced with --dataset{}", from(&dir))));
+    }
+    match try_load(DatasetName::Cifar10) {
+        Ok(dir) => Ok((DatasetName::Cifar10, format!("CIFAR-10 found{}", from(&dir)))),
+        Err(cifar) => {
+            let dir = try_load(DatasetName::FashionMnist)
+                .map_err(|e| format!("no data set for the figures: cifar10: {}; fashion_mnist: {}", cifar.0, e.0))?;
+            let why = "CIFAR-10 was not found (`abs-bench data check cifar10` says where it looked), so Fashion-MNIST";
+            Ok((DatasetName::FashionMnist, format!("{why}{}", from(&dir))))
+        }
     }
 }
 
@@ -168,8 +133,9 @@ fn overrides(dataset: &str, opts: &FiguresOptions) -> Vec<(String, Value)> {
 /// and `summary.csv` into `opts.out`; results are cached in `opts.out/results`.
 pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     let sweeps = figure_sweeps(&opts.sweeps, &opts.only)?;
-    let (dataset, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref())?;
-    let target = opts.target.unwrap_or_else(|| default_target(&dataset, opts.quick));
+    let (chosen, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref())?;
+    let target = opts.target.unwrap_or_else(|| chosen.default_target(opts.quick));
+    let dataset = chosen.name();
     if !(target > 0.0 && target <= 1.0) {
         return Err(format!("--target {target}: expected an accuracy in (0, 1]"));
     }
@@ -179,7 +145,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     );
     let options = ExpandOptions {
         quick: opts.quick,
-        overrides: overrides(&dataset, opts),
+        overrides: overrides(dataset, opts),
     };
     let mut loaded_sweeps: Vec<(String, Sweep)> = Vec::new();
     for (name, path) in &sweeps {
@@ -237,7 +203,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
         if !selected(name) {
             continue; // summarised, but drawn by the run that selected it
         }
-        let context = Context::of(sweep, &dataset, opts.quick);
+        let context = Context::of(sweep, dataset, opts.quick);
         let fig = sweep.figure.as_ref().expect("checked above");
         let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(|e| format!("{name}: {e}"))?;
         let (svg, png) = (opts.out.join(format!("{name}.svg")), opts.out.join(format!("{name}.png")));
@@ -253,7 +219,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
             written.push(svg);
         }
     }
-    write_summary(&opts.out, &rows, &loaded_sweeps, &dataset, &why, target, opts.quick)?;
+    write_summary(&opts.out, &rows, &loaded_sweeps, dataset, &why, target, opts.quick)?;
     for w in &written {
         eprintln!("figures: wrote {} (and .png)", w.display());
     }

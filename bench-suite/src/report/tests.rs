@@ -38,8 +38,8 @@ fn parse(svg: &str) -> (Vec<String>, std::collections::BTreeMap<String, usize>) 
 
 #[test]
 fn a_figure_has_its_series_axes_and_lines() {
-    let dir = std::env::temp_dir().join(format!("abs-chart-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().to_path_buf();
     let names = ["abs", "adasync_k2", "local_sgd"];
     let panel = |caption: &str, x: &str| Panel {
         caption: caption.to_string(),
@@ -76,5 +76,4 @@ fn a_figure_has_its_series_axes_and_lines() {
     assert_eq!(counts.get("polygon"), Some(&(2 * 3)), "{counts:?}");
     let png_bytes = std::fs::read(&png).unwrap();
     assert_eq!(&png_bytes[1..4], b"PNG");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -94,8 +94,8 @@ mod tests {
 
     #[test]
     fn finished_cells_are_skipped_and_failures_recorded() {
-        let out = std::env::temp_dir().join(format!("abs-runner-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&out);
+        let scratch = tempfile::tempdir().unwrap();
+        let out = scratch.path().to_path_buf();
         let yaml =
             "base: {model: analytic, max_rounds: 5, analytic: {dim: 3, train_samples: 200, test_samples: 50}}\ngrid: {seed: [0, 1]}\n";
         let cells = expand(yaml, "s.yaml").unwrap();
@@ -120,6 +120,5 @@ mod tests {
             .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp"))
             .count();
         assert_eq!(leftovers, 0);
-        std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -165,8 +165,8 @@ mod tests {
         let yaml = "base: {model: analytic, max_rounds: 40, eval_every: 10, analytic: {dim: 4, train_samples: 300, test_samples: 100}}\n\
                     policies: {abs: abs, async: async, kasync: {policy: k_async, k: 2}}\ngrid: {seed: [0, 1]}\n";
         let cells = abs_sim::sweep::expand(yaml, "t.yaml").unwrap();
-        let root = std::env::temp_dir().join(format!("abs-pool-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let scratch = tempfile::tempdir().unwrap();
+        let root = scratch.path().to_path_buf();
         let (one, three) = (root.join("one"), root.join("three"));
         let a = run_cells(&one, &cells, Budget { jobs: 1, threads: 1 }, false, &Silent).unwrap();
         let b = run_cells(&three, &cells, Budget { jobs: 3, threads: 1 }, false, &Silent).unwrap();
@@ -180,6 +180,5 @@ mod tests {
         }
         let again = run_cells(&three, &cells, Budget { jobs: 2, threads: 1 }, false, &Silent).unwrap();
         assert!(again.iter().all(|o| *o == CellOutcome::Skipped));
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }

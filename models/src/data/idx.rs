@@ -128,14 +128,13 @@ mod tests {
     #[test]
     fn gzip_files_are_read_transparently() {
         use std::io::Write;
-        let dir = std::env::temp_dir().join(format!("abs-idx-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("labels.gz");
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(&encode_labels(&[1, 2, 3])).unwrap();
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
         let bytes = read_maybe_gz(&path).unwrap();
         assert_eq!(parse_labels(&bytes, 10, &path).unwrap(), vec![1, 2, 3]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

