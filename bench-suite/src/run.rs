@@ -40,9 +40,6 @@ pub struct RunOutput {
     pub host: HostTimes,
 }
 
-/// Images per forward pass when evaluating.
-const EVAL_BATCH: usize = 500;
-
 /// Simulates `cfg` to its stopping rule.
 pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
     run_observed(cfg, &mut |_| {})
@@ -87,9 +84,9 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
                 workers: cfg.workers,
                 partition: cfg.partition,
                 eval_samples: cfg.eval_samples,
-                eval_batch: EVAL_BATCH,
                 replica_batching: cfg.replica_batching,
                 kernels,
+                ..TrainOptions::default()
             };
             let described = match &data.source_dir {
                 Some(dir) => format!("{} ({})", data.name, dir.display()),

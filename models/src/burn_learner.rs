@@ -35,6 +35,24 @@ pub struct TrainOptions {
     pub kernels: Kernels,
 }
 
+/// The run-config defaults (docs/config.md): lr 0.1, batch 32, 10 workers, iid shards, the whole
+/// test set in forward passes of 500 images, one-by-one training, native kernels.
+impl Default for TrainOptions {
+    fn default() -> Self {
+        let d = abs_sim::config::RawConfig::defaults();
+        TrainOptions {
+            lr: d.lr.unwrap_or_default(),
+            batch_size: d.batch_size.unwrap_or_default(),
+            workers: d.workers.unwrap_or_default(),
+            partition: d.partition.unwrap_or_default(),
+            eval_samples: None,
+            eval_batch: 500,
+            replica_batching: d.replica_batching.unwrap_or_default(),
+            kernels: Kernels::default(),
+        }
+    }
+}
+
 /// Trains replicas of model `M` on worker shards of a shared data set.
 pub struct BurnLearner<M: Net> {
     replica: Option<M>,

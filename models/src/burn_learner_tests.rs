@@ -164,3 +164,13 @@ fn eval_subset_is_seeded_and_sized() {
     assert_eq!(a.eval_indices, b.eval_indices);
     assert_eq!(a.shard_sizes(), vec![50, 50]);
 }
+
+#[test]
+fn default_options_are_the_run_config_defaults() {
+    let cfg = abs_sim::config::RunConfig::resolve(abs_sim::config::RawConfig::default(), "defaults").unwrap();
+    let o = TrainOptions::default();
+    assert_eq!(
+        (o.lr, o.batch_size, o.workers, o.partition, o.replica_batching, Some(o.kernels)),
+        (cfg.lr, cfg.batch_size, cfg.workers, cfg.partition, cfg.replica_batching, cfg.kernels)
+    );
+}
