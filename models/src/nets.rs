@@ -1,4 +1,4 @@
-//! The models of spec section 7, sized by the data set's image shape.
+//! The models (docs/semantics.md, "10. Data, partitions and local training"), sized by the data set's image shape.
 //!
 //! Parameters are visited in field declaration order, weight before bias, which fixes the order of
 //! the flat parameter vector: `lenet` is conv1.w [6,C,5,5], conv1.b, conv2.w [16,6,5,5], conv2.b,

@@ -1,4 +1,4 @@
-//! How many arrivals the server waits for in each round (spec section 3).
+//! How many arrivals the server waits for in each round (docs/semantics.md, "5. The K schedule").
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! What the ABS parameter server decides, as plain Rust with no tensors.
 //!
-//! A policy is a composition of four knobs (spec section 4): how many arrivals the server waits
+//! A policy is a composition of four knobs (docs/semantics.md, "7. Policies"): how many arrivals the server waits
 //! for each round ([`KSchedule`]), which stale workers it restarts ([`StalenessBound`]), how it
 //! weights each arriving update ([`Weighting`]) and whether it cancels every straggler
 //! ([`Policy::sync`]). [`PolicyName`] is the table of named policies (`abs`, `adasync`, ...);

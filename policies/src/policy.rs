@@ -1,4 +1,4 @@
-//! The policy table of spec section 4 and its resolution into concrete knobs.
+//! The policy table (docs/semantics.md, "7. Policies") and its resolution into concrete knobs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,7 +11,7 @@ use crate::k_schedule::{AdaptiveK, KRounding, KSchedule};
 use crate::threshold::{StalenessBound, ThresholdForm};
 use crate::weighting::{SaForm, Weighting};
 
-/// The named policies of the spec's table.
+/// The named policies (docs/semantics.md, "7. Policies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyName {

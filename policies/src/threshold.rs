@@ -1,4 +1,4 @@
-//! Which stale workers the server restarts (spec section 3, eq. 4).
+//! Which stale workers the server restarts (docs/semantics.md, "4. Staleness and the threshold").
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! How each arriving update is weighted in the global step (spec section 4).
+//! How each arriving update is weighted in the global step (docs/semantics.md, "6. Aggregation and weighting").
 
 use serde::{Deserialize, Serialize};
 

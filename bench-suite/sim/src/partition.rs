@@ -1,4 +1,4 @@
-//! How the training set is split among workers (spec section 7): seeded, without replacement.
+//! How the training set is split among workers (docs/semantics.md, "10. Data, partitions and local training"): seeded, without replacement.
 
 use rand::Rng;
 use rand::seq::SliceRandom;

@@ -1,4 +1,4 @@
-//! Random streams derived from (seed, purpose, worker, job), per spec section 8.
+//! Random streams derived from (seed, purpose, worker, job), (docs/semantics.md, "11. Seeding and reproducibility").
 //!
 //! Every draw in a run comes from a ChaCha8 generator keyed by SHA-256 of the root seed, the
 //! purpose and the indices. Nothing depends on the policy, the cell or the order in which jobs are

@@ -1,4 +1,4 @@
-//! Records as polars frames: the tidy columns of spec section 6.
+//! Records as polars frames: the tidy columns of docs/semantics.md, "12. Stopping and records".
 
 use polars::prelude::*;
 

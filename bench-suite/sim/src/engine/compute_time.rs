@@ -1,4 +1,4 @@
-//! How long each job takes on the virtual clock (spec section 5).
+//! How long each job takes on the virtual clock (docs/semantics.md, "9. Runtime models").
 //!
 //! Each worker draws its job times from its own stream (seed, compute-time, worker), the j-th draw
 //! being job j's time. Every job that is started draws, cancelled ones included, so for a given seed

@@ -1,4 +1,4 @@
-//! What a run produces: one row per round, one per evaluation, and why it stopped (spec section 6).
+//! What a run produces: one row per round, one per evaluation, and why it stopped (docs/semantics.md, "12. Stopping and records").
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,7 @@ pub struct EvalRecord {
     pub test_accuracy: f64,
 }
 
-/// Why a run stopped (spec section 9).
+/// Why a run stopped (docs/semantics.md, "12. Stopping and records").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {

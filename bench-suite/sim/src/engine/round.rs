@@ -1,5 +1,5 @@
 //! The discrete-event engine: N workers, one parameter server, a virtual clock; a round is a few
-//! named steps (docs/semantics.md, "A round").
+//! named steps (docs/semantics.md, "3. A round").
 
 use std::fmt;
 use std::sync::Arc;
@@ -149,7 +149,7 @@ pub struct Progress {
     pub fraction: f64,
 }
 
-/// Runs one simulation to its stopping rule (docs/semantics.md, "A round").
+/// Runs one simulation to its stopping rule (docs/semantics.md, "3. A round").
 pub fn simulate<L: Learner + ?Sized>(cfg: &EngineConfig, learner: &mut L, times: &mut JobTimes) -> Result<RunRecords, SimError> {
     simulate_observed(cfg, learner, times, &mut |_| {})
 }
