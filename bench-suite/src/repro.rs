@@ -1,6 +1,7 @@
 //! `abs-bench repro`: the same config run several times, on different thread counts, must give
 //! bit-identical records.
 
+use crate::error::{Error, Result};
 use crate::run::run;
 use abs_sim::config::RunConfig;
 
@@ -15,16 +16,16 @@ pub struct ReproRun {
 
 /// Runs `cfg` once per entry of `threads` (each inside a rayon pool of that many threads) and fails
 /// with the first difference unless every run is bit-identical to the first.
-pub fn check(cfg: &RunConfig, threads: &[usize]) -> Result<Vec<ReproRun>, String> {
+pub fn check(cfg: &RunConfig, threads: &[usize]) -> Result<Vec<ReproRun>> {
     let mut first = None;
     let mut runs = Vec::new();
     for &t in threads {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
             .build()
-            .map_err(|e| format!("cannot start {t} threads: {e}"))?;
+            .map_err(|source| Error::Threads { threads: t, source })?;
         let started = std::time::Instant::now();
-        let out = pool.install(|| run(cfg)).map_err(|e| e.0)?;
+        let out = pool.install(|| run(cfg))?;
         let records = out.records;
         runs.push(ReproRun {
             threads: t,
@@ -36,13 +37,13 @@ pub fn check(cfg: &RunConfig, threads: &[usize]) -> Result<Vec<ReproRun>, String
             None => first = Some(records),
             Some(reference) => {
                 if let Some(diff) = reference.first_difference(&records) {
-                    return Err(format!(
-                        "not reproducible: run {} ({t} thread{}) differs from run 1 ({} thread{}) at {diff}",
+                    return Err(Error::NotReproducible(format!(
+                        "run {} ({t} thread{}) differs from run 1 ({} thread{}) at {diff}",
                         runs.len(),
                         if t == 1 { "" } else { "s" },
                         threads[0],
                         if threads[0] == 1 { "" } else { "s" },
-                    ));
+                    )));
                 }
             }
         }

@@ -1,31 +1,31 @@
 //! One run: config -> data, learner and job times -> engine -> records.
 
-use std::fmt;
-
 use abs_models::{TrainOptions, burn_learner};
 use abs_sim::catalog::Kernels;
 
 use abs_sim::Seeds;
 use abs_sim::config::RunConfig;
-use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, simulate_timed};
+use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, TraceError, simulate_timed};
 
 use crate::output::{Manifest, write_run};
 
 /// A run that failed after its config was accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunError(pub String);
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for RunError {}
-
-impl From<SimError> for RunError {
-    fn from(e: SimError) -> Self {
-        RunError(e.0)
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(transparent)]
+    JobTimes(#[from] TraceError),
+    #[error(transparent)]
+    Data(#[from] abs_models::DataError),
+    #[error(transparent)]
+    Policy(#[from] abs_policies::PolicyError),
+    /// The backend could not start, or the model does not fit the data.
+    #[error("{0}")]
+    Learner(String),
+    /// A worker was dealt no training samples.
+    #[error("worker {worker} received an empty shard: use more analytic.train_samples or a larger dirichlet alpha")]
+    EmptyShard { worker: usize },
 }
 
 /// What a run produced, and on what.
@@ -52,9 +52,9 @@ pub fn run_into(
     dir: &std::path::Path,
     csv: bool,
     observe: &mut dyn FnMut(&Progress),
-) -> Result<(RunOutput, Manifest), String> {
+) -> crate::error::Result<(RunOutput, Manifest)> {
     let started = std::time::Instant::now();
-    let output = run_observed(cfg, observe).map_err(|e| e.0)?;
+    let output = run_observed(cfg, observe)?;
     let seconds = started.elapsed().as_secs_f64();
     let manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
     write_run(dir, &output.records, &manifest, csv)?;
@@ -64,11 +64,11 @@ pub fn run_into(
 /// [`run`], calling `observe` after every round.
 pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
     let seeds = Seeds::new(cfg.seed);
-    let engine = cfg.engine_config().map_err(|e| RunError(e.to_string()))?;
-    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds).map_err(|e| RunError(e.0))?;
+    let engine = cfg.engine_config()?;
+    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds)?;
     match (abs_models::Arch::of(cfg.model), cfg.data_source()) {
         (Some(arch), Some(source)) => {
-            let (device, mut backend) = abs_models::backend::select(cfg.backend).map_err(RunError)?;
+            let (device, mut backend) = abs_models::backend::select(cfg.backend).map_err(RunError::Learner)?;
             let kernels = cfg.kernels.unwrap_or(Kernels::Burn);
             if kernels == Kernels::Native && abs_models::nets::is_flex(&device) {
                 backend.push_str(&format!(
@@ -77,7 +77,7 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
                     abs_models::kernels::Isa::detected().name()
                 ));
             }
-            let data = abs_models::data::load(source, cfg.data_dir.as_deref()).map_err(|e| RunError(e.0))?;
+            let data = abs_models::data::load(source, cfg.data_dir.as_deref())?;
             let opts = TrainOptions {
                 lr: cfg.lr,
                 batch_size: cfg.batch_size,
@@ -92,7 +92,7 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
                 Some(dir) => format!("{} ({})", data.name, dir.display()),
                 None => data.name.to_string(),
             };
-            let mut learner = burn_learner(arch, data, opts, seeds, device).map_err(RunError)?;
+            let mut learner = burn_learner(arch, data, opts, seeds, device).map_err(RunError::Learner)?;
             let (records, host) = simulate_timed(&engine, learner.as_mut(), &mut times, observe)?;
             Ok(RunOutput {
                 records,
@@ -105,9 +105,7 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
             let spec = cfg.analytic.unwrap_or_default();
             let mut learner = AnalyticLearner::new(&spec, cfg.workers, cfg.partition, cfg.lr, cfg.batch_size, seeds);
             if let Some(w) = learner.shard_sizes().iter().position(|&s| s == 0) {
-                return Err(RunError(format!(
-                    "worker {w} received an empty shard: use more analytic.train_samples or a larger dirichlet alpha"
-                )));
+                return Err(RunError::EmptyShard { worker: w });
             }
             let (records, host) = simulate_timed(&engine, &mut learner, &mut times, observe)?;
             Ok(RunOutput {

@@ -171,6 +171,13 @@ fn default_options_are_the_run_config_defaults() {
     let o = TrainOptions::default();
     assert_eq!(
         (o.lr, o.batch_size, o.workers, o.partition, o.replica_batching, Some(o.kernels)),
-        (cfg.lr, cfg.batch_size, cfg.workers, cfg.partition, cfg.replica_batching, cfg.kernels)
+        (
+            cfg.lr,
+            cfg.batch_size,
+            cfg.workers,
+            cfg.partition,
+            cfg.replica_batching,
+            cfg.kernels
+        )
     );
 }

@@ -1,7 +1,6 @@
-use std::fmt;
-
 /// A policy parameter that is missing or out of range, named by its config key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("key `{key}`: {message}")]
 pub struct PolicyError {
     /// The config key at fault (`k`, `k0`, `zeta`, `staleness_bound`, ...).
     pub key: &'static str,
@@ -17,11 +16,3 @@ impl PolicyError {
         }
     }
 }
-
-impl fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "key `{}`: {}", self.key, self.message)
-    }
-}
-
-impl std::error::Error for PolicyError {}

@@ -8,6 +8,7 @@ use abs_models::Arch;
 use abs_sim::catalog::{Kernels, SyntheticShape};
 
 use crate::bench::{self, BenchMode, TrainBench};
+use crate::error::{Error, Result};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -67,7 +68,7 @@ pub struct TrainArgs {
     eval: bool,
 }
 
-pub fn bench(args: BenchArgs) -> Result<(), String> {
+pub fn bench(args: BenchArgs) -> Result<()> {
     match args.what {
         None => headline(args.threads, &args.python),
         Some(BenchCommand::Train(t)) => train(t),
@@ -75,9 +76,9 @@ pub fn bench(args: BenchArgs) -> Result<(), String> {
 }
 
 /// The headline number: one lenet job against PyTorch at `threads` threads.
-fn headline(threads: usize, python: &Path) -> Result<(), String> {
+fn headline(threads: usize, python: &Path) -> Result<()> {
     if threads == 0 {
-        return Err("--threads 0: expected at least 1".to_string());
+        return Err(Error::Usage("--threads 0: expected at least 1".to_string()));
     }
     let b = TrainBench {
         arch: Arch::Lenet,
@@ -99,15 +100,15 @@ fn headline(threads: usize, python: &Path) -> Result<(), String> {
 }
 
 /// Every combination of the given shapes, thread counts and replica counts.
-fn train(a: TrainArgs) -> Result<(), String> {
+fn train(a: TrainArgs) -> Result<()> {
     let inputs = a.input.iter().map(|i| input_shape(i)).collect::<Result<Vec<_>, _>>()?;
     let kernels = a.kernels.iter().map(|k| kernels_named(k)).collect::<Result<Vec<_>, _>>()?;
     if a.concurrent == 0 {
-        return Err("--concurrent 0: expected at least 1".to_string());
+        return Err(Error::Usage("--concurrent 0: expected at least 1".to_string()));
     }
     let arch = Arch::from_name(&a.model).ok_or_else(|| {
         let names: Vec<&str> = Arch::ALL.iter().map(|a| a.name()).collect();
-        format!("--model {}: expected one of {}", a.model, names.join(", "))
+        Error::Usage(format!("--model {}: expected one of {}", a.model, names.join(", ")))
     })?;
     let cores = crate::runner::Budget::cores();
     let threads = match (a.threads.is_empty(), cores > 1) {
@@ -116,10 +117,10 @@ fn train(a: TrainArgs) -> Result<(), String> {
         (false, _) => a.threads.clone(),
     };
     if let Some(t) = threads.iter().find(|&&t| t == 0) {
-        return Err(format!("--threads {t}: expected counts >= 1"));
+        return Err(Error::Usage(format!("--threads {t}: expected counts >= 1")));
     }
     if let Some(r) = a.replicas.iter().find(|&&r| r == 0) {
-        return Err(format!("--replicas {r}: expected counts >= 1"));
+        return Err(Error::Usage(format!("--replicas {r}: expected counts >= 1")));
     }
     let mode = if a.eval { BenchMode::Eval } else { BenchMode::Train };
     let python = (!a.no_reference).then_some(a.python.as_path());
@@ -147,17 +148,17 @@ fn train(a: TrainArgs) -> Result<(), String> {
 }
 
 /// The synthetic data shape named `CxHxW`.
-fn input_shape(name: &str) -> Result<SyntheticShape, String> {
+fn input_shape(name: &str) -> Result<SyntheticShape> {
     SyntheticShape::from_dims_name(name).ok_or_else(|| {
         let names: Vec<String> = SyntheticShape::ALL.iter().map(|s| s.dims_name()).collect();
-        format!("--input {name}: expected {}", names.join(" or "))
+        Error::Usage(format!("--input {name}: expected {}", names.join(" or ")))
     })
 }
 
-fn kernels_named(name: &str) -> Result<Kernels, String> {
+fn kernels_named(name: &str) -> Result<Kernels> {
     Kernels::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Kernels::ALL.iter().map(|k| k.name()).collect();
-        format!("--kernels {name}: expected one of {}", names.join(", "))
+        Error::Usage(format!("--kernels {name}: expected one of {}", names.join(", ")))
     })
 }
 
@@ -165,7 +166,7 @@ fn kernels_named(name: &str) -> Result<Kernels, String> {
 /// once, printing one line each and a ratio line per kernel choice, `{model} {mode} ratio vs
 /// pytorch: R` (with the kernels named when there are several); returns the first ratio, None when
 /// there is no reference.
-fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python: Option<&Path>) -> Result<Option<f64>, String> {
+fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python: Option<&Path>) -> Result<Option<f64>> {
     let mode = b.mode.name();
     let task = match b.mode {
         bench::BenchMode::Train => format!("train (U={}, B={}", b.steps, b.batch),
@@ -189,7 +190,7 @@ fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python
     );
     let mut ours = Vec::new();
     for &k in kernels {
-        let rate = bench::burn_samples_per_s(&bench::TrainBench { kernels: k, ..*b })?;
+        let rate = bench::burn_samples_per_s(&bench::TrainBench { kernels: k, ..*b }).map_err(Error::Bench)?;
         let isa = if k == Kernels::Native {
             format!(", {}", abs_models::kernels::Isa::detected().name())
         } else {
@@ -199,7 +200,7 @@ fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python
         ours.push((k, rate));
     }
     let Some(python) = python else { return Ok(None) };
-    match bench::torch_samples_per_s(python, b)? {
+    match bench::torch_samples_per_s(python, b).map_err(Error::Bench)? {
         bench::Reference::Measured { samples_per_s, torch } => {
             println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
             for &(k, rate) in &ours {

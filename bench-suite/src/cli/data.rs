@@ -6,6 +6,8 @@ use clap::Subcommand;
 
 use abs_sim::catalog::{DATA_DIR_ENV, DataSource, DatasetName, SyntheticSpec};
 
+use crate::error::{Error, Result};
+
 #[derive(Debug, Subcommand)]
 pub enum DataCommand {
     /// Download a data set from its official source (cifar10: archive md5-verified, then extracted).
@@ -25,7 +27,7 @@ pub enum DataCommand {
     },
 }
 
-pub fn data(what: DataCommand) -> Result<(), String> {
+pub fn data(what: DataCommand) -> Result<()> {
     match what {
         DataCommand::Fetch { name, data_dir } => fetch(&name, data_dir),
         DataCommand::Check { name, data_dir } => check(&name, data_dir),
@@ -33,31 +35,34 @@ pub fn data(what: DataCommand) -> Result<(), String> {
 }
 
 /// A data set that lives in files, by name.
-fn with_files(name: &str) -> Result<DatasetName, String> {
+fn with_files(name: &str) -> Result<DatasetName> {
     DatasetName::from_name(name)
         .filter(|d| DatasetName::FILES.contains(d))
         .ok_or_else(|| {
             let names: Vec<&str> = DatasetName::FILES.iter().map(|d| d.name()).collect();
-            format!("unknown data set `{name}`: expected one of {}", names.join(", "))
+            Error::Usage(format!("unknown data set `{name}`: expected one of {}", names.join(", ")))
         })
 }
 
-fn fetch(name: &str, data_dir: Option<PathBuf>) -> Result<(), String> {
+fn fetch(name: &str, data_dir: Option<PathBuf>) -> Result<()> {
     let dataset = with_files(name)?;
     if !dataset.fetchable() {
-        return Err(format!("{name} cannot be downloaded by abs-bench: {}", dataset.how_to_get()));
+        return Err(Error::Usage(format!(
+            "{name} cannot be downloaded by abs-bench: {}",
+            dataset.how_to_get()
+        )));
     }
     let dir = data_dir
         .or_else(|| std::env::var_os(DATA_DIR_ENV).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("data"));
-    let at = crate::fetch::fetch_cifar10(&dir)?;
+    let at = crate::fetch::fetch_cifar10(&dir).map_err(Error::Fetch)?;
     println!("{name} is in {}", at.display());
     Ok(())
 }
 
-fn check(name: &str, data_dir: Option<PathBuf>) -> Result<(), String> {
+fn check(name: &str, data_dir: Option<PathBuf>) -> Result<()> {
     let source = DataSource::of(with_files(name)?, SyntheticSpec::default());
-    let d = abs_models::data::load(source, data_dir.as_deref()).map_err(|e| e.0)?;
+    let d = abs_models::data::load(source, data_dir.as_deref())?;
     let from = d.source_dir.as_ref().map_or(String::new(), |p| format!(" from {}", p.display()));
     println!(
         "{}: {} train + {} test images of {}x{}x{}, {} classes{from}",

@@ -46,7 +46,7 @@ pub enum Command {
 }
 
 /// Runs the command; the error is one line for the user.
-pub fn execute(cli: Cli) -> Result<(), String> {
+pub fn execute(cli: Cli) -> crate::error::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),

@@ -6,6 +6,8 @@ use clap::Args;
 
 use abs_sim::config::load_run_config;
 
+use crate::error::{Error, Result};
+
 #[derive(Debug, Args)]
 pub struct ReproArgs {
     /// The run config (YAML).
@@ -18,18 +20,20 @@ pub struct ReproArgs {
     threads: Vec<usize>,
 }
 
-pub fn repro(args: ReproArgs) -> Result<(), String> {
-    let cfg = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?.config;
+pub fn repro(args: ReproArgs) -> Result<()> {
+    let cfg = load_run_config(&args.config, &args.sets)?.config;
     let threads = if args.threads.is_empty() {
         crate::repro::default_threads(crate::runner::Budget::cores())
     } else {
         args.threads
     };
     if threads.len() < 2 || threads.contains(&0) {
-        return Err(format!("--threads {threads:?}: expected at least two counts, each >= 1"));
+        return Err(Error::Usage(format!(
+            "--threads {threads:?}: expected at least two counts, each >= 1"
+        )));
     }
     let name = args.config.display();
-    let runs = crate::repro::check(&cfg, &threads).map_err(|e| format!("{name}: {e}"))?;
+    let runs = crate::repro::check(&cfg, &threads)?;
     for (i, r) in runs.iter().enumerate() {
         let plural = if r.threads == 1 { "" } else { "s" };
         println!(

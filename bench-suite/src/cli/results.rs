@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use polars::prelude::*;
 
+use crate::error::{Error, Result};
+
 #[derive(Debug, Args)]
 pub struct ResultsArgs {
     /// The folder a sweep wrote (holding cells/).
@@ -23,28 +25,26 @@ pub struct ResultsArgs {
     cells: bool,
 }
 
-pub fn results(a: ResultsArgs) -> Result<(), String> {
+pub fn results(a: ResultsArgs) -> Result<()> {
     if let Some(t) = a.target
         && !(t > 0.0 && t <= 1.0)
     {
-        return Err(format!("--target {t}: expected an accuracy in (0, 1]"));
+        return Err(Error::Usage(format!("--target {t}: expected an accuracy in (0, 1]")));
     }
-    let cells = a
-        .sweep
-        .as_deref()
-        .map(abs_sim::sweep::load_sweep)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let cells = a.sweep.as_deref().map(abs_sim::sweep::load_sweep).transpose()?;
     let loaded = crate::results::load(&a.dir, cells.as_deref())?;
     if loaded.cells.height() == 0 {
-        return Err(format!("{}: no finished cells (run `abs-bench sweep` first)", a.dir.display()));
+        return Err(Error::Usage(format!(
+            "{}: no finished cells (run `abs-bench sweep` first)",
+            a.dir.display()
+        )));
     }
     let table = if a.cells {
         per_cell(&loaded, a.target)
     } else {
         crate::results::summarize(&loaded, a.target)
     };
-    let mut table = table.map_err(|e| format!("{}: {e}", a.dir.display()))?;
+    let mut table = table.map_err(Error::frame("summarise the results in", &a.dir))?;
     println!("{}", crate::results::format_table(&table));
     if let Some(path) = &a.csv {
         write_csv(path, &mut table)?;
@@ -69,11 +69,9 @@ fn per_cell(loaded: &crate::results::Loaded, target: Option<f64>) -> PolarsResul
     crate::results::cell_metrics(loaded, target).and_then(|lf| lf.select(keep).collect())
 }
 
-fn write_csv(path: &Path, table: &mut DataFrame) -> Result<(), String> {
-    let mut f = std::fs::File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    CsvWriter::new(&mut f)
-        .finish(table)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+fn write_csv(path: &Path, table: &mut DataFrame) -> Result<()> {
+    let mut f = std::fs::File::create(path).map_err(Error::io("create", path))?;
+    CsvWriter::new(&mut f).finish(table).map_err(Error::frame("write", path))?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

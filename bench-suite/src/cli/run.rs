@@ -7,6 +7,7 @@ use clap::Args;
 use abs_sim::config::{RunConfig, load_run_config};
 
 use super::watch::RunWatch;
+use crate::error::Result;
 use crate::run::{RunOutput, run_into};
 
 #[derive(Debug, Args)]
@@ -30,10 +31,10 @@ pub struct RunArgs {
     data_dir: Option<PathBuf>,
 }
 
-pub fn run(mut args: RunArgs) -> Result<(), String> {
+pub fn run(mut args: RunArgs) -> Result<()> {
     args.sets.extend(args.backend.map(|b| format!("backend={b}")));
     args.sets.extend(args.data_dir.map(|d| format!("data_dir={}", d.display())));
-    let loaded = load_run_config(&args.config, &args.sets).map_err(|e| e.to_string())?;
+    let loaded = load_run_config(&args.config, &args.sets)?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
@@ -41,7 +42,7 @@ pub fn run(mut args: RunArgs) -> Result<(), String> {
     let mut watch = RunWatch::new(&args.config.display().to_string());
     let result = run_into(&cfg, &args.out, args.csv, &mut |p| watch.round(p));
     watch.close();
-    let (output, manifest) = result.map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let (output, manifest) = result?;
     println!("{}", summary(&cfg, &output, &manifest, &args.out));
     let h = output.host;
     println!(

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::error::{Error, Result};
 use crate::runner::{Shard, describe, run_pending};
 
 #[derive(Debug, Args)]
@@ -28,14 +29,16 @@ pub struct SweepArgs {
     shard: Option<String>,
 }
 
-pub fn sweep(a: SweepArgs) -> Result<(), String> {
-    let cells = abs_sim::sweep::load_sweep(&a.sweep).map_err(|e| e.to_string())?;
+pub fn sweep(a: SweepArgs) -> Result<()> {
+    let cells = abs_sim::sweep::load_sweep(&a.sweep)?;
     for w in abs_sim::sweep::ignored_key_warnings(&cells) {
         eprintln!("warning: {}: {w}", a.sweep.display());
     }
     let shard = match a.shard.as_deref() {
-        Some(text) => Shard::parse(text)?,
-        None => Shard::from_env(|k| std::env::var(k).ok())?.unwrap_or(Shard::ALL),
+        Some(text) => Shard::parse(text).map_err(Error::Usage)?,
+        None => Shard::from_env(|k| std::env::var(k).ok())
+            .map_err(Error::Usage)?
+            .unwrap_or(Shard::ALL),
     };
     let mine = shard.select(&cells);
     let in_shard = if shard == Shard::ALL {
@@ -56,7 +59,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), String> {
 }
 
 /// Runs this shard's unfinished cells, saying what it will do first and what failed at the end.
-fn run_cells(a: &SweepArgs, mine: &[abs_sim::sweep::Cell], in_shard: &str) -> Result<(), String> {
+fn run_cells(a: &SweepArgs, mine: &[abs_sim::sweep::Cell], in_shard: &str) -> Result<()> {
     let (sweep, out) = (a.sweep.display(), a.out.display());
     let mut todo = 0;
     let failed = run_pending(&a.out, mine, a.jobs, a.force, |plan| {
@@ -77,12 +80,12 @@ fn run_cells(a: &SweepArgs, mine: &[abs_sim::sweep::Cell], in_shard: &str) -> Re
         );
         return Ok(());
     }
-    Err(format!(
-        "{} of {todo} cells failed (details in {}):\n  {}",
-        failed.len(),
-        a.out.join("failed").display(),
-        failed.join("\n  ")
-    ))
+    Err(Error::CellsFailed {
+        failed: failed.len(),
+        of: todo,
+        folder: a.out.join("failed"),
+        lines: failed,
+    })
 }
 
 fn cells_dir(out: &Path) -> PathBuf {

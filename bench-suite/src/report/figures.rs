@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::chart::{Chart, Legend, Panel, Series, render};
 use super::curves::{Band, Trace, band};
 use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
+use crate::error::Error;
 use crate::results::{Loaded, group_keys, load, summarize};
 use crate::runner::{describe, run_pending};
 use abs_sim::catalog::{DataSource, DatasetName, SyntheticSpec};
@@ -131,13 +132,13 @@ fn overrides(dataset: &str, opts: &FiguresOptions) -> Vec<(String, Value)> {
 
 /// Runs every figure sweep and writes `figN.svg`, `figN.png` (and `figN-dynamics.*`), `summary.md`
 /// and `summary.csv` into `opts.out`; results are cached in `opts.out/results`.
-pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
-    let sweeps = figure_sweeps(&opts.sweeps, &opts.only)?;
-    let (chosen, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref())?;
+pub fn figures(opts: &FiguresOptions) -> crate::error::Result<()> {
+    let sweeps = figure_sweeps(&opts.sweeps, &opts.only).map_err(Error::Usage)?;
+    let (chosen, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref()).map_err(Error::Usage)?;
     let target = opts.target.unwrap_or_else(|| chosen.default_target(opts.quick));
     let dataset = chosen.name();
     if !(target > 0.0 && target <= 1.0) {
-        return Err(format!("--target {target}: expected an accuracy in (0, 1]"));
+        return Err(Error::Usage(format!("--target {target}: expected an accuracy in (0, 1]")));
     }
     eprintln!(
         "figures: DATA SET {dataset} ({why}); target accuracy {target}{}",
@@ -149,12 +150,12 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     };
     let mut loaded_sweeps: Vec<(String, Sweep)> = Vec::new();
     for (name, path) in &sweeps {
-        let sweep = load_sweep_with(path, &options).map_err(|e| e.to_string())?;
+        let sweep = load_sweep_with(path, &options)?;
         if sweep.figure.is_none() {
-            return Err(format!(
+            return Err(Error::Report(format!(
                 "{}: a figure sweep needs a `figure: {{title: ...}}` section",
                 path.display()
-            ));
+            )));
         }
         loaded_sweeps.push((name.clone(), sweep));
     }
@@ -186,7 +187,7 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     .map(|(c, _)| describe(c))
     .collect();
 
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    std::fs::create_dir_all(&opts.out).map_err(Error::io("create", &opts.out))?;
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut written = Vec::new();
     for (name, sweep) in &loaded_sweeps {
@@ -197,29 +198,30 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
             }
             continue;
         }
-        let summary = summarize(&loaded, Some(target)).map_err(|e| format!("{name}: {e}"))?;
-        let names = series_names(&summary, &group_keys(&loaded)).map_err(|e| format!("{name}: {e}"))?;
-        rows.extend(rows_from_summary(name, &summary, &names, target).map_err(|e| format!("{name}: {e}"))?);
+        let summary = summarize(&loaded, Some(target)).map_err(Error::frame("summarise", results.join(name)))?;
+        let names = series_names(&summary, &group_keys(&loaded)).map_err(Error::frame("summarise", results.join(name)))?;
+        rows.extend(rows_from_summary(name, &summary, &names, target).map_err(Error::frame("summarise", results.join(name)))?);
         if !selected(name) {
             continue; // summarised, but drawn by the run that selected it
         }
         let context = Context::of(sweep, dataset, opts.quick);
         let fig = sweep.figure.as_ref().expect("checked above");
-        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(|e| format!("{name}: {e}"))?;
+        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(Error::frame("summarise", results.join(name)))?;
         let (svg, png) = (opts.out.join(format!("{name}.svg")), opts.out.join(format!("{name}.png")));
-        render(&chart, &svg, &png)?;
+        render(&chart, &svg, &png).map_err(Error::Report)?;
         written.push(svg);
         if !fig.dynamics.is_empty() {
-            let chart = dynamics_chart(&loaded, sweep, &fig.dynamics, &fig.title, &context).map_err(|e| format!("{name}: {e}"))?;
+            let chart = dynamics_chart(&loaded, sweep, &fig.dynamics, &fig.title, &context)
+                .map_err(Error::frame("summarise", results.join(name)))?;
             let (svg, png) = (
                 opts.out.join(format!("{name}-dynamics.svg")),
                 opts.out.join(format!("{name}-dynamics.png")),
             );
-            render(&chart, &svg, &png)?;
+            render(&chart, &svg, &png).map_err(Error::Report)?;
             written.push(svg);
         }
     }
-    write_summary(&opts.out, &rows, &loaded_sweeps, dataset, &why, target, opts.quick)?;
+    write_summary(&opts.out, &rows, &loaded_sweeps, dataset, &why, target, opts.quick).map_err(Error::Report)?;
     for w in &written {
         eprintln!("figures: wrote {} (and .png)", w.display());
     }
@@ -230,12 +232,12 @@ pub fn figures(opts: &FiguresOptions) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "{} cells failed (details in {}); the figures show the others:\n  {}",
-            failed.len(),
-            results.join("failed").display(),
-            failed.join("\n  ")
-        ))
+        Err(Error::CellsFailed {
+            failed: failed.len(),
+            of: all.len(),
+            folder: results.join("failed"),
+            lines: failed,
+        })
     }
 }
 

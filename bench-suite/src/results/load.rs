@@ -1,6 +1,7 @@
 //! Reading a results folder: one row per finished cell (its config as columns) and a lazy scan of
 //! every cell's evaluations.
 
+use crate::error::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -63,7 +64,7 @@ fn scan_file(dir: &Path, name: &str) -> PolarsResult<LazyFrame> {
 
 /// Reads the manifests of `dir/cells/*/`. With `only`, just those cells (missing ones are left out)
 /// labelled by the sweep's policy entries, in the sweep's order; otherwise every finished cell, by id.
-pub fn load(dir: &Path, only: Option<&[Cell]>) -> Result<Loaded, String> {
+pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
     let cells_dir = dir.join("cells");
     let mut found: Vec<(String, PathBuf, String)> = match only {
         Some(cells) => cells
@@ -72,7 +73,7 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> Result<Loaded, String> {
             .filter(|(_, d, _)| d.join("manifest.json").is_file())
             .collect(),
         None => {
-            let entries = std::fs::read_dir(&cells_dir).map_err(|e| format!("cannot read {}: {e}", cells_dir.display()))?;
+            let entries = std::fs::read_dir(&cells_dir).map_err(Error::io("read", &cells_dir))?;
             let mut v: Vec<(String, PathBuf, String)> = entries
                 .flatten()
                 .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
@@ -87,12 +88,20 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> Result<Loaded, String> {
     let mut order: Vec<String> = Vec::new();
     for (id, d, label) in &mut found {
         let path = d.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| format!("{}: not a manifest: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
+            what: "not a manifest",
+            path: path.clone(),
+            source,
+        })?;
         if label.is_empty() {
             *label = manifest.policy.clone();
         }
-        let mut config = serde_json::to_value(&manifest.config).map_err(|e| e.to_string())?;
+        let mut config = serde_json::to_value(&manifest.config).map_err(|source| Error::Json {
+            what: "cannot encode the config",
+            path: path.clone(),
+            source,
+        })?;
         if let Some(map) = config.as_object_mut() {
             map.remove("policy");
         }
@@ -117,7 +126,7 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> Result<Loaded, String> {
         }
         columns.push(typed_column(&name, &values));
     }
-    let cells = DataFrame::new_infer_height(columns).map_err(|e| e.to_string())?;
+    let cells = DataFrame::new_infer_height(columns).map_err(Error::frame("build the frame of", &cells_dir))?;
     Ok(Loaded {
         cells,
         varying,

@@ -55,7 +55,7 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&P
 /// Runs the cell's config into `tmp`; a panic deep in a backend becomes this cell's error, not
 /// the sweep's end.
 fn run_catching_panics(cell: &Cell, tmp: &Path, observe: &mut dyn FnMut(&Progress)) -> Result<(), String> {
-    let run = || run_into(&cell.config, tmp, false, observe).map(|_| ());
+    let run = || run_into(&cell.config, tmp, false, observe).map(|_| ()).map_err(|e| e.to_string());
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(panic) => {

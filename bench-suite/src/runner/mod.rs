@@ -23,6 +23,8 @@ pub use shard::Shard;
 use abs_sim::sweep::Cell;
 use std::path::Path;
 
+use crate::error::{Error, Result};
+
 /// How many cells run at once and how many backend threads each gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -35,10 +37,10 @@ pub struct Budget {
 impl Budget {
     /// `jobs` cells at once (default: one per core, but never more than there are cells), each with
     /// an equal share of the cores, at least one thread.
-    pub fn new(jobs: Option<usize>, cores: usize, cells: usize) -> Result<Budget, String> {
+    pub fn new(jobs: Option<usize>, cores: usize, cells: usize) -> Result<Budget> {
         let cores = cores.max(1);
         let jobs = match jobs {
-            Some(0) => return Err("--jobs 0: expected at least 1 cell at a time".to_string()),
+            Some(0) => return Err(Error::Usage("--jobs 0: expected at least 1 cell at a time".into())),
             Some(j) => j,
             None => cores.min(cells.max(1)),
         };
@@ -56,7 +58,7 @@ impl Budget {
 
 /// Runs `cells` into `out` with the given budget and returns each cell's outcome, in the order of
 /// `cells`. Finished cells are skipped unless `force`; a failed cell does not stop the others.
-pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progress: &dyn Progress) -> Result<Vec<CellOutcome>, String> {
+pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progress: &dyn Progress) -> Result<Vec<CellOutcome>> {
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<CellOutcome>>> = Mutex::new(vec![None; cells.len()]);
     let workers = budget.jobs.min(cells.len()).max(1);
@@ -65,7 +67,10 @@ pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progre
             rayon::ThreadPoolBuilder::new()
                 .num_threads(budget.threads)
                 .build()
-                .map_err(|e| format!("cannot start {} worker threads: {e}", budget.threads))
+                .map_err(|source| Error::Threads {
+                    threads: budget.threads,
+                    source,
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     std::thread::scope(|scope| {
@@ -110,7 +115,7 @@ pub type Failed = Vec<(Cell, String)>;
 /// The one way the CLI runs cells: skips those finished in `out` (unless `force`), sizes the thread
 /// budget for the rest (`jobs` cells at once, default one per core), lets the caller announce the
 /// [`Plan`], runs them with a progress reporter and returns the failed ones.
-pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool, announce: impl FnOnce(&Plan)) -> Result<Failed, String> {
+pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool, announce: impl FnOnce(&Plan)) -> Result<Failed> {
     let todo: Vec<Cell> = cells.iter().filter(|c| force || !is_finished(out, c)).cloned().collect();
     let budget = Budget::new(jobs, Budget::cores(), todo.len())?;
     announce(&Plan {

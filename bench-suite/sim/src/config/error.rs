@@ -1,9 +1,8 @@
 //! Config errors that name the file, the key, the value and what is allowed.
 
-use std::fmt;
-
 /// A config that cannot be run. Displayed as `FILE[: line L]: key `KEY`: MESSAGE`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.render())]
 pub struct ConfigError {
     /// Where the bad value came from: a file path or `--set key=value`.
     pub origin: String,
@@ -37,17 +36,10 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.origin)?;
-        if let Some(line) = self.line {
-            write!(f, ": line {line}")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, ": key `{key}`")?;
-        }
-        write!(f, ": {}", self.message)
+impl ConfigError {
+    fn render(&self) -> String {
+        let line = self.line.map_or(String::new(), |l| format!(": line {l}"));
+        let key = self.key.as_ref().map_or(String::new(), |k| format!(": key `{k}`"));
+        format!("{}{line}{key}: {}", self.origin, self.message)
     }
 }
-
-impl std::error::Error for ConfigError {}

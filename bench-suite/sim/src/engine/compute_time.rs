@@ -114,15 +114,28 @@ pub enum Granularity {
 }
 
 /// A trace that cannot be used, or ran out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TraceError(pub String);
-
-impl fmt::Display for TraceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The trace file cannot be opened or read as CSV.
+    #[error("compute_time trace {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
+    /// A row or the header is not what a trace holds.
+    #[error("compute_time trace {}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    /// The model's parameters make no distribution (checked before, so not expected).
+    #[error("compute_time: {0}")]
+    Model(String),
+    /// A worker started more jobs than the trace has rows for.
+    #[error(
+        "compute_time trace {}: ran out of rows: worker {worker} starts job {job} but the trace has {rows} jobs for it (cancelled jobs use their row too)",
+        path.display()
+    )]
+    RanOut { path: PathBuf, worker: u32, job: u64, rows: usize },
 }
-impl std::error::Error for TraceError {}
 
 /// Per-job time tables read from a trace CSV.
 #[derive(Debug, Clone)]
@@ -136,12 +149,16 @@ impl Trace {
     /// Reads `worker,job,time` rows; every worker below `workers` needs jobs 0..m with no gap.
     /// Rows of workers >= `workers` are ignored, so one trace serves several worker counts.
     pub fn load(path: &Path, workers: u32) -> Result<Trace, TraceError> {
-        let err = |m: String| TraceError(format!("compute_time trace {}: {m}", path.display()));
-        let mut rdr = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| err(e.to_string()))?;
-        let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+        let err = |message: String| TraceError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let read = |source| TraceError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(read)?;
+        let headers = rdr.headers().map_err(read)?.clone();
         if headers.iter().collect::<Vec<_>>() != ["worker", "job", "time"] {
             return Err(err(format!(
                 "expected the header `worker,job,time`, found `{}`",
@@ -220,7 +237,7 @@ impl JobTimes {
         workers: u32,
         seeds: &Seeds,
     ) -> Result<JobTimes, TraceError> {
-        let bad = |e: &dyn fmt::Display| TraceError(format!("compute_time: {e}"));
+        let bad = |e: &dyn fmt::Display| TraceError::Model(e.to_string());
         let mut trace = None;
         let mut samplers = Vec::with_capacity(workers as usize);
         for w in 0..workers {
@@ -277,13 +294,12 @@ impl JobTimes {
         let job = self.next_job[w];
         self.next_job[w] += 1;
         if let Sampler::Trace = self.samplers[w] {
-            let trace = self.trace.as_ref().ok_or_else(|| TraceError("trace not loaded".into()))?;
-            return trace.times[w].get(job as usize).copied().ok_or_else(|| {
-                TraceError(format!(
-                    "compute_time trace {}: ran out of rows: worker {worker} starts job {job} but the trace has {} jobs for it (cancelled jobs use their row too)",
-                    trace.path.display(),
-                    trace.times[w].len()
-                ))
+            let trace = self.trace.as_ref().ok_or_else(|| TraceError::Model("trace not loaded".into()))?;
+            return trace.times[w].get(job as usize).copied().ok_or_else(|| TraceError::RanOut {
+                path: trace.path.clone(),
+                worker,
+                job,
+                rows: trace.times[w].len(),
             });
         }
         let rng = &mut self.streams[w];
@@ -367,13 +383,19 @@ mod tests {
         assert_eq!(t.draw(0).unwrap(), 1.0);
         assert_eq!(t.draw(0).unwrap(), 0.5);
         assert_eq!(t.draw(1).unwrap(), 2.5);
-        let e = t.draw(1).unwrap_err().0;
+        let e = t.draw(1).unwrap_err().to_string();
         assert!(e.contains("worker 1 starts job 1"), "{e}");
         std::fs::write(&p, "worker,job,time\n0,0,1\n0,2,1\n1,0,1\n").unwrap();
-        let e = JobTimes::new(&spec, Granularity::Job, 10, 2, &Seeds::new(0)).err().unwrap().0;
+        let e = JobTimes::new(&spec, Granularity::Job, 10, 2, &Seeds::new(0))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("no job 1"), "{e}");
         std::fs::write(&p, "worker,job,time\n0,0,-1\n").unwrap();
-        let e = JobTimes::new(&spec, Granularity::Job, 10, 1, &Seeds::new(0)).err().unwrap().0;
+        let e = JobTimes::new(&spec, Granularity::Job, 10, 1, &Seeds::new(0))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("line 2") && e.contains(">= 0"), "{e}");
     }
 }

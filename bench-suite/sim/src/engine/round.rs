@@ -1,7 +1,6 @@
 //! The discrete-event engine: N workers, one parameter server, a virtual clock; a round is a few
 //! named steps (docs/semantics.md, "3. A round").
 
-use std::fmt;
 use std::sync::Arc;
 
 use abs_policies::{Policy, PolicyName, PolicyParams, RestartWhen, Threshold, aggregate};
@@ -65,21 +64,15 @@ impl Default for EngineConfig {
     }
 }
 
-/// A run that could not go on (a trace that ran out of rows).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SimError(pub String);
-
-impl fmt::Display for SimError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for SimError {}
-
-impl From<TraceError> for SimError {
-    fn from(e: TraceError) -> Self {
-        SimError(e.0)
-    }
+/// A run that could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A job time could not be drawn (a trace that ran out of rows).
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// Fewer live jobs than K: a bug in the engine, never a config's fault.
+    #[error("internal: event queue ran dry in round {round} with K = {k}")]
+    QueueRanDry { round: u64, k: u32 },
 }
 
 /// A worker's job in flight and the model version it started from.
@@ -273,8 +266,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             match self.queue.pop_live(|w, job| workers[w as usize].job == job) {
                 Some(e) => self.arrivals.push(e),
                 None => {
-                    let (t, k) = (self.round, self.k);
-                    return Err(SimError(format!("internal: event queue ran dry in round {t} with K = {k}")));
+                    return Err(SimError::QueueRanDry {
+                        round: self.round,
+                        k: self.k,
+                    });
                 }
             }
         }

@@ -233,7 +233,7 @@ fn trace_that_runs_out_is_an_error_not_a_panic() {
         &mut times,
     )
     .unwrap_err();
-    assert!(e.0.contains("ran out of rows"), "{e}");
+    assert!(e.to_string().contains("ran out of rows"), "{e}");
 }
 
 // ---------- equivalences on the analytic learner with random job times ----------

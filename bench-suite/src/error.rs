@@ -1,0 +1,105 @@
+//! What can go wrong in the harness, with the cause kept: a file error says which file and what
+//! was being done to it; config, data and run errors keep their own types.
+
+use std::path::{Path, PathBuf};
+
+use abs_models::DataError;
+use abs_sim::config::ConfigError;
+
+use crate::run::RunError;
+
+/// An error of the `abs-bench` library; `main` prints it as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A file or folder could not be read, written, created or moved.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A results frame could not be built, read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Frame {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+    /// A JSON file (a manifest) that does not parse.
+    #[error("{}: {what}: {source}", path.display())]
+    Json {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A command-line flag or value that cannot be used, with what is expected.
+    #[error("{0}")]
+    Usage(String),
+    /// Cells of a sweep that failed (each one's error is in the results folder).
+    #[error("{failed} of {of} cells failed (details in {}):\n  {}", folder.display(), lines.join("\n  "))]
+    CellsFailed {
+        failed: usize,
+        of: usize,
+        folder: PathBuf,
+        lines: Vec<String>,
+    },
+    /// The runner's worker threads could not start.
+    #[error("cannot start {threads} worker threads: {source}")]
+    Threads {
+        threads: usize,
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
+    /// Drawing a figure, or a figure sweep that cannot be drawn.
+    #[error("{0}")]
+    Report(String),
+    /// Two runs of one config that differ (`repro`).
+    #[error("not reproducible: {0}")]
+    NotReproducible(String),
+    /// A throughput measurement that could not be taken.
+    #[error("{0}")]
+    Bench(String),
+    /// Downloading or unpacking a data set.
+    #[error("{0}")]
+    Fetch(String),
+}
+
+/// The harness's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An IO error while doing `action` to `path`.
+    pub fn io(action: &'static str, path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.as_ref().to_path_buf();
+        move |source| Error::Io { action, path, source }
+    }
+
+    /// A polars error while doing `action` with the frame at `path`.
+    pub fn frame(action: &'static str, path: impl AsRef<Path>) -> impl FnOnce(polars::error::PolarsError) -> Error {
+        let path = path.as_ref().to_path_buf();
+        move |source| Error::Frame { action, path, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_error_names_the_file_and_keeps_its_cause() {
+        let e = std::fs::read("/nonexistent/abs")
+            .map_err(Error::io("read", "/nonexistent/abs"))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("cannot read /nonexistent/abs: "), "{e}");
+        assert!(std::error::Error::source(&e).is_some(), "the IO error is kept as the cause");
+    }
+}
