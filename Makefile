@@ -48,7 +48,7 @@ test: clean-stale test-core test-wgpu icount
 ## (a debug test binary of abs-bench is about 1.8 GB, and every clone path makes new ones, so a
 ## shared cache grows by gigabytes per CI run); dependencies' builds are kept.
 STALE_DAYS ?= 1
-WORKSPACE_BINARIES := abs_bench abs_models abs_policies cli sweep wgpu_parity engine aggregate icount
+WORKSPACE_BINARIES := abs_bench abs_sim abs_models abs_policies cli sweep identity borders wgpu_parity engine aggregate icount
 clean-stale:
 	@for d in $(CARGO_TARGET_DIR) $(RELEASE_TARGET); do \
 	  for p in debug release; do \
