@@ -3,6 +3,7 @@
 
 mod bench;
 mod data;
+mod figures;
 mod repro;
 mod results;
 mod run;
@@ -34,7 +35,7 @@ pub enum Command {
     Repro(repro::ReproArgs),
     /// Run the figure sweeps (sweeps/fig*.yaml, reusing finished cells) and draw the paper's figures
     /// and summary tables into reports/.
-    Figures(crate::report::FiguresOptions),
+    Figures(figures::FiguresArgs),
     /// Get or check data sets.
     Data {
         #[command(subcommand)]
@@ -52,7 +53,7 @@ pub fn execute(cli: Cli) -> crate::error::Result<()> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Results(args) => results::results(args),
         Command::Repro(args) => repro::repro(args),
-        Command::Figures(options) => crate::report::figures(&options),
+        Command::Figures(args) => figures::figures(args),
         Command::Data { what } => data::data(what),
         Command::Bench(args) => bench::bench(args),
     }

@@ -1,245 +1,96 @@
-//! `abs-bench figures`: run every figure sweep (reusing finished cells), then draw the figures and
-//! write the summary tables.
+//! The paper's figures and summary tables, drawn from finished cells (`abs-bench figures` runs
+//! the cells first).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use serde_json::Value;
 
 use super::chart::{Chart, Legend, Panel, Series, render};
 use super::curves::{Band, Trace, band};
 use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
 use crate::error::Error;
 use crate::results::{Loaded, group_keys, load, summarize};
-use crate::runner::{describe, run_pending};
-use abs_sim::catalog::{DataSource, DatasetName, SyntheticSpec};
-use abs_sim::sweep::{Cell, ExpandOptions, Sweep, XAxis, load_sweep_with};
+use abs_sim::sweep::{Cell, Sweep, XAxis};
 
-/// What `abs-bench figures` was asked for (its command-line arguments).
-#[derive(Debug, Clone, clap::Args)]
-pub struct FiguresOptions {
-    /// Only these figures (file stems, e.g. fig2), comma-separated; the summary keeps the others.
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Shortened runs and fewer seeds (each sweep's `quick` section): minutes, marked on every figure.
-    #[arg(long)]
+/// What to draw: figure sweeps whose cells are in `results`, and the context every figure names.
+pub struct Drawing<'a> {
+    /// Folder for the figures and tables.
+    pub out: &'a Path,
+    /// The results folder holding the sweeps' cells.
+    pub results: &'a Path,
+    /// (figure name, expanded sweep), in figure order.
+    pub sweeps: &'a [(String, Sweep)],
+    /// Figures to draw (empty: all); the summary covers every sweep.
+    pub only: &'a [String],
+    pub dataset: &'a str,
+    /// Why this data set, in a sentence.
+    pub why: &'a str,
+    pub target: f64,
     pub quick: bool,
-    /// Force a data set: cifar10, fashion_mnist, mnist or synthetic (default: cifar10 when present,
-    /// else fashion_mnist).
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// Force a model for every cell: lenet, cnn, mlp or logreg.
-    #[arg(long)]
-    pub model: Option<String>,
-    /// Folder holding fig*.yaml.
-    #[arg(long, default_value = "sweeps")]
-    pub sweeps: PathBuf,
-    /// Folder for the figures and tables; results are cached in OUT/results.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
-    /// Cells at once (default: one per core).
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Target test accuracy for the summary (default: by data set, `DatasetName::default_target`).
-    #[arg(long)]
-    pub target: Option<f64>,
-    /// Folder holding the data set files (also: $ABS_DATA_DIR).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
 }
 
-/// Points per curve on the common grid.
-const CURVE_POINTS: usize = 300;
-
-/// The figure sweeps of `dir`: every `fig*.yaml`, in name order (fig2 before fig10), after checking
-/// that each name in `only` is one of them.
-pub fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf)>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read the sweeps folder {}: {e}", dir.display()))?;
-    let mut found: Vec<(String, PathBuf)> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .filter_map(|p| {
-            let stem = p.file_stem()?.to_string_lossy().into_owned();
-            stem.starts_with("fig").then_some((stem, p))
-        })
-        .collect();
-    found.sort_by_key(|(stem, _)| (stem.len(), stem.clone()));
-    for name in only {
-        if !found.iter().any(|(s, _)| s == name) {
-            let have: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
-            return Err(format!(
-                "--only {name}: no {name}.yaml in {} (found: {})",
-                dir.display(),
-                have.join(", ")
-            ));
-        }
-    }
-    if found.is_empty() {
-        return Err(format!("no figure sweeps (fig*.yaml) in {}", dir.display()));
-    }
-    Ok(found)
-}
-
-/// Picks the data set: the forced one (which must load), else cifar10 when it loads, else
-/// fashion_mnist. Returns it and a sentence saying why.
-pub fn choose_dataset(forced: Option<&str>, data_dir: Option<&Path>) -> Result<(DatasetName, String), String> {
-    let try_load =
-        |d: DatasetName| abs_models::data::load(DataSource::of(d, SyntheticSpec::default()), data_dir).map(|d| d.source_dir.clone());
-    if let Some(name) = forced {
-        let d = DatasetName::from_name(name).ok_or_else(|| format!("--dataset {name}: expected {}", DatasetName::expected()))?;
-        if d == DatasetName::Synthetic {
-            return Ok((d, "forced with --dataset (generated; not a real data set)".into()));
-        }
-        // the loader's error says where it looked and how to get the data set
-        let dir = try_load(d).map_err(|e| format!("--dataset {name}: {}", e.0))?;
-        return Ok((d, format!("forced with --dataset{}", from(&dir))));
-    }
-    match try_load(DatasetName::Cifar10) {
-        Ok(dir) => Ok((DatasetName::Cifar10, format!("CIFAR-10 found{}", from(&dir)))),
-        Err(cifar) => {
-            let dir = try_load(DatasetName::FashionMnist)
-                .map_err(|e| format!("no data set for the figures: cifar10: {}; fashion_mnist: {}", cifar.0, e.0))?;
-            let why = "CIFAR-10 was not found (`abs-bench data check cifar10` says where it looked), so Fashion-MNIST";
-            Ok((DatasetName::FashionMnist, format!("{why}{}", from(&dir))))
-        }
+impl Drawing<'_> {
+    fn selected(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == name)
     }
 }
 
-fn from(dir: &Option<PathBuf>) -> String {
-    dir.as_ref().map_or(String::new(), |d| format!(" in {}", d.display()))
-}
-
-/// Keys every figure cell gets on top of its sweep's base.
-fn overrides(dataset: &str, opts: &FiguresOptions) -> Vec<(String, Value)> {
-    let mut v = vec![("dataset".to_string(), Value::from(dataset))];
-    if let Some(m) = &opts.model {
-        v.push(("model".into(), Value::from(m.as_str())));
-    }
-    if let Some(d) = &opts.data_dir {
-        v.push(("data_dir".into(), Value::from(d.display().to_string())));
-    }
-    if dataset == "synthetic" {
-        let (train, test) = if opts.quick { (3000, 500) } else { (20000, 2000) };
-        v.push((
-            "synthetic".into(),
-            serde_json::json!({"shape": "mnist", "train_samples": train, "test_samples": test}),
-        ));
-    }
-    v
-}
-
-/// Runs every figure sweep and writes `figN.svg`, `figN.png` (and `figN-dynamics.*`), `summary.md`
-/// and `summary.csv` into `opts.out`; results are cached in `opts.out/results`.
-pub fn figures(opts: &FiguresOptions) -> crate::error::Result<()> {
-    let sweeps = figure_sweeps(&opts.sweeps, &opts.only).map_err(Error::Usage)?;
-    let (chosen, why) = choose_dataset(opts.dataset.as_deref(), opts.data_dir.as_deref()).map_err(Error::Usage)?;
-    let target = opts.target.unwrap_or_else(|| chosen.default_target(opts.quick));
-    let dataset = chosen.name();
-    if !(target > 0.0 && target <= 1.0) {
-        return Err(Error::Usage(format!("--target {target}: expected an accuracy in (0, 1]")));
-    }
-    eprintln!(
-        "figures: DATA SET {dataset} ({why}); target accuracy {target}{}",
-        if opts.quick { "; QUICK run" } else { "" }
-    );
-    let options = ExpandOptions {
-        quick: opts.quick,
-        overrides: overrides(dataset, opts),
-    };
-    let mut loaded_sweeps: Vec<(String, Sweep)> = Vec::new();
-    for (name, path) in &sweeps {
-        let sweep = load_sweep_with(path, &options)?;
-        if sweep.figure.is_none() {
-            return Err(Error::Report(format!(
-                "{}: a figure sweep needs a `figure: {{title: ...}}` section",
-                path.display()
-            )));
-        }
-        loaded_sweeps.push((name.clone(), sweep));
-    }
-
-    // every cell once (figures share cells), in figure order
-    let results = opts.out.join("results");
-    let mut seen = BTreeSet::new();
-    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
-    let all: Vec<Cell> = loaded_sweeps
-        .iter()
-        .filter(|(name, _)| selected(name))
-        .flat_map(|(_, s)| s.cells.iter())
-        .filter(|c| seen.insert(c.id.clone()))
-        .cloned()
-        .collect();
-    let sweeps = loaded_sweeps.iter().filter(|(n, _)| selected(n)).count();
-    let failed: Vec<String> = run_pending(&results, &all, opts.jobs, false, |plan| {
-        eprintln!(
-            "figures: {sweeps} sweeps, {} cells, {} already in {}; running {} ({} at a time, {} thread(s) each)",
-            plan.cells,
-            plan.finished,
-            results.display(),
-            plan.todo,
-            plan.budget.jobs,
-            plan.budget.threads
-        );
-    })?
-    .iter()
-    .map(|(c, _)| describe(c))
-    .collect();
-
-    std::fs::create_dir_all(&opts.out).map_err(Error::io("create", &opts.out))?;
+/// Writes `figN.svg`, `figN.png` (and `figN-dynamics.*`) for the selected sweeps, and `summary.md`
+/// and `summary.csv` over all of them, from the finished cells in `d.results`.
+pub fn draw(d: &Drawing) -> crate::error::Result<()> {
+    std::fs::create_dir_all(d.out).map_err(Error::io("create", d.out))?;
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut written = Vec::new();
-    for (name, sweep) in &loaded_sweeps {
-        let loaded = load(&results, Some(&sweep.cells))?;
+    for (name, sweep) in d.sweeps {
+        let loaded = load(d.results, Some(&sweep.cells))?;
         if loaded.cells.height() == 0 {
-            if selected(name) {
+            if d.selected(name) {
                 eprintln!("figures: {name}: no finished cells, nothing to draw");
             }
             continue;
         }
-        let summary = summarize(&loaded, Some(target)).map_err(Error::frame("summarise", results.join(name)))?;
-        let names = series_names(&summary, &group_keys(&loaded)).map_err(Error::frame("summarise", results.join(name)))?;
-        rows.extend(rows_from_summary(name, &summary, &names, target).map_err(Error::frame("summarise", results.join(name)))?);
-        if !selected(name) {
+        let summary = summarize(&loaded, Some(d.target)).map_err(Error::frame("summarise", d.results.join(name)))?;
+        let names = series_names(&summary, &group_keys(&loaded)).map_err(Error::frame("summarise", d.results.join(name)))?;
+        rows.extend(rows_from_summary(name, &summary, &names, d.target).map_err(Error::frame("summarise", d.results.join(name)))?);
+        if !d.selected(name) {
             continue; // summarised, but drawn by the run that selected it
         }
-        let context = Context::of(sweep, dataset, opts.quick);
-        let fig = sweep.figure.as_ref().expect("checked above");
-        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(Error::frame("summarise", results.join(name)))?;
-        let (svg, png) = (opts.out.join(format!("{name}.svg")), opts.out.join(format!("{name}.png")));
+        let context = Context::of(sweep, d.dataset, d.quick);
+        let Some(fig) = sweep.figure.as_ref() else {
+            return Err(Error::Report(format!(
+                "{name}: a figure sweep needs a `figure: {{title: ...}}` section"
+            )));
+        };
+        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(Error::frame("summarise", d.results.join(name)))?;
+        let (svg, png) = (d.out.join(format!("{name}.svg")), d.out.join(format!("{name}.png")));
         render(&chart, &svg, &png).map_err(Error::Report)?;
         written.push(svg);
         if !fig.dynamics.is_empty() {
             let chart = dynamics_chart(&loaded, sweep, &fig.dynamics, &fig.title, &context)
-                .map_err(Error::frame("summarise", results.join(name)))?;
+                .map_err(Error::frame("summarise", d.results.join(name)))?;
             let (svg, png) = (
-                opts.out.join(format!("{name}-dynamics.svg")),
-                opts.out.join(format!("{name}-dynamics.png")),
+                d.out.join(format!("{name}-dynamics.svg")),
+                d.out.join(format!("{name}-dynamics.png")),
             );
             render(&chart, &svg, &png).map_err(Error::Report)?;
             written.push(svg);
         }
     }
-    write_summary(&opts.out, &rows, &loaded_sweeps, dataset, &why, target, opts.quick).map_err(Error::Report)?;
+    write_summary(d.out, &rows, d.sweeps, d.dataset, d.why, d.target, d.quick).map_err(Error::Report)?;
     for w in &written {
         eprintln!("figures: wrote {} (and .png)", w.display());
     }
     eprintln!(
-        "figures: wrote {} and summary.csv (data set: {dataset})",
-        opts.out.join("summary.md").display()
+        "figures: wrote {} and summary.csv (data set: {})",
+        d.out.join("summary.md").display(),
+        d.dataset
     );
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::CellsFailed {
-            failed: failed.len(),
-            of: all.len(),
-            folder: results.join("failed"),
-            lines: failed,
-        })
-    }
+    Ok(())
 }
+
+/// Points per curve on the common grid.
+const CURVE_POINTS: usize = 300;
 
 /// What every figure of a sweep says under its title.
 struct Context {

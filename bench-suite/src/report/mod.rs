@@ -8,7 +8,7 @@ mod tables;
 
 pub use chart::{Chart, Legend, Panel, Series, render};
 pub use curves::{Band, Trace, band};
-pub use figures::{FiguresOptions, choose_dataset, figure_sweeps, figures};
+pub use figures::{Drawing, draw};
 pub use tables::{SummaryRow, frame, markdown, rows_from_summary};
 
 #[cfg(test)]
