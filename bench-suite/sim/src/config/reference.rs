@@ -13,8 +13,10 @@ pub fn reference_table() -> String {
          config_reference` rewrites it). A run config is a YAML mapping of these keys; unknown keys are refused. \
          A sweep's `base`, policy entries, `grid` and `zip` take the same keys. `docs/semantics.md` says what \
          each one does to the simulation.\n\n\
-         A policy parameter that the chosen policy does not read is accepted with a warning and still enters \
-         the cell id (so that configs accepted before keep their ids).\n\n\
+         A key that the chosen policy or model does not read (`zeta` with `adasync`, `kernels` with `mlp`) is \
+         accepted with a warning naming it; it stays in \
+         the cell id (so that configs accepted before keep their ids), except `kernels`, which models without \
+         convolutions never had in theirs.\n\n\
          | key | type | default | read by | meaning |\n|---|---|---|---|---|\n",
     );
     for d in RawConfig::docs() {

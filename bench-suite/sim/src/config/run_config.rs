@@ -205,15 +205,30 @@ impl RunConfig {
         Ok(cfg)
     }
 
-    /// The policy parameter keys set in `given` (the layers as written) that this config's policy
-    /// does not read. They are not refused, and they stay in the cell id (so that configs accepted
-    /// before keep their ids): a warning names them.
-    pub fn ignored_keys(&self, given: &RawConfig) -> Vec<&'static str> {
+    /// The keys set in `given` (the layers as written) that this run does not read, each with what
+    /// ignores it ("policy adasync", "model analytic"). They are not refused, and they stay in the
+    /// cell id (so that configs accepted before keep their ids): a warning names them.
+    pub fn ignored_keys(&self, given: &RawConfig) -> Vec<(&'static str, String)> {
         let reads = self.policy.knobs().reads();
-        PolicyKnobs::PARAMETER_KEYS
+        let by_policy = PolicyKnobs::PARAMETER_KEYS
             .into_iter()
             .filter(|k| given.is_set(k) && !reads.contains(k))
-            .collect()
+            .map(|k| (k, format!("policy {} (it still enters the cell id)", self.policy.label())));
+        let model_ignores = |k: &str| match k {
+            "kernels" => !self.model.has_convolutions(),
+            "eval_samples" | "backend" | "replica_batching" => !self.model.is_burn(),
+            "data_dir" => self.dataset == DatasetName::Synthetic,
+            _ => false,
+        };
+        let by_model = ["kernels", "eval_samples", "backend", "replica_batching", "data_dir"]
+            .into_iter()
+            .filter(|k| given.is_set(k) && model_ignores(k))
+            .map(|k| {
+                // the resolved config drops `kernels` for models without convolutions
+                let id = if k == "kernels" { "it is left out of" } else { "it still enters" };
+                (k, format!("model {} on dataset {} ({id} the cell id)", self.model, self.dataset))
+            });
+        by_policy.chain(by_model).collect()
     }
 
     /// Cross-key checks, after defaults.
@@ -352,7 +367,7 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedConfig {
     pub config: RunConfig,
-    /// One line per key set but ignored by the chosen policy.
+    /// One line per key set but ignored by the chosen policy or model.
     pub warnings: Vec<String>,
 }
 
@@ -377,12 +392,7 @@ pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<Loaded
     let warnings = config
         .ignored_keys(&raw)
         .into_iter()
-        .map(|k| {
-            format!(
-                "{origin}: key `{k}` is ignored by policy {} (it still enters the cell id)",
-                config.policy.label()
-            )
-        })
+        .map(|(k, by)| format!("{origin}: key `{k}` is ignored by {by}"))
         .collect();
     Ok(LoadedConfig { config, warnings })
 }
@@ -515,7 +525,14 @@ mod tests {
     fn keys_the_policy_ignores_are_named_and_keep_the_cell_id() {
         let layer = parse_yaml("model: analytic\npolicy: adasync\nzeta: 2\nk: 3\nk0: 3\n", "t.yaml").unwrap();
         let c = RunConfig::resolve(layer.clone(), "t.yaml").unwrap();
-        assert_eq!(c.ignored_keys(&layer), ["k", "zeta"]);
+        let keys = |c: &RunConfig, l: &RawConfig| c.ignored_keys(l).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(keys(&c, &layer), ["k", "zeta"]);
+        assert_eq!(c.ignored_keys(&layer)[0].1, "policy adasync (it still enters the cell id)");
+        let mlp = parse_yaml("model: mlp\nkernels: burn\neval_samples: 100\n", "t.yaml").unwrap();
+        let m = RunConfig::resolve(mlp.clone(), "t").unwrap();
+        assert_eq!(keys(&m, &mlp), ["kernels"]);
+        assert!(m.ignored_keys(&mlp)[0].1.contains("left out of the cell id"));
+        assert!(!m.canonical_json().contains("kernels"));
         let plain = resolve("model: analytic\npolicy: adasync\nk0: 3\n").unwrap();
         assert_ne!(c.hash(), plain.hash(), "an ignored key still enters the id, as before");
         let abs = parse_yaml("model: analytic\nzeta: 2\n", "t.yaml").unwrap();

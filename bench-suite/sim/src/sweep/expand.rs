@@ -107,8 +107,9 @@ pub struct Cell {
     pub config: RunConfig,
     /// The config hash: the same resolved config has the same id in every sweep.
     pub id: String,
-    /// Policy parameters the sweep sets for this cell that its policy does not read.
-    pub ignored: Vec<&'static str>,
+    /// Keys the sweep sets for this cell that its policy or model does not read, with what
+    /// ignores each.
+    pub ignored: Vec<(&'static str, String)>,
 }
 
 /// Where a problem is, for messages: the file, and the line where `key` first appears.
@@ -295,12 +296,8 @@ impl Origin<'_> {
 pub fn ignored_key_warnings(cells: &[Cell]) -> Vec<String> {
     let mut seen = Vec::new();
     for c in cells {
-        for k in &c.ignored {
-            let line = format!(
-                "policy entry `{}` ({}) ignores key `{k}` (it still enters the cell id)",
-                c.label,
-                c.config.policy.label()
-            );
+        for (k, by) in &c.ignored {
+            let line = format!("policy entry `{}`: key `{k}` is ignored by {by}", c.label);
             if !seen.contains(&line) {
                 seen.push(line);
             }
@@ -710,7 +707,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             ignored_key_warnings(&warned),
-            ["policy entry `adasync` (adasync) ignores key `zeta` (it still enters the cell id)"]
+            ["policy entry `adasync`: key `zeta` is ignored by policy adasync (it still enters the cell id)"]
         );
         let e = expand(&format!("{BASE}policies: [abs, {{k: 2}}]\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("item 1") && e.to_string().contains("policy: NAME"), "{e}");
