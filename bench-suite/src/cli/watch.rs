@@ -77,3 +77,21 @@ fn describe(p: &Progress) -> String {
     };
     format!("round {}, virtual time {:.1} s{accuracy}", p.rounds, p.time)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_line_says_round_virtual_time_and_accuracy_once_known() {
+        let p = Progress {
+            rounds: 120,
+            time: 345.26,
+            accuracy: 0.45123,
+            fraction: 0.06,
+        };
+        assert_eq!(describe(&p), "round 120, virtual time 345.3 s, test accuracy 0.4512");
+        let early = Progress { accuracy: f64::NAN, ..p };
+        assert_eq!(describe(&early), "round 120, virtual time 345.3 s");
+    }
+}
