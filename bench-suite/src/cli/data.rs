@@ -55,7 +55,7 @@ fn fetch(name: &str, data_dir: Option<PathBuf>) -> Result<()> {
     let dir = data_dir
         .or_else(|| std::env::var_os(DATA_DIR_ENV).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("data"));
-    let at = crate::fetch::fetch_cifar10(&dir).map_err(Error::Fetch)?;
+    let at = crate::fetch::fetch_cifar10(&dir)?;
     println!("{name} is in {}", at.display());
     Ok(())
 }
