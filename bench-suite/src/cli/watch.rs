@@ -25,7 +25,7 @@ impl RunWatch {
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = interactive.then(|| {
             let bar = ProgressBar::with_draw_target(Some(STEPS), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg} (ETA {eta})")
+            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:16}] ETA {eta} {wide_msg}")
                 .expect("a valid template")
                 .progress_chars("=> ");
             bar.set_style(style);
@@ -73,9 +73,9 @@ fn describe(p: &Progress) -> String {
     let accuracy = if p.accuracy.is_nan() {
         String::new()
     } else {
-        format!(", test accuracy {:.4}", p.accuracy)
+        format!(", test acc {:.4}", p.accuracy)
     };
-    format!("round {}, virtual time {:.1} s{accuracy}", p.rounds, p.time)
+    format!("round {}, virtual {:.1} s{accuracy}", p.rounds, p.time)
 }
 
 #[cfg(test)]
@@ -90,8 +90,8 @@ mod tests {
             accuracy: 0.45123,
             fraction: 0.06,
         };
-        assert_eq!(describe(&p), "round 120, virtual time 345.3 s, test accuracy 0.4512");
+        assert_eq!(describe(&p), "round 120, virtual 345.3 s, test acc 0.4512");
         let early = Progress { accuracy: f64::NAN, ..p };
-        assert_eq!(describe(&early), "round 120, virtual time 345.3 s");
+        assert_eq!(describe(&early), "round 120, virtual 345.3 s");
     }
 }

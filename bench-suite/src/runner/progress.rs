@@ -62,7 +62,7 @@ impl Reporter {
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = interactive.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total as u64 * STEPS_PER_CELL), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg} (ETA {eta})")
+            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:16}] ETA {eta} {wide_msg}")
                 .expect("a valid template")
                 .progress_chars("=> ");
             bar.set_style(style);
