@@ -189,6 +189,33 @@ fn split_position(message: &str) -> (Option<usize>, Option<usize>, &str) {
     (line.parse().ok(), col.trim().parse().ok(), rest.trim())
 }
 
+/// The shape a structured key takes, for errors where serde can only name a Rust type.
+fn expected_shape(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "compute_time" => {
+            "a mapping with a `model`, e.g. `{model: gamma_cvb, mean: 1, v_task: 0.5, v_mach: 0.5}`, `{model: constant, value: 1}` or `{model: trace, path: times.csv}` (docs/semantics.md, \"9. Runtime models\")"
+        }
+        "partition" => "`iid` or `{dirichlet: {alpha: 0.5}}`",
+        "analytic" => "a mapping, e.g. `{dim: 20, train_samples: 8192, test_samples: 2048, separation: 1.5}`",
+        "synthetic" => "a mapping, e.g. `{shape: mnist, train_samples: 10000, test_samples: 2000, seed: 0, signal_percent: 50}`",
+        _ => return None,
+    })
+}
+
+/// Whether a serde message is about the value's shape (a string where a mapping belongs, ...).
+fn is_shape_error(message: &str) -> bool {
+    [
+        "invalid type",
+        "enum",
+        "expected struct",
+        "expected mapping",
+        "expected scalar",
+        "sequence",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
 /// Says in words what a bare `invalid u32` expected, and what was found there.
 fn explain_type_error(message: &str, found: Option<&str>) -> String {
     let expected = match message.strip_prefix("invalid ") {
@@ -222,7 +249,14 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
                 .map(|v| v.trim().trim_end_matches([',', '}']).trim()),
             _ => None,
         };
-        let mut err = ConfigError::new(origin, key, explain_type_error(message, found));
+        let explained = match key.as_deref().and_then(expected_shape) {
+            Some(shape) if is_shape_error(message) => match found {
+                Some(v) => format!("value `{v}` is not allowed: expected {shape}"),
+                None => format!("expected {shape}"),
+            },
+            _ => explain_type_error(message, found),
+        };
+        let mut err = ConfigError::new(origin, key, explained);
         err.line = line;
         if err.message.contains("unknown field") {
             err.message.push_str(" (docs/config.md lists every key)");
@@ -292,6 +326,19 @@ mod tests {
         assert!(e.to_string().starts_with("--set workers=-3"), "{e}");
         let e = parse_set("wokers=3").unwrap_err();
         assert!(e.to_string().contains("unknown key"), "{e}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_shape_says_the_shape_expected() {
+        for (yaml, key, needle) in [
+            ("compute_time: gamma\n", "compute_time", "{model: gamma_cvb"),
+            ("partition: [iid]\n", "partition", "{dirichlet: {alpha: 0.5}}"),
+            ("synthetic: 3\n", "synthetic", "train_samples"),
+        ] {
+            let e = parse_yaml(yaml, "run.yaml").unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{e}");
+            assert!(e.to_string().contains(needle) && !e.to_string().contains("enum"), "{e}");
+        }
     }
 
     #[test]
