@@ -249,8 +249,8 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
                 .map(|v| v.trim().trim_end_matches([',', '}']).trim()),
             _ => None,
         };
-        let explained = match key.as_deref().and_then(expected_shape) {
-            Some(shape) if is_shape_error(message) => match found {
+        let explained = match key.as_deref().and_then(|k| expected_shape(k).map(|shape| (k, shape))) {
+            Some((k, shape)) if is_shape_error(message) => match found.map(|v| v.strip_prefix(&format!("{k}:")).map_or(v, str::trim)) {
                 Some(v) => format!("value `{v}` is not allowed: expected {shape}"),
                 None => format!("expected {shape}"),
             },
