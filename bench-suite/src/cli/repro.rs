@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use abs_sim::config::load_run_config;
+use abs_sim::config::{RawConfig, load_run_config};
 
 use crate::error::{Error, Result};
 
@@ -21,7 +21,7 @@ pub struct ReproArgs {
 }
 
 pub fn repro(args: ReproArgs) -> Result<()> {
-    let cfg = load_run_config(&args.config, &args.sets)?.config;
+    let cfg = load_run_config(&args.config, &args.sets, RawConfig::default())?.config;
     let threads = if args.threads.is_empty() {
         crate::repro::default_threads(crate::runner::Budget::cores())
     } else {

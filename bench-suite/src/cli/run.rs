@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use abs_sim::config::{RunConfig, load_run_config};
+use abs_sim::catalog::Backend;
+use abs_sim::config::{RawConfig, RunConfig, load_run_config};
 
 use super::watch::RunWatch;
 use crate::error::Result;
@@ -24,17 +25,27 @@ pub struct RunArgs {
     #[arg(long)]
     csv: bool,
     /// Burn backend: flex (CPU, default), wgpu, or auto (wgpu where a GPU is found).
-    #[arg(long, value_name = "flex|wgpu|auto")]
-    backend: Option<String>,
+    #[arg(long, value_name = "flex|wgpu|auto", value_parser = backend_named)]
+    backend: Option<Backend>,
     /// Folder holding the data set files (also: the `data_dir` key, $ABS_DATA_DIR).
     #[arg(long)]
     data_dir: Option<PathBuf>,
 }
 
-pub fn run(mut args: RunArgs) -> Result<()> {
-    args.sets.extend(args.backend.map(|b| format!("backend={b}")));
-    args.sets.extend(args.data_dir.map(|d| format!("data_dir={}", d.display())));
-    let loaded = load_run_config(&args.config, &args.sets)?;
+fn backend_named(name: &str) -> std::result::Result<Backend, String> {
+    Backend::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
+}
+
+pub fn run(args: RunArgs) -> Result<()> {
+    let flags = RawConfig {
+        backend: args.backend,
+        data_dir: args.data_dir.clone(),
+        ..RawConfig::default()
+    };
+    let loaded = load_run_config(&args.config, &args.sets, flags)?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }

@@ -371,12 +371,15 @@ pub struct LoadedConfig {
     pub warnings: Vec<String>,
 }
 
-/// Reads a config file, lays `--set` overrides over it and resolves the result.
-pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<LoadedConfig, ConfigError> {
+/// Reads a config file, lays `--set` overrides over it, then `flags` (keys set by dedicated
+/// command-line flags such as `--backend`), and resolves the result.
+pub fn load_run_config(path: &std::path::Path, sets: &[String], flags: RawConfig) -> Result<LoadedConfig, ConfigError> {
     let mut raw = super::raw::parse_file(path)?;
     for s in sets {
         raw.merge(super::raw::parse_set(s)?);
     }
+    let flagged: Vec<&str> = RawConfig::KEYS.iter().copied().filter(|k| flags.is_set(k)).collect();
+    raw.merge(flags);
     let origin = path.display().to_string();
     let source = std::fs::read_to_string(path).unwrap_or_default();
     let config = RunConfig::resolve(raw.clone(), &origin).map_err(|e| {
@@ -384,6 +387,10 @@ pub fn load_run_config(path: &std::path::Path, sets: &[String]) -> Result<Loaded
         match &e.key {
             Some(k) if sets.iter().any(|s| s.split('=').next().map(str::trim) == k.split('.').next()) => ConfigError {
                 origin: format!("{origin} with --set"),
+                ..e
+            },
+            Some(k) if flagged.contains(&k.as_str()) => ConfigError {
+                origin: format!("{origin} with --{}", k.replace('_', "-")),
                 ..e
             },
             _ => e.locate(&source),
