@@ -1,11 +1,13 @@
 //! Run configs: YAML layers (file, then `--set` overrides) resolved into a checked [`RunConfig`].
 
+mod checks;
 mod error;
 mod raw;
 mod real;
 mod reference;
 mod run_config;
 
+pub use checks::Check;
 pub use error::ConfigError;
 pub use raw::{KeyDoc, RawConfig, Scope, parse_file, parse_set, parse_yaml};
 pub use real::Real;

@@ -7,6 +7,7 @@ use crate::partition::Partition;
 use abs_policies::{KRounding, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 use serde::{Deserialize, Serialize};
 
+use super::checks::{Check, Numeric};
 use super::error::ConfigError;
 use super::real::Real;
 use crate::engine::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
@@ -32,13 +33,15 @@ pub struct KeyDoc {
     pub default: Option<String>,
     pub doc: String,
     pub scope: Scope,
+    /// The range its value must lie in, when the key declares one.
+    pub allowed: Option<&'static str>,
 }
 
-/// Declares every run-config key once: its doc, type, default and scope. From this come the raw
+/// Declares every run-config key once: its doc, type, default, scope and range check. From this come the raw
 /// layer (`RawConfig`, every key optional), its key list, merging, the default layer and the
 /// reference table.
 macro_rules! run_keys {
-    ($($(#[doc = $doc:literal])* $key:ident : $ty:ty $(= $default:expr)?, $scope:expr;)*) => {
+    ($($(#[doc = $doc:literal])* $key:ident : $ty:ty $(= $default:expr)?, $scope:expr, $check:expr;)*) => {
         /// One layer of a run config (a file or a `--set`); absent keys are `None`.
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -68,6 +71,14 @@ macro_rules! run_keys {
                 RawConfig { $($key: None $(.or(Some($default)))?,)* }
             }
 
+            /// Refuses the first value set outside its key's declared range.
+            pub fn check_values(&self) -> Result<(), (String, String)> {
+                $(if let Some(x) = self.$key.as_ref().and_then(Numeric::number) {
+                    $check.apply(stringify!($key), x)?;
+                })*
+                Ok(())
+            }
+
             /// The declaration of every key, in order.
             pub fn docs() -> Vec<KeyDoc> {
                 let defaults = RawConfig::defaults();
@@ -77,6 +88,7 @@ macro_rules! run_keys {
                     default: defaults.$key.as_ref().and_then(|v| serde_json::to_string(v).ok()),
                     doc: [$($doc.trim()),*].join(" "),
                     scope: $scope,
+                    allowed: $check.allowed(),
                 },)*]
             }
         }
@@ -86,85 +98,85 @@ macro_rules! run_keys {
 run_keys! {
     /// A named policy (`abs`, `adasync`, `k_async`, ...) or a table of the four knobs `{k, bound,
     /// weight, sync}`.
-    policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All;
+    policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All, Check::None;
     /// N, the number of workers.
-    workers: u32 = PolicyParams::default().workers, Scope::All;
+    workers: u32 = PolicyParams::default().workers, Scope::All, Check::AtLeastOne;
     /// The fixed K of fixed-K policies (required by them), in 1..=N.
-    k: u32, Scope::Policy;
+    k: u32, Scope::Policy, Check::None;
     /// K in round 0 of adaptive policies, in 1..=N.
-    k0: u32 = PolicyParams::default().k0, Scope::Policy;
+    k0: u32 = PolicyParams::default().k0, Scope::Policy, Check::None;
     /// zeta, the ABS threshold constant (> 0, or .inf for no bound).
-    zeta: Real = Real(PolicyParams::default().zeta), Scope::Policy;
+    zeta: Real = Real(PolicyParams::default().zeta), Scope::Policy, Check::None;
     /// S, the fixed staleness bound of `bounded` (>= 1, or .inf), required by it.
-    staleness_bound: Real, Scope::Policy;
+    staleness_bound: Real, Scope::Policy, Check::None;
     /// U, local SGD steps per job.
-    local_steps: u32 = EngineConfig::default().local_steps, Scope::All;
+    local_steps: u32 = EngineConfig::default().local_steps, Scope::All, Check::AtLeastOne;
     /// Worker step size eta.
-    lr: f64 = 0.1, Scope::All;
+    lr: f64 = 0.1, Scope::All, Check::FinitePositive;
     /// Server step size on the aggregated update.
-    server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::All;
+    server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::All, Check::FinitePositive;
     /// Mini-batch size B.
-    batch_size: u32 = 32, Scope::All;
+    batch_size: u32 = 32, Scope::All, Check::AtLeastOne;
     /// Root seed of every random stream.
-    seed: u64 = 0, Scope::All;
+    seed: u64 = 0, Scope::All, Check::None;
     /// The learner: analytic (plain Rust), logreg, mlp, lenet or cnn (Burn).
-    model: ModelName = ModelName::Lenet, Scope::All;
+    model: ModelName = ModelName::Lenet, Scope::All, Check::None;
     /// Where the samples come from: synthetic, cifar10, fashion_mnist or mnist (default:
     /// synthetic for model analytic, else fashion_mnist).
-    dataset: DatasetName, Scope::All;
+    dataset: DatasetName, Scope::All, Check::None;
     /// Where data set files are looked for (before $ABS_DATA_DIR and the system's folders).
-    data_dir: PathBuf, Scope::Only("real data sets");
+    data_dir: PathBuf, Scope::Only("real data sets"), Check::None;
     /// How the training set is split among workers: iid, or `{dirichlet: {alpha: A}}`.
-    partition: Partition = Partition::default(), Scope::All;
+    partition: Partition = Partition::default(), Scope::All, Check::None;
     /// The model of job compute times (docs/semantics.md, "9. Runtime models").
-    compute_time: ComputeTimeSpec = ComputeTimeSpec::default(), Scope::All;
+    compute_time: ComputeTimeSpec = ComputeTimeSpec::default(), Scope::All, Check::None;
     /// Whether a job's time is drawn once (job) or per local step (step).
-    granularity: Granularity = Granularity::default(), Scope::All;
+    granularity: Granularity = Granularity::default(), Scope::All, Check::None;
     /// Virtual seconds added to every job for its upload.
-    upload_latency: f64 = EngineConfig::default().upload_latency, Scope::All;
+    upload_latency: f64 = EngineConfig::default().upload_latency, Scope::All, Check::FiniteNonNegative;
     /// Virtual seconds added to every job for its download.
-    download_latency: f64 = EngineConfig::default().download_latency, Scope::All;
+    download_latency: f64 = EngineConfig::default().download_latency, Scope::All, Check::FiniteNonNegative;
     /// p in K~ = K0 (F_0 / F_t)^p.
-    k_exponent: f64 = PolicyParams::default().k_exponent, Scope::Policy;
+    k_exponent: f64 = PolicyParams::default().k_exponent, Scope::Policy, Check::None;
     /// How K~ becomes an integer: ceil, floor or round.
-    k_rounding: KRounding = PolicyParams::default().k_rounding, Scope::Policy;
+    k_rounding: KRounding = PolicyParams::default().k_rounding, Scope::Policy, Check::None;
     /// Whether K never decreases.
-    k_monotone: bool = PolicyParams::default().k_monotone, Scope::Policy;
+    k_monotone: bool = PolicyParams::default().k_monotone, Scope::Policy, Check::None;
     /// Which loss estimate F_t drives the adaptive K: reported (the arrivals' mean) or eval.
-    k_loss: KLoss = EngineConfig::default().k_loss, Scope::Policy;
+    k_loss: KLoss = EngineConfig::default().k_loss, Scope::Policy, Check::None;
     /// Rounds between K updates.
-    k_update_every: u64 = EngineConfig::default().k_update_every, Scope::Policy;
+    k_update_every: u64 = EngineConfig::default().k_update_every, Scope::Policy, Check::AtLeastOne;
     /// h(N, K) in tau_max = max(1, floor(zeta h(N, K))): n_over_k (N/K), one_over_k (1/K) or
     /// n_minus_k (N - K).
-    threshold_form: ThresholdForm = PolicyParams::default().threshold_form, Scope::Policy;
+    threshold_form: ThresholdForm = PolicyParams::default().threshold_form, Scope::Policy, Check::None;
     /// When a straggler restarts: greater (staleness > tau_max) or greater_or_equal.
-    restart_when: RestartWhen = EngineConfig::default().restart_when, Scope::Policy;
+    restart_when: RestartWhen = EngineConfig::default().restart_when, Scope::Policy, Check::None;
     /// The staleness-aware weight: inv (1/s) or inv_plus_one (1/(s+1)).
-    sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy;
+    sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy, Check::None;
     /// Stop after this many rounds.
-    max_rounds: u64 = EngineConfig::default().max_rounds, Scope::All;
+    max_rounds: u64 = EngineConfig::default().max_rounds, Scope::All, Check::AtLeastOne;
     /// Stop before a round that would end after this many virtual seconds (.inf: never).
-    max_time: Real = Real(EngineConfig::default().max_time), Scope::All;
+    max_time: Real = Real(EngineConfig::default().max_time), Scope::All, Check::PositiveOrInf;
     /// Rounds between evaluations of the global model.
-    eval_every: u64 = EngineConfig::default().eval_every, Scope::All;
+    eval_every: u64 = EngineConfig::default().eval_every, Scope::All, Check::AtLeastOne;
     /// Evaluate on a fixed, seeded subset of this many test samples (default: the whole test set).
-    eval_samples: u32, Scope::Only("Burn models");
+    eval_samples: u32, Scope::Only("Burn models"), Check::AtLeastOne;
     /// The test accuracy that `results` and `figures` measure time and comm to.
-    target_accuracy: f64, Scope::All;
+    target_accuracy: f64, Scope::All, Check::UnitInterval;
     /// Stop when an evaluation reaches `target_accuracy`.
-    stop_at_target: bool = EngineConfig::default().stop_at_target, Scope::All;
+    stop_at_target: bool = EngineConfig::default().stop_at_target, Scope::All, Check::None;
     /// Size of the `analytic` model's synthetic task.
-    analytic: AnalyticSpec, Scope::Only("model analytic");
+    analytic: AnalyticSpec, Scope::Only("model analytic"), Check::None;
     /// Shape, size and seed of the `synthetic` image data set.
-    synthetic: SyntheticSpec, Scope::Only("dataset synthetic with a Burn model");
+    synthetic: SyntheticSpec, Scope::Only("dataset synthetic with a Burn model"), Check::None;
     /// Burn backend: flex (CPU), wgpu, or auto.
-    backend: Backend = Backend::default(), Scope::Only("Burn models");
+    backend: Backend = Backend::default(), Scope::Only("Burn models"), Check::None;
     /// Train the jobs a round delivers together in lockstep (faster; equal to one-by-one training
     /// up to floating-point summation order).
-    replica_batching: bool = false, Scope::Only("Burn models");
+    replica_batching: bool = false, Scope::Only("Burn models"), Check::None;
     /// Which kernels compute the convolution stages: native (this project's, on flex) or burn
     /// (Burn's own, the reference). Default: native, burn on backend wgpu.
-    kernels: Kernels, Scope::Only("models lenet and cnn");
+    kernels: Kernels, Scope::Only("models lenet and cnn"), Check::None;
 }
 
 /// Finds the top-level key set on 1-based `line` of `source`, if that line sets one.

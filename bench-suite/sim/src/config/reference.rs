@@ -17,7 +17,7 @@ pub fn reference_table() -> String {
          accepted with a warning naming it; it stays in \
          the cell id (so that configs accepted before keep their ids), except `kernels`, which models without \
          convolutions never had in theirs.\n\n\
-         | key | type | default | read by | meaning |\n|---|---|---|---|---|\n",
+         | key | type | default | allowed | read by | meaning |\n|---|---|---|---|---|---|\n",
     );
     for d in RawConfig::docs() {
         let default = d.default.map_or("none".to_string(), |v| format!("`{v}`"));
@@ -27,9 +27,10 @@ pub fn reference_table() -> String {
             Scope::Policy => readers(d.key),
         };
         out.push_str(&format!(
-            "| `{}` | `{}` | {default} | {scope} | {} |\n",
+            "| `{}` | `{}` | {default} | {} | {scope} | {} |\n",
             d.key,
             d.ty.replace(' ', ""),
+            d.allowed.unwrap_or("see meaning"),
             d.doc.replace('|', "\\|")
         ));
     }

@@ -92,14 +92,6 @@ fn finite_positive(key: &str, v: f64) -> Result<f64, (String, String)> {
     }
 }
 
-fn finite_non_negative(key: &str, v: f64) -> Result<f64, (String, String)> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err((key.into(), format!("value {v} is not allowed: expected a finite number >= 0")))
-    }
-}
-
 fn one_sample_per_worker(key: &str, samples: u32, workers: u32) -> Result<(), (String, String)> {
     if samples >= workers {
         Ok(())
@@ -138,6 +130,7 @@ impl RunConfig {
     fn resolve_inner(given: RawConfig) -> Result<RunConfig, (String, String)> {
         let mut r = RawConfig::defaults();
         r.merge(given);
+        r.check_values()?;
         let model = declared("model", r.model)?;
         let dataset = r.dataset.unwrap_or(if model == ModelName::Analytic {
             DatasetName::Synthetic
@@ -159,7 +152,7 @@ impl RunConfig {
         }
         let backend = declared("backend", r.backend)?;
         let kernels = resolve_kernels(model, r.kernels, backend)?;
-        let workers = at_least_one("workers", declared("workers", r.workers)?)?;
+        let workers = declared("workers", r.workers)?;
         let cfg = RunConfig {
             policy: declared("policy", r.policy)?,
             workers,
@@ -167,10 +160,10 @@ impl RunConfig {
             k0: declared("k0", r.k0)?,
             zeta: declared("zeta", r.zeta)?,
             staleness_bound: r.staleness_bound,
-            local_steps: at_least_one("local_steps", declared("local_steps", r.local_steps)?)?,
-            lr: finite_positive("lr", declared("lr", r.lr)?)?,
-            server_lr: finite_positive("server_lr", declared("server_lr", r.server_lr)?)?,
-            batch_size: at_least_one("batch_size", declared("batch_size", r.batch_size)?)?,
+            local_steps: declared("local_steps", r.local_steps)?,
+            lr: declared("lr", r.lr)?,
+            server_lr: declared("server_lr", r.server_lr)?,
+            batch_size: declared("batch_size", r.batch_size)?,
             seed: declared("seed", r.seed)?,
             model,
             dataset,
@@ -178,20 +171,20 @@ impl RunConfig {
             partition: declared("partition", r.partition)?,
             compute_time: declared("compute_time", r.compute_time)?,
             granularity: declared("granularity", r.granularity)?,
-            upload_latency: finite_non_negative("upload_latency", declared("upload_latency", r.upload_latency)?)?,
-            download_latency: finite_non_negative("download_latency", declared("download_latency", r.download_latency)?)?,
+            upload_latency: declared("upload_latency", r.upload_latency)?,
+            download_latency: declared("download_latency", r.download_latency)?,
             k_exponent: declared("k_exponent", r.k_exponent)?,
             k_rounding: declared("k_rounding", r.k_rounding)?,
             k_monotone: declared("k_monotone", r.k_monotone)?,
             k_loss: declared("k_loss", r.k_loss)?,
-            k_update_every: at_least_one("k_update_every", declared("k_update_every", r.k_update_every)?)?,
+            k_update_every: declared("k_update_every", r.k_update_every)?,
             threshold_form: declared("threshold_form", r.threshold_form)?,
             restart_when: declared("restart_when", r.restart_when)?,
             sa_form: declared("sa_form", r.sa_form)?,
-            max_rounds: at_least_one("max_rounds", declared("max_rounds", r.max_rounds)?)?,
+            max_rounds: declared("max_rounds", r.max_rounds)?,
             max_time: declared("max_time", r.max_time)?,
-            eval_every: at_least_one("eval_every", declared("eval_every", r.eval_every)?)?,
-            eval_samples: r.eval_samples.map(|v| at_least_one("eval_samples", v)).transpose()?,
+            eval_every: declared("eval_every", r.eval_every)?,
+            eval_samples: r.eval_samples,
             target_accuracy: r.target_accuracy,
             stop_at_target: declared("stop_at_target", r.stop_at_target)?,
             analytic: (model == ModelName::Analytic).then(|| r.analytic.unwrap_or_default()),
@@ -233,20 +226,6 @@ impl RunConfig {
 
     /// Cross-key checks, after defaults.
     fn check(&self) -> Result<(), (String, String)> {
-        if self.max_time.0.is_nan() || self.max_time.0 <= 0.0 {
-            return Err((
-                "max_time".into(),
-                format!("value {} is not allowed: expected a number > 0 or .inf", self.max_time),
-            ));
-        }
-        if let Some(t) = self.target_accuracy
-            && !(t > 0.0 && t <= 1.0)
-        {
-            return Err((
-                "target_accuracy".into(),
-                format!("value {t} is not allowed: expected a number in (0, 1]"),
-            ));
-        }
         if let Partition::Dirichlet { alpha } = self.partition
             && !(alpha.is_finite() && alpha > 0.0)
         {

@@ -1,0 +1,109 @@
+//! The range a key's value must lie in, declared with the key (config/raw.rs) and applied to every
+//! value set, before the cross-key checks.
+
+use std::path::PathBuf;
+
+use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
+
+use super::real::Real;
+use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
+use crate::engine::{AnalyticSpec, ComputeTimeSpec, Granularity, KLoss};
+use crate::partition::Partition;
+
+/// A range check on a numeric key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Any value of the type (or a check that needs other keys, done later).
+    None,
+    AtLeastOne,
+    FinitePositive,
+    FiniteNonNegative,
+    PositiveOrInf,
+    UnitInterval,
+}
+
+impl Check {
+    /// What is allowed, in words (`None` for [`Check::None`]).
+    pub fn allowed(self) -> Option<&'static str> {
+        Some(match self {
+            Check::None => return None,
+            Check::AtLeastOne => "an integer >= 1",
+            Check::FinitePositive => "a finite number > 0",
+            Check::FiniteNonNegative => "a finite number >= 0",
+            Check::PositiveOrInf => "a number > 0 or .inf",
+            Check::UnitInterval => "a number in (0, 1]",
+        })
+    }
+
+    fn passes(self, v: f64) -> bool {
+        match self {
+            Check::None => true,
+            Check::AtLeastOne => v >= 1.0,
+            Check::FinitePositive => v.is_finite() && v > 0.0,
+            Check::FiniteNonNegative => v.is_finite() && v >= 0.0,
+            Check::PositiveOrInf => v > 0.0,
+            Check::UnitInterval => v > 0.0 && v <= 1.0,
+        }
+    }
+
+    /// Refuses `v` for `key` unless it is allowed, saying what is.
+    pub fn apply(self, key: &str, v: f64) -> Result<(), (String, String)> {
+        match self.allowed() {
+            Some(allowed) if !self.passes(v) => Err((key.into(), format!("value {v} is not allowed: expected {allowed}"))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A key's value as a number, for its range check (`None` for values that are not numbers).
+pub trait Numeric {
+    fn number(&self) -> Option<f64>;
+}
+
+macro_rules! numeric {
+    ($($ty:ty => $f:expr),* $(,)?) => {
+        $(impl Numeric for $ty {
+            fn number(&self) -> Option<f64> {
+                let f: fn(&$ty) -> f64 = $f;
+                Some(f(self))
+            }
+        })*
+    };
+}
+
+macro_rules! not_numeric {
+    ($($ty:ty),* $(,)?) => {
+        $(impl Numeric for $ty {
+            fn number(&self) -> Option<f64> {
+                None
+            }
+        })*
+    };
+}
+
+numeric! { u32 => |v| f64::from(*v), u64 => |v| *v as f64, f64 => |v| *v, Real => |v| v.0 }
+not_numeric! {
+    bool, PathBuf, PolicySpec, ModelName, DatasetName, Partition, ComputeTimeSpec, Granularity, KRounding, KLoss,
+    ThresholdForm, RestartWhen, SaForm, AnalyticSpec, SyntheticSpec, Backend, Kernels,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_refuse_with_the_value_and_the_range() {
+        assert!(Check::AtLeastOne.apply("workers", 1.0).is_ok());
+        let (key, message) = Check::AtLeastOne.apply("workers", 0.0).unwrap_err();
+        assert_eq!(
+            (key.as_str(), message.as_str()),
+            ("workers", "value 0 is not allowed: expected an integer >= 1")
+        );
+        assert!(Check::FinitePositive.apply("lr", f64::INFINITY).is_err());
+        assert!(Check::PositiveOrInf.apply("max_time", f64::INFINITY).is_ok());
+        assert!(Check::PositiveOrInf.apply("max_time", f64::NAN).is_err());
+        assert!(Check::UnitInterval.apply("target_accuracy", 1.0).is_ok());
+        assert!(Check::UnitInterval.apply("target_accuracy", 0.0).is_err());
+        assert!(Check::None.apply("seed", -1.0).is_ok());
+    }
+}
