@@ -332,3 +332,22 @@ fn a_forced_missing_data_set_says_how_to_get_it() {
     assert!(e.contains("--dataset cifar10") && e.contains("abs-bench data fetch cifar10"), "{e}");
     assert!(!dir.join("r").exists(), "nothing is written before the data is there");
 }
+
+#[test]
+fn a_sweep_may_list_its_policies() {
+    let dir = scratch("listed");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, max_rounds: 5}\npolicies: [abs, adasync, local_sgd]\ngrid: {seed: [0, 1]}\n",
+    );
+    let out = ok(&run(&["sweep", &sweep, "--dry-run"]));
+    assert!(out.starts_with(&format!("{sweep}: 6 cells")), "{out}");
+    for label in ["abs", "adasync", "local_sgd"] {
+        assert_eq!(
+            out.lines().filter(|l| l.split_whitespace().nth(2) == Some(label)).count(),
+            2,
+            "{out}"
+        );
+    }
+}
