@@ -1,10 +1,9 @@
 //! What a person sees while one run goes: on a terminal a bar with rounds, virtual time, the last
 //! test accuracy and an ETA; elsewhere (pipes, logs, `CI` set) a plain line now and then.
 
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use abs_sim::engine::Progress;
 
@@ -22,16 +21,7 @@ pub struct RunWatch {
 
 impl RunWatch {
     pub fn new(name: &str) -> RunWatch {
-        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let bar = interactive.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(STEPS), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:16}] ETA {eta} {wide_msg}")
-                .expect("a valid template")
-                .progress_chars("=> ");
-            bar.set_style(style);
-            bar.enable_steady_tick(Duration::from_millis(500));
-            bar
-        });
+        let bar = crate::runner::terminal_bar(STEPS);
         RunWatch {
             name: name.to_string(),
             bar,

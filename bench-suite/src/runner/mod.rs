@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub use cell::{CellOutcome, cell_dir, is_finished, run_cell};
-pub use progress::{Progress, Reporter, Silent, describe};
+pub use progress::{Progress, Reporter, Silent, describe, terminal_bar};
 pub use shard::Shard;
 
 use abs_sim::sweep::Cell;

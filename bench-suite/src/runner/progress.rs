@@ -56,19 +56,25 @@ pub fn describe(cell: &Cell) -> String {
     format!("{} {}{point}", cell.id, cell.label)
 }
 
+/// A progress bar of `len` steps on stderr, only where a person is watching (a terminal, `CI`
+/// unset): elapsed time, the bar, the ETA, then a message cut to the terminal's width.
+pub fn terminal_bar(len: u64) -> Option<ProgressBar> {
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    interactive.then(|| {
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{elapsed_precise} [{bar:16}] ETA {eta} {wide_msg}")
+            .expect("a valid template")
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(Duration::from_millis(500));
+        bar
+    })
+}
+
 impl Reporter {
     /// A reporter for `total` cells to run; draws a bar only where a person is watching.
     pub fn new(total: usize) -> Reporter {
-        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-        let bar = interactive.then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total as u64 * STEPS_PER_CELL), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{elapsed_precise} [{bar:16}] ETA {eta} {wide_msg}")
-                .expect("a valid template")
-                .progress_chars("=> ");
-            bar.set_style(style);
-            bar.enable_steady_tick(Duration::from_millis(500));
-            bar
-        });
+        let bar = terminal_bar(total as u64 * STEPS_PER_CELL);
         let r = Reporter {
             bar,
             total,
