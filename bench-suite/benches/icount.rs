@@ -90,7 +90,7 @@ fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
         workers: 1,
         partition: Partition::Iid,
         eval_samples: None,
-        eval_batch: 500,
+        eval_batch: abs_models::burn_learner::EVAL_BATCH,
         replica_batching: false,
         kernels: Kernels::Native,
     };

@@ -36,8 +36,7 @@ impl BenchMode {
 
 /// Test images in one timed evaluation pass (the size of CIFAR-10's and Fashion-MNIST's test sets).
 pub const EVAL_IMAGES: u32 = 10_000;
-/// Images per forward pass when evaluating (as `abs-bench run` evaluates).
-pub const EVAL_BATCH: usize = 500;
+pub use abs_models::burn_learner::EVAL_BATCH;
 
 /// One throughput measurement: `jobs` jobs of `steps` steps of `batch` images of shape `input`
 /// (or `jobs` evaluation passes), on `threads` threads, by `concurrent` independent copies at once.

@@ -35,6 +35,9 @@ pub struct TrainOptions {
     pub kernels: Kernels,
 }
 
+/// Images per forward pass when evaluating (as `abs-bench run` evaluates).
+pub const EVAL_BATCH: usize = 500;
+
 /// The run-config defaults (docs/config.md): lr 0.1, batch 32, 10 workers, iid shards, the whole
 /// test set in forward passes of 500 images, one-by-one training, native kernels.
 impl Default for TrainOptions {
@@ -46,7 +49,7 @@ impl Default for TrainOptions {
             workers: d.workers.unwrap_or_default(),
             partition: d.partition.unwrap_or_default(),
             eval_samples: None,
-            eval_batch: 500,
+            eval_batch: EVAL_BATCH,
             replica_batching: d.replica_batching.unwrap_or_default(),
             kernels: Kernels::default(),
         }
