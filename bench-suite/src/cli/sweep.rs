@@ -48,10 +48,13 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     };
     if a.dry_run {
         println!("{}: {} cells{in_shard}", a.sweep.display(), mine.len());
-        println!("{:>5}  {:<16}  {:<14}  point", "cell", "id", "policy");
+        let conditions = cells.iter().any(|c| !c.condition.is_empty());
+        let width = cells.iter().map(|c| c.condition.chars().count()).max().unwrap_or(0).max(9);
+        let condition = |name: &str| if conditions { format!("{name:<width$}  ") } else { String::new() };
+        println!("{:>5}  {:<16}  {:<14}  {}point", "cell", "id", "policy", condition("condition"));
         for (i, c) in cells.iter().enumerate().filter(|(i, _)| shard.holds(*i)) {
             let point = serde_json::to_string(&c.point).unwrap_or_default();
-            println!("{i:>5}  {:<16}  {:<14}  {point}", c.id, c.label);
+            println!("{i:>5}  {:<16}  {:<14}  {}{point}", c.id, c.label, condition(&c.condition));
         }
         return Ok(());
     }

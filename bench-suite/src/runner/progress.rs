@@ -46,14 +46,19 @@ pub struct Reporter {
 /// Bar units per cell, so that running cells move the bar between whole cells.
 const STEPS_PER_CELL: u64 = 100;
 
-/// One line describing a cell: id, label and grid point.
+/// One line describing a cell: id, label, condition (when the sweep has conditions) and grid point.
 pub fn describe(cell: &Cell) -> String {
     let point = if cell.point.is_empty() {
         String::new()
     } else {
         format!(" {}", serde_json::to_string(&cell.point).unwrap_or_default())
     };
-    format!("{} {}{point}", cell.id, cell.label)
+    let condition = if cell.condition.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", cell.condition)
+    };
+    format!("{} {}{condition}{point}", cell.id, cell.label)
 }
 
 /// A progress bar of `len` steps on stderr, only where a person is watching (a terminal, `CI`

@@ -38,7 +38,7 @@ impl Node {
 }
 
 /// The sections a sweep file may have, in the order the module docs give them.
-const SECTIONS: [&str; 7] = ["base", "policies", "grid", "zip", "exclude", "quick", "figure"];
+const SECTIONS: [&str; 8] = ["base", "policies", "conditions", "grid", "zip", "exclude", "quick", "figure"];
 
 /// A sweep file as written (see the module docs).
 #[derive(Debug, Default)]
@@ -46,6 +46,8 @@ struct SweepFile {
     base: IndexMap<String, Value>,
     /// Entry name -> a policy name or a table of run keys.
     policies: IndexMap<String, Value>,
+    /// Condition name -> run keys laid over the base (one condition at a time, not crossed).
+    conditions: IndexMap<String, IndexMap<String, Value>>,
     grid: IndexMap<String, Vec<Value>>,
     zip: Vec<IndexMap<String, Vec<Value>>>,
     exclude: Vec<IndexMap<String, Value>>,
@@ -67,6 +69,42 @@ pub struct FigureMeta {
     /// Labels whose K^t and tau_max^t are drawn over time in a companion figure `<name>-dynamics`.
     #[serde(default)]
     pub dynamics: Vec<String>,
+    /// The series every other is compared with, seed by seed (default: `abs`).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Claims (of the paper) this figure tests, each given a verdict in the summary.
+    #[serde(default)]
+    pub claims: Vec<Claim>,
+}
+
+/// A claim that some series reach the target before others, tested seed by seed.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// The claim in words, as the summary prints it.
+    pub claim: String,
+    /// What is compared: `time` or `comm` to the target.
+    pub metric: XAxis,
+    /// Labels that should get there first: each is compared with each label of `than`.
+    #[serde(deserialize_with = "one_or_many")]
+    pub faster: Vec<String>,
+    /// Labels they should beat (default: every other label of the sweep).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub than: Vec<String>,
+}
+
+/// A name or a list of names.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Names {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Names::deserialize(d)? {
+        Names::One(n) => vec![n],
+        Names::Many(v) => v,
+    })
 }
 
 /// An x axis of a figure panel.
@@ -102,6 +140,8 @@ pub struct Sweep {
 pub struct Cell {
     /// The policy entry's name in the sweep file (the policy's name when there is no `policies`).
     pub label: String,
+    /// The name of the sweep's `conditions` entry this cell runs under (empty when it has none).
+    pub condition: String,
     /// The grid and zip values of this cell, in file order.
     pub point: IndexMap<String, Value>,
     pub config: RunConfig,
@@ -186,6 +226,7 @@ fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
         match section.as_str() {
             "base" => file.base = o.mapping("base", node, "run keys, e.g. `base: {model: lenet, workers: 10}`")?,
             "policies" => file.policies = o.policy_entries(node)?,
+            "conditions" => file.conditions = o.conditions(node)?,
             "grid" => file.grid = o.lists("grid", node)?,
             "zip" => {
                 let groups = o.list("zip", node, "groups of lists, e.g. `zip: [{k0: [2, 4], zeta: [1, 2]}]`")?;
@@ -201,7 +242,10 @@ fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
                 let figure = serde_json::from_value(node.into_value()).map_err(|e| {
                     o.error(
                         Some("figure"),
-                        format!("{e}: expected `{{title: TEXT, panels: [time, comm], dynamics: [LABEL, ...]}}`"),
+                        format!(
+                            "{e}: expected `{{title: TEXT, panels: [time, comm], dynamics: [LABEL, ...], reference: LABEL, \
+                             claims: [{{claim: TEXT, metric: time, faster: LABEL, than: [LABEL, ...]}}]}}`"
+                        ),
                     )
                 })?;
                 file.figure = Some(figure);
@@ -250,6 +294,24 @@ impl Origin<'_> {
                     Some(&format!("{section}.{k}")),
                     format!("expected a list of values, {example}; found {}", other.kind()),
                 )),
+            })
+            .collect()
+    }
+
+    /// `conditions`: a mapping of condition names to tables of run keys.
+    fn conditions(&self, node: Node) -> Result<IndexMap<String, IndexMap<String, Value>>, ConfigError> {
+        let what = "condition names to run keys, e.g. `conditions: {base: {}, homogeneous: {compute_time: {model: constant, value: 1}}}`";
+        let Node::Map(m) = node else {
+            return Err(self.error(Some("conditions"), format!("expected a mapping of {what}; found {}", node.kind())));
+        };
+        m.into_iter()
+            .map(|(name, table)| {
+                let table = match table {
+                    // `name: {}` and `name:` (null) both mean the base itself
+                    Node::Scalar(Value::Null) => IndexMap::new(),
+                    other => self.mapping(&format!("conditions.{name}"), other, what)?,
+                };
+                Ok((name, table))
             })
             .collect()
     }
@@ -349,9 +411,12 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
     check_exclude(&file, &owner, &o)?;
     let cells = cross_product(&file, &layers, &o)?;
     if let Some(fig) = &file.figure {
-        for l in &fig.dynamics {
+        let named = fig.dynamics.iter().map(|l| ("figure.dynamics", l));
+        let named = named.chain(fig.reference.iter().map(|l| ("figure.reference", l)));
+        let named = named.chain(fig.claims.iter().flat_map(|c| c.faster.iter().chain(&c.than)).map(|l| ("figure.claims", l)));
+        for (key, l) in named {
             if !cells.iter().any(|c| &c.label == l) {
-                return Err(o.error(Some("figure.dynamics"), format!("`{l}` is not a label of this sweep's cells")));
+                return Err(o.error(Some(key), format!("`{l}` is not a label of this sweep's cells")));
             }
         }
     }
@@ -386,6 +451,7 @@ fn apply_overrides(file: &mut SweepFile, overrides: &[(String, Value)], o: &Orig
         let varied = file.grid.contains_key(k)
             || file.zip.iter().any(|g| g.contains_key(k))
             || file.policies.values().any(|p| p.get(k).is_some())
+            || file.conditions.values().any(|c| c.contains_key(k))
             || (k == "policy" && !file.policies.is_empty());
         if varied {
             return Err(o.error(Some(k), format!("cannot be overridden: the sweep varies `{k}`")));
@@ -424,6 +490,27 @@ fn varied_keys(file: &SweepFile, o: &Origin) -> Result<IndexMap<String, String>,
             }
         }
     }
+    for (name, table) in &file.conditions {
+        for k in table.keys() {
+            if k == "policy" {
+                return Err(o.error(
+                    Some(&format!("conditions.{name}")),
+                    "sets `policy`: policies belong in the `policies` section",
+                ));
+            }
+            match owner.get(k).map(String::as_str) {
+                None | Some("conditions section") => {
+                    owner.insert(k.clone(), "conditions section".into());
+                }
+                Some(prev) => {
+                    return Err(o.error(
+                        Some(&format!("conditions.{name}")),
+                        format!("sets `{k}`, which the {prev} varies"),
+                    ));
+                }
+            }
+        }
+    }
     Ok(owner)
 }
 
@@ -455,10 +542,10 @@ fn policy_tables(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin)
 /// Every exclude rule tests only the policy label and keys the sweep varies.
 fn check_exclude(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin) -> Result<(), ConfigError> {
     for (i, rule) in file.exclude.iter().enumerate() {
-        if let Some(k) = rule.keys().find(|k| *k != "policy" && !owner.contains_key(*k)) {
+        if let Some(k) = rule.keys().find(|k| !matches!(k.as_str(), "policy" | "condition") && !owner.contains_key(*k)) {
             return Err(o.error(
                 Some(&format!("exclude.{k}")),
-                format!("rule {i} tests `{k}`, which neither the grid nor a zip group varies"),
+                format!("rule {i} tests `{k}`, which neither the grid, a zip group nor the conditions vary"),
             ));
         }
     }
@@ -473,6 +560,8 @@ struct Layers {
     zip: Vec<Vec<RawConfig>>,
     /// (entry name, its layer); one unnamed empty entry when the sweep lists no policies.
     policies: Vec<(String, RawConfig)>,
+    /// (condition name, its layer); one unnamed empty entry when the sweep has no conditions.
+    conditions: Vec<(String, RawConfig)>,
 }
 
 impl Layers {
@@ -496,17 +585,36 @@ impl Layers {
                 .map(|(n, m)| o.layers(&format!("policies.{n}"), &m).map(|l| (n, l)))
                 .collect::<Result<_, _>>()?
         };
-        Ok(Layers { base, grid, zip, policies })
+        let conditions = if file.conditions.is_empty() {
+            vec![(String::new(), RawConfig::default())]
+        } else {
+            file.conditions
+                .iter()
+                .map(|(n, m)| o.layers(&format!("conditions.{n}"), m).map(|l| (n.clone(), l)))
+                .collect::<Result<_, _>>()?
+        };
+        Ok(Layers {
+            base,
+            grid,
+            zip,
+            policies,
+            conditions,
+        })
     }
 }
 
-/// The cells, policy by policy (file order), then zip index, then grid point (first key slowest),
-/// without the excluded ones.
+/// The cells, policy by policy (file order), then condition, then zip index, then grid point (first
+/// key slowest), without the excluded ones. A cell merges the base, its grid values, its zip
+/// values, its condition, then its policy entry.
 fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Cell>, ConfigError> {
     let zip_sizes: Vec<usize> = layers.zip.iter().map(Vec::len).collect();
     let grid_sizes: Vec<usize> = layers.grid.iter().map(Vec::len).collect();
     let mut cells = Vec::new();
-    for (label, policy_layer) in &layers.policies {
+    for ((label, policy_layer), (condition, condition_layer)) in layers
+        .policies
+        .iter()
+        .flat_map(|p| layers.conditions.iter().map(move |c| (p, c)))
+    {
         for zi in combinations(&zip_sizes) {
             for gi in combinations(&grid_sizes) {
                 let mut raw = layers.base.clone();
@@ -521,8 +629,9 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
                     }
                     raw.merge(zip_layers[i].clone());
                 }
+                raw.merge(condition_layer.clone());
                 raw.merge(policy_layer.clone());
-                let cell = resolve_cell(raw, label, point, o)?;
+                let cell = resolve_cell(raw, (label, condition), point, o)?;
                 if !excluded(&file.exclude, &cell) {
                     cells.push(cell);
                 }
@@ -533,13 +642,16 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
 }
 
 /// One cell's resolved config and id; an error says which cell it was.
-fn resolve_cell(raw: RawConfig, label: &str, point: IndexMap<String, Value>, o: &Origin) -> Result<Cell, ConfigError> {
+fn resolve_cell(raw: RawConfig, (label, condition): (&str, &str), point: IndexMap<String, Value>, o: &Origin) -> Result<Cell, ConfigError> {
     let config = RunConfig::resolve(raw.clone(), o.path).map_err(|mut e| {
-        let entry = if label.is_empty() {
+        let mut entry = if label.is_empty() {
             String::new()
         } else {
             format!("policy entry `{label}`, ")
         };
+        if !condition.is_empty() {
+            entry.push_str(&format!("condition `{condition}`, "));
+        }
         let point = serde_json::to_string(&point).unwrap_or_default();
         e.message = format!("{}; in the cell with {entry}{point}", e.message);
         e.locate(o.source)
@@ -553,6 +665,7 @@ fn resolve_cell(raw: RawConfig, label: &str, point: IndexMap<String, Value>, o: 
     let ignored = config.ignored_keys(&raw);
     Ok(Cell {
         label,
+        condition: condition.to_string(),
         point,
         config,
         id,
@@ -566,6 +679,8 @@ fn excluded(rules: &[IndexMap<String, Value>], cell: &Cell) -> bool {
         rule.iter().all(|(k, v)| {
             if k == "policy" {
                 v.as_str() == Some(cell.label.as_str())
+            } else if k == "condition" {
+                v.as_str() == Some(cell.condition.as_str())
             } else {
                 cell.point.get(k) == Some(v)
             }
@@ -584,6 +699,39 @@ mod tests {
             .iter()
             .map(|c| (c.label.clone(), serde_json::to_string(&c.point).unwrap()))
             .collect()
+    }
+
+    #[test]
+    fn conditions_are_laid_over_the_base_one_at_a_time() {
+        let yaml = format!(
+            "{BASE}policies: [abs, adasync]\nconditions:\n  base: {{}}\n  n20: {{workers: 20}}\n  \
+             eval_loss: {{k_loss: eval, workers: 4}}\ngrid: {{seed: [0, 1]}}\nexclude: [{{policy: adasync, condition: n20}}]\n"
+        );
+        let cells = expand(&yaml, "s.yaml").unwrap();
+        // abs: 3 conditions x 2 seeds, adasync: 2 conditions x 2 seeds
+        assert_eq!(cells.len(), 10);
+        let names: Vec<(&str, &str, u64)> = cells.iter().map(|c| (c.label.as_str(), c.condition.as_str(), c.config.seed)).collect();
+        assert_eq!(names[..4], [("abs", "base", 0), ("abs", "base", 1), ("abs", "n20", 0), ("abs", "n20", 1)]);
+        assert_eq!(cells[0].config.workers, 10);
+        assert_eq!(cells[2].config.workers, 20);
+        assert_eq!((cells[4].config.workers, cells[4].config.k_loss), (4, crate::engine::KLoss::Eval));
+        assert!(!cells.iter().any(|c| c.label == "adasync" && c.condition == "n20"));
+        // a key the conditions vary is not also varied by the grid, a policy entry or an override
+        for (bad, what) in [
+            (format!("{BASE}conditions: {{a: {{workers: 4}}}}\ngrid: {{workers: [2, 3]}}\n"), "the grid varies"),
+            (format!("{BASE}policies: {{w: {{policy: abs, workers: 3}}}}\nconditions: {{a: {{workers: 4}}}}\n"), "the conditions section varies"),
+            (format!("{BASE}conditions: {{a: {{policy: abs}}}}\n"), "policies belong"),
+            (format!("{BASE}conditions: [workers]\n"), "expected a mapping of condition names"),
+        ] {
+            let e = expand(&bad, "s.yaml").unwrap_err().to_string();
+            assert!(e.contains(what), "{e}");
+        }
+        let o = ExpandOptions {
+            quick: false,
+            overrides: vec![("workers".into(), Value::from(3))],
+        };
+        let e = expand_with(&format!("{BASE}conditions: {{a: {{workers: 4}}}}\n"), "s.yaml", &o).unwrap_err();
+        assert!(e.to_string().contains("cannot be overridden"), "{e}");
     }
 
     #[test]
@@ -673,6 +821,13 @@ mod tests {
         }
         let e = expand_with(&format!("{BASE}grid: {{seed: [0, 1]}}\nquick: {{seed: 0}}\n"), "s.yaml", &quick).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("quick.seed"));
+        let claims = "claims: [{claim: C, metric: comm, faster: abs}, {claim: D, metric: time, faster: [abs], than: [abs]}]";
+        let with = expand_with(&format!("{BASE}policies: [abs]\nfigure: {{title: T, reference: abs, {claims}}}\n"), "s.yaml", &Default::default()).unwrap();
+        let fig = with.figure.unwrap();
+        assert_eq!((fig.reference.as_deref(), fig.claims.len()), (Some("abs"), 2));
+        assert_eq!((fig.claims[0].metric, &fig.claims[0].faster, fig.claims[0].than.len()), (XAxis::Comm, &vec!["abs".to_string()], 0));
+        let e = expand(&format!("{BASE}policies: [abs]\nfigure: {{title: T, claims: [{{claim: C, metric: time, faster: abs, than: ada}}]}}\n"), "s.yaml").unwrap_err();
+        assert!(e.to_string().contains("`ada` is not a label"), "{e}");
         let e = expand(&format!("{BASE}figure: {{title: T, dynamics: [nope]}}\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
         let e = expand(&format!("{BASE}figure: {{title: T, panels: [rounds]}}\n"), "s.yaml").unwrap_err();

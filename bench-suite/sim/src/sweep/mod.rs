@@ -7,15 +7,24 @@
 //!                                # `[abs, adasync, {policy: k_async, k: 2}]`, each named after its policy
 //!   abs: abs
 //!   adasync_k4: {policy: adasync, k0: 4}
+//! conditions:                    # optional: named changes to the base, one at a time (not crossed)
+//!   base: {}
+//!   homogeneous: {compute_time: {model: gamma_cvb, mean: 1.0, v_task: 0.5, v_mach: 0.0}}
 //! grid: {workers: [10, 20], seed: [0, 1, 2]}   # cartesian product, first key slowest
 //! zip: [{k0: [2, 4], zeta: [1, 2]}]            # keys that vary together, by index
 //! exclude: [{policy: adasync_k4, workers: 10}] # drop cells matching every key given
 //! quick: {max_time: 20, seed: [0, 1]}          # what --quick changes (base keys, shorter grid lists)
-//! figure: {title: "Fig. 2", panels: [time, comm], dynamics: [abs]}   # how `figures` draws it
+//! figure:                        # how `figures` draws it and what its summary tests
+//!   title: "Fig. 2"
+//!   panels: [time, comm]
+//!   dynamics: [abs]              # K^t and tau_max^t of these labels over time
+//!   reference: abs               # every series is compared with this one, seed by seed
+//!   claims: [{claim: "ABS reaches the target first", metric: time, faster: abs}]  # than: others
 //! ```
-//! Cells come out policy by policy (file order), then zip index, then grid point. A key may be
-//! set by at most one of the policy entry, the grid and the zip groups.
+//! Cells come out policy by policy (file order), then condition, then zip index, then grid point.
+//! A key may be set by at most one of the policy entries, the conditions, the grid and the zip
+//! groups. `exclude` rules may test `policy` (the entry name) and `condition`.
 
 mod expand;
 
-pub use expand::{Cell, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with};
+pub use expand::{Cell, Claim, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with};
