@@ -14,6 +14,7 @@ pub mod engine;
 pub mod learner;
 pub mod partition;
 pub mod seeds;
+pub mod stats;
 pub mod sweep;
 
 pub use learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};

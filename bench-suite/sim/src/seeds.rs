@@ -23,6 +23,8 @@ pub enum Purpose {
     MachineSpeed = 5,
     EvalSubset = 6,
     DataGeneration = 7,
+    /// Resampling seeds for the reports' bootstrap intervals (never used by a simulation).
+    Bootstrap = 8,
 }
 
 /// The root seed of one run, from which every stream is derived.
