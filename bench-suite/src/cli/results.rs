@@ -23,6 +23,10 @@ pub struct ResultsArgs {
     /// One row per cell instead of per grid point.
     #[arg(long)]
     cells: bool,
+    /// Compare every series with this one (a label), seed by seed: time, comm and uploads to the
+    /// target as a geometric-mean ratio with its 95% paired-bootstrap interval and a verdict.
+    #[arg(long, value_name = "LABEL", conflicts_with = "cells")]
+    compare: Option<String>,
 }
 
 pub fn results(a: ResultsArgs) -> Result<()> {
@@ -38,6 +42,19 @@ pub fn results(a: ResultsArgs) -> Result<()> {
             "{}: no finished cells (run `abs-bench sweep` first)",
             a.dir.display()
         )));
+    }
+    if let Some(reference) = &a.compare {
+        let rows = crate::results::compare_with(&loaded, a.target, reference)?;
+        let table = crate::report::compact_frame(&rows).map_err(Error::frame("compare the results in", &a.dir))?;
+        println!("{}", crate::results::format_table(&table));
+        println!(
+            "ratio: geometric mean over seeds of series / reference (below 1: the series is faster), 95% percentile \
+             bootstrap over seeds; a seed that never reached the target counts at its run's end (docs/statistics.md)"
+        );
+        if let Some(path) = &a.csv {
+            write_csv(path, &mut crate::report::full_frame(&rows).map_err(Error::frame("compare the results in", &a.dir))?)?;
+        }
+        return Ok(());
     }
     let table = if a.cells {
         per_cell(&loaded, a.target)

@@ -13,13 +13,15 @@ use abs_sim::sweep::Cell;
 
 /// The finished cells of a results folder.
 pub struct Loaded {
-    /// One row per cell: `cell` (id), `label` (the sweep's policy entry, else the policy), `policy`,
-    /// then every config key (nested keys dotted, e.g. `compute_time.model`), typed.
+    /// One row per cell: `cell` (id), `label` (the sweep's policy entry, else the policy),
+    /// `condition` (the sweep's condition, empty without one), `policy`, then every config key (nested keys dotted, e.g. `compute_time.model`), typed.
     pub cells: DataFrame,
     /// Config columns whose value differs between cells, in column order (`seed` included).
     pub varying: Vec<String>,
     /// The cells' folders, in row order.
     pub dirs: Vec<PathBuf>,
+    /// The results folder they were read from.
+    pub root: PathBuf,
 }
 
 impl Loaded {
@@ -66,19 +68,19 @@ fn scan_file(dir: &Path, name: &str) -> PolarsResult<LazyFrame> {
 /// labelled by the sweep's policy entries, in the sweep's order; otherwise every finished cell, by id.
 pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
     let cells_dir = dir.join("cells");
-    let mut found: Vec<(String, PathBuf, String)> = match only {
+    let mut found: Vec<(String, PathBuf, String, String)> = match only {
         Some(cells) => cells
             .iter()
-            .map(|c| (c.id.clone(), cells_dir.join(&c.id), c.label.clone()))
-            .filter(|(_, d, _)| d.join("manifest.json").is_file())
+            .map(|c| (c.id.clone(), cells_dir.join(&c.id), c.label.clone(), c.condition.clone()))
+            .filter(|(_, d, _, _)| d.join("manifest.json").is_file())
             .collect(),
         None => {
             let entries = std::fs::read_dir(&cells_dir).map_err(Error::io("read", &cells_dir))?;
-            let mut v: Vec<(String, PathBuf, String)> = entries
+            let mut v: Vec<(String, PathBuf, String, String)> = entries
                 .flatten()
                 .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path(), String::new()))
-                .filter(|(_, d, _)| d.join("manifest.json").is_file())
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path(), String::new(), String::new()))
+                .filter(|(_, d, _, _)| d.join("manifest.json").is_file())
                 .collect();
             v.sort();
             v
@@ -86,7 +88,7 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
     };
     let mut rows: Vec<BTreeMap<String, Value>> = Vec::with_capacity(found.len());
     let mut order: Vec<String> = Vec::new();
-    for (id, d, label) in &mut found {
+    for (id, d, label, condition) in &mut found {
         let path = d.join("manifest.json");
         let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
@@ -108,19 +110,20 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
         let mut row = BTreeMap::new();
         row.insert("cell".to_string(), Value::String(id.clone()));
         row.insert("label".to_string(), Value::String(label.clone()));
+        row.insert("condition".to_string(), Value::String(condition.clone()));
         row.insert("policy".to_string(), Value::String(manifest.policy.clone()));
         flatten("", &config, &mut row, &mut order);
         rows.push(row);
     }
     let mut columns: Vec<Column> = Vec::new();
     let mut varying = Vec::new();
-    for name in ["cell", "label", "policy"]
+    for name in ["cell", "label", "condition", "policy"]
         .iter()
         .map(|s| s.to_string())
         .chain(order.iter().cloned())
     {
         let values: Vec<Option<&Value>> = rows.iter().map(|r| r.get(&name).filter(|v| !v.is_null())).collect();
-        let is_config = !matches!(name.as_str(), "cell" | "label" | "policy");
+        let is_config = !matches!(name.as_str(), "cell" | "label" | "condition" | "policy");
         if is_config && values.windows(2).any(|w| w[0] != w[1]) {
             varying.push(name.clone());
         }
@@ -130,7 +133,8 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
     Ok(Loaded {
         cells,
         varying,
-        dirs: found.into_iter().map(|(_, d, _)| d).collect(),
+        dirs: found.into_iter().map(|(_, d, _, _)| d).collect(),
+        root: dir.to_path_buf(),
     })
 }
 

@@ -1,8 +1,10 @@
 //! Results as polars frames: every finished cell of a results folder in one frame (config keys as
 //! columns), its evaluations as a lazy scan of the Parquet files, and summaries over seeds.
 
+mod compare;
 mod load;
 mod summary;
 
+pub use compare::{BOOTSTRAP_SEED, ComparisonRow, compare_with, point_keys};
 pub use load::{Loaded, load};
 pub use summary::{cell_metrics, format_table, group_keys, summarize};

@@ -4,9 +4,9 @@ use polars::prelude::*;
 
 use super::load::Loaded;
 
-/// One row per cell: `cell`, `rounds`, `final_time`, `final_comm`, `final_accuracy`, `best_accuracy`,
-/// `target`, and the first `time_to_target`, `comm_to_target`, `rounds_to_target` at an evaluation
-/// with test accuracy >= target (null when never reached or no target). The target is `target` when
+/// One row per cell: `cell`, `rounds`, `final_time`, `final_comm`, `final_uploads`,
+/// `final_accuracy`, `best_accuracy`, `target`, and the first `time_to_target`, `comm_to_target`,
+/// `uploads_to_target`, `rounds_to_target` at an evaluation with test accuracy >= target (null when never reached or no target). The target is `target` when
 /// given, else each cell's `target_accuracy`.
 pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFrame> {
     let target = match target {
@@ -24,6 +24,7 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
             col("round").max().alias("rounds"),
             col("time").max().alias("final_time"),
             col("comm").max().alias("final_comm"),
+            col("uploads").max().alias("final_uploads"),
             col("test_accuracy")
                 .sort_by([col("round")], by_round())
                 .last()
@@ -32,6 +33,7 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
             col("target").first().alias("target"),
             col("time").filter(hit.clone()).min().alias("time_to_target"),
             col("comm").filter(hit.clone()).min().alias("comm_to_target"),
+            col("uploads").filter(hit.clone()).min().alias("uploads_to_target"),
             col("round").filter(hit).min().alias("rounds_to_target"),
         ]);
     // the cells' order (the sweep's) carries through to summaries
@@ -40,9 +42,17 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
     Ok(loaded.cells.clone().lazy().join(metrics, [col("cell")], [col("cell")], keep_order))
 }
 
-/// The columns a summary groups by: the label, then every config key that varies except `seed`.
+/// The columns a summary groups by: the label, the condition (when the sweep has conditions), then
+/// every config key that varies except `seed`.
 pub fn group_keys(loaded: &Loaded) -> Vec<String> {
+    let conditions = loaded
+        .cells
+        .column("condition")
+        .ok()
+        .and_then(|c| c.str().ok().map(|s| s.iter().any(|v| v.is_some_and(|v| !v.is_empty()))))
+        .unwrap_or(false);
     std::iter::once("label".to_string())
+        .chain(conditions.then(|| "condition".to_string()))
         .chain(loaded.varying.iter().filter(|k| *k != "seed").cloned())
         .collect()
 }

@@ -1,9 +1,11 @@
 //! Two series compared seed by seed on time (or comm) to the target.
 //!
-//! A seed that never reached the target is censored at the end of its run: its restricted time to
-//! target is the run's last evaluation, a lower bound on the true one. Differences and ratios are
-//! taken on restricted values, so a seed where only one side reached the target still counts, in
-//! the right direction, with its size understated; a seed where neither did counts as a tie.
+//! A seed that never reached the target is censored at the end of its run (its last evaluation).
+//! Each seed's two runs are compared within the window both observed, up to H = the earlier of
+//! their ends: a value is the time (comm) to target when that is at most H, else H. So a seed where
+//! only one side reached the target within the window counts in the right direction with its size
+//! understated, and a seed where neither did (or where the censored run stopped before the other
+//! reached the target) counts as a tie: no pair ever points the wrong way.
 
 use super::bootstrap::{Estimate, RESAMPLES, Resamples};
 
@@ -20,9 +22,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Time (comm) to target restricted to the run: when it was reached, else the run's end.
-    pub fn restricted(&self) -> f64 {
-        self.reached.unwrap_or(self.horizon)
+    /// Time (comm) to target restricted to `window`: when it was reached within it, else `window`.
+    pub fn restricted(&self, window: f64) -> f64 {
+        match self.reached {
+            Some(t) if t <= window => t,
+            _ => window,
+        }
     }
 }
 
@@ -31,6 +36,14 @@ impl Outcome {
 pub struct Pair {
     pub series: Outcome,
     pub reference: Outcome,
+}
+
+impl Pair {
+    /// (series, reference), each restricted to the window both runs observed.
+    pub fn restricted(&self) -> (f64, f64) {
+        let window = self.series.horizon.min(self.reference.horizon);
+        (self.series.restricted(window), self.reference.restricted(window))
+    }
 }
 
 /// What a paired comparison says about the series against the reference.
@@ -71,9 +84,9 @@ pub struct Comparison {
     pub reference_reached: usize,
     /// Seeds on which at least one side never reached the target (censored at its run's end).
     pub censored: usize,
-    /// Per seed: series over reference, restricted values (None where either is 0).
+    /// Per seed: series over reference, values restricted to the pair's window (None where either is 0).
     pub ratios: Vec<Option<f64>>,
-    /// Per seed: series minus reference, restricted values.
+    /// Per seed: series minus reference, values restricted to the pair's window.
     pub differences: Vec<f64>,
     /// Geometric mean of the per-seed ratios with its interval (None when a ratio is undefined).
     pub ratio: Option<Estimate>,
@@ -87,7 +100,7 @@ pub struct Comparison {
 /// interval gives the verdict; the difference's when a ratio is undefined (a time of 0).
 pub fn compare(pairs: &[Pair], bootstrap_seed: u64) -> Comparison {
     let n = pairs.len();
-    let restricted: Vec<(f64, f64)> = pairs.iter().map(|p| (p.series.restricted(), p.reference.restricted())).collect();
+    let restricted: Vec<(f64, f64)> = pairs.iter().map(Pair::restricted).collect();
     let ratios: Vec<Option<f64>> = restricted.iter().map(|&(s, r)| (s > 0.0 && r > 0.0).then(|| s / r)).collect();
     let differences: Vec<f64> = restricted.iter().map(|&(s, r)| s - r).collect();
     let reached = |f: fn(&Pair) -> Outcome| pairs.iter().filter(|p| f(p).reached.is_some()).count();
@@ -200,6 +213,13 @@ mod tests {
         // the same seed gives the same intervals
         assert_eq!(c, compare(&pairs(&series, &reference), 3));
         // nobody reached it: said so, not "no clear difference"
+        // a run that stopped (at comm 100) before the other reached the target (at comm 160) says
+        // nothing about which is faster: a tie, not a win for the run that stopped early
+        let stopped = Outcome { reached: None, horizon: 100.0 };
+        let later = Outcome { reached: Some(160.0), horizon: 400.0 };
+        let sooner = Outcome { reached: Some(40.0), horizon: 400.0 };
+        let c = compare(&pairs(&[stopped, stopped], &[later, sooner]), 0);
+        assert_eq!(c.ratios, vec![Some(1.0), Some(2.5)]);
         let never = compare(&pairs(&[NEVER; 6], &[NEVER; 6]), 0);
         assert_eq!((never.verdict, never.censored), (Verdict::NeitherReached, 6));
         assert_eq!(compare(&[], 0).verdict, Verdict::TooFewSeeds);

@@ -1,0 +1,154 @@
+//! Every series compared with a reference series, seed by seed, at each condition and grid point:
+//! time, comm and uploads to the target (abs_sim::stats says how, docs/statistics.md what it means).
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use polars::prelude::*;
+
+use super::load::Loaded;
+use crate::error::{Error, Result};
+use super::summary::cell_metrics;
+use abs_sim::stats::{Comparison, Outcome, Pair, compare};
+
+/// The stream every reported interval is drawn from (`abs_sim::stats::Resamples`).
+pub const BOOTSTRAP_SEED: u64 = 0;
+
+/// One series against the reference at one condition and grid point.
+#[derive(Debug, Clone)]
+pub struct ComparisonRow {
+    /// The series' label (its policy entry).
+    pub series: String,
+    pub reference: String,
+    /// The sweep's condition (empty without conditions).
+    pub condition: String,
+    /// The grid point without the seed, as `key=value, ...` (empty when the sweep has none).
+    pub point: String,
+    /// Seeds run by only one of the two (not paired, so not in the comparisons).
+    pub unpaired: usize,
+    /// Time, comm (uploads + restarts) and uploads to target.
+    pub time: Comparison,
+    pub comm: Comparison,
+    pub uploads: Comparison,
+}
+
+/// Per cell, what a comparison needs.
+struct CellOutcome {
+    label: String,
+    group: (String, String),
+    seed: i64,
+    time: Outcome,
+    comm: Outcome,
+    uploads: Outcome,
+}
+
+/// Compares every label with `reference` wherever both ran, in the cells' order. Seeds that reached
+/// `target` (default: each cell's `target_accuracy`) first count as reached; the others are censored
+/// at their last evaluation. Err names a missing reference.
+pub fn compare_with(loaded: &Loaded, target: Option<f64>, reference: &str) -> Result<Vec<ComparisonRow>> {
+    let outcomes = outcomes(loaded, target).map_err(Error::frame("compare the cells in", &loaded.root))?;
+    if !outcomes.iter().any(|o| o.label == reference) {
+        let mut labels: Vec<&str> = outcomes.iter().map(|o| o.label.as_str()).collect();
+        labels.dedup();
+        return Err(Error::Usage(format!(
+            "no series `{reference}` to compare with; the series are {}",
+            labels.join(", ")
+        )));
+    }
+    // (condition, point) -> label -> seed -> cell, in first-appearance order
+    let mut groups: IndexMap<(String, String), IndexMap<String, BTreeMap<i64, &CellOutcome>>> = IndexMap::new();
+    for o in &outcomes {
+        groups.entry(o.group.clone()).or_default().entry(o.label.clone()).or_default().insert(o.seed, o);
+    }
+    let mut rows = Vec::new();
+    for ((condition, point), series) in &groups {
+        let Some(reference_seeds) = series.get(reference) else {
+            continue;
+        };
+        for (label, seeds) in series.iter().filter(|(l, _)| *l != reference) {
+            let both: Vec<(&CellOutcome, &CellOutcome)> = seeds
+                .iter()
+                .filter_map(|(seed, s)| reference_seeds.get(seed).map(|r| (*s, *r)))
+                .collect();
+            let pairs = |f: fn(&CellOutcome) -> Outcome| -> Vec<Pair> {
+                both.iter().map(|(s, r)| Pair { series: f(s), reference: f(r) }).collect()
+            };
+            rows.push(ComparisonRow {
+                series: label.clone(),
+                reference: reference.to_string(),
+                condition: condition.clone(),
+                point: point.clone(),
+                unpaired: seeds.len() + reference_seeds.len() - 2 * both.len(),
+                time: compare(&pairs(|c| c.time), BOOTSTRAP_SEED),
+                comm: compare(&pairs(|c| c.comm), BOOTSTRAP_SEED),
+                uploads: compare(&pairs(|c| c.uploads), BOOTSTRAP_SEED),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The keys that make a grid point: varying config keys (not the seed) that take more than one
+/// value under one label and condition. Keys a policy entry or a condition sets are not among them.
+pub fn point_keys(loaded: &Loaded) -> PolarsResult<Vec<String>> {
+    let labels = text_column(&loaded.cells, "label")?;
+    let conditions = text_column(&loaded.cells, "condition")?;
+    let mut keys = Vec::new();
+    for k in loaded.varying.iter().filter(|k| *k != "seed") {
+        let values = text_column(&loaded.cells, k)?;
+        let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+        let varies = (0..values.len()).any(|i| *seen.entry((&labels[i], &conditions[i])).or_insert(&values[i]) != values[i]);
+        if varies {
+            keys.push(k.clone());
+        }
+    }
+    Ok(keys)
+}
+
+fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    let c = df.column(name)?;
+    (0..df.height())
+        .map(|i| {
+            Ok(match c.get(i)? {
+                AnyValue::String(s) => s.to_string(),
+                AnyValue::StringOwned(s) => s.to_string(),
+                AnyValue::Null => String::new(),
+                other => other.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn outcomes(loaded: &Loaded, target: Option<f64>) -> PolarsResult<Vec<CellOutcome>> {
+    let keys = point_keys(loaded)?;
+    let df = cell_metrics(loaded, target)?.collect()?;
+    let floats = |name: &str| -> PolarsResult<Vec<Option<f64>>> { Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect()) };
+    let (labels, conditions) = (text_column(&df, "label")?, text_column(&df, "condition")?);
+    let seeds: Vec<Option<i64>> = df.column("seed")?.cast(&DataType::Int64)?.i64()?.iter().collect();
+    let point_values = keys.iter().map(|k| text_column(&df, k)).collect::<PolarsResult<Vec<_>>>()?;
+    let outcome = |reached: &[Option<f64>], horizon: &[Option<f64>], i: usize| Outcome {
+        reached: reached[i],
+        horizon: horizon[i].unwrap_or(f64::NAN),
+    };
+    let (time, final_time) = (floats("time_to_target")?, floats("final_time")?);
+    let (comm, final_comm) = (floats("comm_to_target")?, floats("final_comm")?);
+    let (uploads, final_uploads) = (floats("uploads_to_target")?, floats("final_uploads")?);
+    Ok((0..df.height())
+        .map(|i| {
+            let point = keys
+                .iter()
+                .zip(&point_values)
+                .map(|(k, v)| format!("{k}={}", v[i]))
+                .collect::<Vec<_>>()
+                .join(", ");
+            CellOutcome {
+                label: labels[i].clone(),
+                group: (conditions[i].clone(), point),
+                seed: seeds[i].unwrap_or(0),
+                time: outcome(&time, &final_time, i),
+                comm: outcome(&comm, &final_comm, i),
+                uploads: outcome(&uploads, &final_uploads, i),
+            }
+        })
+        .collect())
+}
