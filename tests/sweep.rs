@@ -260,7 +260,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     ok(&o);
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("DATA SET synthetic"), "{e}");
-    for f in ["fig1", "fig2", "fig3", "fig4", "fig3-dynamics"] {
+    for f in ["fig1", "fig2", "fig3", "fig4", "fig3-dynamics", "readings"] {
         for ext in ["svg", "png"] {
             assert!(out.join(format!("{f}.{ext}")).is_file(), "missing {f}.{ext}");
         }
@@ -286,8 +286,26 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         md.contains("**synthetic**") && md.contains("Quick run") && md.contains("## fig4"),
         "{md}"
     );
+    // one row per series of each figure, and per series and condition of the readings
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 13, "{csv}");
+    assert!(
+        md.contains("## The paper's claims") && md.contains("| N = 20: ABS reaches the target first in virtual time | fig3 |"),
+        "{md}"
+    );
+    // two seeds: intervals, but no verdict
+    assert!(
+        md.contains("too few seeds") && !md.contains("] **faster**") && !md.contains("] **slower**"),
+        "{md}"
+    );
+    assert!(md.contains("| reading | abs |") && md.contains("| v_mach=0 | abs |"), "{md}");
+    let claims = std::fs::read_to_string(out.join("claims.csv")).unwrap();
+    assert!(claims.starts_with("figure,claim,claim_verdict,faster,than,seeds,ratio"), "{claims}");
+    let readings = std::fs::read_to_string(out.join("readings.svg")).unwrap();
+    assert!(
+        readings.contains("threshold_form=one_over_k") && readings.contains("95% paired-bootstrap CI"),
+        "{readings}"
+    );
     // a rerun draws again from the cached cells without running any
     let o = bin()
         .args([

@@ -10,13 +10,14 @@ use abs_sim::catalog::{DataSource, DatasetName, SyntheticSpec};
 use abs_sim::sweep::{Cell, ExpandOptions, Sweep, load_sweep_with};
 
 use crate::error::{Error, Result};
-use crate::report::{Drawing, draw};
+use crate::report::{BandKind, Drawing, draw};
 use crate::runner::{describe, run_pending};
 
 /// What `abs-bench figures` was asked for (its command-line arguments).
 #[derive(Debug, Clone, clap::Args)]
 pub struct FiguresArgs {
-    /// Only these figures (file stems, e.g. fig2), comma-separated; the summary keeps the others.
+    /// Only these figures (file stems, e.g. fig2 or readings), comma-separated; the summary keeps the
+    /// others' finished cells.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Shortened runs and fewer seeds (each sweep's `quick` section): minutes, marked on every figure.
@@ -29,7 +30,7 @@ pub struct FiguresArgs {
     /// Force a model for every cell: lenet, cnn, mlp or logreg.
     #[arg(long)]
     pub model: Option<String>,
-    /// Folder holding fig*.yaml.
+    /// Folder holding the figure sweeps (*.yaml).
     #[arg(long, default_value = "sweeps")]
     pub sweeps: PathBuf,
     /// Folder for the figures and tables; results are cached in OUT/results.
@@ -44,6 +45,10 @@ pub struct FiguresArgs {
     /// Folder holding the data set files (also: $ABS_DATA_DIR).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// What the bands around the mean curves show: ci (95% confidence interval of the mean,
+    /// bootstrap over seeds) or minmax (the lowest and highest seed).
+    #[arg(long, value_enum, default_value_t = BandKind::Ci)]
+    pub bands: BandKind,
 }
 
 pub fn figures(opts: FiguresArgs) -> Result<()> {
@@ -67,6 +72,7 @@ pub fn figures(opts: FiguresArgs) -> Result<()> {
         why: &why,
         target,
         quick: opts.quick,
+        bands: opts.bands,
     })?;
     if failed.is_empty() {
         return Ok(());
@@ -126,20 +132,17 @@ fn run_cells(sweeps: &[(String, Sweep)], results: &Path, opts: &FiguresArgs) -> 
     Ok((failed.iter().map(|(c, _)| describe(c)).collect(), all.len()))
 }
 
-/// The figure sweeps of `dir`: every `fig*.yaml`, in name order (fig2 before fig10), after checking
-/// that each name in `only` is one of them.
+/// The figure sweeps of `dir`: every `*.yaml`, the paper's `fig*` first in number order (fig2
+/// before fig10), then the others by name; after checking that each name in `only` is one of them.
 fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf)>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read the sweeps folder {}: {e}", dir.display()))?;
     let mut found: Vec<(String, PathBuf)> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .filter_map(|p| {
-            let stem = p.file_stem()?.to_string_lossy().into_owned();
-            stem.starts_with("fig").then_some((stem, p))
-        })
+        .filter_map(|p| Some((p.file_stem()?.to_string_lossy().into_owned(), p)))
         .collect();
-    found.sort_by_key(|(stem, _)| (stem.len(), stem.clone()));
+    found.sort_by_key(|(stem, _)| (!stem.starts_with("fig"), stem.len(), stem.clone()));
     for name in only {
         if !found.iter().any(|(s, _)| s == name) {
             let have: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
@@ -151,7 +154,7 @@ fn figure_sweeps(dir: &Path, only: &[String]) -> Result<Vec<(String, PathBuf)>, 
         }
     }
     if found.is_empty() {
-        return Err(format!("no figure sweeps (fig*.yaml) in {}", dir.display()));
+        return Err(format!("no figure sweeps (*.yaml) in {}", dir.display()));
     }
     Ok(found)
 }

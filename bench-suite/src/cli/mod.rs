@@ -33,7 +33,7 @@ pub enum Command {
     /// Run a config several times (twice on every core, once on another thread count) and fail
     /// unless every run is bit-identical.
     Repro(repro::ReproArgs),
-    /// Run the figure sweeps (sweeps/fig*.yaml, reusing finished cells) and draw the paper's figures
+    /// Run the figure sweeps (sweeps/*.yaml, reusing finished cells) and draw the paper's figures
     /// and summary tables into reports/.
     Figures(figures::FiguresArgs),
     /// Get or check data sets.

@@ -52,7 +52,10 @@ pub fn results(a: ResultsArgs) -> Result<()> {
              bootstrap over seeds; a seed that never reached the target counts at its run's end (docs/statistics.md)"
         );
         if let Some(path) = &a.csv {
-            write_csv(path, &mut crate::report::full_frame(&rows).map_err(Error::frame("compare the results in", &a.dir))?)?;
+            write_csv(
+                path,
+                &mut crate::report::full_frame(&rows).map_err(Error::frame("compare the results in", &a.dir))?,
+            )?;
         }
         return Ok(());
     }

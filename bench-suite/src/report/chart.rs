@@ -54,12 +54,12 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(120, 120, 120),
 ];
 
-const FONT: &str = "sans-serif";
-const PANEL_W: u32 = 620;
+pub(super) const FONT: &str = "sans-serif";
+pub(super) const PANEL_W: u32 = 620;
 const HEIGHT: u32 = 500;
 
 /// Registers the embedded font once; every text is measured with it, for SVG too.
-fn ensure_font() -> Result<(), String> {
+pub(super) fn ensure_font() -> Result<(), String> {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())

@@ -7,7 +7,9 @@ use abs_sim::stats::{Comparison, Estimate};
 
 /// `1.12 [0.95, 1.31]`, or `-` when undefined.
 pub fn interval_text(e: Option<Estimate>, digits: usize) -> String {
-    e.map_or("-".to_string(), |e| format!("{:.digits$} [{:.digits$}, {:.digits$}]", e.value, e.lo, e.hi))
+    e.map_or("-".to_string(), |e| {
+        format!("{:.digits$} [{:.digits$}, {:.digits$}]", e.value, e.lo, e.hi)
+    })
 }
 
 /// The ratio with its interval and the verdict word: `0.81 [0.70, 0.93] faster`.
@@ -23,9 +25,7 @@ pub fn reached_text(c: &Comparison) -> String {
 /// The compact table `abs-bench results --compare` prints: one row per series, condition and point.
 pub fn compact_frame(rows: &[ComparisonRow]) -> PolarsResult<DataFrame> {
     let text = |f: &dyn Fn(&ComparisonRow) -> String| Column::new("".into(), rows.iter().map(f).collect::<Vec<_>>());
-    let mut columns = vec![
-        text(&|r| format!("{} / {}", r.series, r.reference)).with_name("series / reference".into()),
-    ];
+    let mut columns = vec![text(&|r| format!("{} / {}", r.series, r.reference)).with_name("series / reference".into())];
     if rows.iter().any(|r| !r.condition.is_empty()) {
         columns.push(text(&|r| r.condition.clone()).with_name("condition".into()));
     }
@@ -51,8 +51,14 @@ pub fn full_frame(rows: &[ComparisonRow]) -> PolarsResult<DataFrame> {
         Column::new("point".into(), rows.iter().map(|r| r.point.clone()).collect::<Vec<_>>()),
         Column::new("seeds".into(), rows.iter().map(|r| r.time.seeds as u32).collect::<Vec<_>>()),
         Column::new("unpaired_seeds".into(), rows.iter().map(|r| r.unpaired as u32).collect::<Vec<_>>()),
-        Column::new("series_reached".into(), rows.iter().map(|r| r.time.series_reached as u32).collect::<Vec<_>>()),
-        Column::new("reference_reached".into(), rows.iter().map(|r| r.time.reference_reached as u32).collect::<Vec<_>>()),
+        Column::new(
+            "series_reached".into(),
+            rows.iter().map(|r| r.time.series_reached as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reference_reached".into(),
+            rows.iter().map(|r| r.time.reference_reached as u32).collect::<Vec<_>>(),
+        ),
     ];
     for (name, get) in [
         ("time", (|r: &ComparisonRow| &r.time) as fn(&ComparisonRow) -> &Comparison),
@@ -66,7 +72,10 @@ pub fn full_frame(rows: &[ComparisonRow]) -> PolarsResult<DataFrame> {
 
 fn metric_columns(name: &str, rows: &[ComparisonRow], get: fn(&ComparisonRow) -> &Comparison) -> Vec<Column> {
     let num = |suffix: &str, f: &dyn Fn(&Comparison) -> Option<f64>| {
-        Column::new(format!("{name}_{suffix}").into(), rows.iter().map(|r| f(get(r))).collect::<Vec<_>>())
+        Column::new(
+            format!("{name}_{suffix}").into(),
+            rows.iter().map(|r| f(get(r))).collect::<Vec<_>>(),
+        )
     };
     vec![
         num("ratio", &|c| c.ratio.map(|e| e.value)),
@@ -75,13 +84,24 @@ fn metric_columns(name: &str, rows: &[ComparisonRow], get: fn(&ComparisonRow) ->
         num("difference", &|c| c.difference.map(|e| e.value)),
         num("difference_lo", &|c| c.difference.map(|e| e.lo)),
         num("difference_hi", &|c| c.difference.map(|e| e.hi)),
-        Column::new(format!("{name}_censored").into(), rows.iter().map(|r| get(r).censored as u32).collect::<Vec<_>>()),
-        Column::new(format!("{name}_verdict").into(), rows.iter().map(|r| get(r).verdict.word()).collect::<Vec<_>>()),
+        Column::new(
+            format!("{name}_censored").into(),
+            rows.iter().map(|r| get(r).censored as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            format!("{name}_verdict").into(),
+            rows.iter().map(|r| get(r).verdict.word()).collect::<Vec<_>>(),
+        ),
         Column::new(
             format!("{name}_ratio_per_seed").into(),
             rows.iter()
                 .map(|r| {
-                    get(r).ratios.iter().map(|x| x.map_or("-".to_string(), |x| format!("{x:.4}"))).collect::<Vec<_>>().join(";")
+                    get(r)
+                        .ratios
+                        .iter()
+                        .map(|x| x.map_or("-".to_string(), |x| format!("{x:.4}")))
+                        .collect::<Vec<_>>()
+                        .join(";")
                 })
                 .collect::<Vec<_>>(),
         ),

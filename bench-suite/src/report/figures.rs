@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::chart::{Chart, Legend, Panel, Series, render};
-use super::curves::{Band, Trace, band};
-use super::tables::{SummaryRow, frame, markdown, rows_from_summary};
+use super::claims::{self, ClaimRow, evaluate as evaluate_claims};
+use super::curves::{Band, BandKind, Trace, band};
+use super::forest::{Forest, ForestPanel, ForestRow, render_forest};
+use super::tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 use crate::error::Error;
-use crate::results::{Loaded, group_keys, load, summarize};
+use crate::results::{BOOTSTRAP_SEED, Loaded, compare_with, comparison_keys, group_keys, load, point_keys, summarize};
 use abs_sim::sweep::{Cell, Sweep, XAxis};
 
 /// What to draw: figure sweeps whose cells are in `results`, and the context every figure names.
@@ -28,6 +30,8 @@ pub struct Drawing<'a> {
     pub why: &'a str,
     pub target: f64,
     pub quick: bool,
+    /// What the bands around mean curves show.
+    pub bands: BandKind,
 }
 
 impl Drawing<'_> {
@@ -36,11 +40,12 @@ impl Drawing<'_> {
     }
 }
 
-/// Writes `figN.svg`, `figN.png` (and `figN-dynamics.*`) for the selected sweeps, and `summary.md`
-/// and `summary.csv` over all of them, from the finished cells in `d.results`.
+/// Writes `figN.svg`, `figN.png` (and `figN-dynamics.*`) for the selected sweeps (a forest plot of
+/// ratios for a sweep with conditions), and `summary.md`, `summary.csv` and `claims.csv` over all of
+/// them, from the finished cells in `d.results`.
 pub fn draw(d: &Drawing) -> crate::error::Result<()> {
     std::fs::create_dir_all(d.out).map_err(Error::io("create", d.out))?;
-    let mut rows: Vec<SummaryRow> = Vec::new();
+    let mut summary = Summary::default();
     let mut written = Vec::new();
     for (name, sweep) in d.sweeps {
         let loaded = load(d.results, Some(&sweep.cells))?;
@@ -50,25 +55,43 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             }
             continue;
         }
-        let summary = summarize(&loaded, Some(d.target)).map_err(Error::frame("summarise", d.results.join(name)))?;
-        let names = series_names(&summary, &group_keys(&loaded)).map_err(Error::frame("summarise", d.results.join(name)))?;
-        rows.extend(rows_from_summary(name, &summary, &names, d.target).map_err(Error::frame("summarise", d.results.join(name)))?);
-        if !d.selected(name) {
-            continue; // summarised, but drawn by the run that selected it
-        }
-        let context = Context::of(sweep, d.dataset, d.quick);
         let Some(fig) = sweep.figure.as_ref() else {
             return Err(Error::Report(format!(
                 "{name}: a figure sweep needs a `figure: {{title: ...}}` section"
             )));
         };
-        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(Error::frame("summarise", d.results.join(name)))?;
+        let frame_err = || Error::frame("summarise", d.results.join(name));
+        let reference = fig.reference.clone().unwrap_or_else(|| "abs".to_string());
+        let has_reference = sweep.cells.iter().any(|c| c.label == reference)
+            && crate::results::comparison_keys(&loaded.cells, &[])
+                .map_err(frame_err())?
+                .iter()
+                .any(|(l, _, _)| *l == reference);
+        let comparisons = if has_reference {
+            compare_with(&loaded, Some(d.target), &reference)?
+        } else {
+            Vec::new()
+        };
+        let conditions = sweep.cells.iter().any(|c| !c.condition.is_empty());
+        let section = summary_section(name, sweep, &loaded, &comparisons, &reference, d, conditions)?;
+        summary.rows.extend(section.1);
+        summary.sections.push(section.0);
+        summary.claims.extend(evaluate_claims(name, &fig.claims, &loaded, d.target)?);
+        if !d.selected(name) {
+            continue; // summarised, but drawn by the run that selected it
+        }
+        let context = Context::of(sweep, d.dataset, d.quick, d.bands);
         let (svg, png) = (d.out.join(format!("{name}.svg")), d.out.join(format!("{name}.png")));
+        if conditions {
+            render_forest(&forest(&fig.title, &comparisons, &context), &svg, &png).map_err(Error::Report)?;
+            written.push(svg);
+            continue;
+        }
+        let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(frame_err())?;
         render(&chart, &svg, &png).map_err(Error::Report)?;
         written.push(svg);
         if !fig.dynamics.is_empty() {
-            let chart = dynamics_chart(&loaded, sweep, &fig.dynamics, &fig.title, &context)
-                .map_err(Error::frame("summarise", d.results.join(name)))?;
+            let chart = dynamics_chart(&loaded, sweep, &fig.dynamics, &fig.title, &context).map_err(frame_err())?;
             let (svg, png) = (
                 d.out.join(format!("{name}-dynamics.svg")),
                 d.out.join(format!("{name}-dynamics.png")),
@@ -77,16 +100,119 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             written.push(svg);
         }
     }
-    write_summary(d.out, &rows, d.sweeps, d.dataset, d.why, d.target, d.quick).map_err(Error::Report)?;
+    write_summary(d, &summary).map_err(Error::Report)?;
     for w in &written {
         eprintln!("figures: wrote {} (and .png)", w.display());
     }
     eprintln!(
-        "figures: wrote {} and summary.csv (data set: {})",
+        "figures: wrote {}, summary.csv and claims.csv (data set: {})",
         d.out.join("summary.md").display(),
         d.dataset
     );
     Ok(())
+}
+
+/// What summary.md and the CSV files hold, gathered sweep by sweep.
+#[derive(Default)]
+struct Summary {
+    sections: Vec<Section>,
+    rows: Vec<SummaryRow>,
+    claims: Vec<ClaimRow>,
+}
+
+/// One sweep's part of summary.md.
+struct Section {
+    name: String,
+    title: String,
+    table: String,
+    images: Vec<String>,
+}
+
+/// A sweep's table (per series, or per condition for a conditions sweep) and its CSV rows.
+fn summary_section(
+    name: &str,
+    sweep: &Sweep,
+    loaded: &Loaded,
+    comparisons: &[crate::results::ComparisonRow],
+    reference: &str,
+    d: &Drawing,
+    conditions: bool,
+) -> crate::error::Result<(Section, Vec<SummaryRow>)> {
+    let frame_err = || Error::frame("summarise", d.results.join(name));
+    let summary = summarize(loaded, Some(d.target)).map_err(frame_err())?;
+    let names = series_names(&summary, &group_keys(loaded)).map_err(frame_err())?;
+    let keys = point_keys(loaded)
+        .and_then(|k| comparison_keys(&summary, &k))
+        .map_err(frame_err())?;
+    let rows = rows_from_summary(name, &summary, &names, &keys, comparisons, reference, d.target).map_err(frame_err())?;
+    let fig = sweep.figure.as_ref();
+    let mut images = vec![name.to_string()];
+    if fig.is_some_and(|f| !f.dynamics.is_empty()) && !conditions {
+        images.push(format!("{name}-dynamics"));
+    }
+    let table = if conditions {
+        conditions_markdown(comparisons)
+    } else if comparisons.is_empty() {
+        format!(
+            "No series `{reference}` among the finished cells: no paired comparisons.\n\n{}",
+            markdown(&rows)
+        )
+    } else {
+        markdown(&rows)
+    };
+    let section = Section {
+        name: name.to_string(),
+        title: fig.map_or(name.to_string(), |f| f.title.clone()),
+        table,
+        images,
+    };
+    Ok((section, rows))
+}
+
+/// The forest plot of a conditions sweep: every series against the reference, per condition,
+/// on time and on comm to the target.
+fn forest(title: &str, comparisons: &[crate::results::ComparisonRow], context: &Context) -> Forest {
+    let series: BTreeSet<&str> = comparisons.iter().map(|c| c.series.as_str()).collect();
+    let name = |c: &crate::results::ComparisonRow| {
+        let mut n = c.condition.clone();
+        if !c.point.is_empty() {
+            n.push_str(&format!(" ({})", c.point));
+        }
+        if series.len() > 1 {
+            n = format!("{}: {n}", c.series);
+        }
+        n
+    };
+    let panel = |caption: &str, x_label: &str, pick: fn(&crate::results::ComparisonRow) -> &abs_sim::stats::Comparison| ForestPanel {
+        caption: caption.to_string(),
+        x_label: x_label.to_string(),
+        rows: comparisons
+            .iter()
+            .map(|c| ForestRow {
+                name: name(c),
+                ratio: pick(c).ratio,
+                verdict: pick(c).verdict,
+            })
+            .collect(),
+    };
+    let reference = comparisons.first().map_or("the reference", |c| c.reference.as_str());
+    let pair = match series.len() {
+        1 => format!("{} / {reference}", series.iter().next().copied().unwrap_or("")),
+        _ => format!("series / {reference}"),
+    };
+    Forest {
+        title: context.title(title),
+        subtitle: format!(
+            "{} · dot: geometric mean over seeds of {pair}, whisker: 95% paired-bootstrap CI · below 1: faster than {reference}",
+            context.subtitle.split(" · line").next().unwrap_or("")
+        ),
+        panels: vec![
+            panel("(a) time to target", &format!("time to target, {pair} (log scale)"), |c| &c.time),
+            panel("(b) communication to target", &format!("comm to target, {pair} (log scale)"), |c| {
+                &c.comm
+            }),
+        ],
+    }
 }
 
 /// Points per curve on the common grid.
@@ -96,10 +222,11 @@ const CURVE_POINTS: usize = 300;
 struct Context {
     subtitle: String,
     quick: bool,
+    bands: BandKind,
 }
 
 impl Context {
-    fn of(sweep: &Sweep, dataset: &str, quick: bool) -> Context {
+    fn of(sweep: &Sweep, dataset: &str, quick: bool, bands: BandKind) -> Context {
         let set = |f: &dyn Fn(&Cell) -> String| {
             sweep
                 .cells
@@ -114,14 +241,15 @@ impl Context {
         let workers = set(&|c| c.config.workers.to_string());
         let seeds: BTreeSet<u64> = sweep.cells.iter().map(|c| c.config.seed).collect();
         let mut subtitle = format!(
-            "{dataset} · {models} · N = {workers} · {} seed{} · line: mean over seeds, band: min–max",
+            "{dataset} · {models} · N = {workers} · {} seed{} · line: mean over seeds, {}",
             seeds.len(),
-            if seeds.len() == 1 { "" } else { "s" }
+            if seeds.len() == 1 { "" } else { "s" },
+            bands.caption()
         );
         if quick {
             subtitle.push_str(" · QUICK (shortened run)");
         }
-        Context { subtitle, quick }
+        Context { subtitle, quick, bands }
     }
 
     fn title(&self, title: &str) -> String {
@@ -233,7 +361,7 @@ fn accuracy_chart(loaded: &Loaded, title: &str, panels: &[XAxis], context: &Cont
                         .filter_map(|id| traces.get(id))
                         .map(|(t, c)| if *axis == XAxis::Time { t.clone() } else { c.clone() })
                         .collect();
-                    band(&ts, CURVE_POINTS).map(|band| Series { name: name.clone(), band })
+                    band(&ts, CURVE_POINTS, context.bands, BOOTSTRAP_SEED).map(|band| Series { name: name.clone(), band })
                 })
                 .collect();
             let (what, x_label) = match axis {
@@ -339,40 +467,58 @@ fn steps(x: &[f64], y: &[f64]) -> Band {
     }
 }
 
-fn write_summary(
-    out: &Path,
-    rows: &[SummaryRow],
-    sweeps: &[(String, Sweep)],
-    dataset: &str,
-    why: &str,
-    target: f64,
-    quick: bool,
-) -> Result<(), String> {
+fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String> {
     let mut md = format!(
-        "# abs-bench figures: summary\n\nData set: **{dataset}** ({why}). Target test accuracy: **{target}**.{}\n\n\
-         Times are virtual seconds, comm counts worker-PS exchanges (uploads + restarts). Time and comm to \
-         target are means ± sample sd over the seeds that reached the target; ratios divide a series' mean by \
-         ABS's mean in the same figure (below 1: faster than ABS). Final accuracy is the last evaluation, \
-         over all seeds. Generated by `abs-bench figures`; every number comes from the cells in `results/`.\n",
-        if quick {
+        "# abs-bench figures: summary\n\nData set: **{}** ({}). Target test accuracy: **{}**.{}\n\n\
+         Times are virtual seconds, comm counts worker-PS exchanges (uploads + restarts). Each series is compared \
+         with its figure's reference seed by seed (common random numbers: one seed gives every policy the same \
+         initial model, shards, job times and mini-batches): the ratio is the geometric mean over seeds of \
+         series / reference time (comm) to target, with a 95% percentile-bootstrap interval over seeds \
+         ({} resamples); **faster** / **slower** when the interval excludes 1, and no verdict with fewer than {} \
+         seeds. A seed that never reached the target counts at the end of its run, compared within the window \
+         both runs observed (docs/statistics.md). Time and comm to target columns are means ± sample sd over the \
+         seeds that reached the target; final accuracy is the last evaluation, over all seeds. Generated by \
+         `abs-bench figures`; every number comes from the cells in `results/`.\n",
+        d.dataset,
+        d.why,
+        d.target,
+        if d.quick {
             " **Quick run** (shortened, fewer seeds): not for conclusions."
         } else {
             ""
-        }
+        },
+        abs_sim::stats::RESAMPLES,
+        abs_sim::stats::MIN_SEEDS,
     );
-    for (name, sweep) in sweeps.iter().filter(|(n, _)| rows.iter().any(|r| &r.figure == n)) {
-        let title = sweep.figure.as_ref().map_or(name.as_str(), |f| f.title.as_str());
-        md.push_str(&format!("\n## {name}: {title}\n\n![{name}]({name}.svg)\n\n"));
-        let fig_rows: Vec<SummaryRow> = rows.iter().filter(|r| &r.figure == name).cloned().collect();
-        md.push_str(&markdown(&fig_rows));
-        if sweep.figure.as_ref().is_some_and(|f| !f.dynamics.is_empty()) {
-            md.push_str(&format!("\n![{name} dynamics]({name}-dynamics.svg)\n"));
+    if !summary.claims.is_empty() {
+        md.push_str(
+            "\n## The paper's claims\n\nEach claim is tested by comparing, seed by seed, every series it says is faster \
+             with every series it says is slower: it **holds** when every comparison says faster at 95%, is \
+             **contradicted** when one says slower, and is **not shown** otherwise. The intervals are per \
+             comparison, not simultaneous.\n\n",
+        );
+        md.push_str(&claims::markdown(&summary.claims));
+    }
+    for s in &summary.sections {
+        md.push_str(&format!("\n## {}: {}\n\n![{}]({}.svg)\n\n", s.name, s.title, s.name, s.name));
+        md.push_str(&s.table);
+        for image in s.images.iter().skip(1) {
+            md.push_str(&format!("\n![{image}]({image}.svg)\n"));
         }
     }
     let write = |path: PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()));
-    write(out.join("summary.md"), md.as_bytes())?;
-    let mut df = frame(rows).map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    CsvWriter::new(&mut buf).finish(&mut df).map_err(|e| e.to_string())?;
-    write(out.join("summary.csv"), &buf)
+    write(d.out.join("summary.md"), md.as_bytes())?;
+    let csv = |df: &mut DataFrame| -> Result<Vec<u8>, String> {
+        let mut buf = Vec::new();
+        CsvWriter::new(&mut buf).finish(df).map_err(|e| e.to_string())?;
+        Ok(buf)
+    };
+    write(
+        d.out.join("summary.csv"),
+        &csv(&mut frame(&summary.rows).map_err(|e| e.to_string())?)?,
+    )?;
+    write(
+        d.out.join("claims.csv"),
+        &csv(&mut claims::frame(&summary.claims).map_err(|e| e.to_string())?)?,
+    )
 }

@@ -2,16 +2,20 @@
 //! a results folder.
 
 mod chart;
+mod claims;
 mod comparisons;
 mod curves;
 mod figures;
+mod forest;
 mod tables;
 
 pub use chart::{Chart, Legend, Panel, Series, render};
+pub use claims::{ClaimRow, evaluate as evaluate_claims};
 pub use comparisons::{compact_frame, full_frame, interval_text, ratio_and_verdict, reached_text};
-pub use curves::{Band, Trace, band};
+pub use curves::{Band, BandKind, Trace, band};
 pub use figures::{Drawing, draw};
-pub use tables::{SummaryRow, frame, markdown, rows_from_summary};
+pub use forest::{Forest, ForestPanel, ForestRow, render_forest};
+pub use tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,8 @@ use indexmap::IndexMap;
 use polars::prelude::*;
 
 use super::load::Loaded;
-use crate::error::{Error, Result};
 use super::summary::cell_metrics;
+use crate::error::{Error, Result};
 use abs_sim::stats::{Comparison, Outcome, Pair, compare};
 
 /// The stream every reported interval is drawn from (`abs_sim::stats::Resamples`).
@@ -58,7 +58,12 @@ pub fn compare_with(loaded: &Loaded, target: Option<f64>, reference: &str) -> Re
     // (condition, point) -> label -> seed -> cell, in first-appearance order
     let mut groups: IndexMap<(String, String), IndexMap<String, BTreeMap<i64, &CellOutcome>>> = IndexMap::new();
     for o in &outcomes {
-        groups.entry(o.group.clone()).or_default().entry(o.label.clone()).or_default().insert(o.seed, o);
+        groups
+            .entry(o.group.clone())
+            .or_default()
+            .entry(o.label.clone())
+            .or_default()
+            .insert(o.seed, o);
     }
     let mut rows = Vec::new();
     for ((condition, point), series) in &groups {
@@ -71,7 +76,12 @@ pub fn compare_with(loaded: &Loaded, target: Option<f64>, reference: &str) -> Re
                 .filter_map(|(seed, s)| reference_seeds.get(seed).map(|r| (*s, *r)))
                 .collect();
             let pairs = |f: fn(&CellOutcome) -> Outcome| -> Vec<Pair> {
-                both.iter().map(|(s, r)| Pair { series: f(s), reference: f(r) }).collect()
+                both.iter()
+                    .map(|(s, r)| Pair {
+                        series: f(s),
+                        reference: f(r),
+                    })
+                    .collect()
             };
             rows.push(ComparisonRow {
                 series: label.clone(),
@@ -105,6 +115,27 @@ pub fn point_keys(loaded: &Loaded) -> PolarsResult<Vec<String>> {
     Ok(keys)
 }
 
+/// Per row of `frame` (cells or a summary): its (label, condition, point) as comparisons name them.
+pub fn comparison_keys(frame: &DataFrame, point_keys: &[String]) -> PolarsResult<Vec<(String, String, String)>> {
+    let labels = text_column(frame, "label")?;
+    let conditions = match frame.column("condition") {
+        Ok(_) => text_column(frame, "condition")?,
+        Err(_) => vec![String::new(); frame.height()],
+    };
+    let values = point_keys.iter().map(|k| text_column(frame, k)).collect::<PolarsResult<Vec<_>>>()?;
+    Ok((0..frame.height())
+        .map(|i| {
+            let point = point_keys
+                .iter()
+                .zip(&values)
+                .map(|(k, v)| format!("{k}={}", v[i]))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (labels[i].clone(), conditions[i].clone(), point)
+        })
+        .collect())
+}
+
 fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     let c = df.column(name)?;
     (0..df.height())
@@ -120,12 +151,10 @@ fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
 }
 
 fn outcomes(loaded: &Loaded, target: Option<f64>) -> PolarsResult<Vec<CellOutcome>> {
-    let keys = point_keys(loaded)?;
     let df = cell_metrics(loaded, target)?.collect()?;
     let floats = |name: &str| -> PolarsResult<Vec<Option<f64>>> { Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect()) };
-    let (labels, conditions) = (text_column(&df, "label")?, text_column(&df, "condition")?);
+    let keys = comparison_keys(&df, &point_keys(loaded)?)?;
     let seeds: Vec<Option<i64>> = df.column("seed")?.cast(&DataType::Int64)?.i64()?.iter().collect();
-    let point_values = keys.iter().map(|k| text_column(&df, k)).collect::<PolarsResult<Vec<_>>>()?;
     let outcome = |reached: &[Option<f64>], horizon: &[Option<f64>], i: usize| Outcome {
         reached: reached[i],
         horizon: horizon[i].unwrap_or(f64::NAN),
@@ -133,22 +162,16 @@ fn outcomes(loaded: &Loaded, target: Option<f64>) -> PolarsResult<Vec<CellOutcom
     let (time, final_time) = (floats("time_to_target")?, floats("final_time")?);
     let (comm, final_comm) = (floats("comm_to_target")?, floats("final_comm")?);
     let (uploads, final_uploads) = (floats("uploads_to_target")?, floats("final_uploads")?);
-    Ok((0..df.height())
-        .map(|i| {
-            let point = keys
-                .iter()
-                .zip(&point_values)
-                .map(|(k, v)| format!("{k}={}", v[i]))
-                .collect::<Vec<_>>()
-                .join(", ");
-            CellOutcome {
-                label: labels[i].clone(),
-                group: (conditions[i].clone(), point),
-                seed: seeds[i].unwrap_or(0),
-                time: outcome(&time, &final_time, i),
-                comm: outcome(&comm, &final_comm, i),
-                uploads: outcome(&uploads, &final_uploads, i),
-            }
+    Ok(keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, condition, point))| CellOutcome {
+            label,
+            group: (condition, point),
+            seed: seeds[i].unwrap_or(0),
+            time: outcome(&time, &final_time, i),
+            comm: outcome(&comm, &final_comm, i),
+            uploads: outcome(&uploads, &final_uploads, i),
         })
         .collect())
 }

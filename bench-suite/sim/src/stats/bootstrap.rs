@@ -64,7 +64,9 @@ impl Resamples {
 
     /// The mean of `values` and its percentile interval (`values.len()` must be the `n` drawn for).
     pub fn mean_interval(&self, values: &[f64]) -> Estimate {
-        self.interval(mean(values), |idx| idx.iter().map(|&i| values[i as usize]).sum::<f64>() / idx.len() as f64)
+        self.interval(mean(values), |idx| {
+            idx.iter().map(|&i| values[i as usize]).sum::<f64>() / idx.len() as f64
+        })
     }
 
     /// `value` with the percentile interval of `statistic` over the resamples.

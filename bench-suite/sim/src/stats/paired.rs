@@ -105,7 +105,10 @@ pub fn compare(pairs: &[Pair], bootstrap_seed: u64) -> Comparison {
     let differences: Vec<f64> = restricted.iter().map(|&(s, r)| s - r).collect();
     let reached = |f: fn(&Pair) -> Outcome| pairs.iter().filter(|p| f(p).reached.is_some()).count();
     let (series_reached, reference_reached) = (reached(|p| p.series), reached(|p| p.reference));
-    let censored = pairs.iter().filter(|p| p.series.reached.is_none() || p.reference.reached.is_none()).count();
+    let censored = pairs
+        .iter()
+        .filter(|p| p.series.reached.is_none() || p.reference.reached.is_none())
+        .count();
     let mut comparison = Comparison {
         seeds: n,
         series_reached,
@@ -162,7 +165,11 @@ mod tests {
     };
 
     fn pairs(series: &[Outcome], reference: &[Outcome]) -> Vec<Pair> {
-        series.iter().zip(reference).map(|(&s, &r)| Pair { series: s, reference: r }).collect()
+        series
+            .iter()
+            .zip(reference)
+            .map(|(&s, &r)| Pair { series: s, reference: r })
+            .collect()
     }
 
     #[test]
@@ -195,7 +202,11 @@ mod tests {
         assert_eq!(same.verdict, Verdict::NoClearDifference);
         assert!(!same.ratio.unwrap().excludes(1.0));
         // noisy but balanced: faster on half the seeds, slower on the other half
-        let mixed: Vec<Outcome> = reference.iter().enumerate().map(|(i, o)| at(o.reached.unwrap() * if i % 2 == 0 { 1.5 } else { 0.6 })).collect();
+        let mixed: Vec<Outcome> = reference
+            .iter()
+            .enumerate()
+            .map(|(i, o)| at(o.reached.unwrap() * if i % 2 == 0 { 1.5 } else { 0.6 }))
+            .collect();
         assert_eq!(compare(&pairs(&mixed, &reference), 0).verdict, Verdict::NoClearDifference);
     }
 
@@ -215,9 +226,18 @@ mod tests {
         // nobody reached it: said so, not "no clear difference"
         // a run that stopped (at comm 100) before the other reached the target (at comm 160) says
         // nothing about which is faster: a tie, not a win for the run that stopped early
-        let stopped = Outcome { reached: None, horizon: 100.0 };
-        let later = Outcome { reached: Some(160.0), horizon: 400.0 };
-        let sooner = Outcome { reached: Some(40.0), horizon: 400.0 };
+        let stopped = Outcome {
+            reached: None,
+            horizon: 100.0,
+        };
+        let later = Outcome {
+            reached: Some(160.0),
+            horizon: 400.0,
+        };
+        let sooner = Outcome {
+            reached: Some(40.0),
+            horizon: 400.0,
+        };
         let c = compare(&pairs(&[stopped, stopped], &[later, sooner]), 0);
         assert_eq!(c.ratios, vec![Some(1.0), Some(2.5)]);
         let never = compare(&pairs(&[NEVER; 6], &[NEVER; 6]), 0);

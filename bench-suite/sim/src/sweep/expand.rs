@@ -413,7 +413,12 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
     if let Some(fig) = &file.figure {
         let named = fig.dynamics.iter().map(|l| ("figure.dynamics", l));
         let named = named.chain(fig.reference.iter().map(|l| ("figure.reference", l)));
-        let named = named.chain(fig.claims.iter().flat_map(|c| c.faster.iter().chain(&c.than)).map(|l| ("figure.claims", l)));
+        let named = named.chain(
+            fig.claims
+                .iter()
+                .flat_map(|c| c.faster.iter().chain(&c.than))
+                .map(|l| ("figure.claims", l)),
+        );
         for (key, l) in named {
             if !cells.iter().any(|c| &c.label == l) {
                 return Err(o.error(Some(key), format!("`{l}` is not a label of this sweep's cells")));
@@ -503,10 +508,7 @@ fn varied_keys(file: &SweepFile, o: &Origin) -> Result<IndexMap<String, String>,
                     owner.insert(k.clone(), "conditions section".into());
                 }
                 Some(prev) => {
-                    return Err(o.error(
-                        Some(&format!("conditions.{name}")),
-                        format!("sets `{k}`, which the {prev} varies"),
-                    ));
+                    return Err(o.error(Some(&format!("conditions.{name}")), format!("sets `{k}`, which the {prev} varies")));
                 }
             }
         }
@@ -542,7 +544,10 @@ fn policy_tables(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin)
 /// Every exclude rule tests only the policy label and keys the sweep varies.
 fn check_exclude(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin) -> Result<(), ConfigError> {
     for (i, rule) in file.exclude.iter().enumerate() {
-        if let Some(k) = rule.keys().find(|k| !matches!(k.as_str(), "policy" | "condition") && !owner.contains_key(*k)) {
+        if let Some(k) = rule
+            .keys()
+            .find(|k| !matches!(k.as_str(), "policy" | "condition") && !owner.contains_key(*k))
+        {
             return Err(o.error(
                 Some(&format!("exclude.{k}")),
                 format!("rule {i} tests `{k}`, which neither the grid, a zip group nor the conditions vary"),
@@ -610,10 +615,8 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
     let zip_sizes: Vec<usize> = layers.zip.iter().map(Vec::len).collect();
     let grid_sizes: Vec<usize> = layers.grid.iter().map(Vec::len).collect();
     let mut cells = Vec::new();
-    for ((label, policy_layer), (condition, condition_layer)) in layers
-        .policies
-        .iter()
-        .flat_map(|p| layers.conditions.iter().map(move |c| (p, c)))
+    for ((label, policy_layer), (condition, condition_layer)) in
+        layers.policies.iter().flat_map(|p| layers.conditions.iter().map(move |c| (p, c)))
     {
         for zi in combinations(&zip_sizes) {
             for gi in combinations(&grid_sizes) {
@@ -710,16 +713,28 @@ mod tests {
         let cells = expand(&yaml, "s.yaml").unwrap();
         // abs: 3 conditions x 2 seeds, adasync: 2 conditions x 2 seeds
         assert_eq!(cells.len(), 10);
-        let names: Vec<(&str, &str, u64)> = cells.iter().map(|c| (c.label.as_str(), c.condition.as_str(), c.config.seed)).collect();
-        assert_eq!(names[..4], [("abs", "base", 0), ("abs", "base", 1), ("abs", "n20", 0), ("abs", "n20", 1)]);
+        let names: Vec<(&str, &str, u64)> = cells
+            .iter()
+            .map(|c| (c.label.as_str(), c.condition.as_str(), c.config.seed))
+            .collect();
+        assert_eq!(
+            names[..4],
+            [("abs", "base", 0), ("abs", "base", 1), ("abs", "n20", 0), ("abs", "n20", 1)]
+        );
         assert_eq!(cells[0].config.workers, 10);
         assert_eq!(cells[2].config.workers, 20);
         assert_eq!((cells[4].config.workers, cells[4].config.k_loss), (4, crate::engine::KLoss::Eval));
         assert!(!cells.iter().any(|c| c.label == "adasync" && c.condition == "n20"));
         // a key the conditions vary is not also varied by the grid, a policy entry or an override
         for (bad, what) in [
-            (format!("{BASE}conditions: {{a: {{workers: 4}}}}\ngrid: {{workers: [2, 3]}}\n"), "the grid varies"),
-            (format!("{BASE}policies: {{w: {{policy: abs, workers: 3}}}}\nconditions: {{a: {{workers: 4}}}}\n"), "the conditions section varies"),
+            (
+                format!("{BASE}conditions: {{a: {{workers: 4}}}}\ngrid: {{workers: [2, 3]}}\n"),
+                "the grid varies",
+            ),
+            (
+                format!("{BASE}policies: {{w: {{policy: abs, workers: 3}}}}\nconditions: {{a: {{workers: 4}}}}\n"),
+                "the conditions section varies",
+            ),
             (format!("{BASE}conditions: {{a: {{policy: abs}}}}\n"), "policies belong"),
             (format!("{BASE}conditions: [workers]\n"), "expected a mapping of condition names"),
         ] {
@@ -822,11 +837,23 @@ mod tests {
         let e = expand_with(&format!("{BASE}grid: {{seed: [0, 1]}}\nquick: {{seed: 0}}\n"), "s.yaml", &quick).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("quick.seed"));
         let claims = "claims: [{claim: C, metric: comm, faster: abs}, {claim: D, metric: time, faster: [abs], than: [abs]}]";
-        let with = expand_with(&format!("{BASE}policies: [abs]\nfigure: {{title: T, reference: abs, {claims}}}\n"), "s.yaml", &Default::default()).unwrap();
+        let with = expand_with(
+            &format!("{BASE}policies: [abs]\nfigure: {{title: T, reference: abs, {claims}}}\n"),
+            "s.yaml",
+            &Default::default(),
+        )
+        .unwrap();
         let fig = with.figure.unwrap();
         assert_eq!((fig.reference.as_deref(), fig.claims.len()), (Some("abs"), 2));
-        assert_eq!((fig.claims[0].metric, &fig.claims[0].faster, fig.claims[0].than.len()), (XAxis::Comm, &vec!["abs".to_string()], 0));
-        let e = expand(&format!("{BASE}policies: [abs]\nfigure: {{title: T, claims: [{{claim: C, metric: time, faster: abs, than: ada}}]}}\n"), "s.yaml").unwrap_err();
+        assert_eq!(
+            (fig.claims[0].metric, &fig.claims[0].faster, fig.claims[0].than.len()),
+            (XAxis::Comm, &vec!["abs".to_string()], 0)
+        );
+        let e = expand(
+            &format!("{BASE}policies: [abs]\nfigure: {{title: T, claims: [{{claim: C, metric: time, faster: abs, than: ada}}]}}\n"),
+            "s.yaml",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("`ada` is not a label"), "{e}");
         let e = expand(&format!("{BASE}figure: {{title: T, dynamics: [nope]}}\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");

@@ -27,4 +27,6 @@
 
 mod expand;
 
-pub use expand::{Cell, Claim, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with};
+pub use expand::{
+    Cell, Claim, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with,
+};
