@@ -288,7 +288,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     );
     // one row per series of each figure, and per series and condition of the readings
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 13, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 14, "{csv}");
     assert!(
         md.contains("## The paper's claims") && md.contains("| N = 20: ABS reaches the target first in virtual time | fig3 |"),
         "{md}"

@@ -450,16 +450,19 @@ fn apply_quick(file: &mut SweepFile, o: &Origin) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Keys set on top of the base, refusing any the sweep varies.
+/// Keys set on top of the base, refusing any the grid, a zip group or a policy entry varies; a
+/// condition that sets the key gets the override too (it forces the key for every cell).
 fn apply_overrides(file: &mut SweepFile, overrides: &[(String, Value)], o: &Origin) -> Result<(), ConfigError> {
     for (k, v) in overrides {
         let varied = file.grid.contains_key(k)
             || file.zip.iter().any(|g| g.contains_key(k))
             || file.policies.values().any(|p| p.get(k).is_some())
-            || file.conditions.values().any(|c| c.contains_key(k))
             || (k == "policy" && !file.policies.is_empty());
         if varied {
             return Err(o.error(Some(k), format!("cannot be overridden: the sweep varies `{k}`")));
+        }
+        for condition in file.conditions.values_mut() {
+            condition.shift_remove(k);
         }
         file.base.insert(k.clone(), v.clone());
     }
@@ -741,12 +744,13 @@ mod tests {
             let e = expand(&bad, "s.yaml").unwrap_err().to_string();
             assert!(e.contains(what), "{e}");
         }
+        // an override forces its key in every condition too
         let o = ExpandOptions {
             quick: false,
             overrides: vec![("workers".into(), Value::from(3))],
         };
-        let e = expand_with(&format!("{BASE}conditions: {{a: {{workers: 4}}}}\n"), "s.yaml", &o).unwrap_err();
-        assert!(e.to_string().contains("cannot be overridden"), "{e}");
+        let forced = expand_with(&format!("{BASE}conditions: {{a: {{workers: 4}}, b: {{}}}}\n"), "s.yaml", &o).unwrap();
+        assert!(forced.cells.iter().all(|c| c.config.workers == 3));
     }
 
     #[test]
