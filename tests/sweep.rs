@@ -208,6 +208,44 @@ fn results_summarise_over_seeds_and_export_csv() {
 }
 
 #[test]
+fn results_compare_every_series_with_a_reference_seed_by_seed() {
+    let dir = scratch("compare");
+    let sweep = write(&dir, "s.yaml", &ANALYTIC.replace("seed: [0, 1, 2]", "seed: [0, 1, 2, 3, 4]"));
+    let out = dir.join("out");
+    ok(&run(&["sweep", &sweep, "--out", out.to_str().unwrap()]));
+    let csv = dir.join("compare.csv");
+    let (out_s, csv_s) = (out.to_str().unwrap(), csv.to_str().unwrap());
+    let text = ok(&run(&["results", out_s, "--sweep", &sweep, "--compare", "abs", "--csv", csv_s]));
+    // 2 series x 2 grid points, then the note saying what the ratio is
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 4 + 1, "{text}");
+    assert!(lines[0].contains("point") && lines[0].contains("time ratio [95% CI]"), "{text}");
+    assert!(lines[1].starts_with("adasync / abs") && lines[1].contains("workers=4"), "{text}");
+    assert!(lines[5].contains("geometric mean") && lines[5].contains("bootstrap"), "{text}");
+    let verdicts = ["faster", "slower", "no clear difference", "neither reached"];
+    assert!(lines[1..5].iter().all(|l| verdicts.iter().any(|v| l.contains(v))), "{text}");
+    // the CSV: the ratio is the geometric mean of the per-seed ratios it lists
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let heads = rdr.headers().unwrap().clone();
+    let idx = |n: &str| heads.iter().position(|h| h == n).unwrap_or_else(|| panic!("no {n} in {heads:?}"));
+    for r in rdr.records().map(|r| r.unwrap()) {
+        assert_eq!((&r[idx("seeds")], &r[idx("reference")]), ("5", "abs"));
+        let per_seed: Vec<f64> = r[idx("time_ratio_per_seed")].split(';').map(|x| x.parse().unwrap()).collect();
+        assert_eq!(per_seed.len(), 5);
+        let geo = (per_seed.iter().map(|x| x.ln()).sum::<f64>() / 5.0).exp();
+        let (ratio, lo, hi): (f64, f64, f64) = (r[idx("time_ratio")].parse().unwrap(), r[idx("time_ratio_lo")].parse().unwrap(), r[idx("time_ratio_hi")].parse().unwrap());
+        assert!((ratio - geo).abs() < 1e-3 * geo, "{ratio} vs {geo}");
+        assert!(lo <= ratio && ratio <= hi, "{lo} {ratio} {hi}");
+    }
+    // the same results give the same intervals
+    let again = ok(&run(&["results", out_s, "--sweep", &sweep, "--compare", "abs"]));
+    assert_eq!(again, text);
+    let e = run(&["results", out_s, "--compare", "nope"]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("no series `nope` to compare with"));
+}
+
+#[test]
 fn repro_passes_on_analytic_and_lenet_configs() {
     let dir = scratch("repro");
     let analytic = write(

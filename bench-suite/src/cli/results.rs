@@ -79,6 +79,7 @@ fn per_cell(loaded: &crate::results::Loaded, target: Option<f64>) -> PolarsResul
         "final_time",
         "final_comm",
         "final_accuracy",
+        "max_drop",
         "target",
         "time_to_target",
         "comm_to_target",

@@ -25,6 +25,9 @@ pub struct SummaryRow {
     pub comm_sd: Option<f64>,
     pub final_accuracy_mean: f64,
     pub final_accuracy_sd: Option<f64>,
+    /// Mean and sd over seeds of the deepest fall of test accuracy below its best so far.
+    pub max_drop_mean: Option<f64>,
+    pub max_drop_sd: Option<f64>,
     /// The series it is compared with, and the comparison (None for the reference itself, or when
     /// the figure has no reference series).
     pub reference: String,
@@ -47,6 +50,7 @@ pub fn rows_from_summary(
     let (acc, acc_sd) = (f("final_accuracy_mean")?, f("final_accuracy_sd")?);
     let (time, time_sd) = (f("time_to_target_mean")?, f("time_to_target_sd")?);
     let (comm, comm_sd) = (f("comm_to_target_mean")?, f("comm_to_target_sd")?);
+    let (drop, drop_sd) = (f("max_drop_mean")?, f("max_drop_sd")?);
     Ok((0..summary.height())
         .map(|i| {
             let (label, condition, point) = &keys[i];
@@ -67,6 +71,8 @@ pub fn rows_from_summary(
                 comm_sd: comm_sd[i],
                 final_accuracy_mean: acc[i].unwrap_or(f64::NAN),
                 final_accuracy_sd: acc_sd[i],
+                max_drop_mean: drop[i],
+                max_drop_sd: drop_sd[i],
                 reference: reference.to_string(),
                 versus,
             }
@@ -102,7 +108,7 @@ fn versus_text(c: &Comparison) -> String {
 pub fn markdown(rows: &[SummaryRow]) -> String {
     let reference = rows.first().map_or("", |r| r.reference.as_str());
     let mut s = format!(
-        "| series | reached target | time to target (s) | time / {reference} [95% CI] | comm to target | comm / {reference} [95% CI] | final accuracy |\n|---|---|---|---|---|---|---|\n"
+        "| series | reached target | time to target (s) | time / {reference} [95% CI] | comm to target | comm / {reference} [95% CI] | final accuracy | deepest dip |\n|---|---|---|---|---|---|---|---|\n"
     );
     for r in rows {
         let (time, comm) = match &r.versus {
@@ -113,13 +119,14 @@ pub fn markdown(rows: &[SummaryRow]) -> String {
             None => ("-".into(), "-".into()),
         };
         s.push_str(&format!(
-            "| {} | {}/{} | {} | {time} | {} | {comm} | {} |\n",
+            "| {} | {}/{} | {} | {time} | {} | {comm} | {} | {} |\n",
             r.series,
             r.reached,
             r.seeds,
             pm(r.time_mean, r.time_sd, 1),
             pm(r.comm_mean, r.comm_sd, 0),
             pm(Some(r.final_accuracy_mean), r.final_accuracy_sd, 4),
+            pm(r.max_drop_mean, r.max_drop_sd, 3),
         ));
     }
     s
@@ -184,6 +191,8 @@ pub fn frame(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
         "comm_to_target_sd" => col(|r| r.comm_sd),
         "final_accuracy_mean" => col(|r| Some(r.final_accuracy_mean)),
         "final_accuracy_sd" => col(|r| r.final_accuracy_sd),
+        "max_drop_mean" => col(|r| r.max_drop_mean),
+        "max_drop_sd" => col(|r| r.max_drop_sd),
         "reference" => rows.iter().map(|r| r.reference.clone()).collect::<Vec<_>>(),
         "time_ratio" => versus(time, |c| c.ratio.map(|e| e.value)),
         "time_ratio_lo" => versus(time, |c| c.ratio.map(|e| e.lo)),

@@ -5,7 +5,8 @@ use polars::prelude::*;
 use super::load::Loaded;
 
 /// One row per cell: `cell`, `rounds`, `final_time`, `final_comm`, `final_uploads`,
-/// `final_accuracy`, `best_accuracy`, `target`, and the first `time_to_target`, `comm_to_target`,
+/// `final_accuracy`, `best_accuracy`, `max_drop` (the deepest fall of test accuracy below its best
+/// so far: how far the run dipped), `target`, and the first `time_to_target`, `comm_to_target`,
 /// `uploads_to_target`, `rounds_to_target` at an evaluation with test accuracy >= target (null when never reached or no target). The target is `target` when
 /// given, else each cell's `target_accuracy`.
 pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFrame> {
@@ -39,7 +40,36 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
     // the cells' order (the sweep's) carries through to summaries
     let mut keep_order = JoinArgs::new(JoinType::Left);
     keep_order.maintain_order = MaintainOrderJoin::Left;
-    Ok(loaded.cells.clone().lazy().join(metrics, [col("cell")], [col("cell")], keep_order))
+    let cells = loaded.cells.clone().lazy().join(metrics, [col("cell")], [col("cell")], keep_order.clone());
+    Ok(cells.join(max_drops(loaded)?.lazy(), [col("cell")], [col("cell")], keep_order))
+}
+
+/// Per cell, the deepest fall of test accuracy below the best evaluation before it.
+fn max_drops(loaded: &Loaded) -> PolarsResult<DataFrame> {
+    let evals = loaded
+        .evals()?
+        .select([col("cell"), col("round"), col("test_accuracy")])
+        .sort(["cell", "round"], SortMultipleOptions::default())
+        .collect()?;
+    let (cells, accuracy) = (evals.column("cell")?.str()?, evals.column("test_accuracy")?.f64()?);
+    let mut ids: Vec<String> = Vec::new();
+    let mut drops: Vec<f64> = Vec::new();
+    let mut best = f64::NEG_INFINITY;
+    for (cell, acc) in cells.iter().zip(accuracy.iter()) {
+        let (Some(cell), Some(acc)) = (cell, acc) else {
+            continue;
+        };
+        if ids.last().map(String::as_str) != Some(cell) {
+            ids.push(cell.to_string());
+            drops.push(0.0);
+            best = f64::NEG_INFINITY;
+        }
+        best = best.max(acc);
+        if let Some(d) = drops.last_mut() {
+            *d = d.max(best - acc);
+        }
+    }
+    df!("cell" => ids, "max_drop" => drops)
 }
 
 /// The columns a summary groups by: the label, the condition (when the sweep has conditions), then
@@ -58,7 +88,8 @@ pub fn group_keys(loaded: &Loaded) -> Vec<String> {
 }
 
 /// Per label and grid point (seeds pooled): `seeds`, `reached` (seeds that hit the target), mean and
-/// sample sd of final accuracy, and of time and comm to target over the seeds that reached it.
+/// sample sd of final accuracy, of time and comm to target over the seeds that reached it, and of
+/// `max_drop`.
 pub fn summarize(loaded: &Loaded, target: Option<f64>) -> PolarsResult<DataFrame> {
     let keys: Vec<Expr> = group_keys(loaded).iter().map(|k| col(k.as_str())).collect();
     let mean_sd = |name: &str| {
@@ -71,6 +102,7 @@ pub fn summarize(loaded: &Loaded, target: Option<f64>) -> PolarsResult<DataFrame
     aggs.extend(mean_sd("final_accuracy"));
     aggs.extend(mean_sd("time_to_target"));
     aggs.extend(mean_sd("comm_to_target"));
+    aggs.extend(mean_sd("max_drop"));
     cell_metrics(loaded, target)?.group_by_stable(keys).agg(aggs).collect()
 }
 
