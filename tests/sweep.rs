@@ -233,7 +233,11 @@ fn results_compare_every_series_with_a_reference_seed_by_seed() {
         let per_seed: Vec<f64> = r[idx("time_ratio_per_seed")].split(';').map(|x| x.parse().unwrap()).collect();
         assert_eq!(per_seed.len(), 5);
         let geo = (per_seed.iter().map(|x| x.ln()).sum::<f64>() / 5.0).exp();
-        let (ratio, lo, hi): (f64, f64, f64) = (r[idx("time_ratio")].parse().unwrap(), r[idx("time_ratio_lo")].parse().unwrap(), r[idx("time_ratio_hi")].parse().unwrap());
+        let (ratio, lo, hi): (f64, f64, f64) = (
+            r[idx("time_ratio")].parse().unwrap(),
+            r[idx("time_ratio_lo")].parse().unwrap(),
+            r[idx("time_ratio_hi")].parse().unwrap(),
+        );
         assert!((ratio - geo).abs() < 1e-3 * geo, "{ratio} vs {geo}");
         assert!(lo <= ratio && ratio <= hi, "{lo} {ratio} {hi}");
     }

@@ -9,14 +9,17 @@ use crate::results::{ComparisonRow, Loaded, compare_with};
 use abs_sim::stats::{ClaimVerdict, Comparison, claim_verdict};
 use abs_sim::sweep::{Claim, XAxis};
 
+/// One comparison a claim makes: (series claimed faster, series claimed slower, their comparison).
+pub type ClaimComparison = (String, String, Comparison);
+
 /// A claim and what the cells say of it.
 #[derive(Debug, Clone)]
 pub struct ClaimRow {
     pub figure: String,
     pub claim: String,
     pub verdict: ClaimVerdict,
-    /// (series claimed faster, series claimed slower, their comparison on the claim's metric).
-    pub comparisons: Vec<(String, String, Comparison)>,
+    /// The comparisons on the claim's metric.
+    pub comparisons: Vec<ClaimComparison>,
     /// Comparisons the claim makes that have no finished cells on one side.
     pub missing: Vec<(String, String)>,
 }
@@ -104,7 +107,7 @@ pub fn markdown(rows: &[ClaimRow]) -> String {
 /// The claims as a frame (for CSV): one row per comparison a claim makes.
 pub fn frame(rows: &[ClaimRow]) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
     use polars::prelude::*;
-    let flat: Vec<(&ClaimRow, Option<&(String, String, Comparison)>)> = rows
+    let flat: Vec<(&ClaimRow, Option<&ClaimComparison>)> = rows
         .iter()
         .flat_map(|r| {
             let some: Vec<_> = r.comparisons.iter().map(|c| (r, Some(c))).collect();

@@ -160,24 +160,25 @@ pub fn conditions_markdown(comparisons: &[ComparisonRow]) -> String {
     s
 }
 
+/// One metric's comparison of a row.
+type Pick = fn(&ComparisonRow) -> &Comparison;
+
 /// Every row as a frame (for CSV): numbers as numbers, missing as null.
 pub fn frame(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
     let col = |f: fn(&SummaryRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<Option<f64>>>();
-    let versus = |f: fn(&ComparisonRow) -> &Comparison, g: fn(&Comparison) -> Option<f64>| {
+    let versus = |f: Pick, g: fn(&Comparison) -> Option<f64>| {
         rows.iter()
             .map(|r| r.versus.as_ref().and_then(|v| g(f(v))))
             .collect::<Vec<Option<f64>>>()
     };
-    let verdict = |f: fn(&ComparisonRow) -> &Comparison| {
+    let verdict = |f: Pick| {
         rows.iter()
             .map(|r| r.versus.as_ref().map(|v| f(v).verdict.word()))
             .collect::<Vec<Option<&str>>>()
     };
-    let (time, comm, uploads): (
-        fn(&ComparisonRow) -> &Comparison,
-        fn(&ComparisonRow) -> &Comparison,
-        fn(&ComparisonRow) -> &Comparison,
-    ) = (|v| &v.time, |v| &v.comm, |v| &v.uploads);
+    let time: Pick = |v| &v.time;
+    let comm: Pick = |v| &v.comm;
+    let uploads: Pick = |v| &v.uploads;
     df!(
         "figure" => rows.iter().map(|r| r.figure.clone()).collect::<Vec<_>>(),
         "series" => rows.iter().map(|r| r.series.clone()).collect::<Vec<_>>(),

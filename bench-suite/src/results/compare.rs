@@ -32,6 +32,9 @@ pub struct ComparisonRow {
     pub uploads: Comparison,
 }
 
+/// One series' cells at one condition and grid point, by seed.
+type BySeed<'a> = BTreeMap<i64, &'a CellOutcome>;
+
 /// Per cell, what a comparison needs.
 struct CellOutcome {
     label: String,
@@ -56,7 +59,7 @@ pub fn compare_with(loaded: &Loaded, target: Option<f64>, reference: &str) -> Re
         )));
     }
     // (condition, point) -> label -> seed -> cell, in first-appearance order
-    let mut groups: IndexMap<(String, String), IndexMap<String, BTreeMap<i64, &CellOutcome>>> = IndexMap::new();
+    let mut groups: IndexMap<(String, String), IndexMap<String, BySeed>> = IndexMap::new();
     for o in &outcomes {
         groups
             .entry(o.group.clone())

@@ -40,7 +40,11 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
     // the cells' order (the sweep's) carries through to summaries
     let mut keep_order = JoinArgs::new(JoinType::Left);
     keep_order.maintain_order = MaintainOrderJoin::Left;
-    let cells = loaded.cells.clone().lazy().join(metrics, [col("cell")], [col("cell")], keep_order.clone());
+    let cells = loaded
+        .cells
+        .clone()
+        .lazy()
+        .join(metrics, [col("cell")], [col("cell")], keep_order.clone());
     Ok(cells.join(max_drops(loaded)?.lazy(), [col("cell")], [col("cell")], keep_order))
 }
 
