@@ -9,7 +9,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-wgpu lavapipe build bench bench-baseline bench-train lint
 
-## The paper's figures and summary tables into reports/: CIFAR-10 when present in ./data or
+## The paper's figures, the readings (sweeps/readings.yaml) and the summary with paired comparisons
+## and the paper's claims into reports/: CIFAR-10 when present in ./data or
 ## $$ABS_DATA_DIR (or downloadable from its official source), otherwise Fashion-MNIST from Debian's
 ## package (installed when missing). Finished cells are cached in reports/results and reused.
 export ABS_DATA_DIR ?= $(CURDIR)/data

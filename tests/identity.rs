@@ -41,8 +41,23 @@ fn figure_sweeps_keep_their_cell_ids() {
             .unwrap();
         table.push_str(&ok(&o));
     }
+    // the figures may grow (more seeds, new series), but every cell they had keeps its id, its
+    // policy entry and its grid point (row positions move as seeds are added)
+    let rows = |text: &str| -> Vec<(String, String, String)> {
+        text.lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.len() == 4 && f[0].parse::<usize>().is_ok()).then(|| (f[1].to_string(), f[2].to_string(), f[3].to_string()))
+            })
+            .collect()
+    };
+    let now = rows(&table);
     let pinned = std::fs::read_to_string(fixture().join("figure-cells.txt")).unwrap();
-    assert_eq!(table, pinned, "a figure cell changed its id: old results would be recomputed");
+    let pinned = rows(&pinned);
+    assert_eq!(pinned.len(), 60, "the pinned tables: 4 figures x 5 series x 3 seeds");
+    for cell in &pinned {
+        assert!(now.contains(cell), "a figure cell changed its id: old results would be recomputed: {cell:?}");
+    }
 }
 
 #[test]
