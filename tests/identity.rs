@@ -56,7 +56,10 @@ fn figure_sweeps_keep_their_cell_ids() {
     let pinned = rows(&pinned);
     assert_eq!(pinned.len(), 60, "the pinned tables: 4 figures x 5 series x 3 seeds");
     for cell in &pinned {
-        assert!(now.contains(cell), "a figure cell changed its id: old results would be recomputed: {cell:?}");
+        assert!(
+            now.contains(cell),
+            "a figure cell changed its id: old results would be recomputed: {cell:?}"
+        );
     }
 }
 

@@ -239,11 +239,21 @@ impl Context {
         };
         let models = set(&|c| c.config.model.to_string());
         let workers = set(&|c| c.config.workers.to_string());
-        let seeds: BTreeSet<u64> = sweep.cells.iter().map(|c| c.config.seed).collect();
+        // seeds per series and condition: "10 seeds", or "5-10 seeds" when an exclude rule thins one
+        let mut per_series: BTreeMap<(&str, &str), BTreeSet<u64>> = BTreeMap::new();
+        for c in &sweep.cells {
+            per_series.entry((&c.label, &c.condition)).or_default().insert(c.config.seed);
+        }
+        let counts: BTreeSet<usize> = per_series.values().map(BTreeSet::len).collect();
+        let (fewest, most) = (counts.first().copied().unwrap_or(0), counts.last().copied().unwrap_or(0));
+        let seeds = if fewest == most {
+            most.to_string()
+        } else {
+            format!("{fewest}–{most}")
+        };
         let mut subtitle = format!(
-            "{dataset} · {models} · N = {workers} · {} seed{} · line: mean over seeds, {}",
-            seeds.len(),
-            if seeds.len() == 1 { "" } else { "s" },
+            "{dataset} · {models} · N = {workers} · {seeds} seed{} · line: mean over seeds, {}",
+            if most == 1 { "" } else { "s" },
             bands.caption()
         );
         if quick {
