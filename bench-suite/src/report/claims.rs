@@ -26,15 +26,7 @@ pub struct ClaimRow {
 
 /// Evaluates each of `claims` on `loaded` (the cells of one figure sweep).
 pub fn evaluate(figure: &str, claims: &[Claim], loaded: &Loaded, target: f64) -> Result<Vec<ClaimRow>> {
-    let labels: Vec<String> = {
-        let column = loaded.cells.column("label").ok().and_then(|c| c.str().ok().cloned());
-        let mut v: Vec<String> = column
-            .iter()
-            .flat_map(|c| c.iter().flatten().map(str::to_string).collect::<Vec<_>>())
-            .collect();
-        v.dedup();
-        v
-    };
+    let labels = loaded.labels();
     let mut by_reference: BTreeMap<String, Vec<ComparisonRow>> = BTreeMap::new();
     let mut rows = Vec::with_capacity(claims.len());
     for claim in claims {

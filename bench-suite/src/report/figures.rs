@@ -62,12 +62,7 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         };
         let frame_err = || Error::frame("summarise", d.results.join(name));
         let reference = fig.reference.clone().unwrap_or_else(|| "abs".to_string());
-        let has_reference = sweep.cells.iter().any(|c| c.label == reference)
-            && crate::results::comparison_keys(&loaded.cells, &[])
-                .map_err(frame_err())?
-                .iter()
-                .any(|(l, _, _)| *l == reference);
-        let comparisons = if has_reference {
+        let comparisons = if loaded.labels().contains(&reference) {
             compare_with(&loaded, Some(d.target), &reference)?
         } else {
             Vec::new()

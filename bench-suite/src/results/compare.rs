@@ -49,15 +49,14 @@ struct CellOutcome {
 /// `target` (default: each cell's `target_accuracy`) first count as reached; the others are censored
 /// at their last evaluation. Err names a missing reference.
 pub fn compare_with(loaded: &Loaded, target: Option<f64>, reference: &str) -> Result<Vec<ComparisonRow>> {
-    let outcomes = outcomes(loaded, target).map_err(Error::frame("compare the cells in", &loaded.root))?;
-    if !outcomes.iter().any(|o| o.label == reference) {
-        let mut labels: Vec<&str> = outcomes.iter().map(|o| o.label.as_str()).collect();
-        labels.dedup();
+    let labels = loaded.labels();
+    if !labels.iter().any(|l| l == reference) {
         return Err(Error::Usage(format!(
             "no series `{reference}` to compare with; the series are {}",
             labels.join(", ")
         )));
     }
+    let outcomes = outcomes(loaded, target).map_err(Error::frame("compare the cells in", &loaded.root))?;
     // (condition, point) -> label -> seed -> cell, in first-appearance order
     let mut groups: IndexMap<(String, String), IndexMap<String, BySeed>> = IndexMap::new();
     for o in &outcomes {

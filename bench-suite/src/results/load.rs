@@ -30,6 +30,18 @@ impl Loaded {
         self.scan("evals")
     }
 
+    /// The labels of the loaded cells, each once, in first-appearance order.
+    pub fn labels(&self) -> Vec<String> {
+        let mut labels: Vec<String> = Vec::new();
+        let column = self.cells.column("label").ok().and_then(|c| c.str().ok());
+        for label in column.into_iter().flat_map(|c| c.iter().flatten()) {
+            if !labels.iter().any(|l| l == label) {
+                labels.push(label.to_string());
+            }
+        }
+        labels
+    }
+
     /// Every cell's `rounds.parquet` stacked, with a `cell` column, as a lazy scan.
     pub fn rounds(&self) -> PolarsResult<LazyFrame> {
         self.scan("rounds")
