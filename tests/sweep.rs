@@ -78,9 +78,12 @@ fn a_killed_sweep_resumes_to_the_same_results_without_rerunning_finished_cells()
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // a finished cell: a folder named by its id holding a manifest (not a `.tmp-` folder whose
+    // manifest is written but which is not yet renamed: the kill may land in between)
+    let is_finished = |e: &std::fs::DirEntry| !e.file_name().to_string_lossy().starts_with('.') && e.path().join("manifest.json").is_file();
     let finished = |out: &Path| {
         std::fs::read_dir(out.join("cells"))
-            .map(|d| d.flatten().filter(|e| e.path().join("manifest.json").is_file()).count())
+            .map(|d| d.flatten().filter(is_finished).count())
             .unwrap_or(0)
     };
     let start = Instant::now();
@@ -97,7 +100,7 @@ fn a_killed_sweep_resumes_to_the_same_results_without_rerunning_finished_cells()
     let manifests_before: BTreeMap<String, String> = std::fs::read_dir(killed.join("cells"))
         .unwrap()
         .flatten()
-        .filter(|e| e.path().join("manifest.json").is_file())
+        .filter(is_finished)
         .map(|e| {
             let m = std::fs::read_to_string(e.path().join("manifest.json")).unwrap();
             (e.file_name().to_string_lossy().into_owned(), m)
@@ -359,6 +362,8 @@ fn quick_figures_on_synthetic_data_write_every_file() {
             "logreg",
             "--only",
             "fig2",
+            "--baseline",
+            "adasync_k2",
         ])
         .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .output()
@@ -375,6 +380,12 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         "the summary keeps every figure:\n{md}"
     );
     assert!(md.contains("| abs | 2/2 |"), "series are named by their policy entry:\n{md}");
+    // --baseline replaces every figure's reference; fig1 has no adasync_k2, and says so
+    assert!(
+        md.contains("time / adasync_k2 [95% CI]") && !md.contains("time / abs [95% CI]"),
+        "{md}"
+    );
+    assert!(md.contains("No series `adasync_k2` among the finished cells"), "{md}");
 }
 
 #[test]

@@ -45,6 +45,10 @@ pub struct FiguresArgs {
     /// Folder holding the data set files (also: $ABS_DATA_DIR).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Compare every series with this one (a policy entry) in every figure, instead of each
+    /// figure's `reference` (default abs).
+    #[arg(long, value_name = "LABEL")]
+    pub baseline: Option<String>,
     /// What the bands around the mean curves show: ci (95% confidence interval of the mean,
     /// bootstrap over seeds) or minmax (the lowest and highest seed).
     #[arg(long, value_enum, default_value_t = BandKind::Ci)]
@@ -73,6 +77,7 @@ pub fn figures(opts: FiguresArgs) -> Result<()> {
         target,
         quick: opts.quick,
         bands: opts.bands,
+        baseline: opts.baseline.as_deref(),
     })?;
     if failed.is_empty() {
         return Ok(());

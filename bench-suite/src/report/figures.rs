@@ -32,6 +32,8 @@ pub struct Drawing<'a> {
     pub quick: bool,
     /// What the bands around mean curves show.
     pub bands: BandKind,
+    /// The series every figure compares with (None: each figure's `reference`, default abs).
+    pub baseline: Option<&'a str>,
 }
 
 impl Drawing<'_> {
@@ -61,7 +63,11 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             )));
         };
         let frame_err = || Error::frame("summarise", d.results.join(name));
-        let reference = fig.reference.clone().unwrap_or_else(|| "abs".to_string());
+        let reference = d
+            .baseline
+            .map(str::to_string)
+            .or_else(|| fig.reference.clone())
+            .unwrap_or_else(|| "abs".to_string());
         let comparisons = if loaded.labels().contains(&reference) {
             compare_with(&loaded, Some(d.target), &reference)?
         } else {
