@@ -386,6 +386,28 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         "{md}"
     );
     assert!(md.contains("No series `adasync_k2` among the finished cells"), "{md}");
+    // a baseline the readings do not run: no forest plot, and the summary does not point to one
+    let o = bin()
+        .args([
+            "figures",
+            "--quick",
+            "--dataset",
+            "synthetic",
+            "--model",
+            "logreg",
+            "--baseline",
+            "local_sgd",
+        ])
+        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("readings: no series `local_sgd` among the finished cells, so no forest plot"));
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("## readings") && !md.contains("![readings](readings.svg)") && md.contains("![fig2](fig2.svg)"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -84,8 +84,12 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         let context = Context::of(sweep, d.dataset, d.quick, d.bands);
         let (svg, png) = (d.out.join(format!("{name}.svg")), d.out.join(format!("{name}.png")));
         if conditions {
-            render_forest(&forest(&fig.title, &comparisons, &context), &svg, &png).map_err(Error::Report)?;
-            written.push(svg);
+            if comparisons.is_empty() {
+                eprintln!("figures: {name}: no series `{reference}` among the finished cells, so no forest plot");
+            } else {
+                render_forest(&forest(&fig.title, &comparisons, &context), &svg, &png).map_err(Error::Report)?;
+                written.push(svg);
+            }
             continue;
         }
         let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(frame_err())?;
@@ -147,7 +151,12 @@ fn summary_section(
         .map_err(frame_err())?;
     let rows = rows_from_summary(name, &summary, &names, &keys, comparisons, reference, d.target).map_err(frame_err())?;
     let fig = sweep.figure.as_ref();
-    let mut images = vec![name.to_string()];
+    // what draw() writes: the figure (a forest plot only when there is something to compare),
+    // then the dynamics
+    let mut images = Vec::new();
+    if !conditions || !comparisons.is_empty() {
+        images.push(name.to_string());
+    }
     if fig.is_some_and(|f| !f.dynamics.is_empty()) && !conditions {
         images.push(format!("{name}-dynamics"));
     }
@@ -511,7 +520,10 @@ fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String> {
         md.push_str(&claims::markdown(&summary.claims));
     }
     for s in &summary.sections {
-        md.push_str(&format!("\n## {}: {}\n\n![{}]({}.svg)\n\n", s.name, s.title, s.name, s.name));
+        md.push_str(&format!("\n## {}: {}\n\n", s.name, s.title));
+        if let Some(first) = s.images.first() {
+            md.push_str(&format!("![{first}]({first}.svg)\n\n"));
+        }
         md.push_str(&s.table);
         for image in s.images.iter().skip(1) {
             md.push_str(&format!("\n![{image}]({image}.svg)\n"));
