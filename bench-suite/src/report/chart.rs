@@ -81,18 +81,37 @@ where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
-    let (width, _) = root.dim_in_pixel();
-    let (head, body) = root.split_vertically(62);
-    let centred = |size| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-    head.draw_text(&chart.title, &centred(22), (width as i32 / 2, 8)).map_err(err)?;
-    head.draw_text(&chart.subtitle, &centred(15).color(&RGBColor(70, 70, 70)), (width as i32 / 2, 38))
-        .map_err(err)?;
+    let body = draw_head(&root, (&chart.title, 22), (&chart.subtitle, 15))?;
     let areas = body.split_evenly((1, chart.panels.len().max(1)));
     for (area, panel) in areas.iter().zip(&chart.panels) {
         draw_panel(area, panel)?;
     }
     root.present().map_err(err)
+}
+
+/// Fills `root` white and writes the title and the grey line under it, centred, each with its font
+/// size; returns the area below them.
+pub(super) fn draw_head<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (title, title_size): (&str, u32),
+    (subtitle, subtitle_size): (&str, u32),
+) -> Result<DrawingArea<DB, Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    let (width, _) = root.dim_in_pixel();
+    let (head, body) = root.split_vertically(62);
+    let centred = |size: u32| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    head.draw_text(title, &centred(title_size), (width as i32 / 2, 8)).map_err(err)?;
+    head.draw_text(
+        subtitle,
+        &centred(subtitle_size).color(&RGBColor(70, 70, 70)),
+        (width as i32 / 2, 38),
+    )
+    .map_err(err)?;
+    Ok(body)
 }
 
 /// Axis limits with a little room; y of accuracy panels stays within [0, 1].

@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{FONT, PANEL_W, ensure_font};
+use super::chart::{FONT, PANEL_W, draw_head, ensure_font};
 use abs_sim::stats::{Estimate, Verdict};
 
 /// One row: what is compared, the ratio and its verdict.
@@ -53,13 +53,7 @@ where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
-    let (width, _) = root.dim_in_pixel();
-    let (head, body) = root.split_vertically(62);
-    let centred = |size| TextStyle::from((FONT, size).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-    head.draw_text(&forest.title, &centred(20), (width as i32 / 2, 8)).map_err(err)?;
-    head.draw_text(&forest.subtitle, &centred(14).color(&RGBColor(70, 70, 70)), (width as i32 / 2, 38))
-        .map_err(err)?;
+    let body = draw_head(&root, (&forest.title, 20), (&forest.subtitle, 14))?;
     let (labels, panels) = body.split_horizontally(LABELS_W);
     let areas = panels.split_evenly((1, forest.panels.len().max(1)));
     for (i, (area, panel)) in areas.iter().zip(&forest.panels).enumerate() {
