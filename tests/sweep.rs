@@ -297,11 +297,16 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     let dir = scratch("figures");
     let sweeps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sweeps");
     let out = dir.join("reports");
-    let o = bin()
-        .args(["figures", "--quick", "--dataset", "synthetic", "--model", "logreg"])
-        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    // quick figures of logreg on synthetic data from the project's sweeps, into `out`
+    let figures = |extra: &[&str]| {
+        bin()
+            .args(["figures", "--quick", "--dataset", "synthetic", "--model", "logreg"])
+            .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = figures(&[]);
     ok(&o);
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("DATA SET synthetic"), "{e}");
@@ -352,22 +357,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         "{readings}"
     );
     // a rerun draws again from the cached cells without running any
-    let o = bin()
-        .args([
-            "figures",
-            "--quick",
-            "--dataset",
-            "synthetic",
-            "--model",
-            "logreg",
-            "--only",
-            "fig2",
-            "--baseline",
-            "adasync_k2",
-        ])
-        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = figures(&["--only", "fig2", "--baseline", "adasync_k2"]);
     ok(&o);
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("10 already in"),
@@ -387,20 +377,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     );
     assert!(md.contains("No series `adasync_k2` among the finished cells"), "{md}");
     // a baseline the readings do not run: no forest plot, and the summary does not point to one
-    let o = bin()
-        .args([
-            "figures",
-            "--quick",
-            "--dataset",
-            "synthetic",
-            "--model",
-            "logreg",
-            "--baseline",
-            "local_sgd",
-        ])
-        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = figures(&["--baseline", "local_sgd"]);
     ok(&o);
     assert!(String::from_utf8_lossy(&o.stderr).contains("readings: no series `local_sgd` among the finished cells, so no forest plot"));
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
