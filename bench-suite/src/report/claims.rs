@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::comparisons::interval_text;
 use crate::error::Result;
-use crate::results::{ComparisonRow, Loaded, compare_with};
+use crate::results::{ComparisonRow, Outcomes};
 use abs_sim::stats::{ClaimVerdict, Comparison, claim_verdict};
 use abs_sim::sweep::{Claim, XAxis};
 
@@ -24,9 +24,9 @@ pub struct ClaimRow {
     pub missing: Vec<(String, String)>,
 }
 
-/// Evaluates each of `claims` on `loaded` (the cells of one figure sweep).
-pub fn evaluate(figure: &str, claims: &[Claim], loaded: &Loaded, target: f64) -> Result<Vec<ClaimRow>> {
-    let labels = loaded.labels();
+/// Evaluates each of `claims` on `outcomes` (the cells of one figure sweep).
+pub fn evaluate(figure: &str, claims: &[Claim], outcomes: &Outcomes) -> Result<Vec<ClaimRow>> {
+    let labels = outcomes.labels();
     let mut by_reference: BTreeMap<String, Vec<ComparisonRow>> = BTreeMap::new();
     let mut rows = Vec::with_capacity(claims.len());
     for claim in claims {
@@ -48,7 +48,7 @@ pub fn evaluate(figure: &str, claims: &[Claim], loaded: &Loaded, target: f64) ->
                 continue;
             }
             if !by_reference.contains_key(slow) {
-                by_reference.insert(slow.clone(), compare_with(loaded, Some(target), slow)?);
+                by_reference.insert(slow.clone(), outcomes.against(slow)?);
             }
             for fast in claim.faster.iter().filter(|f| *f != slow) {
                 let found: Vec<&ComparisonRow> = by_reference[slow].iter().filter(|c| &c.series == fast).collect();

@@ -12,7 +12,7 @@ use super::curves::{Band, BandKind, Trace, band};
 use super::forest::{Forest, ForestPanel, ForestRow, render_forest};
 use super::tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 use crate::error::Error;
-use crate::results::{BOOTSTRAP_SEED, Loaded, compare_with, comparison_keys, group_keys, load, point_keys, summarize};
+use crate::results::{BOOTSTRAP_SEED, Loaded, Outcomes, comparison_keys, group_keys, load, point_keys, summarize};
 use abs_sim::sweep::{Cell, Sweep, XAxis};
 
 /// What to draw: figure sweeps whose cells are in `results`, and the context every figure names.
@@ -68,8 +68,10 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             .map(str::to_string)
             .or_else(|| fig.reference.clone())
             .unwrap_or_else(|| "abs".to_string());
-        let comparisons = if loaded.labels().contains(&reference) {
-            compare_with(&loaded, Some(d.target), &reference)?
+        // every cell's outcome is read once, for the reference's comparisons and the claims'
+        let outcomes = Outcomes::read(&loaded, Some(d.target))?;
+        let comparisons = if outcomes.labels().contains(&reference) {
+            outcomes.against(&reference)?
         } else {
             Vec::new()
         };
@@ -77,7 +79,7 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         let section = summary_section(name, sweep, &loaded, &comparisons, &reference, d, conditions)?;
         summary.rows.extend(section.1);
         summary.sections.push(section.0);
-        summary.claims.extend(evaluate_claims(name, &fig.claims, &loaded, d.target)?);
+        summary.claims.extend(evaluate_claims(name, &fig.claims, &outcomes)?);
         if !d.selected(name) {
             continue; // summarised, but drawn by the run that selected it
         }

@@ -47,57 +47,92 @@ struct CellOutcome {
 
 /// Compares every label with `reference` wherever both ran, in the cells' order. Seeds that reached
 /// `target` (default: each cell's `target_accuracy`) first count as reached; the others are censored
-/// at their last evaluation. Err names a missing reference.
+/// at their last evaluation. Err names a missing reference, before any frame is read.
 pub fn compare_with(loaded: &Loaded, target: Option<f64>, reference: &str) -> Result<Vec<ComparisonRow>> {
-    let labels = loaded.labels();
-    if !labels.iter().any(|l| l == reference) {
-        return Err(Error::Usage(format!(
-            "no series `{reference}` to compare with; the series are {}",
-            labels.join(", ")
-        )));
+    check_reference(&loaded.labels(), reference)?;
+    Outcomes::read(loaded, target)?.against(reference)
+}
+
+fn check_reference(labels: &[String], reference: &str) -> Result<()> {
+    if labels.iter().any(|l| l == reference) {
+        return Ok(());
     }
-    let outcomes = outcomes(loaded, target).map_err(Error::frame("compare the cells in", &loaded.root))?;
-    // (condition, point) -> label -> seed -> cell, in first-appearance order
-    let mut groups: IndexMap<(String, String), IndexMap<String, BySeed>> = IndexMap::new();
-    for o in &outcomes {
-        groups
-            .entry(o.group.clone())
-            .or_default()
-            .entry(o.label.clone())
-            .or_default()
-            .insert(o.seed, o);
+    Err(Error::Usage(format!(
+        "no series `{reference}` to compare with; the series are {}",
+        labels.join(", ")
+    )))
+}
+
+/// What every loaded cell reached, read once, to compare against one reference after another.
+pub struct Outcomes {
+    cells: Vec<CellOutcome>,
+    labels: Vec<String>,
+}
+
+impl Outcomes {
+    /// Each cell's time, comm and uploads to `target` (see [`compare_with`]).
+    pub fn read(loaded: &Loaded, target: Option<f64>) -> Result<Outcomes> {
+        let cells = outcomes(loaded, target).map_err(Error::frame("compare the cells in", &loaded.root))?;
+        Ok(Outcomes {
+            cells,
+            labels: loaded.labels(),
+        })
     }
-    let mut rows = Vec::new();
-    for ((condition, point), series) in &groups {
-        let Some(reference_seeds) = series.get(reference) else {
-            continue;
-        };
-        for (label, seeds) in series.iter().filter(|(l, _)| *l != reference) {
-            let both: Vec<(&CellOutcome, &CellOutcome)> = seeds
-                .iter()
-                .filter_map(|(seed, s)| reference_seeds.get(seed).map(|r| (*s, *r)))
-                .collect();
-            let pairs = |f: fn(&CellOutcome) -> Outcome| -> Vec<Pair> {
-                both.iter()
-                    .map(|(s, r)| Pair {
-                        series: f(s),
-                        reference: f(r),
-                    })
-                    .collect()
-            };
-            rows.push(ComparisonRow {
-                series: label.clone(),
-                reference: reference.to_string(),
-                condition: condition.clone(),
-                point: point.clone(),
-                unpaired: seeds.len() + reference_seeds.len() - 2 * both.len(),
-                time: compare(&pairs(|c| c.time), BOOTSTRAP_SEED),
-                comm: compare(&pairs(|c| c.comm), BOOTSTRAP_SEED),
-                uploads: compare(&pairs(|c| c.uploads), BOOTSTRAP_SEED),
-            });
+
+    /// The labels of the cells read, each once, in first-appearance order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Every other label against `reference`, as [`compare_with`] does.
+    pub fn against(&self, reference: &str) -> Result<Vec<ComparisonRow>> {
+        check_reference(&self.labels, reference)?;
+        Ok(self.rows(reference))
+    }
+
+    fn rows(&self, reference: &str) -> Vec<ComparisonRow> {
+        // (condition, point) -> label -> seed -> cell, in first-appearance order
+        let mut groups: IndexMap<(String, String), IndexMap<String, BySeed>> = IndexMap::new();
+        for o in &self.cells {
+            groups
+                .entry(o.group.clone())
+                .or_default()
+                .entry(o.label.clone())
+                .or_default()
+                .insert(o.seed, o);
         }
+        let mut rows = Vec::new();
+        for ((condition, point), series) in &groups {
+            let Some(reference_seeds) = series.get(reference) else {
+                continue;
+            };
+            for (label, seeds) in series.iter().filter(|(l, _)| *l != reference) {
+                let both: Vec<(&CellOutcome, &CellOutcome)> = seeds
+                    .iter()
+                    .filter_map(|(seed, s)| reference_seeds.get(seed).map(|r| (*s, *r)))
+                    .collect();
+                let pairs = |f: fn(&CellOutcome) -> Outcome| -> Vec<Pair> {
+                    both.iter()
+                        .map(|(s, r)| Pair {
+                            series: f(s),
+                            reference: f(r),
+                        })
+                        .collect()
+                };
+                rows.push(ComparisonRow {
+                    series: label.clone(),
+                    reference: reference.to_string(),
+                    condition: condition.clone(),
+                    point: point.clone(),
+                    unpaired: seeds.len() + reference_seeds.len() - 2 * both.len(),
+                    time: compare(&pairs(|c| c.time), BOOTSTRAP_SEED),
+                    comm: compare(&pairs(|c| c.comm), BOOTSTRAP_SEED),
+                    uploads: compare(&pairs(|c| c.uploads), BOOTSTRAP_SEED),
+                });
+            }
+        }
+        rows
     }
-    Ok(rows)
 }
 
 /// The keys that make a grid point: varying config keys (not the seed) that take more than one

@@ -5,6 +5,6 @@ mod compare;
 mod load;
 mod summary;
 
-pub use compare::{BOOTSTRAP_SEED, ComparisonRow, compare_with, comparison_keys, point_keys};
+pub use compare::{BOOTSTRAP_SEED, ComparisonRow, Outcomes, compare_with, comparison_keys, point_keys};
 pub use load::{Loaded, load};
 pub use summary::{cell_metrics, format_table, group_keys, summarize};
