@@ -20,6 +20,8 @@ pub enum RunError {
     Data(#[from] abs_models::DataError),
     #[error(transparent)]
     Policy(#[from] abs_policies::PolicyError),
+    #[error(transparent)]
+    System(#[from] abs_sim::config::SystemError),
     /// The backend could not start, or the model does not fit the data.
     #[error("{0}")]
     Learner(String),
@@ -64,7 +66,7 @@ pub fn run_into(
 /// [`run`], calling `observe` after every round.
 pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
     let seeds = Seeds::new(cfg.seed);
-    let engine = cfg.engine_config()?;
+    let engine = cfg.engine_config_with_system()?;
     let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds)?;
     match (abs_models::Arch::of(cfg.model), cfg.data_source()) {
         (Some(arch), Some(source)) => {

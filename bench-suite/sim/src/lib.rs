@@ -16,6 +16,7 @@ pub mod partition;
 pub mod seeds;
 pub mod stats;
 pub mod sweep;
+pub mod verify;
 
 pub use learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 pub use partition::{Partition, partition};

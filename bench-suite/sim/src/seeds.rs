@@ -25,6 +25,10 @@ pub enum Purpose {
     DataGeneration = 7,
     /// Resampling seeds for the reports' bootstrap intervals (never used by a simulation).
     Bootstrap = 8,
+    /// Each worker's link, drawn once per run (`network.bandwidth: {model: gamma}`).
+    Bandwidth = 9,
+    /// Each worker's absences under the two-state availability model.
+    Availability = 10,
 }
 
 /// The root seed of one run, from which every stream is derived.

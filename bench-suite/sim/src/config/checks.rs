@@ -7,7 +7,7 @@ use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
 
 use super::real::Real;
 use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
-use crate::engine::{AnalyticSpec, ComputeTimeSpec, Granularity, KLoss};
+use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, Granularity, KLoss, NetworkSpec};
 use crate::partition::Partition;
 
 /// A range check on a numeric key.
@@ -84,7 +84,7 @@ macro_rules! not_numeric {
 numeric! { u32 => |v| f64::from(*v), u64 => |v| *v as f64, f64 => |v| *v, Real => |v| v.0 }
 not_numeric! {
     bool, PathBuf, PolicySpec, ModelName, DatasetName, Partition, ComputeTimeSpec, Granularity, KRounding, KLoss,
-    ThresholdForm, RestartWhen, SaForm, AnalyticSpec, SyntheticSpec, Backend, Kernels,
+    ThresholdForm, RestartWhen, SaForm, AnalyticSpec, SyntheticSpec, Backend, Kernels, NetworkSpec, AvailabilitySpec,
 }
 
 #[cfg(test)]

@@ -12,4 +12,4 @@ pub use error::ConfigError;
 pub use raw::{KeyDoc, RawConfig, Scope, parse_file, parse_set, parse_yaml};
 pub use real::Real;
 pub use reference::reference_table;
-pub use run_config::{LoadedConfig, RunConfig, load_run_config};
+pub use run_config::{LoadedConfig, RunConfig, SystemError, load_run_config};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::{Check, Numeric};
 use super::error::ConfigError;
 use super::real::Real;
-use crate::engine::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
+use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss, NetworkSpec};
 
 /// What a config key is for, for the reference table and the ignored-key warnings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +136,12 @@ run_keys! {
     upload_latency: f64 = EngineConfig::default().upload_latency, Scope::All, Check::FiniteNonNegative;
     /// Virtual seconds added to every job for its download.
     download_latency: f64 = EngineConfig::default().download_latency, Scope::All, Check::FiniteNonNegative;
+    /// Communication time from model size and bandwidth (docs/semantics.md, "16. The network");
+    /// absent: transfers take only their latencies.
+    network: NetworkSpec, Scope::All, Check::None;
+    /// Workers that leave and come back (docs/semantics.md, "17. Availability"); absent: every
+    /// worker is always present.
+    availability: AvailabilitySpec, Scope::All, Check::None;
     /// p in K~ = K0 (F_0 / F_t)^p.
     k_exponent: f64 = PolicyParams::default().k_exponent, Scope::Policy, Check::None;
     /// How K~ becomes an integer: ceil, floor or round.
@@ -210,6 +216,12 @@ fn expected_shape(key: &str) -> Option<&'static str> {
         "partition" => "`iid` or `{dirichlet: {alpha: 0.5}}`",
         "analytic" => "a mapping, e.g. `{dim: 20, train_samples: 8192, test_samples: 2048, separation: 1.5}`",
         "synthetic" => "a mapping, e.g. `{shape: mnist, train_samples: 10000, test_samples: 2000, seed: 0, signal_percent: 50}`",
+        "network" => {
+            "a mapping with a `bandwidth`, e.g. `{bandwidth: {model: constant, mbps: 100}}`, `{bandwidth: {model: cycle, mbps: [1000, 100]}, server_mbps: 1000}` (docs/semantics.md, \"16. The network\")"
+        }
+        "availability" => {
+            "a mapping with a `model`, e.g. `{model: two_state, mean_up: 60, mean_down: 20}` or `{model: trace, path: away.csv}` (docs/semantics.md, \"17. Availability\")"
+        }
         _ => return None,
     })
 }

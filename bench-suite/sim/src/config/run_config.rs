@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use super::error::ConfigError;
 use super::raw::RawConfig;
 use super::real::Real;
-use crate::engine::{AnalyticSpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss};
+use crate::engine::{
+    AnalyticSpec, Availability, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss, Links, NetworkSpec, TraceError,
+};
 
 /// A run config with every default filled in; the unit that is simulated, hashed and recorded.
 /// Key meanings and defaults are declared once, in `config/raw.rs` (the table in docs/config.md).
@@ -37,6 +39,12 @@ pub struct RunConfig {
     pub granularity: Granularity,
     pub upload_latency: f64,
     pub download_latency: f64,
+    /// Left out of the canonical form when absent, so cells without a network keep their id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkSpec>,
+    /// Left out of the canonical form when absent, as `network`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<AvailabilitySpec>,
     pub k_exponent: f64,
     pub k_rounding: KRounding,
     pub k_monotone: bool,
@@ -173,6 +181,8 @@ impl RunConfig {
             granularity: declared("granularity", r.granularity)?,
             upload_latency: declared("upload_latency", r.upload_latency)?,
             download_latency: declared("download_latency", r.download_latency)?,
+            network: r.network,
+            availability: r.availability,
             k_exponent: declared("k_exponent", r.k_exponent)?,
             k_rounding: declared("k_rounding", r.k_rounding)?,
             k_monotone: declared("k_monotone", r.k_monotone)?,
@@ -235,6 +245,12 @@ impl RunConfig {
             ));
         }
         self.compute_time.validate()?;
+        if let Some(n) = &self.network {
+            n.validate()?;
+        }
+        if let Some(a) = &self.availability {
+            a.validate()?;
+        }
         self.policy().map_err(|e| (e.key.to_string(), e.message))?;
         match self.model {
             ModelName::Analytic => {
@@ -314,7 +330,21 @@ impl RunConfig {
             stop_at_target: self.stop_at_target,
             upload_latency: self.upload_latency,
             download_latency: self.download_latency,
+            network: None,
+            availability: None,
         })
+    }
+
+    /// [`Self::engine_config`] with the links drawn and the absence traces read: everything the
+    /// engine needs for this seed.
+    pub fn engine_config_with_system(&self) -> Result<EngineConfig, SystemError> {
+        let seeds = crate::seeds::Seeds::new(self.seed);
+        let mut cfg = self.engine_config()?;
+        cfg.network = self.network.as_ref().map(|n| Links::new(n, self.workers, &seeds)).transpose()?;
+        cfg.availability = (self.availability.as_ref())
+            .map(|a| Availability::new(a, self.workers, &seeds))
+            .transpose()?;
+        Ok(cfg)
     }
 
     /// The canonical form: JSON with keys sorted and floats in shortest round-trip form.
@@ -327,6 +357,16 @@ impl RunConfig {
         let digest = Sha256::digest(self.canonical_json().as_bytes());
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// Why the engine's config of a resolved run could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error(transparent)]
+    Policy(#[from] abs_policies::PolicyError),
+    /// A link or absence trace that cannot be used.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
 }
 
 /// `v` with every object's keys in sorted order, whatever map type serde_json was built with.

@@ -117,15 +117,17 @@ pub enum Granularity {
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The trace file cannot be opened or read as CSV.
-    #[error("compute_time trace {}: {source}", path.display())]
+    #[error("{key} trace {}: {source}", path.display())]
     Read {
+        /// The config key whose trace it is (`compute_time`, `network`, `availability`).
+        key: &'static str,
         path: PathBuf,
         #[source]
         source: csv::Error,
     },
     /// A row or the header is not what a trace holds.
-    #[error("compute_time trace {}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
+    #[error("{key} trace {}: {message}", path.display())]
+    Invalid { key: &'static str, path: PathBuf, message: String },
     /// The model's parameters make no distribution (checked before, so not expected).
     #[error("compute_time: {0}")]
     Model(String),
@@ -150,10 +152,12 @@ impl Trace {
     /// Rows of workers >= `workers` are ignored, so one trace serves several worker counts.
     pub fn load(path: &Path, workers: u32) -> Result<Trace, TraceError> {
         let err = |message: String| TraceError::Invalid {
+            key: "compute_time",
             path: path.to_path_buf(),
             message,
         };
         let read = |source| TraceError::Read {
+            key: "compute_time",
             path: path.to_path_buf(),
             source,
         };

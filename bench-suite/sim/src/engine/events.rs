@@ -64,9 +64,25 @@ impl JobQueue {
         None
     }
 
-    /// Drops dead entries once they outnumber the live ones, from the `live` jobs given.
-    pub fn compact_if_needed(&mut self, live: impl ExactSizeIterator<Item = InFlight>) {
-        if self.heap.len() > 2 * live.len() + 16 {
+    /// The earliest live job, left in the queue (dead entries above it are dropped).
+    pub fn peek_live(&mut self, mut is_live: impl FnMut(u32, u64) -> bool) -> Option<InFlight> {
+        while let Some(e) = self.heap.peek() {
+            if is_live(e.worker, e.job) {
+                return Some(*e);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// Removes the earliest entry.
+    pub fn pop(&mut self) -> Option<InFlight> {
+        self.heap.pop()
+    }
+
+    /// Drops dead entries once they outnumber the `count` live ones, rebuilding from `live`.
+    pub fn compact_if_needed(&mut self, count: usize, live: impl Iterator<Item = InFlight>) {
+        if self.heap.len() > 2 * count + 16 {
             self.heap.clear();
             self.heap.extend(live);
         }

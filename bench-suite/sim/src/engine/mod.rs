@@ -2,15 +2,21 @@
 //! plain-Rust learner its tests drive (docs/semantics.md states the semantics).
 
 mod analytic;
+mod availability;
 mod compute_time;
 mod events;
+mod jobs;
+mod network;
 mod records;
 mod round;
 mod timing;
 
 pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
+pub use availability::{Absences, Availability, AvailabilitySpec};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
 pub use events::{InFlight, JobQueue};
+pub use jobs::{Cause, Fate, JobRecord};
+pub use network::{BandwidthSpec, Links, NetworkSpec, transfer_seconds};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
 pub use round::{EngineConfig, KLoss, Progress, SimError, simulate, simulate_observed};
 pub use timing::{HostTimes, Timed, simulate_timed};

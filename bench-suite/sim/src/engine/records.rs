@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::jobs::JobRecord;
+
 /// One round t of the parameter server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundRecord {
@@ -60,6 +62,9 @@ pub enum StopReason {
 pub struct RunRecords {
     pub rounds: Vec<RoundRecord>,
     pub evals: Vec<EvalRecord>,
+    /// One row per job started (docs/semantics.md, "15. The job log"); not part of the digest,
+    /// which the rounds, evaluations and parameters already determine.
+    pub jobs: Vec<JobRecord>,
     pub stop: StopReason,
     /// The final global model.
     pub params: Vec<f32>,
@@ -179,6 +184,7 @@ mod tests {
         RunRecords {
             rounds: vec![round],
             evals: vec![eval],
+            jobs: Vec::new(),
             stop: StopReason::MaxRounds,
             params: vec![0.25, -1.0],
         }

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use abs_policies::{Policy, PolicyName, PolicyParams, RestartWhen, Threshold, aggregate};
 use serde::{Deserialize, Serialize};
 
+use super::availability::{Availability, Presence};
 use super::compute_time::{JobTimes, TraceError};
 use super::events::{InFlight, JobQueue};
+use super::jobs::{Cause, Fate, JobRecord};
+use super::network::{Links, transfer_seconds};
 use super::records::{EvalRecord, RoundRecord, RunRecords, StopReason};
 use crate::learner::{JobId, Learner, TrainJob};
 
@@ -39,6 +42,11 @@ pub struct EngineConfig {
     pub stop_at_target: bool,
     pub upload_latency: f64,
     pub download_latency: f64,
+    /// Every worker's link, where communication time is modelled (docs/semantics.md, "16. The
+    /// network"); `None`: transfers take only their latencies.
+    pub network: Option<Links>,
+    /// Workers' absences (docs/semantics.md, "17. Availability"); `None`: always present.
+    pub availability: Option<Availability>,
 }
 
 /// The config table's defaults for the engine's keys (a policy of `abs` on 10 workers).
@@ -60,6 +68,8 @@ impl Default for EngineConfig {
             stop_at_target: false,
             upload_latency: 0.0,
             download_latency: 0.0,
+            network: None,
+            availability: None,
         }
     }
 }
@@ -75,14 +85,22 @@ pub enum SimError {
     QueueRanDry { round: u64, k: u32 },
 }
 
-/// A worker's job in flight and the model version it started from.
+/// A worker's latest job and the model version it started from.
 struct Worker {
     base: Arc<Vec<f32>>,
     /// v_n: the round whose global model the worker holds.
     version: u64,
-    /// Index of the job in flight (jobs numbered from 0, cancelled ones included).
+    /// Index of the latest job (jobs numbered from 0, cancelled and lost ones included).
     job: u64,
+    /// Jobs started so far.
+    started: u64,
     finish: f64,
+    /// Whether the latest job is still computing or uploading (not arrived, cancelled or lost).
+    in_flight: bool,
+    /// Whether the worker is away (docs/semantics.md, "17. Availability").
+    away: bool,
+    /// The latest job's row in the job log.
+    log: usize,
 }
 
 /// Cumulative communication counters.
@@ -126,6 +144,14 @@ struct Engine<'a, L: Learner + ?Sized> {
     losses: Vec<f64>,
     rounds: Vec<RoundRecord>,
     evals: Vec<EvalRecord>,
+    jobs: Vec<JobRecord>,
+    /// Jobs in flight on present workers.
+    in_flight: usize,
+    /// The time of the latest event processed (>= `now`, the time of the latest round).
+    clock: f64,
+    /// Bits in one model transfer, where a network is modelled.
+    bits: f64,
+    presence: Option<Presence>,
 }
 
 /// Where a running simulation is, reported after every round (for progress displays; it never
@@ -164,11 +190,23 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     fn start(cfg: &'a EngineConfig, learner: &'a mut L, times: &'a mut JobTimes) -> Result<Self, SimError> {
         let n = cfg.workers as usize;
         let init = Arc::new(learner.init());
-        let worker = |_| Worker {
+        let bits = cfg.network.as_ref().map_or(0.0, |l| l.bits(init.len()));
+        let (presence, away) = match &cfg.availability {
+            Some(a) => {
+                let (p, away) = Presence::start(a, cfg.workers);
+                (Some(p), away)
+            }
+            None => (None, vec![false; n]),
+        };
+        let worker = |w: usize| Worker {
             base: Arc::clone(&init),
             version: 0,
             job: 0,
+            started: 0,
             finish: 0.0,
+            in_flight: false,
+            away: away[w],
+            log: 0,
         };
         let mut engine = Engine {
             cfg,
@@ -188,9 +226,17 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             losses: Vec::new(),
             rounds: Vec::new(),
             evals: Vec::new(),
+            jobs: Vec::with_capacity(4 * n),
+            in_flight: 0,
+            clock: 0.0,
+            bits,
+            presence,
         };
+        let present = away.iter().filter(|a| !**a).count() as u32;
         for w in 0..cfg.workers {
-            engine.start_job(w, 0, true)?;
+            if !away[w as usize] {
+                engine.start_job(w, 0, Cause::Initial, 0.0, present)?;
+            }
         }
         engine.evaluate(0);
         if cfg.k_loss == KLoss::Eval {
@@ -208,12 +254,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             if self.round >= self.cfg.max_rounds {
                 return Ok(StopReason::MaxRounds);
             }
-            self.wait_for_first_k()?;
-            let round_end = self.arrivals.last().map_or(self.now, |e| e.finish);
-            if round_end > self.cfg.max_time {
+            if !self.wait_for_round()? {
                 return Ok(StopReason::MaxTime);
             }
-            self.now = round_end;
+            self.now = self.clock;
             let stop = self.round_after_arrivals()?;
             observe(&self.progress());
             if let Some(stop) = stop {
@@ -258,20 +302,86 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         })
     }
 
-    /// Pops finished jobs off the queue, skipping cancelled ones, until K have arrived.
-    fn wait_for_first_k(&mut self) -> Result<(), SimError> {
+    /// Takes events in time order (arrivals, skipping cancelled jobs, and changes of presence)
+    /// until round t can close: K^t arrivals, or at least one and no job left in flight on a present
+    /// worker (docs/semantics.md, "17. Availability"). Returns false, and stops there, when the
+    /// next event comes after `max_time`.
+    fn wait_for_round(&mut self) -> Result<bool, SimError> {
         self.arrivals.clear();
-        while self.arrivals.len() < self.k as usize {
-            let workers = &self.workers;
-            match self.queue.pop_live(|w, job| workers[w as usize].job == job) {
-                Some(e) => self.arrivals.push(e),
-                None => {
-                    return Err(SimError::QueueRanDry {
-                        round: self.round,
-                        k: self.k,
-                    });
-                }
+        loop {
+            let arrived = self.arrivals.len();
+            if arrived >= self.k as usize || (arrived >= 1 && self.in_flight == 0) {
+                return Ok(true);
             }
+            let workers = &self.workers;
+            let is_live = |w: u32, job: u64| workers[w as usize].job == job && workers[w as usize].in_flight;
+            let Some(presence) = &self.presence else {
+                // no absences: the next event is the next live job's arrival
+                match self.queue.pop_live(is_live) {
+                    Some(e) if e.finish > self.cfg.max_time => return Ok(false),
+                    Some(e) => self.arrive(e),
+                    None => return Err(self.ran_dry()),
+                }
+                continue;
+            };
+            let change = presence.peek();
+            match (self.queue.peek_live(is_live), change) {
+                // an arrival goes first when a change of presence is due at the same time
+                (Some(e), c) if c.is_none_or(|c| e.finish <= c.time) => {
+                    if e.finish > self.cfg.max_time {
+                        return Ok(false);
+                    }
+                    self.queue.pop();
+                    self.arrive(e);
+                }
+                (_, Some(c)) => {
+                    if c.time > self.cfg.max_time {
+                        return Ok(false);
+                    }
+                    self.change_presence(c.worker)?;
+                }
+                _ => return Err(self.ran_dry()),
+            }
+        }
+    }
+
+    fn ran_dry(&self) -> SimError {
+        SimError::QueueRanDry {
+            round: self.round,
+            k: self.k,
+        }
+    }
+
+    /// A job's update reaches the server.
+    fn arrive(&mut self, e: InFlight) {
+        self.clock = e.finish;
+        self.workers[e.worker as usize].in_flight = false;
+        self.in_flight -= 1;
+        self.arrivals.push(e);
+    }
+
+    /// The next change of presence: worker `w` leaves (losing a job in flight) or comes back
+    /// (receiving w^t and starting its next job).
+    fn change_presence(&mut self, w: u32) -> Result<(), SimError> {
+        let leaving = !self.workers[w as usize].away;
+        let Some(c) = self.presence.as_mut().and_then(|p| p.take(leaving)) else {
+            return Err(self.ran_dry());
+        };
+        self.clock = c.time;
+        let worker = &mut self.workers[w as usize];
+        if leaving {
+            worker.away = true;
+            if worker.in_flight {
+                worker.in_flight = false;
+                self.in_flight -= 1;
+                let row = &mut self.jobs[worker.log];
+                row.fate = Fate::Unavailable;
+                row.end = c.time;
+                row.round = Some(self.round);
+            }
+        } else {
+            worker.away = false;
+            self.start_job(w, self.round, Cause::Rejoin, c.time, 1)?;
         }
         Ok(())
     }
@@ -293,7 +403,13 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             bases.push(Arc::clone(&worker.base));
             stale_sum += staleness;
             stale_max = stale_max.max(staleness);
-            coefs.push(self.cfg.policy.weight.weight(staleness, self.k) as f32);
+            // count = K^t unless absences closed the round early
+            coefs.push(self.cfg.policy.weight.weight(staleness, count as u32) as f32);
+            let row = &mut self.jobs[worker.log];
+            row.fate = Fate::Delivered;
+            row.end = self.now;
+            row.round = Some(self.round);
+            row.staleness = Some(staleness);
         }
         let jobs: Vec<TrainJob<'_>> = (self.arrivals.iter().zip(&bases))
             .map(|(a, base)| TrainJob {
@@ -358,30 +474,48 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// Arrivals download w^{t+1} and start again; stragglers age, and those over the threshold
     /// (or all of them, for sync policies) restart from w^{t+1}. Returns the restarts.
     fn restart(&mut self, version: u64, tau: Threshold) -> Result<u32, SimError> {
-        for i in 0..self.arrivals.len() {
-            self.start_job(self.arrivals[i].worker, version, false)?;
-        }
+        let mut starting: Vec<(u32, Cause)> = (self.arrivals.iter())
+            // an arrival that left, or left and came back (and so computes already), is skipped
+            .filter(|a| !self.workers[a.worker as usize].away && !self.workers[a.worker as usize].in_flight)
+            .map(|a| (a.worker, Cause::Next))
+            .collect();
         let mut restarts = 0u32;
         // unbounded async policies restart nobody: skip the O(N) scan
         if self.cfg.policy.sync || tau != Threshold::Unbounded {
+            let fate = if self.cfg.policy.sync { Fate::Cancelled } else { Fate::Restarted };
             for w in 0..self.cfg.workers {
-                let v = self.workers[w as usize].version;
-                if v == version {
-                    continue; // fresh: arrived this round
+                let worker = &mut self.workers[w as usize];
+                if !worker.in_flight {
+                    continue; // arrived this round, or away
                 }
-                if self.cfg.policy.sync || tau.must_restart(version - v, self.cfg.restart_when) {
-                    self.start_job(w, version, false)?;
+                let staleness = version - worker.version;
+                if self.cfg.policy.sync || tau.must_restart(staleness, self.cfg.restart_when) {
+                    worker.in_flight = false;
+                    self.in_flight -= 1;
+                    let row = &mut self.jobs[worker.log];
+                    row.fate = fate;
+                    row.end = self.now;
+                    row.round = Some(self.round);
+                    row.staleness = Some(staleness);
+                    starting.push((w, Cause::Restart));
                     restarts += 1;
                 }
             }
         }
+        // everyone who receives w^{t+1} now shares the server's link
+        let together = starting.len() as u32;
+        for (w, cause) in starting {
+            self.start_job(w, version, cause, self.now, together)?;
+        }
         self.comm.restarts += u64::from(restarts);
-        let live = self.workers.iter().enumerate().map(|(w, s)| InFlight {
-            finish: s.finish,
-            worker: w as u32,
-            job: s.job,
-        });
-        self.queue.compact_if_needed(live);
+        let live = (self.workers.iter().enumerate())
+            .filter(|(_, s)| s.in_flight)
+            .map(|(w, s)| InFlight {
+                finish: s.finish,
+                worker: w as u32,
+                job: s.job,
+            });
+        self.queue.compact_if_needed(self.in_flight, live);
         Ok(restarts)
     }
 
@@ -409,29 +543,62 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         if self.evals.last().map(|e| e.round) != Some(completed) {
             self.evaluate(completed);
         }
+        for row in self.jobs.iter_mut().filter(|r| r.end.is_nan()) {
+            row.end = self.clock;
+        }
         RunRecords {
             rounds: self.rounds,
             evals: self.evals,
+            jobs: self.jobs,
             stop,
             params: self.global.as_ref().clone(),
         }
     }
 
-    /// Sends the current global model (version `version`) to `w` and starts its next job now.
-    fn start_job(&mut self, w: u32, version: u64, first: bool) -> Result<(), SimError> {
+    /// Sends the current global model (version `version`) to `w` at time `at`, with `together`
+    /// downloads sent at that instant, and starts its next job.
+    fn start_job(&mut self, w: u32, version: u64, cause: Cause, at: f64, together: u32) -> Result<(), SimError> {
         let compute = self.times.draw(w)?;
-        let finish = self.now + self.cfg.download_latency + compute + self.cfg.upload_latency;
+        let (download, upload, links) = match &self.cfg.network {
+            None => (self.cfg.download_latency, self.cfg.upload_latency, None),
+            Some(l) => (
+                transfer_seconds(self.cfg.download_latency, self.bits, l.download_rate(w, together)),
+                transfer_seconds(self.cfg.upload_latency, self.bits, l.upload_mbps[w as usize]),
+                Some((l.upload_mbps[w as usize], l.download_mbps[w as usize])),
+            ),
+        };
+        let finish = at + download + compute + upload;
         let worker = &mut self.workers[w as usize];
-        if !first {
-            worker.job += 1;
-        }
+        worker.job = worker.started;
+        worker.started += 1;
         worker.base = Arc::clone(&self.global);
         worker.version = version;
         worker.finish = finish;
+        worker.in_flight = true;
+        worker.log = self.jobs.len();
+        self.in_flight += 1;
         self.queue.push(InFlight {
             finish,
             worker: w,
             job: worker.job,
+        });
+        self.jobs.push(JobRecord {
+            worker: w,
+            job: worker.job,
+            base_version: version,
+            cause,
+            start: at,
+            download_s: download,
+            compute_s: compute,
+            upload_s: upload,
+            finish,
+            fate: Fate::Running,
+            end: f64::NAN,
+            round: None,
+            staleness: None,
+            upload_mbps: links.map(|l| l.0),
+            download_mbps: links.map(|l| l.1),
+            downloads_together: together,
         });
         self.comm.downloads += 1;
         Ok(())
@@ -460,3 +627,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
 #[cfg(test)]
 #[path = "round_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "system_tests.rs"]
+mod system_tests;

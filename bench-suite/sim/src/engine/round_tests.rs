@@ -94,6 +94,8 @@ fn engine_cfg(name: PolicyName, p: &PolicyParams, max_rounds: u64) -> EngineConf
         stop_at_target: false,
         upload_latency: 0.0,
         download_latency: 0.0,
+        network: None,
+        availability: None,
     }
 }
 

@@ -1,0 +1,109 @@
+//! The job log: one row per job a run started, with its times and what became of it
+//! (docs/semantics.md, "15. The job log").
+
+use serde::{Deserialize, Serialize};
+
+/// Why a job started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Job 0 of a worker present at time 0.
+    Initial,
+    /// The worker's previous job was delivered; it starts again at the end of that round.
+    Next,
+    /// The worker's previous job was cancelled (sync rule or staleness bound) at the end of a round.
+    Restart,
+    /// The worker came back after an absence and received the current model.
+    Rejoin,
+}
+
+/// What became of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// Aggregated in round `round`.
+    Delivered,
+    /// Cancelled at the end of round `round` because it was over the staleness threshold.
+    Restarted,
+    /// Cancelled at the end of round `round` by a sync policy.
+    Cancelled,
+    /// Lost when its worker left, during the wait for round `round`.
+    Unavailable,
+    /// In flight (or uploaded but not yet aggregated) when the run stopped.
+    Running,
+}
+
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Initial => "initial",
+            Cause::Next => "next",
+            Cause::Restart => "restart",
+            Cause::Rejoin => "rejoin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Cause> {
+        [Cause::Initial, Cause::Next, Cause::Restart, Cause::Rejoin]
+            .into_iter()
+            .find(|c| c.name() == s)
+    }
+}
+
+impl Fate {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fate::Delivered => "delivered",
+            Fate::Restarted => "restarted",
+            Fate::Cancelled => "cancelled",
+            Fate::Unavailable => "unavailable",
+            Fate::Running => "running",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Fate> {
+        [Fate::Delivered, Fate::Restarted, Fate::Cancelled, Fate::Unavailable, Fate::Running]
+            .into_iter()
+            .find(|f| f.name() == s)
+    }
+
+    /// Whether the job was cancelled at the end of a round (it counts as a restart).
+    pub fn is_restart(self) -> bool {
+        matches!(self, Fate::Restarted | Fate::Cancelled)
+    }
+}
+
+/// One job: who ran it, from which model, when, and what became of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub worker: u32,
+    /// The worker's job index (from 0, cancelled and lost jobs included).
+    pub job: u64,
+    /// v: the version of the global model it trains from.
+    pub base_version: u64,
+    pub cause: Cause,
+    /// Virtual seconds when the model's download began.
+    pub start: f64,
+    /// Seconds to receive the model (latency + transfer).
+    pub download_s: f64,
+    /// Seconds of local training, as drawn from the compute-time model.
+    pub compute_s: f64,
+    /// Seconds to send the update (latency + transfer).
+    pub upload_s: f64,
+    /// When its update reaches the server if nothing stops it: start + download + compute + upload.
+    pub finish: f64,
+    pub fate: Fate,
+    /// When the fate happened: the round's time (delivered, restarted, cancelled), the worker's
+    /// departure (unavailable), or the time the run stopped (running).
+    pub end: f64,
+    /// The round of the fate (none for running jobs).
+    pub round: Option<u64>,
+    /// Delivered: t - v at delivery; restarted or cancelled: (t + 1) - v, the staleness the
+    /// threshold tested.
+    pub staleness: Option<u64>,
+    /// The worker's own link, in Mbit/s, where a network is modelled.
+    pub upload_mbps: Option<f64>,
+    pub download_mbps: Option<f64>,
+    /// Downloads sent by the server at the same instant as this one (they share its link).
+    pub downloads_together: u32,
+}

@@ -1,0 +1,291 @@
+//! Communication time from model size and bandwidth (docs/semantics.md, "16. The network").
+//!
+//! Each worker has a constant link for the run, drawn once from its own stream (seed, bandwidth,
+//! worker) or read from a CSV; a transfer takes latency + bits / rate. Downloads the server sends
+//! at one instant share its link equally.
+
+use std::path::{Path, PathBuf};
+
+use rand_distr::{Distribution, Gamma};
+use serde::{Deserialize, Serialize};
+
+use super::compute_time::TraceError;
+use crate::seeds::{Purpose, Seeds};
+
+/// How each worker's bandwidth is set (`network.bandwidth`), in Mbit/s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BandwidthSpec {
+    /// Every worker has `mbps`.
+    Constant { mbps: f64 },
+    /// Worker n has `mbps[n mod len]` (e.g. `[1000, 100]`: even workers 1 Gbit/s, odd 100 Mbit/s).
+    Cycle { mbps: Vec<f64> },
+    /// Worker n's bandwidth ~ Gamma with mean `mean_mbps` and coefficient of variation `cv`.
+    Gamma { mean_mbps: f64, cv: f64 },
+    /// Read from a CSV `worker,upload_mbps,download_mbps`, one row per worker.
+    Trace { path: PathBuf },
+}
+
+/// The `network` config section: off when absent (transfers then take only their latencies).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    pub bandwidth: BandwidthSpec,
+    /// A worker's upload bandwidth = this x its download bandwidth (not used with a trace).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub upload_ratio: f64,
+    /// The server's link in Mbit/s; absent: unlimited (downloads never wait for each other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_mbps: Option<f64>,
+    /// The bytes of one model or update; absent: 4 bytes per parameter of the model trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_bytes: Option<f64>,
+    /// Bytes sent = model bytes / compression.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub compression: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn is_one(v: &f64) -> bool {
+    *v == 1.0
+}
+
+fn positive(key: &str, v: f64) -> Result<(), (String, String)> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err((
+            format!("network.{key}"),
+            format!("value {v} is not allowed: expected a finite number > 0"),
+        ))
+    }
+}
+
+impl NetworkSpec {
+    /// Checks every parameter, naming the offending field (`network.bandwidth.mbps`, ...).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        match &self.bandwidth {
+            BandwidthSpec::Constant { mbps } => positive("bandwidth.mbps", *mbps)?,
+            BandwidthSpec::Cycle { mbps } => {
+                if mbps.is_empty() {
+                    return Err((
+                        "network.bandwidth.mbps".into(),
+                        "an empty list is not allowed: expected at least one bandwidth".into(),
+                    ));
+                }
+                for v in mbps {
+                    positive("bandwidth.mbps", *v)?;
+                }
+            }
+            BandwidthSpec::Gamma { mean_mbps, cv } => {
+                positive("bandwidth.mean_mbps", *mean_mbps)?;
+                positive("bandwidth.cv", *cv)?;
+            }
+            BandwidthSpec::Trace { .. } => {}
+        }
+        positive("upload_ratio", self.upload_ratio)?;
+        positive("compression", self.compression)?;
+        if let Some(s) = self.server_mbps {
+            positive("server_mbps", s)?;
+        }
+        if let Some(b) = self.model_bytes {
+            positive("model_bytes", b)?;
+        }
+        Ok(())
+    }
+}
+
+/// The links of one run: every worker's bandwidths, drawn or read once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Links {
+    /// Mbit/s per worker.
+    pub upload_mbps: Vec<f64>,
+    pub download_mbps: Vec<f64>,
+    pub server_mbps: Option<f64>,
+    /// Bytes of one transfer before compression; `None`: 4 per model parameter.
+    pub model_bytes: Option<f64>,
+    pub compression: f64,
+}
+
+impl Links {
+    /// Every worker's link for the run (`seeds` gives the stream of the gamma draws).
+    pub fn new(spec: &NetworkSpec, workers: u32, seeds: &Seeds) -> Result<Links, TraceError> {
+        let n = workers as usize;
+        let (download, upload): (Vec<f64>, Vec<f64>) = match &spec.bandwidth {
+            BandwidthSpec::Constant { mbps } => (vec![*mbps; n], vec![mbps * spec.upload_ratio; n]),
+            BandwidthSpec::Cycle { mbps } => {
+                let d: Vec<f64> = (0..n).map(|w| mbps[w % mbps.len()]).collect();
+                let u = d.iter().map(|v| v * spec.upload_ratio).collect();
+                (d, u)
+            }
+            BandwidthSpec::Gamma { mean_mbps, cv } => {
+                let shape = 1.0 / (cv * cv);
+                let gamma = Gamma::new(shape, mean_mbps / shape).map_err(|e| TraceError::Model(e.to_string()))?;
+                let d: Vec<f64> = (0..n)
+                    .map(|w| gamma.sample(&mut seeds.stream(Purpose::Bandwidth, w as u64, 0)))
+                    .collect();
+                let u = d.iter().map(|v| v * spec.upload_ratio).collect();
+                (d, u)
+            }
+            BandwidthSpec::Trace { path } => {
+                let (up, down) = read_links(path, workers)?;
+                (down, up)
+            }
+        };
+        Ok(Links {
+            upload_mbps: upload,
+            download_mbps: download,
+            server_mbps: spec.server_mbps,
+            model_bytes: spec.model_bytes,
+            compression: spec.compression,
+        })
+    }
+
+    /// Bits in one transfer of a model of `params` parameters.
+    pub fn bits(&self, params: usize) -> f64 {
+        8.0 * self.model_bytes.unwrap_or(4.0 * params as f64) / self.compression
+    }
+
+    /// The rate of a download to `worker` sent with `together - 1` others at the same instant:
+    /// its own bandwidth, or an equal share of the server's link if that is smaller.
+    pub fn download_rate(&self, worker: u32, together: u32) -> f64 {
+        let own = self.download_mbps[worker as usize];
+        match self.server_mbps {
+            Some(s) => own.min(s / f64::from(together.max(1))),
+            None => own,
+        }
+    }
+}
+
+/// Seconds to move `bits` at `mbps` after `latency`.
+pub fn transfer_seconds(latency: f64, bits: f64, mbps: f64) -> f64 {
+    latency + bits / (mbps * 1e6)
+}
+
+/// Reads `worker,upload_mbps,download_mbps` rows: one per worker below `workers` (others ignored).
+fn read_links(path: &Path, workers: u32) -> Result<(Vec<f64>, Vec<f64>), TraceError> {
+    let err = |message: String| TraceError::Invalid {
+        key: "network",
+        path: path.to_path_buf(),
+        message,
+    };
+    let read = |source| TraceError::Read {
+        key: "network",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(read)?;
+    let headers = rdr.headers().map_err(read)?.clone();
+    if headers.iter().collect::<Vec<_>>() != ["worker", "upload_mbps", "download_mbps"] {
+        return Err(err(format!(
+            "expected the header `worker,upload_mbps,download_mbps`, found `{}`",
+            headers.iter().collect::<Vec<_>>().join(",")
+        )));
+    }
+    let n = workers as usize;
+    let (mut up, mut down) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| err(format!("line {line}: {e}")))?;
+        let field = |j: usize| rec.get(j).unwrap_or("");
+        let worker: usize = field(0)
+            .parse()
+            .map_err(|_| err(format!("line {line}: worker `{}` is not a non-negative integer", field(0))))?;
+        let rate = |j: usize| -> Result<f64, TraceError> {
+            let v: f64 = field(j)
+                .parse()
+                .map_err(|_| err(format!("line {line}: `{}` is not a number", field(j))))?;
+            if v.is_finite() && v > 0.0 {
+                Ok(v)
+            } else {
+                Err(err(format!(
+                    "line {line}: bandwidth {v} is not allowed: expected a finite number > 0"
+                )))
+            }
+        };
+        let (u, d) = (rate(1)?, rate(2)?);
+        if worker >= n {
+            continue;
+        }
+        if !up[worker].is_nan() {
+            return Err(err(format!("line {line}: worker {worker} appears twice")));
+        }
+        (up[worker], down[worker]) = (u, d);
+    }
+    if let Some(w) = up.iter().position(|v| v.is_nan()) {
+        return Err(err(format!("no row for worker {w} (every worker below {workers} needs one)")));
+    }
+    Ok((up, down))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(bandwidth: BandwidthSpec) -> NetworkSpec {
+        NetworkSpec {
+            bandwidth,
+            upload_ratio: 1.0,
+            server_mbps: None,
+            model_bytes: None,
+            compression: 1.0,
+        }
+    }
+
+    #[test]
+    fn bandwidths_per_worker_follow_their_model() {
+        let s = Seeds::new(3);
+        let cycle = Links::new(&spec(BandwidthSpec::Cycle { mbps: vec![1000.0, 100.0] }), 3, &s).unwrap();
+        assert_eq!(cycle.download_mbps, [1000.0, 100.0, 1000.0]);
+        let mut halved = spec(BandwidthSpec::Constant { mbps: 80.0 });
+        halved.upload_ratio = 0.5;
+        assert_eq!(Links::new(&halved, 2, &s).unwrap().upload_mbps, [40.0, 40.0]);
+        let g = spec(BandwidthSpec::Gamma { mean_mbps: 100.0, cv: 0.5 });
+        let a = Links::new(&g, 400, &s).unwrap();
+        assert_eq!(a, Links::new(&g, 400, &s).unwrap(), "same seed, same links");
+        assert_ne!(a, Links::new(&g, 400, &Seeds::new(4)).unwrap());
+        let mean = a.download_mbps.iter().sum::<f64>() / 400.0;
+        assert!((mean - 100.0).abs() < 10.0, "mean {mean}");
+        // worker n's draw does not depend on N
+        assert_eq!(Links::new(&g, 5, &s).unwrap().download_mbps[..], a.download_mbps[..5]);
+    }
+
+    #[test]
+    fn transfer_times_and_a_shared_server_link() {
+        let mut s = spec(BandwidthSpec::Constant { mbps: 100.0 });
+        s.server_mbps = Some(200.0);
+        s.compression = 2.0;
+        let links = Links::new(&s, 4, &Seeds::new(0)).unwrap();
+        // 1e6 parameters -> 4e6 bytes -> 2e6 after compression -> 1.6e7 bits
+        assert_eq!(links.bits(1_000_000), 1.6e7);
+        assert_eq!(links.download_rate(0, 1), 100.0, "own link is the bottleneck");
+        assert_eq!(links.download_rate(0, 4), 50.0, "four at once share 200 Mbit/s");
+        assert_eq!(transfer_seconds(0.5, 1.6e7, 50.0), 0.5 + 0.32);
+    }
+
+    #[test]
+    fn link_traces_are_checked() {
+        let dir = std::env::temp_dir().join(format!("abs-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let good = write("good.csv", "worker,upload_mbps,download_mbps\n1,10,20\n0,5,50\n7,1,1\n");
+        let l = Links::new(&spec(BandwidthSpec::Trace { path: good }), 2, &Seeds::new(0)).unwrap();
+        assert_eq!((l.upload_mbps, l.download_mbps), (vec![5.0, 10.0], vec![50.0, 20.0]));
+        for (text, needle) in [
+            ("w,u,d\n", "header"),
+            ("worker,upload_mbps,download_mbps\n0,1,1\n", "no row for worker 1"),
+            ("worker,upload_mbps,download_mbps\n0,1,1\n1,0,1\n", "bandwidth 0"),
+            ("worker,upload_mbps,download_mbps\n0,1,1\n0,1,1\n1,1,1\n", "twice"),
+        ] {
+            let p = write("bad.csv", text);
+            let e = Links::new(&spec(BandwidthSpec::Trace { path: p }), 2, &Seeds::new(0)).unwrap_err();
+            assert!(e.to_string().contains(needle), "{text}: {e}");
+        }
+    }
+}
