@@ -97,6 +97,8 @@ struct Worker {
     finish: f64,
     /// Whether the latest job is still computing or uploading (not arrived, cancelled or lost).
     in_flight: bool,
+    /// Whether the latest job's update has arrived and waits for its round to close.
+    pending: bool,
     /// Whether the worker is away (docs/semantics.md, "17. Availability").
     away: bool,
     /// The latest job's row in the job log.
@@ -205,6 +207,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             started: 0,
             finish: 0.0,
             in_flight: false,
+            pending: false,
             away: away[w],
             log: 0,
         };
@@ -356,6 +359,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     fn arrive(&mut self, e: InFlight) {
         self.clock = e.finish;
         self.workers[e.worker as usize].in_flight = false;
+        self.workers[e.worker as usize].pending = true;
         self.in_flight -= 1;
         self.arrivals.push(e);
     }
@@ -381,7 +385,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             }
         } else {
             worker.away = false;
-            self.start_job(w, self.round, Cause::Rejoin, c.time, 1)?;
+            // a worker whose update waits for this round starts again when the round closes
+            if !worker.pending {
+                self.start_job(w, self.round, Cause::Rejoin, c.time, 1)?;
+            }
         }
         Ok(())
     }
@@ -474,9 +481,12 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// Arrivals download w^{t+1} and start again; stragglers age, and those over the threshold
     /// (or all of them, for sync policies) restart from w^{t+1}. Returns the restarts.
     fn restart(&mut self, version: u64, tau: Threshold) -> Result<u32, SimError> {
+        for a in &self.arrivals {
+            self.workers[a.worker as usize].pending = false;
+        }
+        // an arrival that left meanwhile starts again when it comes back
         let mut starting: Vec<(u32, Cause)> = (self.arrivals.iter())
-            // an arrival that left, or left and came back (and so computes already), is skipped
-            .filter(|a| !self.workers[a.worker as usize].away && !self.workers[a.worker as usize].in_flight)
+            .filter(|a| !self.workers[a.worker as usize].away)
             .map(|a| (a.worker, Cause::Next))
             .collect();
         let mut restarts = 0u32;
