@@ -421,3 +421,58 @@ fn a_sweep_may_list_its_policies() {
         );
     }
 }
+
+/// The smoke sweep: every kind of policy, with and without communication time and absences, each
+/// cell writing its job log.
+const SMOKE: &str = "base: {model: analytic, max_rounds: 80, eval_every: 10, workers: 6, \
+     analytic: {dim: 6, train_samples: 1200, test_samples: 300, separation: 1.5}}\n\
+     policies: {abs: abs, adasync: adasync, local_sgd: local_sgd, bounded: {policy: bounded, k: 2, staleness_bound: 2}}\n\
+     conditions: {plain: {}, network: {network: {bandwidth: {model: cycle, mbps: [1, 0.25]}, server_mbps: 1}}, \
+     churn: {availability: {model: two_state, mean_up: 8, mean_down: 3}}}\n\
+     grid: {seed: [0, 1]}\njobs_log: true\n";
+
+#[test]
+fn verify_passes_on_the_smoke_sweep_and_names_each_corrupted_cell() {
+    let dir = scratch("verify");
+    let sweep = write(&dir, "smoke.yaml", SMOKE);
+    let out = dir.join("out");
+    let out_s = out.to_str().unwrap();
+    ok(&run(&["sweep", &sweep, "--out", out_s]));
+    let said = ok(&run(&["verify", out_s]));
+    assert!(said.contains("24 of 24 runs verified"), "{said}");
+    let mut cells: Vec<_> = std::fs::read_dir(out.join("cells")).unwrap().flatten().map(|e| e.path()).collect();
+    cells.sort();
+    // one cell's rounds swapped with another's: both files are valid, the bookkeeping is not
+    let (a, b) = (&cells[0], &cells[1]);
+    let rounds_b = std::fs::read(b.join("rounds.parquet")).unwrap();
+    std::fs::write(a.join("rounds.parquet"), rounds_b).unwrap();
+    // a truncated job log
+    let jobs = std::fs::read(cells[2].join("jobs.parquet")).unwrap();
+    std::fs::write(cells[2].join("jobs.parquet"), &jobs[..jobs.len() / 2]).unwrap();
+    // a manifest whose config was edited after the run
+    let m = std::fs::read_to_string(cells[3].join("manifest.json")).unwrap();
+    std::fs::write(cells[3].join("manifest.json"), m.replacen("\"seed\": ", "\"seed\": 1", 1)).unwrap();
+    let o = run(&["verify", out_s]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    for (cell, why) in [(a, "round"), (&cells[2], "jobs.parquet"), (&cells[3], "cell id")] {
+        let name = cell.file_name().unwrap().to_string_lossy();
+        assert!(err.lines().any(|l| l.contains(&*name) && l.contains(why)), "{name} / {why}: {err}");
+    }
+    assert!(err.contains("3 of 24 runs failed"), "{err}");
+    // a run folder of `run` verifies on its own; a folder without job logs says so
+    let cfg = write(
+        &dir,
+        "run.yaml",
+        "model: analytic\nworkers: 5\nmax_rounds: 50\npolicy: abs\navailability: {model: two_state, mean_up: 5, mean_down: 2}\n",
+    );
+    let single = dir.join("single");
+    ok(&run(&["run", &cfg, "--out", single.to_str().unwrap()]));
+    assert!(ok(&run(&["verify", single.to_str().unwrap()])).contains("1 of 1 runs verified"));
+    let lean = dir.join("lean");
+    let plain = write(&dir, "plain.yaml", &SMOKE.replace("jobs_log: true\n", ""));
+    ok(&run(&["sweep", &plain, "--out", lean.to_str().unwrap()]));
+    let o = run(&["verify", lean.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("24 without a job log"), "{o:?}");
+}

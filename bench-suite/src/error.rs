@@ -62,6 +62,9 @@ pub enum Error {
     /// Drawing a figure, or a figure sweep that cannot be drawn.
     #[error("{0}")]
     Report(String),
+    /// A run whose records fail their own invariants (`verify`).
+    #[error("verification failed: {0}")]
+    Unverified(String),
     /// Two runs of one config that differ (`repro`).
     #[error("not reproducible: {0}")]
     NotReproducible(String),

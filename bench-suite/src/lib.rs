@@ -16,4 +16,5 @@ pub mod repro;
 pub mod results;
 pub mod run;
 pub mod runner;
+pub mod verify;
 pub mod version;

@@ -7,7 +7,7 @@ use abs_sim::Seeds;
 use abs_sim::config::RunConfig;
 use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, TraceError, simulate_timed};
 
-use crate::output::{Manifest, write_run};
+use crate::output::{Manifest, Outputs, write_run};
 
 /// A run that failed after its config was accepted.
 #[derive(Debug, thiserror::Error)]
@@ -48,18 +48,18 @@ pub fn run(cfg: &RunConfig) -> Result<RunOutput, RunError> {
 }
 
 /// Runs `cfg` (reporting each round to `observe`) and writes its records and manifest into `dir`
-/// (with CSV copies when `csv`): the one run-then-write sequence of `run` and `sweep`.
+/// (with the `outputs` asked for): the one run-then-write sequence of `run` and `sweep`.
 pub fn run_into(
     cfg: &RunConfig,
     dir: &std::path::Path,
-    csv: bool,
+    outputs: Outputs,
     observe: &mut dyn FnMut(&Progress),
 ) -> crate::error::Result<(RunOutput, Manifest)> {
     let started = std::time::Instant::now();
     let output = run_observed(cfg, observe)?;
     let seconds = started.elapsed().as_secs_f64();
     let manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
-    write_run(dir, &output.records, &manifest, csv)?;
+    write_run(dir, &output.records, &manifest, outputs)?;
     Ok((output, manifest))
 }
 

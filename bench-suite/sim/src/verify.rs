@@ -612,42 +612,78 @@ mod tests {
         let corruptions: Vec<(&str, fn(&mut RunRecords), &str)> = vec![
             ("rows swapped", |r| r.rounds.swap(3, 4), "clock went back"),
             ("a row renumbered", |r| r.rounds[3].round = 4, "numbered"),
-            ("a round moved back", |r| r.rounds[5].time = r.rounds[4].time - 0.5, "clock went back"),
+            (
+                "a round moved back",
+                |r| r.rounds[5].time = r.rounds[4].time - 0.5,
+                "clock went back",
+            ),
             ("a round after its K-th arrival", |r| r.rounds[5].time += 1e-3, "happened at"),
             ("an upload too many", |r| r.rounds[6].uploads += 1, "uploads, downloads"),
             ("a download too few", |r| r.rounds[6].downloads -= 1, "uploads, downloads"),
             ("comm off", |r| r.evals[2].comm += 1, "evaluation of round"),
-            ("a tighter bound", |r| {
-                let d = r.jobs.iter().find(|j| j.fate == Fate::Delivered && j.staleness == Some(1)).unwrap();
-                let t = d.base_version as usize;
-                r.rounds[t].tau_max = 0.0;
-            }, "should have restarted"),
-            ("staleness misreported", |r| {
-                let i = first_index(r, Fate::Delivered);
-                r.jobs[i].staleness = Some(5);
-            }, "staleness"),
-            ("a job logged twice", |r| {
-                let j = r.jobs[3].clone();
-                r.jobs.push(j);
-            }, "exactly one row"),
-            ("a job missing", |r| {
-                r.jobs.remove(0);
-            }, "exactly one row"),
-            ("a delivered job called running", |r| {
-                let i = first_index(r, Fate::Delivered);
-                (r.jobs[i].fate, r.jobs[i].round, r.jobs[i].staleness) = (Fate::Running, None, None);
-            }, ""),
-            ("a compute time that is not the stream's", |r| r.jobs[2].compute_s *= 1.01, "compute-time model's stream"),
+            (
+                "a tighter bound",
+                |r| {
+                    let d = r.jobs.iter().find(|j| j.fate == Fate::Delivered && j.staleness == Some(1)).unwrap();
+                    let t = d.base_version as usize;
+                    r.rounds[t].tau_max = 0.0;
+                },
+                "should have restarted",
+            ),
+            (
+                "staleness misreported",
+                |r| {
+                    let i = first_index(r, Fate::Delivered);
+                    r.jobs[i].staleness = Some(5);
+                },
+                "staleness",
+            ),
+            (
+                "a job logged twice",
+                |r| {
+                    let j = r.jobs[3].clone();
+                    r.jobs.push(j);
+                },
+                "exactly one row",
+            ),
+            (
+                "a job missing",
+                |r| {
+                    r.jobs.remove(0);
+                },
+                "exactly one row",
+            ),
+            (
+                "a delivered job called running",
+                |r| {
+                    let i = first_index(r, Fate::Delivered);
+                    (r.jobs[i].fate, r.jobs[i].round, r.jobs[i].staleness) = (Fate::Running, None, None);
+                },
+                "",
+            ),
+            (
+                "a compute time that is not the stream's",
+                |r| r.jobs[2].compute_s *= 1.01,
+                "compute-time model's stream",
+            ),
             ("a download faster than the link", |r| r.jobs[2].download_s -= 0.01, "network model"),
-            ("a lost job moved", |r| {
-                let i = first_index(r, Fate::Unavailable);
-                r.jobs[i].end = (r.jobs[i].end + r.jobs[i].start) / 2.0;
-            }, "did not leave"),
-            ("a lost job called delivered late", |r| {
-                let i = first_index(r, Fate::Unavailable);
-                r.jobs[i].fate = Fate::Running;
-                r.jobs[i].round = None;
-            }, ""),
+            (
+                "a lost job moved",
+                |r| {
+                    let i = first_index(r, Fate::Unavailable);
+                    r.jobs[i].end = (r.jobs[i].end + r.jobs[i].start) / 2.0;
+                },
+                "did not leave",
+            ),
+            (
+                "a lost job called delivered late",
+                |r| {
+                    let i = first_index(r, Fate::Unavailable);
+                    r.jobs[i].fate = Fate::Running;
+                    r.jobs[i].round = None;
+                },
+                "",
+            ),
         ];
         let (cfg, clean) = sample();
         for (name, corrupt, needle) in corruptions {

@@ -8,6 +8,7 @@ mod repro;
 mod results;
 mod run;
 mod sweep;
+mod verify;
 mod watch;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,9 @@ pub enum Command {
     /// Run the figure sweeps (sweeps/*.yaml, reusing finished cells) and draw the paper's figures
     /// and summary tables into reports/.
     Figures(figures::FiguresArgs),
+    /// Check a run (or every cell of a results folder) against its job log: the clock, the K-th
+    /// arrivals, staleness bounds, counters, fates and re-drawn job times; exit non-zero at a violation.
+    Verify(verify::VerifyArgs),
     /// Get or check data sets.
     Data {
         #[command(subcommand)]
@@ -54,6 +58,7 @@ pub fn execute(cli: Cli) -> crate::error::Result<()> {
         Command::Results(args) => results::results(args),
         Command::Repro(args) => repro::repro(args),
         Command::Figures(args) => figures::figures(args),
+        Command::Verify(args) => verify::verify(args),
         Command::Data { what } => data::data(what),
         Command::Bench(args) => bench::bench(args),
     }

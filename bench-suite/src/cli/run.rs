@@ -9,19 +9,20 @@ use abs_sim::config::{RawConfig, RunConfig, load_run_config};
 
 use super::watch::RunWatch;
 use crate::error::Result;
+use crate::output::Outputs;
 use crate::run::{RunOutput, run_into};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The run config (YAML; keys as in docs/config.md).
     config: PathBuf,
-    /// Output folder: rounds.parquet, evals.parquet, manifest.json.
+    /// Output folder: rounds.parquet, evals.parquet, jobs.parquet (the job log), manifest.json.
     #[arg(long)]
     out: PathBuf,
     /// Override a config key, e.g. `--set workers=20 --set policy=abs` (values are YAML).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
-    /// Also write rounds.csv and evals.csv with the same columns.
+    /// Also write rounds.csv, evals.csv and jobs.csv with the same columns.
     #[arg(long)]
     csv: bool,
     /// Burn backend: flex (CPU, default), wgpu, or auto (wgpu where a GPU is found).
@@ -51,7 +52,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let cfg = loaded.config;
     let mut watch = RunWatch::new(&args.config.display().to_string());
-    let result = run_into(&cfg, &args.out, args.csv, &mut |p| watch.round(p));
+    let outputs = Outputs { csv: args.csv, jobs: true };
+    let result = run_into(&cfg, &args.out, outputs, &mut |p| watch.round(p));
     watch.close();
     let (output, manifest) = result?;
     println!("{}", summary(&cfg, &output, &manifest, &args.out));

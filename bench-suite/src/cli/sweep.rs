@@ -27,10 +27,17 @@ pub struct SweepArgs {
     /// $JOB_COMPLETION_INDEX (see docs/cluster.md).
     #[arg(long, value_name = "INDEX/COUNT")]
     shard: Option<String>,
+    /// Every cell also writes its job log, jobs.parquet (as `jobs_log: true` in the sweep file;
+    /// cells finished without one keep none unless rerun with --force).
+    #[arg(long)]
+    jobs_log: bool,
 }
 
 pub fn sweep(a: SweepArgs) -> Result<()> {
-    let cells = abs_sim::sweep::load_sweep(&a.sweep)?;
+    let mut cells = abs_sim::sweep::load_sweep(&a.sweep)?;
+    if a.jobs_log {
+        cells.iter_mut().for_each(|c| c.jobs_log = true);
+    }
     for w in abs_sim::sweep::ignored_key_warnings(&cells) {
         eprintln!("warning: {}: {w}", a.sweep.display());
     }

@@ -34,6 +34,10 @@ pub struct Manifest {
     pub virtual_time_s: f64,
     pub final_test_accuracy: f64,
     pub final_test_loss: f64,
+    /// Parameters of the model trained (what a transfer's size follows from); absent in
+    /// manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_parameters: Option<usize>,
 }
 
 impl Manifest {
@@ -60,6 +64,7 @@ impl Manifest {
             virtual_time_s: records.rounds.last().map_or(0.0, |r| r.time),
             final_test_accuracy: last_eval.map_or(f64::NAN, |e| e.test_accuracy),
             final_test_loss: last_eval.map_or(f64::NAN, |e| e.test_loss),
+            model_parameters: Some(records.params.len()),
         }
     }
 }

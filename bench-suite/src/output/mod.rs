@@ -9,7 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-pub use frames::{evals_frame, rounds_frame};
+pub use frames::{evals_frame, evals_from, jobs_frame, jobs_from, rounds_frame, rounds_from};
 pub use manifest::Manifest;
 
 use abs_sim::engine::RunRecords;
@@ -37,13 +37,27 @@ fn write_frame(dir: &Path, name: &str, df: &mut DataFrame, csv: bool) -> Result<
     Ok(())
 }
 
-/// Writes `rounds.parquet`, `evals.parquet`, `manifest.json` (and the CSVs when asked) into `dir`.
-pub fn write_run(dir: &Path, records: &RunRecords, manifest: &Manifest, csv: bool) -> Result<()> {
+/// Which files a run writes beside its rounds, evaluations and manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outputs {
+    /// CSV copies of every frame.
+    pub csv: bool,
+    /// The job log, `jobs.parquet`.
+    pub jobs: bool,
+}
+
+/// Writes `rounds.parquet`, `evals.parquet`, `manifest.json`, and `jobs.parquet` and the CSVs
+/// when asked, into `dir`.
+pub fn write_run(dir: &Path, records: &RunRecords, manifest: &Manifest, outputs: Outputs) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
     let mut rounds = rounds_frame(&records.rounds).map_err(Error::frame("build", dir.join("rounds.parquet")))?;
     let mut evals = evals_frame(&records.evals).map_err(Error::frame("build", dir.join("evals.parquet")))?;
-    write_frame(dir, "rounds", &mut rounds, csv)?;
-    write_frame(dir, "evals", &mut evals, csv)?;
+    write_frame(dir, "rounds", &mut rounds, outputs.csv)?;
+    write_frame(dir, "evals", &mut evals, outputs.csv)?;
+    if outputs.jobs {
+        let mut jobs = jobs_frame(&records.jobs).map_err(Error::frame("build", dir.join("jobs.parquet")))?;
+        write_frame(dir, "jobs", &mut jobs, outputs.csv)?;
+    }
     let path = dir.join("manifest.json");
     let json = serde_json::to_string_pretty(manifest).map_err(|source| Error::Json {
         what: "cannot encode the manifest",
@@ -53,4 +67,11 @@ pub fn write_run(dir: &Path, records: &RunRecords, manifest: &Manifest, csv: boo
     write_atomically(&path, |f| {
         f.write_all(format!("{json}\n").as_bytes()).map_err(Error::io("write", &path))
     })
+}
+
+/// Reads `dir/<name>.parquet` into a frame.
+pub fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
+    let path = dir.join(format!("{name}.parquet"));
+    let file = File::open(&path).map_err(Error::io("open", &path))?;
+    ParquetReader::new(file).finish().map_err(Error::frame("read", &path))
 }

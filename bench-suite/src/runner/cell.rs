@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::output::Outputs;
 use crate::run::run_into;
 use abs_sim::engine::Progress;
 use abs_sim::sweep::Cell;
@@ -55,7 +56,11 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&P
 /// Runs the cell's config into `tmp`; a panic deep in a backend becomes this cell's error, not
 /// the sweep's end.
 fn run_catching_panics(cell: &Cell, tmp: &Path, observe: &mut dyn FnMut(&Progress)) -> Result<(), String> {
-    let run = || run_into(&cell.config, tmp, false, observe).map(|_| ()).map_err(|e| e.to_string());
+    let outputs = Outputs {
+        csv: false,
+        jobs: cell.jobs_log,
+    };
+    let run = || run_into(&cell.config, tmp, outputs, observe).map(|_| ()).map_err(|e| e.to_string());
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(panic) => {

@@ -38,7 +38,17 @@ impl Node {
 }
 
 /// The sections a sweep file may have, in the order the module docs give them.
-const SECTIONS: [&str; 8] = ["base", "policies", "conditions", "grid", "zip", "exclude", "quick", "figure"];
+const SECTIONS: [&str; 9] = [
+    "base",
+    "policies",
+    "conditions",
+    "grid",
+    "zip",
+    "exclude",
+    "quick",
+    "figure",
+    "jobs_log",
+];
 
 /// A sweep file as written (see the module docs).
 #[derive(Debug, Default)]
@@ -55,6 +65,8 @@ struct SweepFile {
     quick: IndexMap<String, Value>,
     /// How `abs-bench figures` draws this sweep.
     figure: Option<FigureMeta>,
+    /// Whether every cell writes its job log.
+    jobs_log: bool,
 }
 
 /// The `figure` section of a sweep file: what `abs-bench figures` draws from it.
@@ -150,6 +162,8 @@ pub struct Cell {
     /// Keys the sweep sets for this cell that its policy or model does not read, with what
     /// ignores each.
     pub ignored: Vec<(&'static str, String)>,
+    /// Whether its run writes the job log, `jobs.parquet` (an output, not part of the id).
+    pub jobs_log: bool,
 }
 
 /// Where a problem is, for messages: the file, and the line where `key` first appears.
@@ -236,6 +250,12 @@ fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
                 let rules = o.list("exclude", node, "rules, e.g. `exclude: [{policy: abs, workers: 10}]`")?;
                 let what = "keys and values, e.g. `{policy: abs, workers: 10}`";
                 file.exclude = rules.into_iter().map(|r| o.mapping("exclude", r, what)).collect::<Result<_, _>>()?;
+            }
+            "jobs_log" => {
+                file.jobs_log = match node {
+                    Node::Scalar(Value::Bool(b)) => b,
+                    other => return Err(o.error(Some("jobs_log"), format!("expected true or false; found {}", other.kind()))),
+                }
             }
             "quick" => file.quick = o.mapping("quick", node, "run keys or shorter grid lists, e.g. `quick: {seed: [0, 1]}`")?,
             "figure" => {
@@ -409,7 +429,7 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
     let policies = policy_tables(&file, &owner, &o)?;
     let layers = Layers::parse(&file, policies, &o)?;
     check_exclude(&file, &owner, &o)?;
-    let cells = cross_product(&file, &layers, &o)?;
+    let mut cells = cross_product(&file, &layers, &o)?;
     if let Some(fig) = &file.figure {
         let named = fig.dynamics.iter().map(|l| ("figure.dynamics", l));
         let named = named.chain(fig.reference.iter().map(|l| ("figure.reference", l)));
@@ -424,6 +444,9 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
                 return Err(o.error(Some(key), format!("`{l}` is not a label of this sweep's cells")));
             }
         }
+    }
+    for c in &mut cells {
+        c.jobs_log = file.jobs_log;
     }
     Ok(Sweep {
         cells,
@@ -676,6 +699,7 @@ fn resolve_cell(raw: RawConfig, (label, condition): (&str, &str), point: IndexMa
         config,
         id,
         ignored,
+        jobs_log: false,
     })
 }
 

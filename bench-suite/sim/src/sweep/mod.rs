@@ -20,6 +20,7 @@
 //!   dynamics: [abs]              # K^t and tau_max^t of these labels over time
 //!   reference: abs               # every series is compared with this one, seed by seed
 //!   claims: [{claim: "ABS reaches the target first", metric: time, faster: abs}]  # than: others
+//! jobs_log: true                 # every cell also writes jobs.parquet (default false)
 //! ```
 //! Cells come out policy by policy (file order), then condition, then zip index, then grid point.
 //! A key may be set by at most one of the policy entries, the conditions, the grid and the zip
