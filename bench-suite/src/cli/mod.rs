@@ -8,6 +8,7 @@ mod repro;
 mod results;
 mod run;
 mod sweep;
+mod timeline;
 mod verify;
 mod watch;
 
@@ -40,6 +41,9 @@ pub enum Command {
     /// Check a run (or every cell of a results folder) against its job log: the clock, the K-th
     /// arrivals, staleness bounds, counters, fates and re-drawn job times; exit non-zero at a violation.
     Verify(verify::VerifyArgs),
+    /// Draw one run's timeline from its job log: every job of every worker over virtual time,
+    /// coloured by its fate, with the rounds and K^t.
+    Timeline(timeline::TimelineArgs),
     /// Get or check data sets.
     Data {
         #[command(subcommand)]
@@ -59,6 +63,7 @@ pub fn execute(cli: Cli) -> crate::error::Result<()> {
         Command::Repro(args) => repro::repro(args),
         Command::Figures(args) => figures::figures(args),
         Command::Verify(args) => verify::verify(args),
+        Command::Timeline(args) => timeline::timeline(args),
         Command::Data { what } => data::data(what),
         Command::Bench(args) => bench::bench(args),
     }

@@ -27,8 +27,8 @@ pub struct SweepArgs {
     /// $JOB_COMPLETION_INDEX (see docs/cluster.md).
     #[arg(long, value_name = "INDEX/COUNT")]
     shard: Option<String>,
-    /// Every cell also writes its job log, jobs.parquet (as `jobs_log: true` in the sweep file;
-    /// cells finished without one keep none unless rerun with --force).
+    /// Every cell also writes its job log, jobs.parquet (as `jobs_log: true` in the sweep file); a
+    /// cell finished without one is run again, to the same results plus its log.
     #[arg(long)]
     jobs_log: bool,
 }

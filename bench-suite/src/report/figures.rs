@@ -10,6 +10,7 @@ use super::chart::{Chart, Legend, Panel, Series, render};
 use super::claims::{self, ClaimRow, evaluate as evaluate_claims};
 use super::curves::{Band, BandKind, Trace, band};
 use super::forest::{Forest, ForestPanel, ForestRow, render_forest};
+use super::timeline::{render_timeline, timeline_of};
 use super::tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 use crate::error::Error;
 use crate::results::{BOOTSTRAP_SEED, Loaded, Outcomes, comparison_keys, group_keys, load, point_keys, summarize};
@@ -84,6 +85,7 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             continue; // summarised, but drawn by the run that selected it
         }
         let context = Context::of(sweep, d.dataset, d.quick, d.bands);
+        written.extend(draw_timelines(d, name, sweep)?);
         let (svg, png) = (d.out.join(format!("{name}.svg")), d.out.join(format!("{name}.png")));
         if conditions {
             if comparisons.is_empty() {
@@ -117,6 +119,33 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         d.dataset
     );
     Ok(())
+}
+
+/// The figure's timelines, `<name>-timeline-<label>`, from the chosen cells' job logs (a cell not
+/// finished, or without a log, is said and skipped).
+fn draw_timelines(d: &Drawing, name: &str, sweep: &Sweep) -> crate::error::Result<Vec<std::path::PathBuf>> {
+    let Some(meta) = sweep.figure.as_ref().and_then(|f| f.timeline.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    let mut written = Vec::new();
+    for label in &meta.series {
+        let Some(cell) = meta.cell(&sweep.cells, label) else {
+            continue;
+        };
+        let dir = crate::runner::cell_dir(d.results, cell);
+        if !dir.join("jobs.parquet").is_file() {
+            eprintln!("figures: {name}: cell {} ({label}) has no job log, so no timeline", cell.id);
+            continue;
+        }
+        let t = timeline_of(&dir, 0.0, Some(meta.seconds))?;
+        let (svg, png) = (
+            d.out.join(format!("{name}-timeline-{label}.svg")),
+            d.out.join(format!("{name}-timeline-{label}.png")),
+        );
+        render_timeline(&t, &svg, &png).map_err(Error::Report)?;
+        written.push(svg);
+    }
+    Ok(written)
 }
 
 /// What summary.md and the CSV files hold, gathered sweep by sweep.
@@ -161,6 +190,10 @@ fn summary_section(
     }
     if fig.is_some_and(|f| !f.dynamics.is_empty()) && !conditions {
         images.push(format!("{name}-dynamics"));
+    }
+    if let Some(t) = fig.and_then(|f| f.timeline.as_ref()) {
+        let drawn = |l: &&String| t.cell(&sweep.cells, l).is_some_and(|c| crate::runner::cell_dir(d.results, c).join("jobs.parquet").is_file());
+        images.extend(t.series.iter().filter(drawn).map(|l| format!("{name}-timeline-{l}")));
     }
     let table = if conditions {
         conditions_markdown(comparisons)

@@ -8,6 +8,7 @@ mod curves;
 mod figures;
 mod forest;
 mod tables;
+mod timeline;
 
 pub use chart::{Chart, Legend, Panel, Series, render};
 pub use claims::{ClaimRow, evaluate as evaluate_claims};
@@ -15,6 +16,7 @@ pub use comparisons::{compact_frame, full_frame, interval_text, ratio_and_verdic
 pub use curves::{Band, BandKind, Trace, band};
 pub use figures::{Drawing, draw};
 pub use forest::{Forest, ForestPanel, ForestRow, render_forest};
+pub use timeline::{Timeline, render_timeline, timeline_of};
 pub use tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 
 #[cfg(test)]

@@ -74,9 +74,11 @@ fn run_catching_panics(cell: &Cell, tmp: &Path, observe: &mut dyn FnMut(&Progres
     }
 }
 
-/// Whether the cell's results are in the folder.
+/// Whether the cell's results are in the folder (with its job log, when the cell asks for one:
+/// a cell finished without it is run again, to bit-identical results plus the log).
 pub fn is_finished(out: &Path, cell: &Cell) -> bool {
-    cell_dir(out, cell).join("manifest.json").is_file()
+    let dir = cell_dir(out, cell);
+    dir.join("manifest.json").is_file() && (!cell.jobs_log || dir.join("jobs.parquet").is_file())
 }
 
 /// Removes what a killed earlier attempt at this cell left behind (only this cell's shard runs it,

@@ -87,6 +87,36 @@ pub struct FigureMeta {
     /// Claims (of the paper) this figure tests, each given a verdict in the summary.
     #[serde(default)]
     pub claims: Vec<Claim>,
+    /// Timelines to draw from job logs (`<name>-timeline-<label>`), one per series.
+    #[serde(default)]
+    pub timeline: Option<TimelineMeta>,
+}
+
+/// Which cells' timelines a figure draws: for each series, its cell with the lowest seed (under
+/// `condition` when given, else the first the sweep lists), over the first `seconds` virtual seconds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineMeta {
+    pub series: Vec<String>,
+    #[serde(default)]
+    pub condition: Option<String>,
+    #[serde(default = "default_timeline_seconds")]
+    pub seconds: f64,
+}
+
+fn default_timeline_seconds() -> f64 {
+    20.0
+}
+
+impl TimelineMeta {
+    /// The cell whose timeline is drawn for `label`.
+    pub fn cell<'a>(&self, cells: &'a [Cell], label: &str) -> Option<&'a Cell> {
+        let of_label = cells.iter().filter(|c| c.label == label);
+        let condition = self.condition.clone().or_else(|| cells.first().map(|c| c.condition.clone()));
+        of_label
+            .filter(|c| condition.as_ref().is_none_or(|k| &c.condition == k))
+            .min_by_key(|c| c.config.seed)
+    }
 }
 
 /// A claim that some series reach the target before others, tested seed by seed.
@@ -439,9 +469,22 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
                 .flat_map(|c| c.faster.iter().chain(&c.than))
                 .map(|l| ("figure.claims", l)),
         );
+        let timeline = fig.timeline.iter().flat_map(|t| t.series.iter().map(|l| ("figure.timeline", l)));
+        let named: Vec<(&str, &String)> = named.chain(timeline).collect();
         for (key, l) in named {
             if !cells.iter().any(|c| &c.label == l) {
                 return Err(o.error(Some(key), format!("`{l}` is not a label of this sweep's cells")));
+            }
+        }
+        if let Some(t) = &fig.timeline {
+            if let Some(k) = t.condition.as_ref().filter(|k| !cells.iter().any(|c| &c.condition == *k)) {
+                return Err(o.error(Some("figure.timeline"), format!("`{k}` is not a condition of this sweep")));
+            }
+            if !(t.seconds.is_finite() && t.seconds > 0.0) {
+                return Err(o.error(
+                    Some("figure.timeline"),
+                    format!("seconds {} is not allowed: expected a finite number > 0", t.seconds),
+                ));
             }
         }
     }

@@ -20,6 +20,7 @@
 //!   dynamics: [abs]              # K^t and tau_max^t of these labels over time
 //!   reference: abs               # every series is compared with this one, seed by seed
 //!   claims: [{claim: "ABS reaches the target first", metric: time, faster: abs}]  # than: others
+//!   timeline: {series: [abs], condition: base, seconds: 20}  # drawn from job logs (needs jobs_log)
 //! jobs_log: true                 # every cell also writes jobs.parquet (default false)
 //! ```
 //! Cells come out policy by policy (file order), then condition, then zip index, then grid point.
@@ -29,5 +30,5 @@
 mod expand;
 
 pub use expand::{
-    Cell, Claim, ExpandOptions, FigureMeta, Sweep, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with,
+    Cell, Claim, ExpandOptions, FigureMeta, Sweep, TimelineMeta, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with,
 };
