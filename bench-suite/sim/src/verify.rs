@@ -261,7 +261,7 @@ fn check_rounds(engine: &crate::engine::EngineConfig, log: RunLog<'_>) -> Result
             (Fate::Running, Some(_)) => return fail(format!("{}: running, yet it names a round", job_name(j))),
             (_, None) => return fail(format!("{}: {} names no round", job_name(j), j.fate.name())),
             (Fate::Unavailable, Some(r)) => {
-                if !(j.end < j.finish) || r > rows.len() as u64 {
+                if j.end >= j.finish || j.end.is_nan() || r > rows.len() as u64 {
                     return fail(format!("{}: lost at {} although it finished at {}", job_name(j), j.end, j.finish));
                 }
             }
@@ -609,7 +609,8 @@ mod tests {
 
     #[test]
     fn each_kind_of_corruption_is_caught_and_named() {
-        let corruptions: Vec<(&str, fn(&mut RunRecords), &str)> = vec![
+        type Corruption = (&'static str, fn(&mut RunRecords), &'static str);
+        let corruptions: Vec<Corruption> = vec![
             ("rows swapped", |r| r.rounds.swap(3, 4), "clock went back"),
             ("a row renumbered", |r| r.rounds[3].round = 4, "numbered"),
             (

@@ -32,6 +32,13 @@ pub fn timeline(a: TimelineArgs) -> Result<()> {
     let t = timeline_of(&a.dir, a.from, a.to)?;
     let svg = a.out.with_extension("svg");
     render_timeline(&t, &svg, &a.out).map_err(Error::Report)?;
-    println!("{}: {} jobs of {} workers; wrote {} and {}", a.dir.display(), t.jobs.len(), t.workers, a.out.display(), svg.display());
+    println!(
+        "{}: {} jobs of {} workers; wrote {} and {}",
+        a.dir.display(),
+        t.jobs.len(),
+        t.workers,
+        a.out.display(),
+        svg.display()
+    );
     Ok(())
 }

@@ -10,8 +10,8 @@ use super::chart::{Chart, Legend, Panel, Series, render};
 use super::claims::{self, ClaimRow, evaluate as evaluate_claims};
 use super::curves::{Band, BandKind, Trace, band};
 use super::forest::{Forest, ForestPanel, ForestRow, render_forest};
-use super::timeline::{render_timeline, timeline_of};
 use super::tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
+use super::timeline::{render_timeline, timeline_of};
 use crate::error::Error;
 use crate::results::{BOOTSTRAP_SEED, Loaded, Outcomes, comparison_keys, group_keys, load, point_keys, summarize};
 use abs_sim::sweep::{Cell, Sweep, XAxis};
@@ -192,7 +192,10 @@ fn summary_section(
         images.push(format!("{name}-dynamics"));
     }
     if let Some(t) = fig.and_then(|f| f.timeline.as_ref()) {
-        let drawn = |l: &&String| t.cell(&sweep.cells, l).is_some_and(|c| crate::runner::cell_dir(d.results, c).join("jobs.parquet").is_file());
+        let drawn = |l: &&String| {
+            t.cell(&sweep.cells, l)
+                .is_some_and(|c| crate::runner::cell_dir(d.results, c).join("jobs.parquet").is_file())
+        };
         images.extend(t.series.iter().filter(drawn).map(|l| format!("{name}-timeline-{l}")));
     }
     let table = if conditions {

@@ -16,8 +16,8 @@ pub use comparisons::{compact_frame, full_frame, interval_text, ratio_and_verdic
 pub use curves::{Band, BandKind, Trace, band};
 pub use figures::{Drawing, draw};
 pub use forest::{Forest, ForestPanel, ForestRow, render_forest};
-pub use timeline::{Timeline, render_timeline, timeline_of};
 pub use tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
+pub use timeline::{Timeline, render_timeline, timeline_of};
 
 #[cfg(test)]
 mod tests;

@@ -55,7 +55,11 @@ pub fn timeline_of(dir: &Path, from: f64, to: Option<f64>) -> crate::error::Resu
     })?;
     let frame_err = |name: &str| {
         let path = dir.join(format!("{name}.parquet"));
-        move |source| Error::Frame { action: "read", path, source }
+        move |source| Error::Frame {
+            action: "read",
+            path,
+            source,
+        }
     };
     let jobs = jobs_from(&read_frame(dir, "jobs")?).map_err(frame_err("jobs"))?;
     let rounds = rounds_from(&read_frame(dir, "rounds")?).map_err(frame_err("rounds"))?;
@@ -176,7 +180,10 @@ where
             bars.push(Rectangle::new([(clip(up), y0), (clip(stop), y1)], light(c).filled()));
             if fate == Fate::Delivered && j.end > j.finish {
                 // waiting, idle, for its round to close
-                bars.push(Rectangle::new([(clip(j.finish), y - 0.05), (clip(j.end), y + 0.05)], c.mix(0.5).filled()));
+                bars.push(Rectangle::new(
+                    [(clip(j.finish), y - 0.05), (clip(j.end), y + 0.05)],
+                    c.mix(0.5).filled(),
+                ));
             }
         }
         chart.draw_series(bars).map_err(err)?;
@@ -238,7 +245,10 @@ mod tests {
         let (svg, png) = (dir.path().join("t.svg"), dir.path().join("t.png"));
         render_timeline(&t, &svg, &png).unwrap();
         let text = std::fs::read_to_string(&svg).unwrap();
-        assert!(text.contains("delivered (1)") && text.contains("restarted (over tau_max) (1)"), "legend counts the jobs");
+        assert!(
+            text.contains("delivered (1)") && text.contains("restarted (over tau_max) (1)"),
+            "legend counts the jobs"
+        );
         assert!(std::fs::metadata(&png).unwrap().len() > 1000);
     }
 }

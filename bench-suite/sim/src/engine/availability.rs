@@ -74,7 +74,7 @@ impl Availability {
     pub fn absences(&self, worker: u32) -> Absences {
         match self {
             Availability::TwoState { mean_up, mean_down, seeds } => Absences::Drawn {
-                rng: seeds.stream(Purpose::Availability, u64::from(worker), 0),
+                rng: Box::new(seeds.stream(Purpose::Availability, u64::from(worker), 0)),
                 up: Exp::new(1.0 / mean_up).expect("mean_up was checked"),
                 down: Exp::new(1.0 / mean_down).expect("mean_down was checked"),
                 clock: 0.0,
@@ -90,7 +90,7 @@ impl Availability {
 /// One worker's absences [from, to), in time order.
 pub enum Absences {
     Drawn {
-        rng: ChaCha8Rng,
+        rng: Box<ChaCha8Rng>,
         up: Exp<f64>,
         down: Exp<f64>,
         clock: f64,
@@ -107,8 +107,8 @@ impl Iterator for Absences {
     fn next(&mut self) -> Option<(f64, f64)> {
         match self {
             Absences::Drawn { rng, up, down, clock } => {
-                let from = *clock + up.sample(rng);
-                let to = from + down.sample(rng);
+                let from = *clock + up.sample(rng.as_mut());
+                let to = from + down.sample(rng.as_mut());
                 *clock = to;
                 Some((from, to))
             }

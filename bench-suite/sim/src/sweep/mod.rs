@@ -30,5 +30,6 @@
 mod expand;
 
 pub use expand::{
-    Cell, Claim, ExpandOptions, FigureMeta, Sweep, TimelineMeta, XAxis, expand, expand_with, ignored_key_warnings, load_sweep, load_sweep_with,
+    Cell, Claim, ExpandOptions, FigureMeta, Sweep, TimelineMeta, XAxis, expand, expand_with, ignored_key_warnings, load_sweep,
+    load_sweep_with,
 };
