@@ -338,7 +338,13 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     );
     // one row per series of each figure, and per series and condition of the readings
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 14, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 14 + 3 * 6, "{csv}");
+    // the network sweep: its forest plot and the timelines drawn from its cells' job logs
+    for f in ["network", "network-timeline-abs", "network-timeline-adasync_k2"] {
+        assert!(out.join(format!("{f}.png")).is_file() && md.contains(&format!("![{f}]({f}.svg)")), "{f}: {md}");
+    }
+    let timeline = std::fs::read_to_string(out.join("network-timeline-abs.svg")).unwrap();
+    assert!(timeline.contains("delivered (") && timeline.contains("network"), "{timeline}");
     assert!(
         md.contains("## The paper's claims") && md.contains("| N = 20: ABS reaches the target first in virtual time | fig3 |"),
         "{md}"

@@ -497,7 +497,8 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
     })
 }
 
-/// `--quick`: a grid key takes the shorter list given, any other key goes into the base.
+/// `--quick`: a grid key takes the shorter list given, any other key goes into the base and is
+/// forced in every condition (a condition's longer budget does not survive a quick run).
 fn apply_quick(file: &mut SweepFile, o: &Origin) -> Result<(), ConfigError> {
     for (k, v) in std::mem::take(&mut file.quick) {
         match (file.grid.get_mut(&k), v) {
@@ -509,6 +510,9 @@ fn apply_quick(file: &mut SweepFile, o: &Origin) -> Result<(), ConfigError> {
                 ));
             }
             (None, v) => {
+                for condition in file.conditions.values_mut() {
+                    condition.shift_remove(&k);
+                }
                 file.base.insert(k, v);
             }
         }
@@ -897,6 +901,14 @@ mod tests {
         let q = expand_with(&yaml, "s.yaml", &quick).unwrap();
         assert_eq!(q.cells.len(), 2);
         assert!(q.cells.iter().all(|c| c.config.max_rounds == 3 && c.config.lr == 0.5));
+        // a condition's own budget gives way to quick's
+        let with = format!("{yaml}conditions: {{short: {{}}, long: {{max_rounds: 50, workers: 5}}}}
+");
+        let q = expand_with(&with, "s.yaml", &quick).unwrap();
+        assert!(q.cells.iter().all(|c| c.config.max_rounds == 3), "{:?}", q.cells);
+        assert!(q.cells.iter().any(|c| c.condition == "long" && c.config.workers == 5));
+        let full = expand_with(&with, "s.yaml", &ExpandOptions::default()).unwrap();
+        assert!(full.cells.iter().any(|c| c.condition == "long" && c.config.max_rounds == 50));
         for key in ["seed", "policy"] {
             let bad = ExpandOptions {
                 quick: false,

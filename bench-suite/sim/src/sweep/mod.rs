@@ -13,7 +13,8 @@
 //! grid: {workers: [10, 20], seed: [0, 1, 2]}   # cartesian product, first key slowest
 //! zip: [{k0: [2, 4], zeta: [1, 2]}]            # keys that vary together, by index
 //! exclude: [{policy: adasync_k4, workers: 10}] # drop cells matching every key given
-//! quick: {max_time: 20, seed: [0, 1]}          # what --quick changes (base keys, shorter grid lists)
+//! quick: {max_time: 20, seed: [0, 1]}          # what --quick changes (base keys, also forced in
+//!                                              # every condition; shorter grid lists)
 //! figure:                        # how `figures` draws it and what its summary tests
 //!   title: "Fig. 2"
 //!   panels: [time, comm]
