@@ -341,7 +341,10 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 14 + 3 * 6, "{csv}");
     // the network sweep: its forest plot and the timelines drawn from its cells' job logs
     for f in ["network", "network-timeline-abs", "network-timeline-adasync_k2"] {
-        assert!(out.join(format!("{f}.png")).is_file() && md.contains(&format!("![{f}]({f}.svg)")), "{f}: {md}");
+        assert!(
+            out.join(format!("{f}.png")).is_file() && md.contains(&format!("![{f}]({f}.svg)")),
+            "{f}: {md}"
+        );
     }
     let timeline = std::fs::read_to_string(out.join("network-timeline-abs.svg")).unwrap();
     assert!(timeline.contains("delivered (") && timeline.contains("network"), "{timeline}");

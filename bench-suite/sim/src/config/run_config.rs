@@ -508,6 +508,85 @@ mod tests {
     }
 
     #[test]
+    fn network_and_availability_enter_the_id_only_when_set() {
+        let plain = resolve("model: analytic\n").unwrap();
+        let json = plain.canonical_json();
+        assert!(!json.contains("network") && !json.contains("availability"), "old ids stay valid");
+        let net = resolve("model: analytic\nnetwork: {bandwidth: {model: constant, mbps: 100}}\n").unwrap();
+        let away = resolve("model: analytic\navailability: {model: two_state, mean_up: 10, mean_down: 2}\n").unwrap();
+        assert_ne!(plain.hash(), net.hash());
+        assert_ne!(plain.hash(), away.hash());
+        assert_ne!(net.hash(), away.hash());
+        // the defaults of the section are left out of its canonical form too
+        let spelled =
+            resolve("model: analytic\nnetwork: {bandwidth: {model: constant, mbps: 100}, upload_ratio: 1, compression: 1.0}\n").unwrap();
+        assert_eq!(net.hash(), spelled.hash());
+        for c in [&net, &away] {
+            let back: RunConfig = serde_json::from_str(&serde_json::to_string(c).unwrap()).unwrap();
+            assert_eq!(&back, c);
+        }
+    }
+
+    #[test]
+    fn bad_network_and_availability_values_name_their_field() {
+        for (yaml, key, needle) in [
+            (
+                "network: {bandwidth: {model: constant, mbps: -1}}\n",
+                "network.bandwidth.mbps",
+                "-1",
+            ),
+            (
+                "network: {bandwidth: {model: cycle, mbps: []}}\n",
+                "network.bandwidth.mbps",
+                "empty",
+            ),
+            (
+                "network: {bandwidth: {model: gamma, mean_mbps: 10, cv: 0}}\n",
+                "network.bandwidth.cv",
+                "> 0",
+            ),
+            (
+                "network: {bandwidth: {model: constant, mbps: 1}, server_mbps: 0}\n",
+                "network.server_mbps",
+                "> 0",
+            ),
+            (
+                "network: {bandwidth: {model: constant, mbps: 1}, compression: .inf}\n",
+                "network.compression",
+                "finite",
+            ),
+            (
+                "availability: {model: two_state, mean_up: 0, mean_down: 1}\n",
+                "availability.mean_up",
+                "> 0",
+            ),
+        ] {
+            let e = resolve(&format!("model: analytic\n{yaml}")).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{yaml}: {e}");
+            assert!(e.to_string().contains(needle), "{yaml}: {e}");
+        }
+        for (yaml, key, needle) in [
+            ("network: 100\n", "network", "bandwidth"),
+            (
+                "network: {bandwidth: {model: fibre, mbps: 1}}\n",
+                "network",
+                "constant, cycle, gamma, trace",
+            ),
+            ("availability: sometimes\n", "availability", "two_state"),
+            (
+                "network: {bandwidth: {model: constant, mbps: 1}, latency: 2}\n",
+                "network",
+                "latency",
+            ),
+        ] {
+            let e = parse_yaml(&format!("model: analytic\n{yaml}"), "t.yaml").unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{yaml}: {e}");
+            assert_eq!(e.line, Some(2), "{yaml}: {e}");
+            assert!(e.to_string().contains(needle), "{yaml}: {e}");
+        }
+    }
+
+    #[test]
     fn kernels_and_their_revision_identify_conv_model_cells_only() {
         let native = resolve("model: lenet\n").unwrap();
         assert_eq!(native.kernels, Some(Kernels::Native));

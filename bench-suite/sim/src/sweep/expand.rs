@@ -902,8 +902,10 @@ mod tests {
         assert_eq!(q.cells.len(), 2);
         assert!(q.cells.iter().all(|c| c.config.max_rounds == 3 && c.config.lr == 0.5));
         // a condition's own budget gives way to quick's
-        let with = format!("{yaml}conditions: {{short: {{}}, long: {{max_rounds: 50, workers: 5}}}}
-");
+        let with = format!(
+            "{yaml}conditions: {{short: {{}}, long: {{max_rounds: 50, workers: 5}}}}
+"
+        );
         let q = expand_with(&with, "s.yaml", &quick).unwrap();
         assert!(q.cells.iter().all(|c| c.config.max_rounds == 3), "{:?}", q.cells);
         assert!(q.cells.iter().any(|c| c.condition == "long" && c.config.workers == 5));
