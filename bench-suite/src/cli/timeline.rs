@@ -29,7 +29,7 @@ pub fn timeline(a: TimelineArgs) -> Result<()> {
             a.from, a.to
         )));
     }
-    let t = timeline_of(&a.dir, a.from, a.to)?;
+    let t = timeline_of(&a.dir, None, a.from, a.to)?;
     let svg = a.out.with_extension("svg");
     render_timeline(&t, &svg, &a.out).map_err(Error::Report)?;
     println!(

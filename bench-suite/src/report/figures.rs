@@ -137,7 +137,7 @@ fn draw_timelines(d: &Drawing, name: &str, sweep: &Sweep) -> crate::error::Resul
             eprintln!("figures: {name}: cell {} ({label}) has no job log, so no timeline", cell.id);
             continue;
         }
-        let t = timeline_of(&dir, 0.0, Some(meta.seconds))?;
+        let t = timeline_of(&dir, Some(label), 0.0, Some(meta.seconds))?;
         let (svg, png) = (
             d.out.join(format!("{name}-timeline-{label}.svg")),
             d.out.join(format!("{name}-timeline-{label}.png")),

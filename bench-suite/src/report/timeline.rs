@@ -36,8 +36,8 @@ fn light(c: RGBColor) -> RGBColor {
 }
 
 /// The timeline of the run in `dir` (a run or cell folder with its job log) over [from, to]
-/// virtual seconds (`to` default: the run's end).
-pub fn timeline_of(dir: &Path, from: f64, to: Option<f64>) -> crate::error::Result<Timeline> {
+/// virtual seconds (`to` default: the run's end), titled with `name` (default: the policy's).
+pub fn timeline_of(dir: &Path, name: Option<&str>, from: f64, to: Option<f64>) -> crate::error::Result<Timeline> {
     use crate::error::Error;
     use crate::output::{Manifest, jobs_from, read_frame, rounds_from};
     if !dir.join("jobs.parquet").is_file() {
@@ -73,7 +73,10 @@ pub fn timeline_of(dir: &Path, from: f64, to: Option<f64>) -> crate::error::Resu
         (Some(_), Some(_)) => ", network and availability".into(),
     };
     Ok(Timeline {
-        title: format!("{}: every job of every worker, {from} to {to:.0} virtual s", m.policy),
+        title: format!(
+            "{}: every job of every worker, {from} to {to:.0} virtual s",
+            name.unwrap_or(&m.policy)
+        ),
         subtitle: format!(
             "{} on {}, N = {}, seed {}{system}; cell {}; bars: download and upload light, compute dark; grey lines: rounds",
             c.model, m.data, c.workers, c.seed, m.config_hash
@@ -196,7 +199,7 @@ where
     }
     k_chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.9))
         .border_style(RGBColor(200, 200, 200))
         .label_font((FONT, 12))

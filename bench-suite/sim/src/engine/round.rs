@@ -83,7 +83,15 @@ pub enum SimError {
     /// Fewer live jobs than K: a bug in the engine, never a config's fault.
     #[error("internal: event queue ran dry in round {round} with K = {k}")]
     QueueRanDry { round: u64, k: u32 },
+    /// Absences so frequent that no job finishes: the wait for a round would never end.
+    #[error(
+        "availability: {changes} departures and returns in a row without a single update arriving (round {round}, virtual time {time:.1}): workers are never present long enough to finish a job; raise mean_up or shorten the jobs"
+    )]
+    NoProgress { round: u64, time: f64, changes: u64 },
 }
+
+/// Changes of presence per worker processed without an arrival before a run is declared stuck.
+const CHANGES_WITHOUT_ARRIVAL: u64 = 10_000;
 
 /// A worker's latest job and the model version it started from.
 struct Worker {
@@ -311,6 +319,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// next event comes after `max_time`.
     fn wait_for_round(&mut self) -> Result<bool, SimError> {
         self.arrivals.clear();
+        let mut changes = 0u64;
         loop {
             let arrived = self.arrivals.len();
             if arrived >= self.k as usize || (arrived >= 1 && self.in_flight == 0) {
@@ -336,10 +345,19 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                     }
                     self.queue.pop();
                     self.arrive(e);
+                    changes = 0;
                 }
                 (_, Some(c)) => {
                     if c.time > self.cfg.max_time {
                         return Ok(false);
+                    }
+                    changes += 1;
+                    if changes > CHANGES_WITHOUT_ARRIVAL * u64::from(self.cfg.workers) {
+                        return Err(SimError::NoProgress {
+                            round: self.round,
+                            time: c.time,
+                            changes,
+                        });
                     }
                     self.change_presence(c.worker)?;
                 }

@@ -171,3 +171,18 @@ fn a_worker_away_at_time_zero_joins_on_its_return() {
     );
     assert_eq!(round_times(&r), [2.0, 3.5, 4.0, 4.5]);
 }
+
+/// Workers present for a millisecond at a time never finish a job of a second: the run stops with
+/// an error that says so instead of waiting forever.
+#[test]
+fn absences_too_frequent_for_any_job_stop_the_run_with_a_clear_error() {
+    let mut cfg = policy_cfg(PolicyName::KAsync, 3, 1, 10);
+    let spec = AvailabilitySpec::TwoState {
+        mean_up: 1e-3,
+        mean_down: 1e-3,
+    };
+    cfg.availability = Some(Availability::new(&spec, 3, &Seeds::new(0)).unwrap());
+    let e = simulate(&cfg, &mut NoWork, &mut constant_times(3, 1.0)).unwrap_err();
+    assert!(matches!(e, SimError::NoProgress { round: 0, .. }), "{e}");
+    assert!(e.to_string().contains("raise mean_up"), "{e}");
+}
