@@ -37,12 +37,15 @@ fn shards_and_job_counts_give_the_same_cells_bit_for_bit() {
     assert!(dry.starts_with(&format!("{sweep}: 9 cells (shard 1/2: 9 of 18 cells)")), "{dry}");
     ok(&run(&["sweep", &sweep, "--out", sharded.to_str().unwrap(), "--shard", "0/2"]));
     assert_eq!(results(&sharded).len(), 9);
-    // the second shard picked by a SLURM array's variables, as on a cluster
+    // the second shard picked by a SLURM array's variables, as on a cluster: a resubmission of
+    // task 1 alone, with the shard count the generated script exports
     let o = bin()
         .args(["sweep", &sweep, "--out", sharded.to_str().unwrap()])
-        .env("SLURM_ARRAY_TASK_ID", "2")
+        .env("SLURM_ARRAY_TASK_ID", "1")
         .env("SLURM_ARRAY_TASK_MIN", "1")
-        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .env("SLURM_ARRAY_TASK_MAX", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "1")
+        .env("ABS_SHARD_COUNT", "2")
         .output()
         .unwrap();
     assert!(

@@ -13,6 +13,7 @@ pub fn bin() -> Command {
         "SLURM_ARRAY_TASK_ID",
         "SLURM_ARRAY_TASK_COUNT",
         "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
         "JOB_COMPLETION_INDEX",
         "ABS_SHARD_COUNT",
     ] {

@@ -7,6 +7,7 @@ mod figures;
 mod repro;
 mod results;
 mod run;
+mod slurm;
 mod sweep;
 mod timeline;
 mod verify;
@@ -29,6 +30,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Expand a sweep file into cells and run them into OUT/cells/<id>/ (finished cells are skipped).
     Sweep(sweep::SweepArgs),
+    /// Write a ready sbatch script that runs a sweep as a SLURM job array (one shard per task, the
+    /// shard count fixed so that resubmitting some tasks runs the same shards); --submit submits it.
+    Slurm(slurm::SlurmArgs),
     /// Summarise a results folder: per policy and grid point, final accuracy and the time and comm
     /// to reach the target accuracy (mean and sd over seeds).
     Results(results::ResultsArgs),
@@ -59,6 +63,7 @@ pub fn execute(cli: Cli) -> crate::error::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Slurm(args) => slurm::slurm(args),
         Command::Results(args) => results::results(args),
         Command::Repro(args) => repro::repro(args),
         Command::Figures(args) => figures::figures(args),

@@ -11,6 +11,7 @@
 mod cell;
 mod progress;
 mod shard;
+mod slurm;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ use std::time::Instant;
 pub use cell::{CellOutcome, cell_dir, is_finished, run_cell};
 pub use progress::{Progress, Reporter, Silent, describe, terminal_bar};
 pub use shard::Shard;
+pub use slurm::SlurmJob;
 
 use abs_sim::sweep::Cell;
 use std::path::Path;

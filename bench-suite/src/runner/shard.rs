@@ -52,10 +52,12 @@ impl Shard {
         Shard::new(parse(i, "index")?, parse(n, "count")?, &what)
     }
 
-    /// The shard a cluster scheduler assigned through the environment, if any:
-    /// SLURM job arrays (`SLURM_ARRAY_TASK_ID` minus `SLURM_ARRAY_TASK_MIN`, of
-    /// `SLURM_ARRAY_TASK_COUNT`), or Kubernetes indexed Jobs (`JOB_COMPLETION_INDEX`, of
-    /// `ABS_SHARD_COUNT`, which the Job sets to its `completions`).
+    /// The shard a cluster scheduler assigned through the environment, if any: SLURM job arrays
+    /// (`SLURM_ARRAY_TASK_ID` of `ABS_SHARD_COUNT`, or of the array's size when the array is the
+    /// whole range 0..n-1), or Kubernetes indexed Jobs (`JOB_COMPLETION_INDEX` of
+    /// `ABS_SHARD_COUNT`, which the Job sets to its `completions`). A task's shard never depends
+    /// on which other indices its submission holds, so resubmitting some indices
+    /// (`sbatch --array=2,5`) runs the same shards as the first submission did.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, String> {
         let num = |name: &str| -> Result<Option<u32>, String> {
             match var(name) {
@@ -68,13 +70,26 @@ impl Shard {
             }
         };
         if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
-            let count = num("SLURM_ARRAY_TASK_COUNT")?
-                .ok_or("$SLURM_ARRAY_TASK_ID is set but $SLURM_ARRAY_TASK_COUNT is not: pass --shard INDEX/COUNT")?;
-            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let index = id
-                .checked_sub(min)
-                .ok_or_else(|| format!("$SLURM_ARRAY_TASK_ID={id} is below $SLURM_ARRAY_TASK_MIN={min}: pass --shard INDEX/COUNT"))?;
-            return Shard::new(index, count, "SLURM array (--array must be a contiguous range, e.g. 0-3)").map(Some);
+            if let Some(count) = num("ABS_SHARD_COUNT")? {
+                return Shard::new(id, count, "SLURM array with $ABS_SHARD_COUNT").map(Some);
+            }
+            // without ABS_SHARD_COUNT the count is the array's size, which only a whole 0..n-1
+            // array tells: a resubmission of some indices (2,5) or a shifted range (1-8) does not
+            let (min, max, count) = (
+                num("SLURM_ARRAY_TASK_MIN")?,
+                num("SLURM_ARRAY_TASK_MAX")?,
+                num("SLURM_ARRAY_TASK_COUNT")?,
+            );
+            return match (min, max, count) {
+                (Some(0), Some(max), Some(count)) if count == max + 1 => Shard::new(id, count, "SLURM array").map(Some),
+                _ => Err(format!(
+                    "SLURM array task {id}: the shard count cannot be told from this array (indices {}..{}, {} tasks): \
+                     set $ABS_SHARD_COUNT to the number of shards (the script of `abs-bench slurm` does), or pass --shard {id}/COUNT",
+                    show(min),
+                    show(max),
+                    show(count)
+                )),
+            };
         }
         if let Some(index) = num("JOB_COMPLETION_INDEX")? {
             let count = num("ABS_SHARD_COUNT")?.ok_or(
@@ -99,6 +114,11 @@ impl Shard {
             .map(|(_, c)| c.clone())
             .collect()
     }
+}
+
+/// A variable's value for a message, `?` when unset.
+fn show(v: Option<u32>) -> String {
+    v.map_or_else(|| "?".to_string(), |v| v.to_string())
 }
 
 #[cfg(test)]
@@ -132,13 +152,45 @@ mod tests {
     #[test]
     fn schedulers_pick_the_shard() {
         assert_eq!(Shard::from_env(env(&[])).unwrap(), None);
-        let slurm = [
-            ("SLURM_ARRAY_TASK_ID", "5"),
+        // a whole array 0-3
+        let whole = [
+            ("SLURM_ARRAY_TASK_ID", "2"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
-            ("SLURM_ARRAY_TASK_MIN", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "3"),
         ];
-        assert_eq!(Shard::from_env(env(&slurm)).unwrap(), Some(Shard { index: 2, count: 4 }));
-        assert!(Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "1")])).unwrap_err().contains("COUNT"));
+        assert_eq!(Shard::from_env(env(&whole)).unwrap(), Some(Shard { index: 2, count: 4 }));
+        // a resubmission of tasks 2 and 5 of 8: SLURM says MIN 2, MAX 5, COUNT 2
+        let again = |id| {
+            [
+                ("SLURM_ARRAY_TASK_ID", id),
+                ("SLURM_ARRAY_TASK_COUNT", "2"),
+                ("SLURM_ARRAY_TASK_MIN", "2"),
+                ("SLURM_ARRAY_TASK_MAX", "5"),
+            ]
+        };
+        let e = Shard::from_env(env(&again("2"))).unwrap_err();
+        assert!(e.contains("ABS_SHARD_COUNT") && e.contains("--shard 2/COUNT"), "{e}");
+        for (id, index) in [("2", 2), ("5", 5)] {
+            let mut vars = again(id).to_vec();
+            vars.push(("ABS_SHARD_COUNT", "8"));
+            assert_eq!(Shard::from_env(env(&vars)).unwrap(), Some(Shard { index, count: 8 }), "task {id}");
+        }
+        // a shifted range 1-4 is not taken as shards 0-3
+        let shifted = [
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "4"),
+        ];
+        assert!(Shard::from_env(env(&shifted)).unwrap_err().contains("ABS_SHARD_COUNT"));
+        assert!(
+            Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "1")]))
+                .unwrap_err()
+                .contains("ABS_SHARD_COUNT")
+        );
+        let over = [("SLURM_ARRAY_TASK_ID", "8"), ("ABS_SHARD_COUNT", "8")];
+        assert!(Shard::from_env(env(&over)).unwrap_err().contains("out of range"));
         let k8s = [("JOB_COMPLETION_INDEX", "1"), ("ABS_SHARD_COUNT", "3")];
         assert_eq!(Shard::from_env(env(&k8s)).unwrap(), Some(Shard { index: 1, count: 3 }));
         assert!(
