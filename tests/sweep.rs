@@ -488,3 +488,63 @@ fn verify_passes_on_the_smoke_sweep_and_names_each_corrupted_cell() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("24 without a job log"), "{o:?}");
 }
+
+/// Bad days on disk: a truncated Parquet file, a garbage manifest, a missing file and a stale
+/// temporary folder. `results` and `verify` name every damaged cell and stop cleanly; `sweep` runs
+/// the damaged cells again (and only them), after which everything reads and verifies.
+#[test]
+fn damaged_cells_are_named_and_the_next_sweep_computes_them_again() {
+    let dir = scratch("damaged");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, workers: 4, max_rounds: 40, eval_every: 10, target_accuracy: 0.8, \
+         analytic: {dim: 6, train_samples: 800, test_samples: 200, separation: 1.5}}\n\
+         policies: {abs: abs, adasync: adasync}\ngrid: {seed: [0, 1, 2]}\njobs_log: true\n",
+    );
+    let out = dir.join("out");
+    let out_s = out.to_str().unwrap();
+    ok(&run(&["sweep", &sweep, "--out", out_s]));
+    let clean = results(&out);
+    let mut cells: Vec<_> = std::fs::read_dir(out.join("cells")).unwrap().flatten().map(|e| e.path()).collect();
+    cells.sort();
+    let name = |i: usize| cells[i].file_name().unwrap().to_string_lossy().into_owned();
+    let rounds = std::fs::read(cells[0].join("rounds.parquet")).unwrap();
+    std::fs::write(cells[0].join("rounds.parquet"), &rounds[..rounds.len() / 3]).unwrap();
+    std::fs::write(cells[1].join("manifest.json"), "{\"config\": garbage").unwrap();
+    std::fs::remove_file(cells[2].join("evals.parquet")).unwrap();
+    let stale = out.join("cells").join(format!(".tmp-{}-4242", name(3)));
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("rounds.parquet"), "half").unwrap();
+    let untouched = std::fs::read(cells[4].join("manifest.json")).unwrap();
+
+    let o = run(&["results", out_s, "--sweep", &sweep]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("3 damaged cells") && !e.contains("panicked"), "{e}");
+    for (i, why) in [
+        (0, "rounds.parquet is not a whole Parquet file"),
+        (1, "not a manifest"),
+        (2, "evals.parquet is missing"),
+    ] {
+        assert!(e.lines().any(|l| l.contains(&name(i)) && l.contains(why)), "{i}: {e}");
+    }
+    let o = run(&["verify", out_s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("3 of 6 runs failed"), "{o:?}");
+
+    let o = run(&["sweep", &sweep, "--out", out_s]);
+    ok(&o);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("3 already finished; running 3"), "{e}");
+    assert_eq!(e.matches("running it again").count(), 3, "{e}");
+    std::fs::remove_dir_all(&stale).unwrap();
+    assert!(results(&out) == clean, "the recomputed cells are bit-identical to the first ones");
+    assert_eq!(
+        std::fs::read(cells[4].join("manifest.json")).unwrap(),
+        untouched,
+        "a whole cell is not run again"
+    );
+    ok(&run(&["results", out_s, "--sweep", &sweep]));
+    assert!(ok(&run(&["verify", out_s])).contains("6 of 6 runs verified"));
+}

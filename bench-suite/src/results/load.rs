@@ -98,6 +98,17 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
             v
         }
     };
+    let damaged: Vec<String> = found
+        .iter()
+        .filter_map(|(id, d, _, _)| crate::runner::damage(d, id, false).map(|why| format!("{}: {why}", d.display())))
+        .collect();
+    if !damaged.is_empty() {
+        return Err(Error::Report(format!(
+            "{} damaged cells (rerun the sweep to compute them again, or delete them):\n  {}",
+            damaged.len(),
+            damaged.join("\n  ")
+        )));
+    }
     let mut rows: Vec<BTreeMap<String, Value>> = Vec::with_capacity(found.len());
     let mut order: Vec<String> = Vec::new();
     for (id, d, label, condition) in &mut found {

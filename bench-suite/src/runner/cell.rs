@@ -74,11 +74,53 @@ fn run_catching_panics(cell: &Cell, tmp: &Path, observe: &mut dyn FnMut(&Progres
     }
 }
 
-/// Whether the cell's results are in the folder (with its job log, when the cell asks for one:
-/// a cell finished without it is run again, to bit-identical results plus the log).
+/// Whether the cell's results are in the folder, whole (with its job log, when the cell asks for
+/// one: a cell finished without it is run again, to bit-identical results plus the log). A damaged
+/// cell (see [`damage`]) is not finished, so the next sweep runs it again.
 pub fn is_finished(out: &Path, cell: &Cell) -> bool {
     let dir = cell_dir(out, cell);
-    dir.join("manifest.json").is_file() && (!cell.jobs_log || dir.join("jobs.parquet").is_file())
+    dir.join("manifest.json").is_file() && damage(&dir, &cell.id, cell.jobs_log).is_none()
+}
+
+/// What is wrong with the cell folder `dir` of cell `id`, if anything: a manifest that does not
+/// parse or names another cell, or a frame that is missing or not a whole Parquet file (a
+/// truncated copy, a disk that filled up). Cheap: it reads the manifest and each file's ends.
+pub fn damage(dir: &Path, id: &str, jobs_log: bool) -> Option<String> {
+    let path = dir.join("manifest.json");
+    let manifest: crate::output::Manifest = match std::fs::read_to_string(&path) {
+        Err(e) => return Some(format!("manifest.json cannot be read: {e}")),
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(m) => m,
+            Err(e) => return Some(format!("manifest.json is not a manifest: {e}")),
+        },
+    };
+    if manifest.config_hash != id {
+        return Some(format!("manifest.json is of cell {}, not {id}", manifest.config_hash));
+    }
+    let frames: &[&str] = if jobs_log {
+        &["rounds", "evals", "jobs"]
+    } else {
+        &["rounds", "evals"]
+    };
+    frames.iter().find_map(|name| {
+        let file = format!("{name}.parquet");
+        whole_parquet(&dir.join(&file)).err().map(|why| format!("{file} {why}"))
+    })
+}
+
+/// Whether `path` starts and ends with Parquet's magic bytes.
+fn whole_parquet(path: &Path) -> Result<(), &'static str> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|_| "is missing")?;
+    let len = f.metadata().map_err(|_| "cannot be read")?.len();
+    let (mut head, mut tail) = ([0u8; 4], [0u8; 4]);
+    let ok = len >= 12
+        && f.read_exact(&mut head).is_ok()
+        && f.seek(SeekFrom::End(-4)).is_ok()
+        && f.read_exact(&mut tail).is_ok()
+        && &head == b"PAR1"
+        && &tail == b"PAR1";
+    if ok { Ok(()) } else { Err("is not a whole Parquet file") }
 }
 
 /// Removes what a killed earlier attempt at this cell left behind (only this cell's shard runs it,

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-pub use cell::{CellOutcome, cell_dir, is_finished, run_cell};
+pub use cell::{CellOutcome, cell_dir, damage, is_finished, run_cell};
 pub use progress::{Progress, Reporter, Silent, describe, terminal_bar};
 pub use shard::Shard;
 pub use slurm::SlurmJob;
@@ -119,6 +119,14 @@ pub type Failed = Vec<(Cell, String)>;
 /// [`Plan`], runs them with a progress reporter and returns the failed ones.
 pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool, announce: impl FnOnce(&Plan)) -> Result<Failed> {
     let todo: Vec<Cell> = cells.iter().filter(|c| force || !is_finished(out, c)).cloned().collect();
+    for c in &todo {
+        let dir = cell_dir(out, c);
+        if dir.join("manifest.json").is_file()
+            && let Some(why) = damage(&dir, &c.id, c.jobs_log)
+        {
+            eprintln!("{}: {why}: running it again", dir.display());
+        }
+    }
     let budget = Budget::new(jobs, Budget::cores(), todo.len())?;
     announce(&Plan {
         cells: cells.len(),
