@@ -40,6 +40,13 @@ impl ConfigError {
     fn render(&self) -> String {
         let line = self.line.map_or(String::new(), |l| format!(": line {l}"));
         let key = self.key.as_ref().map_or(String::new(), |k| format!(": key `{k}`"));
-        format!("{}{line}{key}: {}", self.origin, self.message)
+        let text = format!("{}{line}{key}: {}", self.origin, self.message);
+        // one line whatever a value held (a newline in a quoted string, binary noise)
+        text.chars()
+            .flat_map(|c| {
+                let escaped: Vec<char> = if c.is_control() { c.escape_default().collect() } else { vec![c] };
+                escaped
+            })
+            .collect()
     }
 }

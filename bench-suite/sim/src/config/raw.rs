@@ -240,6 +240,19 @@ fn is_shape_error(message: &str) -> bool {
     .any(|m| message.contains(m))
 }
 
+/// The YAML parser's wording where it is not the user's (a hint about its own options, a type
+/// name), in the config's terms.
+fn plain_parser_message(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("`{key}` is set twice");
+    }
+    if message == "expected string scalar" {
+        return "expected a single value (a number, a word or true/false), found a list or a mapping".to_string();
+    }
+    message.to_string()
+}
+
 /// Says in words what a bare `invalid u32` expected, and what was found there.
 fn explain_type_error(message: &str, found: Option<&str>) -> String {
     let expected = match message.strip_prefix("invalid ") {
@@ -278,7 +291,7 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
                 Some(v) => format!("value `{v}` is not allowed: expected {shape}"),
                 None => format!("expected {shape}"),
             },
-            _ => explain_type_error(message, found),
+            _ => explain_type_error(&plain_parser_message(message), found),
         };
         let mut err = ConfigError::new(origin, key, explained);
         err.line = line;
