@@ -548,3 +548,63 @@ fn damaged_cells_are_named_and_the_next_sweep_computes_them_again() {
     ok(&run(&["results", out_s, "--sweep", &sweep]));
     assert!(ok(&run(&["verify", out_s])).contains("6 of 6 runs verified"));
 }
+
+/// kill -9 at seeded random moments, again and again: every cell folder is always whole (a cell is
+/// written under a temporary name and renamed), and the sweep resumed to the end equals an
+/// uninterrupted one bit for bit and verifies.
+#[test]
+fn repeated_kills_at_random_moments_never_leave_half_a_cell() {
+    let dir = scratch("kills");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, workers: 8, max_rounds: 1500, eval_every: 500, \
+         analytic: {dim: 20, train_samples: 4000, test_samples: 500}}\n\
+         policies: {abs: abs, async: async}\ngrid: {seed: [0, 1, 2, 3, 4, 5]}\njobs_log: true\n",
+    );
+    let (killed, clean) = (dir.join("killed"), dir.join("clean"));
+    let mut state = 0x9e37_79b9_7f4a_7c15u64; // the kill moments' seed
+    let mut next_ms = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        20 + (state >> 33) % 400
+    };
+    let whole = |p: &Path| {
+        ["rounds.parquet", "evals.parquet", "jobs.parquet"]
+            .iter()
+            .all(|f| std::fs::read(p.join(f)).is_ok_and(|b| b.len() >= 12 && b.starts_with(b"PAR1") && b.ends_with(b"PAR1")))
+            && p.join("manifest.json").is_file()
+    };
+    let mut kills = 0;
+    for _ in 0..8 {
+        let mut child = bin()
+            .args(["sweep", &sweep, "--out", killed.to_str().unwrap(), "--jobs", "2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(next_ms()));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        for e in std::fs::read_dir(killed.join("cells")).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(name.starts_with('.') || whole(&e.path()), "half a cell after kill {kills}: {name}");
+        }
+    }
+    assert!(kills >= 3, "the kills must land while the sweep runs ({kills} of 8)");
+    ok(&run(&["sweep", &sweep, "--out", killed.to_str().unwrap()]));
+    ok(&run(&["sweep", &sweep, "--out", clean.to_str().unwrap()]));
+    // temporaries of killed attempts may remain; the cells must be identical
+    for e in std::fs::read_dir(killed.join("cells")).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            std::fs::remove_dir_all(e.path()).unwrap();
+        }
+    }
+    assert!(
+        results(&killed) == results(&clean),
+        "a sweep killed {kills} times differs from an uninterrupted one"
+    );
+    assert!(ok(&run(&["verify", killed.to_str().unwrap()])).contains("12 of 12 runs verified"));
+}
