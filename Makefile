@@ -7,7 +7,7 @@ RELEASE_TARGET ?= $(HOME)/.cache/abs-bench/target-release
 BIN := $(RELEASE_TARGET)/release/abs-bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-slurm test-wgpu lavapipe build bench bench-baseline bench-train lint
+.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build bench bench-baseline bench-train lint
 
 ## The paper's figures, the readings (sweeps/readings.yaml) and the summary with paired comparisons
 ## and the paper's claims into reports/: CIFAR-10 when present in ./data or
@@ -43,7 +43,7 @@ build:
 ## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), a real
 ## SLURM job array, then flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold),
 ## then the instruction-count gate.
-test: clean-stale test-core test-slurm test-wgpu icount
+test: clean-stale test-core test-slurm test-disk-full test-wgpu icount
 
 ## Removes this workspace's own test and bench binaries and incremental caches untouched for a day
 ## (a debug test binary of abs-bench is about 1.8 GB, and every clone path makes new ones, so a
@@ -66,6 +66,11 @@ test-core:
 ## must equal an unsharded run byte for byte. Stops every daemon it started.
 test-slurm:
 	bash .ci/slurm-test
+
+## A sweep whose disk fills up (a 256 KB tmpfs mounted for the test) stops with a clear message and
+## keeps its finished cells; after the tmpfs grows the rerun completes them, byte for byte.
+test-disk-full:
+	bash .ci/disk-full-test
 
 test-wgpu: lavapipe
 	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test -p abs-models --features wgpu --test wgpu_parity

@@ -3,6 +3,7 @@
 //! retried by the next run.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::output::Outputs;
 use crate::run::run_into;
@@ -18,6 +19,10 @@ pub enum CellOutcome {
     Failed(String),
 }
 
+/// Set when a cell could not be written for lack of space: the cells after it are not started
+/// (they would fail the same way), and the sweep ends listing them.
+static DISK_FULL: AtomicBool = AtomicBool::new(false);
+
 /// The folder holding a finished cell.
 pub fn cell_dir(out: &Path, cell: &Cell) -> PathBuf {
     out.join("cells").join(&cell.id)
@@ -31,6 +36,9 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&P
         return CellOutcome::Skipped;
     }
     let failed = out.join("failed").join(format!("{}.json", cell.id));
+    if DISK_FULL.load(Ordering::Relaxed) {
+        return CellOutcome::Failed("not run: the disk of the results folder is full (an earlier cell could not be written)".into());
+    }
     remove_stale_temporaries(out, &cell.id);
     let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
     let result = run_catching_panics(cell, &tmp, observe).and_then(|()| {
@@ -45,6 +53,11 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&P
             CellOutcome::Done
         }
         Err(e) => {
+            // what was written of it is of no use, and takes space
+            let _ = std::fs::remove_dir_all(&tmp);
+            if e.contains("os error 28") {
+                DISK_FULL.store(true, Ordering::Relaxed);
+            }
             let record = serde_json::json!({ "id": cell.id, "label": cell.label, "point": cell.point, "error": e, "config": cell.config });
             let _ = std::fs::create_dir_all(out.join("failed"));
             let _ = std::fs::write(&failed, format!("{record:#}\n"));
