@@ -114,9 +114,9 @@ fn bad_input_is_refused_with_one_clear_line() {
         "{e}"
     );
     let e = refused("model: analytic\nworkers: 0\n", &[]);
-    assert!(e.contains("`workers`") && e.contains("value 0") && e.contains(">= 1"), "{e}");
+    assert!(e.contains("`workers`") && e.contains("value 0") && e.contains("1..=1000000"), "{e}");
     let e = refused("model: analytic\nlocal_steps: 0\n", &[]);
-    assert!(e.contains("`local_steps`") && e.contains(">= 1"), "{e}");
+    assert!(e.contains("`local_steps`") && e.contains("1..=1000000"), "{e}");
     let e = refused("model: analytic\nlr: -0.5\n", &[]);
     assert!(e.contains("`lr`") && e.contains("-0.5") && e.contains("> 0"), "{e}");
     let e = refused("model: analytic\nwokers: 4\n", &[]);

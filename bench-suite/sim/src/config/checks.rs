@@ -16,6 +16,9 @@ pub enum Check {
     /// Any value of the type (or a check that needs other keys, done later).
     None,
     AtLeastOne,
+    /// A count the run allocates per unit (workers, steps, samples): 1..=1,000,000, so that a
+    /// typo cannot ask for billions.
+    Count,
     FinitePositive,
     FiniteNonNegative,
     PositiveOrInf,
@@ -28,6 +31,7 @@ impl Check {
         Some(match self {
             Check::None => return None,
             Check::AtLeastOne => "an integer >= 1",
+            Check::Count => "an integer in 1..=1000000",
             Check::FinitePositive => "a finite number > 0",
             Check::FiniteNonNegative => "a finite number >= 0",
             Check::PositiveOrInf => "a number > 0 or .inf",
@@ -39,6 +43,7 @@ impl Check {
         match self {
             Check::None => true,
             Check::AtLeastOne => v >= 1.0,
+            Check::Count => (1.0..=1e6).contains(&v),
             Check::FinitePositive => v.is_finite() && v > 0.0,
             Check::FiniteNonNegative => v.is_finite() && v >= 0.0,
             Check::PositiveOrInf => v > 0.0,
@@ -99,6 +104,7 @@ mod tests {
             (key.as_str(), message.as_str()),
             ("workers", "value 0 is not allowed: expected an integer >= 1")
         );
+        assert!(Check::Count.apply("workers", 1e6).is_ok() && Check::Count.apply("workers", 1e6 + 1.0).is_err());
         assert!(Check::FinitePositive.apply("lr", f64::INFINITY).is_err());
         assert!(Check::PositiveOrInf.apply("max_time", f64::INFINITY).is_ok());
         assert!(Check::PositiveOrInf.apply("max_time", f64::NAN).is_err());

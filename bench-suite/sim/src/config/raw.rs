@@ -100,7 +100,7 @@ run_keys! {
     /// weight, sync}`.
     policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All, Check::None;
     /// N, the number of workers.
-    workers: u32 = PolicyParams::default().workers, Scope::All, Check::AtLeastOne;
+    workers: u32 = PolicyParams::default().workers, Scope::All, Check::Count;
     /// The fixed K of fixed-K policies (required by them), in 1..=N.
     k: u32, Scope::Policy, Check::None;
     /// K in round 0 of adaptive policies, in 1..=N.
@@ -110,13 +110,13 @@ run_keys! {
     /// S, the fixed staleness bound of `bounded` (>= 1, or .inf), required by it.
     staleness_bound: Real, Scope::Policy, Check::None;
     /// U, local SGD steps per job.
-    local_steps: u32 = EngineConfig::default().local_steps, Scope::All, Check::AtLeastOne;
+    local_steps: u32 = EngineConfig::default().local_steps, Scope::All, Check::Count;
     /// Worker step size eta.
     lr: f64 = 0.1, Scope::All, Check::FinitePositive;
     /// Server step size on the aggregated update.
     server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::All, Check::FinitePositive;
     /// Mini-batch size B.
-    batch_size: u32 = 32, Scope::All, Check::AtLeastOne;
+    batch_size: u32 = 32, Scope::All, Check::Count;
     /// Root seed of every random stream.
     seed: u64 = 0, Scope::All, Check::None;
     /// The learner: analytic (plain Rust), logreg, mlp, lenet or cnn (Burn).

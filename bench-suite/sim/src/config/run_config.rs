@@ -265,6 +265,15 @@ impl RunConfig {
                 }
                 let a = self.analytic.unwrap_or_default();
                 at_least_one("analytic.dim", a.dim)?;
+                let values = u64::from(a.dim) * (u64::from(a.train_samples) + u64::from(a.test_samples));
+                if values > 200_000_000 {
+                    return Err((
+                        "analytic".into(),
+                        format!(
+                            "dim x (train_samples + test_samples) = {values} values is not allowed: expected at most 200000000 (1.6 GB)"
+                        ),
+                    ));
+                }
                 at_least_one("analytic.test_samples", a.test_samples)?;
                 finite_positive("analytic.separation", a.separation)?;
                 one_sample_per_worker("analytic.train_samples", a.train_samples, self.workers)?;
@@ -455,7 +464,14 @@ mod tests {
         for (yaml, key, needle) in [
             ("model: analytic\nworkers: 4\nk0: 5\n", "k0", "1..=4"),
             ("model: analytic\nworkers: 0\n", "workers", "value 0"),
-            ("model: analytic\nlocal_steps: 0\n", "local_steps", ">= 1"),
+            ("model: analytic\nworkers: 4000000000\n", "workers", "1..=1000000"),
+            ("model: analytic\nbatch_size: 2000000\n", "batch_size", "1..=1000000"),
+            (
+                "model: analytic\nanalytic: {dim: 100000, train_samples: 10000}\n",
+                "analytic",
+                "at most 200000000",
+            ),
+            ("model: analytic\nlocal_steps: 0\n", "local_steps", "1..=1000000"),
             ("model: analytic\nlr: -0.1\n", "lr", "-0.1"),
             (
                 "model: analytic\npolicy: bounded\nk: 2\nstaleness_bound: 0\n",
