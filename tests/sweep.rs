@@ -472,6 +472,18 @@ fn verify_passes_on_the_smoke_sweep_and_names_each_corrupted_cell() {
         assert!(err.lines().any(|l| l.contains(&*name) && l.contains(why)), "{name} / {why}: {err}");
     }
     assert!(err.contains("3 of 24 runs failed"), "{err}");
+    // a cell rerun from its manifest gives what it holds; the one with swapped rounds does not
+    let said = ok(&run(&["repro", cells[5].to_str().unwrap()]));
+    assert!(
+        said.contains("reproducible: rerun from its manifest") && said.contains("jobs bit-identical"),
+        "{said}"
+    );
+    let o = run(&["repro", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not reproducible") && String::from_utf8_lossy(&o.stderr).contains("round 0"),
+        "{o:?}"
+    );
     // a run folder of `run` verifies on its own; a folder without job logs says so
     let cfg = write(
         &dir,

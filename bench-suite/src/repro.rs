@@ -1,9 +1,10 @@
 //! `abs-bench repro`: the same config run several times, on different thread counts, must give
-//! bit-identical records.
+//! bit-identical records; a finished cell rerun from its manifest must give the records it holds.
 
 use crate::error::{Error, Result};
 use crate::run::run;
 use abs_sim::config::RunConfig;
+use abs_sim::engine::RunRecords;
 
 /// One of the runs a reproducibility check made.
 #[derive(Debug, Clone)]
@@ -55,4 +56,83 @@ pub fn check(cfg: &RunConfig, threads: &[usize]) -> Result<Vec<ReproRun>> {
 pub fn default_threads(cores: usize) -> Vec<usize> {
     let other = if cores > 1 { 1 } else { 2 };
     vec![cores.max(1), cores.max(1), other]
+}
+
+/// A finished cell rerun from its manifest: what was compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellRerun {
+    pub rounds: usize,
+    pub evals: usize,
+    /// Jobs compared (0 when the cell has no job log).
+    pub jobs: usize,
+}
+
+/// Runs the recorded config of the cell in `dir` again and compares every round, evaluation and
+/// (when logged) job with what the cell holds, bit for bit.
+pub fn check_cell(dir: &std::path::Path) -> Result<CellRerun> {
+    use crate::output::{Manifest, evals_from, jobs_from, read_frame, rounds_from};
+    use abs_sim::catalog::{Kernels, NATIVE_KERNELS_REVISION};
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
+        what: "not a manifest",
+        path: path.clone(),
+        source,
+    })?;
+    let cfg = m.config;
+    if cfg.kernels == Some(Kernels::Native) && cfg.kernels_revision != Some(NATIVE_KERNELS_REVISION) {
+        return Err(Error::NotReproducible(format!(
+            "{}: computed by the native kernels' revision {:?}, this binary has revision {NATIVE_KERNELS_REVISION}: another floating-point realisation, so another cell",
+            dir.display(),
+            cfg.kernels_revision
+        )));
+    }
+    let frame_err = |name: &str| {
+        let path = dir.join(format!("{name}.parquet"));
+        move |source| Error::Frame {
+            action: "read",
+            path,
+            source,
+        }
+    };
+    let rounds = rounds_from(&read_frame(dir, "rounds")?).map_err(frame_err("rounds"))?;
+    let evals = evals_from(&read_frame(dir, "evals")?).map_err(frame_err("evals"))?;
+    let jobs = if dir.join("jobs.parquet").is_file() {
+        Some(jobs_from(&read_frame(dir, "jobs")?).map_err(frame_err("jobs"))?)
+    } else {
+        None
+    };
+    let again = run(&cfg)?.records;
+    let stored = RunRecords {
+        rounds,
+        evals,
+        jobs: Vec::new(),
+        stop: m.stop_reason,
+        params: again.params.clone(),
+    };
+    if let Some(d) = stored.first_difference(&again) {
+        return Err(Error::NotReproducible(format!("{}: stored vs rerun: {d}", dir.display())));
+    }
+    if let Some(jobs) = &jobs {
+        let bits = |j: &abs_sim::engine::JobRecord| format!("{j:?}");
+        if let Some((a, b)) = jobs.iter().zip(&again.jobs).find(|(a, b)| bits(a) != bits(b)) {
+            return Err(Error::NotReproducible(format!(
+                "{}: job log, stored {a:?} vs rerun {b:?}",
+                dir.display()
+            )));
+        }
+        if jobs.len() != again.jobs.len() {
+            return Err(Error::NotReproducible(format!(
+                "{}: job log, {} jobs stored vs {} rerun",
+                dir.display(),
+                jobs.len(),
+                again.jobs.len()
+            )));
+        }
+    }
+    Ok(CellRerun {
+        rounds: stored.rounds.len(),
+        evals: stored.evals.len(),
+        jobs: jobs.map_or(0, |j| j.len()),
+    })
 }

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 
 #[derive(Debug, Args)]
 pub struct ReproArgs {
-    /// The run config (YAML).
+    /// The run config (YAML), or a finished run or cell folder: its recorded config is run again
+    /// and must give the rounds, evaluations and job log it holds, bit for bit.
     config: PathBuf,
     /// Override a config key (values are YAML).
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -21,6 +22,22 @@ pub struct ReproArgs {
 }
 
 pub fn repro(args: ReproArgs) -> Result<()> {
+    if args.config.join("manifest.json").is_file() {
+        if !args.sets.is_empty() || !args.threads.is_empty() {
+            return Err(Error::Usage(
+                "--set and --threads apply to a config file, not to a cell folder (its config is the recorded one)".into(),
+            ));
+        }
+        let c = crate::repro::check_cell(&args.config)?;
+        let jobs = if c.jobs > 0 { format!(", {} jobs", c.jobs) } else { String::new() };
+        println!(
+            "{}: reproducible: rerun from its manifest, {} rounds, {} evaluations{jobs} bit-identical",
+            args.config.display(),
+            c.rounds,
+            c.evals
+        );
+        return Ok(());
+    }
     let cfg = load_run_config(&args.config, &args.sets, RawConfig::default())?.config;
     let threads = if args.threads.is_empty() {
         crate::repro::default_threads(crate::runner::Budget::cores())
