@@ -70,15 +70,9 @@ pub struct CellRerun {
 /// Runs the recorded config of the cell in `dir` again and compares every round, evaluation and
 /// (when logged) job with what the cell holds, bit for bit.
 pub fn check_cell(dir: &std::path::Path) -> Result<CellRerun> {
-    use crate::output::{Manifest, evals_from, jobs_from, read_frame, rounds_from};
+    use crate::output::{evals_from, jobs_from, read_manifest, read_records, rounds_from};
     use abs_sim::catalog::{Kernels, NATIVE_KERNELS_REVISION};
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
-        what: "not a manifest",
-        path: path.clone(),
-        source,
-    })?;
+    let m = read_manifest(dir)?;
     let cfg = m.config;
     if cfg.kernels == Some(Kernels::Native) && cfg.kernels_revision != Some(NATIVE_KERNELS_REVISION) {
         return Err(Error::NotReproducible(format!(
@@ -87,18 +81,10 @@ pub fn check_cell(dir: &std::path::Path) -> Result<CellRerun> {
             cfg.kernels_revision
         )));
     }
-    let frame_err = |name: &str| {
-        let path = dir.join(format!("{name}.parquet"));
-        move |source| Error::Frame {
-            action: "read",
-            path,
-            source,
-        }
-    };
-    let rounds = rounds_from(&read_frame(dir, "rounds")?).map_err(frame_err("rounds"))?;
-    let evals = evals_from(&read_frame(dir, "evals")?).map_err(frame_err("evals"))?;
+    let rounds = read_records(dir, "rounds", rounds_from)?;
+    let evals = read_records(dir, "evals", evals_from)?;
     let jobs = if dir.join("jobs.parquet").is_file() {
-        Some(jobs_from(&read_frame(dir, "jobs")?).map_err(frame_err("jobs"))?)
+        Some(read_records(dir, "jobs", jobs_from)?)
     } else {
         None
     };

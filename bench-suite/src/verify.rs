@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use abs_sim::verify::{RunLog, Verified, VerifyError, verify};
 
 use crate::error::{Error, Result};
-use crate::output::{Manifest, evals_from, jobs_from, read_frame, rounds_from};
+use crate::output::{evals_from, jobs_from, read_manifest, read_records, rounds_from};
 
 /// What verifying one cell folder found.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,13 +49,7 @@ pub fn verify_cell(dir: &Path) -> CellCheck {
 }
 
 fn check(dir: &Path) -> Result<CellCheck> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
-        what: "not a manifest",
-        path: path.clone(),
-        source,
-    })?;
+    let manifest = read_manifest(dir)?;
     let cfg = &manifest.config;
     let id = cfg.hash();
     let in_cells = dir.parent().and_then(Path::file_name).is_some_and(|n| n == "cells");
@@ -69,18 +63,9 @@ fn check(dir: &Path) -> Result<CellCheck> {
     if !dir.join("jobs.parquet").is_file() {
         return Ok(CellCheck::NoJobLog);
     }
-    let frame = |name: &str| read_frame(dir, name);
-    let convert = |name: &str| {
-        let p = dir.join(format!("{name}.parquet"));
-        move |e| Error::Frame {
-            action: "read",
-            path: p,
-            source: e,
-        }
-    };
-    let rounds = rounds_from(&frame("rounds")?).map_err(convert("rounds"))?;
-    let evals = evals_from(&frame("evals")?).map_err(convert("evals"))?;
-    let jobs = jobs_from(&frame("jobs")?).map_err(convert("jobs"))?;
+    let rounds = read_records(dir, "rounds", rounds_from)?;
+    let evals = read_records(dir, "evals", evals_from)?;
+    let jobs = read_records(dir, "jobs", jobs_from)?;
     let params = match (manifest.model_parameters, &cfg.network) {
         (Some(p), _) => p,
         (None, None) => 0,

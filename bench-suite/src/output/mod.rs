@@ -69,6 +69,22 @@ pub fn write_run(dir: &Path, records: &RunRecords, manifest: &Manifest, outputs:
     })
 }
 
+/// Reads `dir/manifest.json`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
+    serde_json::from_str(&text).map_err(|source| Error::Json {
+        what: "not a manifest",
+        path,
+        source,
+    })
+}
+
+/// Reads `dir/<name>.parquet` and turns its rows into records with `rows` (`rounds_from`, ...).
+pub fn read_records<T>(dir: &Path, name: &str, rows: fn(&DataFrame) -> PolarsResult<Vec<T>>) -> Result<Vec<T>> {
+    rows(&read_frame(dir, name)?).map_err(Error::frame("read", dir.join(format!("{name}.parquet"))))
+}
+
 /// Reads `dir/<name>.parquet` into a frame.
 pub fn read_frame(dir: &Path, name: &str) -> Result<DataFrame> {
     let path = dir.join(format!("{name}.parquet"));

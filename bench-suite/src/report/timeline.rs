@@ -39,30 +39,16 @@ fn light(c: RGBColor) -> RGBColor {
 /// virtual seconds (`to` default: the run's end), titled with `name` (default: the policy's).
 pub fn timeline_of(dir: &Path, name: Option<&str>, from: f64, to: Option<f64>) -> crate::error::Result<Timeline> {
     use crate::error::Error;
-    use crate::output::{Manifest, jobs_from, read_frame, rounds_from};
+    use crate::output::{jobs_from, read_manifest, read_records, rounds_from};
     if !dir.join("jobs.parquet").is_file() {
         return Err(Error::Usage(format!(
             "{}: no job log (jobs.parquet): `abs-bench run` writes one, a sweep with `jobs_log: true` or `--jobs-log`",
             dir.display()
         )));
     }
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
-        what: "not a manifest",
-        path: path.clone(),
-        source,
-    })?;
-    let frame_err = |name: &str| {
-        let path = dir.join(format!("{name}.parquet"));
-        move |source| Error::Frame {
-            action: "read",
-            path,
-            source,
-        }
-    };
-    let jobs = jobs_from(&read_frame(dir, "jobs")?).map_err(frame_err("jobs"))?;
-    let rounds = rounds_from(&read_frame(dir, "rounds")?).map_err(frame_err("rounds"))?;
+    let m = read_manifest(dir)?;
+    let jobs = read_records(dir, "jobs", jobs_from)?;
+    let rounds = read_records(dir, "rounds", rounds_from)?;
     let end = jobs.iter().map(|j| j.end).fold(m.virtual_time_s, f64::max);
     let to = to.unwrap_or(end).max(from + 1e-9);
     let c = &m.config;

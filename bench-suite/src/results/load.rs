@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::output::Manifest;
 use abs_sim::sweep::Cell;
 
 /// The finished cells of a results folder.
@@ -113,12 +112,7 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
     let mut order: Vec<String> = Vec::new();
     for (id, d, label, condition) in &mut found {
         let path = d.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(Error::io("read", &path))?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|source| Error::Json {
-            what: "not a manifest",
-            path: path.clone(),
-            source,
-        })?;
+        let manifest = crate::output::read_manifest(d)?;
         if label.is_empty() {
             *label = manifest.policy.clone();
         }

@@ -99,13 +99,10 @@ pub fn is_finished(out: &Path, cell: &Cell) -> bool {
 /// parse or names another cell, or a frame that is missing or not a whole Parquet file (a
 /// truncated copy, a disk that filled up). Cheap: it reads the manifest and each file's ends.
 pub fn damage(dir: &Path, id: &str, jobs_log: bool) -> Option<String> {
-    let path = dir.join("manifest.json");
-    let manifest: crate::output::Manifest = match std::fs::read_to_string(&path) {
-        Err(e) => return Some(format!("manifest.json cannot be read: {e}")),
-        Ok(text) => match serde_json::from_str(&text) {
-            Ok(m) => m,
-            Err(e) => return Some(format!("manifest.json is not a manifest: {e}")),
-        },
+    let manifest = match crate::output::read_manifest(dir) {
+        Ok(m) => m,
+        // the error names the file's path; the caller names the cell's folder
+        Err(e) => return Some(e.to_string().replace(&format!("{}/", dir.display()), "")),
     };
     if manifest.config_hash != id {
         return Some(format!("manifest.json is of cell {}, not {id}", manifest.config_hash));

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
-use super::compute_time::TraceError;
+use super::compute_time::{TraceCsv, TraceError};
 use crate::seeds::{Purpose, Seeds};
 
 /// The `availability` config section: off when absent (every worker always present).
@@ -123,28 +123,10 @@ impl Iterator for Absences {
 
 /// Reads `worker,from,to` rows (any order); rows of workers >= `workers` are ignored.
 fn read_absences(path: &Path, workers: u32) -> Result<Vec<Vec<(f64, f64)>>, TraceError> {
-    let err = |message: String| TraceError::Invalid {
-        key: "availability",
-        path: path.to_path_buf(),
-        message,
-    };
-    let read = |source| TraceError::Read {
-        key: "availability",
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(read)?;
-    let headers = rdr.headers().map_err(read)?.clone();
-    if headers.iter().collect::<Vec<_>>() != ["worker", "from", "to"] {
-        return Err(err(format!(
-            "expected the header `worker,from,to`, found `{}`",
-            headers.iter().collect::<Vec<_>>().join(",")
-        )));
-    }
+    let csv = TraceCsv { key: "availability", path };
+    let err = |message: String| csv.error(message);
     let mut by_worker: BTreeMap<u32, Vec<(f64, f64, usize)>> = BTreeMap::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| err(format!("line {line}: {e}")))?;
+    for (line, rec) in csv.rows(&["worker", "from", "to"])? {
         let field = |j: usize| rec.get(j).unwrap_or("");
         let worker: u32 = field(0)
             .parse()

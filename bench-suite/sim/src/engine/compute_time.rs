@@ -147,32 +147,48 @@ pub struct Trace {
     times: Vec<Vec<f64>>,
 }
 
+/// A trace CSV of the config key `key` (fields trimmed): its rows after a check of the header,
+/// and errors that name the key, the file and the line.
+pub(super) struct TraceCsv<'a> {
+    pub key: &'static str,
+    pub path: &'a Path,
+}
+
+impl TraceCsv<'_> {
+    pub fn error(&self, message: String) -> TraceError {
+        TraceError::Invalid {
+            key: self.key,
+            path: self.path.to_path_buf(),
+            message,
+        }
+    }
+
+    /// Every data row with its 1-based line in the file, once the header is exactly `header`.
+    pub fn rows(&self, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>, TraceError> {
+        let read = |source| TraceError::Read {
+            key: self.key,
+            path: self.path.to_path_buf(),
+            source,
+        };
+        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(self.path).map_err(read)?;
+        let found: Vec<String> = rdr.headers().map_err(read)?.iter().map(String::from).collect();
+        if found != header {
+            return Err(self.error(format!("expected the header `{}`, found `{}`", header.join(","), found.join(","))));
+        }
+        (rdr.records().enumerate())
+            .map(|(i, rec)| rec.map(|r| (i + 2, r)).map_err(|e| self.error(format!("line {}: {e}", i + 2))))
+            .collect()
+    }
+}
+
 impl Trace {
     /// Reads `worker,job,time` rows; every worker below `workers` needs jobs 0..m with no gap.
     /// Rows of workers >= `workers` are ignored, so one trace serves several worker counts.
     pub fn load(path: &Path, workers: u32) -> Result<Trace, TraceError> {
-        let err = |message: String| TraceError::Invalid {
-            key: "compute_time",
-            path: path.to_path_buf(),
-            message,
-        };
-        let read = |source| TraceError::Read {
-            key: "compute_time",
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(read)?;
-        let headers = rdr.headers().map_err(read)?.clone();
-        if headers.iter().collect::<Vec<_>>() != ["worker", "job", "time"] {
-            return Err(err(format!(
-                "expected the header `worker,job,time`, found `{}`",
-                headers.iter().collect::<Vec<_>>().join(",")
-            )));
-        }
+        let csv = TraceCsv { key: "compute_time", path };
+        let err = |message: String| csv.error(message);
         let mut rows: HashMap<(u32, u64), f64> = HashMap::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let line = i + 2;
-            let rec = rec.map_err(|e| err(format!("line {line}: {e}")))?;
+        for (line, rec) in csv.rows(&["worker", "job", "time"])? {
             let field = |j: usize| rec.get(j).unwrap_or("");
             let worker: u32 = field(0)
                 .parse()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
 
-use super::compute_time::TraceError;
+use super::compute_time::{TraceCsv, TraceError};
 use crate::seeds::{Purpose, Seeds};
 
 /// How each worker's bandwidth is set (`network.bandwidth`), in Mbit/s.
@@ -166,29 +166,11 @@ pub fn transfer_seconds(latency: f64, bits: f64, mbps: f64) -> f64 {
 
 /// Reads `worker,upload_mbps,download_mbps` rows: one per worker below `workers` (others ignored).
 fn read_links(path: &Path, workers: u32) -> Result<(Vec<f64>, Vec<f64>), TraceError> {
-    let err = |message: String| TraceError::Invalid {
-        key: "network",
-        path: path.to_path_buf(),
-        message,
-    };
-    let read = |source| TraceError::Read {
-        key: "network",
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(read)?;
-    let headers = rdr.headers().map_err(read)?.clone();
-    if headers.iter().collect::<Vec<_>>() != ["worker", "upload_mbps", "download_mbps"] {
-        return Err(err(format!(
-            "expected the header `worker,upload_mbps,download_mbps`, found `{}`",
-            headers.iter().collect::<Vec<_>>().join(",")
-        )));
-    }
+    let csv = TraceCsv { key: "network", path };
+    let err = |message: String| csv.error(message);
     let n = workers as usize;
     let (mut up, mut down) = (vec![f64::NAN; n], vec![f64::NAN; n]);
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| err(format!("line {line}: {e}")))?;
+    for (line, rec) in csv.rows(&["worker", "upload_mbps", "download_mbps"])? {
         let field = |j: usize| rec.get(j).unwrap_or("");
         let worker: usize = field(0)
             .parse()
