@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
-use super::compute_time::{TraceCsv, TraceError};
+use super::compute_time::{TraceCsv, TraceError, finite};
 use crate::seeds::{Purpose, Seeds};
 
 /// The `availability` config section: off when absent (every worker always present).
@@ -29,14 +29,8 @@ impl AvailabilitySpec {
     /// Checks every parameter, naming the offending field.
     pub fn validate(&self) -> Result<(), (String, String)> {
         if let AvailabilitySpec::TwoState { mean_up, mean_down } = *self {
-            for (key, v) in [("mean_up", mean_up), ("mean_down", mean_down)] {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err((
-                        format!("availability.{key}"),
-                        format!("value {v} is not allowed: expected a finite number > 0"),
-                    ));
-                }
-            }
+            finite("availability.mean_up".into(), mean_up, false)?;
+            finite("availability.mean_down".into(), mean_down, false)?;
         }
         Ok(())
     }

@@ -58,29 +58,22 @@ impl Default for ComputeTimeSpec {
     }
 }
 
+/// A model parameter `key` that must be finite and > 0 (or >= 0 with `zero_ok`): the error names
+/// the key, the value and what is allowed, as the config's range checks do.
+pub(super) fn finite(key: String, v: f64, zero_ok: bool) -> Result<(), (String, String)> {
+    let (ok, allowed) = if zero_ok { (v >= 0.0, ">= 0") } else { (v > 0.0, "> 0") };
+    if v.is_finite() && ok {
+        Ok(())
+    } else {
+        Err((key, format!("value {v} is not allowed: expected a finite number {allowed}")))
+    }
+}
+
 impl ComputeTimeSpec {
     /// Checks every parameter, naming the offending field (`compute_time.mean`, ...).
     pub fn validate(&self) -> Result<(), (String, String)> {
-        fn positive(name: &str, v: f64) -> Result<(), (String, String)> {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err((
-                    format!("compute_time.{name}"),
-                    format!("value {v} is not allowed: expected a finite number > 0"),
-                ))
-            }
-        }
-        fn non_negative(name: &str, v: f64) -> Result<(), (String, String)> {
-            if v.is_finite() && v >= 0.0 {
-                Ok(())
-            } else {
-                Err((
-                    format!("compute_time.{name}"),
-                    format!("value {v} is not allowed: expected a finite number >= 0"),
-                ))
-            }
-        }
+        let positive = |name: &str, v: f64| finite(format!("compute_time.{name}"), v, false);
+        let non_negative = |name: &str, v: f64| finite(format!("compute_time.{name}"), v, true);
         match *self {
             ComputeTimeSpec::GammaCvb { mean, v_task, v_mach } => {
                 positive("mean", mean)?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
 
-use super::compute_time::{TraceCsv, TraceError};
+use super::compute_time::{TraceCsv, TraceError, finite};
 use crate::seeds::{Purpose, Seeds};
 
 /// How each worker's bandwidth is set (`network.bandwidth`), in Mbit/s.
@@ -53,14 +53,7 @@ fn is_one(v: &f64) -> bool {
 }
 
 fn positive(key: &str, v: f64) -> Result<(), (String, String)> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err((
-            format!("network.{key}"),
-            format!("value {v} is not allowed: expected a finite number > 0"),
-        ))
-    }
+    finite(format!("network.{key}"), v, false)
 }
 
 impl NetworkSpec {

@@ -48,19 +48,24 @@ impl Learner for Probe {
     }
 }
 
-/// Three workers whose every job takes 1, 2 and 5 virtual seconds.
-fn trace_1_2_5() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("abs-engine-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("t125.csv");
-    let mut csv = String::from("worker,job,time\n");
-    for (w, t) in [(0, 1.0), (1, 2.0), (2, 5.0)] {
-        for j in 0..60 {
-            csv.push_str(&format!("{w},{j},{t}\n"));
+/// Three workers whose every job takes 1, 2 and 5 virtual seconds: written once per test process
+/// (tests run in parallel, and a file rewritten while another test reads it would be half there).
+pub(super) fn trace_1_2_5() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("abs-engine-trace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t125.csv");
+        let mut csv = String::from("worker,job,time\n");
+        for (w, t) in [(0, 1.0), (1, 2.0), (2, 5.0)] {
+            for j in 0..60 {
+                csv.push_str(&format!("{w},{j},{t}\n"));
+            }
         }
-    }
-    std::fs::write(&path, csv).unwrap();
-    path
+        std::fs::write(&path, csv).unwrap();
+        path
+    })
+    .clone()
 }
 
 fn params(workers: u32) -> PolicyParams {

@@ -28,18 +28,9 @@ fn constant_times(workers: u32, value: f64) -> JobTimes {
     JobTimes::new(&ComputeTimeSpec::Constant { value }, Granularity::Job, 1, workers, &Seeds::new(0)).unwrap()
 }
 
-/// Workers whose jobs take 1, 2 and 5 virtual seconds.
+/// Workers whose jobs take 1, 2 and 5 virtual seconds (the round tests' trace).
 fn times_1_2_5() -> JobTimes {
-    let dir = std::env::temp_dir().join(format!("abs-system-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("t125.csv");
-    let mut csv = String::from("worker,job,time\n");
-    for (w, t) in [(0, 1.0), (1, 2.0), (2, 5.0)] {
-        for j in 0..200 {
-            csv.push_str(&format!("{w},{j},{t}\n"));
-        }
-    }
-    std::fs::write(&path, csv).unwrap();
+    let path = super::tests::trace_1_2_5();
     JobTimes::new(&ComputeTimeSpec::Trace { path }, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap()
 }
 
