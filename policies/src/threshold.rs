@@ -50,6 +50,15 @@ impl Threshold {
         }
     }
 
+    /// The threshold a float column value holds (the inverse of [`Threshold::as_f64`]).
+    pub fn from_f64(tau_max: f64) -> Threshold {
+        if tau_max.is_finite() {
+            Threshold::Rounds(tau_max as u64)
+        } else {
+            Threshold::Unbounded
+        }
+    }
+
     /// Whether a worker with staleness `s` must download the global model and restart.
     pub fn must_restart(self, s: u64, when: RestartWhen) -> bool {
         match (self, when) {

@@ -230,14 +230,6 @@ fn check_sequences(by_worker: &[Vec<&JobRecord>]) -> Result<(), VerifyError> {
     Ok(())
 }
 
-fn threshold(tau_max: f64) -> Threshold {
-    if tau_max.is_finite() {
-        Threshold::Rounds(tau_max as u64)
-    } else {
-        Threshold::Unbounded
-    }
-}
-
 /// A round happens at its K-th arrival, from the earliest jobs; fates name existing rounds.
 fn check_rounds(engine: &crate::engine::EngineConfig, log: RunLog<'_>) -> Result<(), VerifyError> {
     let rows = log.rounds;
@@ -362,7 +354,7 @@ fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<'_>) -> Res
                 for t in j.base_version..r {
                     let tested = t + 1 - j.base_version;
                     let row = &rows[t as usize];
-                    if engine.policy.sync || threshold(row.tau_max).must_restart(tested, when) {
+                    if engine.policy.sync || Threshold::from_f64(row.tau_max).must_restart(tested, when) {
                         return fail(format!(
                             "{}: delivered in round {r} with staleness {}, but at the end of round {t} its staleness {tested} was over tau_max {} and it should have restarted",
                             job_name(j),
@@ -380,7 +372,7 @@ fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<'_>) -> Res
                 if j.staleness != tested {
                     return fail(format!("{}: restart staleness {:?} is not (t + 1) - v", job_name(j), j.staleness));
                 }
-                let tau = threshold(rows[r as usize].tau_max);
+                let tau = Threshold::from_f64(rows[r as usize].tau_max);
                 if j.fate == Fate::Restarted && !tested.is_some_and(|s| tau.must_restart(s, when)) {
                     return fail(format!(
                         "{}: restarted at the end of round {r} with staleness {tested:?}, within tau_max {}",

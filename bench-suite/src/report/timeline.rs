@@ -154,7 +154,7 @@ where
     let clip = |x: f64| x.clamp(from, to);
     for (fate, name, c) in FATES {
         let jobs: Vec<&JobRecord> = (t.jobs.iter())
-            .filter(|j| j.fate == fate && j.start <= to && j.end.max(j.finish.min(j.end)) >= from)
+            .filter(|j| j.fate == fate && j.start <= to && j.end >= from)
             .collect();
         let mut bars = Vec::new();
         for j in &jobs {

@@ -101,8 +101,9 @@ pub fn is_finished(out: &Path, cell: &Cell) -> bool {
 pub fn damage(dir: &Path, id: &str, jobs_log: bool) -> Option<String> {
     let manifest = match crate::output::read_manifest(dir) {
         Ok(m) => m,
-        // the error names the file's path; the caller names the cell's folder
-        Err(e) => return Some(e.to_string().replace(&format!("{}/", dir.display()), "")),
+        Err(crate::error::Error::Json { source, .. }) => return Some(format!("manifest.json is not a manifest: {source}")),
+        Err(crate::error::Error::Io { source, .. }) => return Some(format!("manifest.json cannot be read: {source}")),
+        Err(e) => return Some(e.to_string()),
     };
     if manifest.config_hash != id {
         return Some(format!("manifest.json is of cell {}, not {id}", manifest.config_hash));

@@ -43,12 +43,12 @@ impl SlurmJob {
         let last = self.shards.saturating_sub(1);
         let partition = match &self.partition {
             Some(p) => format!("#SBATCH --partition={p}\n"),
-            None => "#SBATCH --partition=...      # uncomment (remove one #) to choose a partition\n".replacen("#SBATCH", "##SBATCH", 1),
+            None => "##SBATCH --partition=...     # uncomment (remove one #) to choose a partition\n".to_string(),
         };
         format!(
             "#!/bin/bash\n\
              # Written by `abs-bench slurm`: one shard of {sweep} per array task, all into {out}.\n\
-             # Edit the #SBATCH lines to fit the cluster. Submit: sbatch {script_hint}\n\
+             # Edit the #SBATCH lines to fit the cluster. Submit: sbatch THIS_FILE\n\
              # Rerun only some shards (finished cells are skipped): sbatch --array=2,5 THIS_FILE\n\
              #SBATCH --job-name={name}\n\
              #SBATCH --array=0-{last}\n\
@@ -65,7 +65,6 @@ impl SlurmJob {
              exec {binary} sweep {sweep_q} --out {out_q} --jobs \"$SLURM_CPUS_PER_TASK\"\n",
             sweep = self.sweep.display(),
             out = self.out.display(),
-            script_hint = "THIS_FILE",
             name = self.name,
             cpus = self.cpus_per_task,
             mem = self.mem,

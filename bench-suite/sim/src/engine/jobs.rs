@@ -73,6 +73,13 @@ impl Fate {
     }
 }
 
+impl JobRecord {
+    /// Records what became of the job, when, and in which round (with its staleness where it has one).
+    pub(super) fn settle(&mut self, fate: Fate, end: f64, round: u64, staleness: Option<u64>) {
+        (self.fate, self.end, self.round, self.staleness) = (fate, end, Some(round), staleness);
+    }
+}
+
 /// One job: who ran it, from which model, when, and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {

@@ -106,34 +106,34 @@ impl Links {
     /// Every worker's link for the run (`seeds` gives the stream of the gamma draws).
     pub fn new(spec: &NetworkSpec, workers: u32, seeds: &Seeds) -> Result<Links, TraceError> {
         let n = workers as usize;
-        let (download, upload): (Vec<f64>, Vec<f64>) = match &spec.bandwidth {
-            BandwidthSpec::Constant { mbps } => (vec![*mbps; n], vec![mbps * spec.upload_ratio; n]),
-            BandwidthSpec::Cycle { mbps } => {
-                let d: Vec<f64> = (0..n).map(|w| mbps[w % mbps.len()]).collect();
-                let u = d.iter().map(|v| v * spec.upload_ratio).collect();
-                (d, u)
-            }
+        let download: Vec<f64> = match &spec.bandwidth {
+            BandwidthSpec::Constant { mbps } => vec![*mbps; n],
+            BandwidthSpec::Cycle { mbps } => (0..n).map(|w| mbps[w % mbps.len()]).collect(),
             BandwidthSpec::Gamma { mean_mbps, cv } => {
                 let shape = 1.0 / (cv * cv);
                 let gamma = Gamma::new(shape, mean_mbps / shape).map_err(|e| TraceError::Model(e.to_string()))?;
-                let d: Vec<f64> = (0..n)
+                (0..n)
                     .map(|w| gamma.sample(&mut seeds.stream(Purpose::Bandwidth, w as u64, 0)))
-                    .collect();
-                let u = d.iter().map(|v| v * spec.upload_ratio).collect();
-                (d, u)
+                    .collect()
             }
             BandwidthSpec::Trace { path } => {
-                let (up, down) = read_links(path, workers)?;
-                (down, up)
+                let (upload, download) = read_links(path, workers)?;
+                return Ok(Links::of(spec, upload, download));
             }
         };
-        Ok(Links {
-            upload_mbps: upload,
-            download_mbps: download,
+        let upload = download.iter().map(|v| v * spec.upload_ratio).collect();
+        Ok(Links::of(spec, upload, download))
+    }
+
+    /// The links of `spec` with these bandwidths.
+    fn of(spec: &NetworkSpec, upload_mbps: Vec<f64>, download_mbps: Vec<f64>) -> Links {
+        Links {
+            upload_mbps,
+            download_mbps,
             server_mbps: spec.server_mbps,
             model_bytes: spec.model_bytes,
             compression: spec.compression,
-        })
+        }
     }
 
     /// Bits in one transfer of a model of `params` parameters.

@@ -155,6 +155,8 @@ struct Engine<'a, L: Learner + ?Sized> {
     rounds: Vec<RoundRecord>,
     evals: Vec<EvalRecord>,
     jobs: Vec<JobRecord>,
+    /// Reused buffer: who starts a job at the end of the current round, and why.
+    starting: Vec<(u32, Cause)>,
     /// Jobs in flight on present workers.
     in_flight: usize,
     /// The time of the latest event processed (>= `now`, the time of the latest round).
@@ -238,6 +240,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             rounds: Vec::new(),
             evals: Vec::new(),
             jobs: Vec::with_capacity(4 * n),
+            starting: Vec::with_capacity(n),
             in_flight: 0,
             clock: 0.0,
             bits,
@@ -396,10 +399,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             if worker.in_flight {
                 worker.in_flight = false;
                 self.in_flight -= 1;
-                let row = &mut self.jobs[worker.log];
-                row.fate = Fate::Unavailable;
-                row.end = c.time;
-                row.round = Some(self.round);
+                self.jobs[worker.log].settle(Fate::Unavailable, c.time, self.round, None);
             }
         } else {
             worker.away = false;
@@ -430,11 +430,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             stale_max = stale_max.max(staleness);
             // count = K^t unless absences closed the round early
             coefs.push(self.cfg.policy.weight.weight(staleness, count as u32) as f32);
-            let row = &mut self.jobs[worker.log];
-            row.fate = Fate::Delivered;
-            row.end = self.now;
-            row.round = Some(self.round);
-            row.staleness = Some(staleness);
+            self.jobs[worker.log].settle(Fate::Delivered, self.now, self.round, Some(staleness));
         }
         let jobs: Vec<TrainJob<'_>> = (self.arrivals.iter().zip(&bases))
             .map(|(a, base)| TrainJob {
@@ -503,10 +499,13 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             self.workers[a.worker as usize].pending = false;
         }
         // an arrival that left meanwhile starts again when it comes back
-        let mut starting: Vec<(u32, Cause)> = (self.arrivals.iter())
-            .filter(|a| !self.workers[a.worker as usize].away)
-            .map(|a| (a.worker, Cause::Next))
-            .collect();
+        let mut starting = std::mem::take(&mut self.starting);
+        starting.clear();
+        starting.extend(
+            (self.arrivals.iter())
+                .filter(|a| !self.workers[a.worker as usize].away)
+                .map(|a| (a.worker, Cause::Next)),
+        );
         let mut restarts = 0u32;
         // unbounded async policies restart nobody: skip the O(N) scan
         if self.cfg.policy.sync || tau != Threshold::Unbounded {
@@ -520,11 +519,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                 if self.cfg.policy.sync || tau.must_restart(staleness, self.cfg.restart_when) {
                     worker.in_flight = false;
                     self.in_flight -= 1;
-                    let row = &mut self.jobs[worker.log];
-                    row.fate = fate;
-                    row.end = self.now;
-                    row.round = Some(self.round);
-                    row.staleness = Some(staleness);
+                    self.jobs[worker.log].settle(fate, self.now, self.round, Some(staleness));
                     starting.push((w, Cause::Restart));
                     restarts += 1;
                 }
@@ -532,9 +527,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         }
         // everyone who receives w^{t+1} now shares the server's link
         let together = starting.len() as u32;
-        for (w, cause) in starting {
+        for &(w, cause) in &starting {
             self.start_job(w, version, cause, self.now, together)?;
         }
+        self.starting = starting;
         self.comm.restarts += u64::from(restarts);
         let live = (self.workers.iter().enumerate())
             .filter(|(_, s)| s.in_flight)
