@@ -1,13 +1,14 @@
-# abs-bench: the README's commands. Builds live outside the clone, in two target dirs that never
-# rebuild each other: the tests' (dev profile, CARGO_TARGET_DIR, as CI uses it) and the release
-# profile's (RELEASE_TARGET: the binary for figures and benches, and the instruction-count gate, so
-# `make test` followed by `make figures` builds polars and burn in release only once).
+# abs-bench: the README's commands. Every build (the tests, the wgpu parity test, the benches, the
+# instruction-count gate and the binary) uses one profile (release) and one feature set (wgpu on),
+# in one target dir outside the clone (CARGO_TARGET_DIR, as CI uses it), so polars and burn are
+# compiled once for all of them: `make test` followed by `make figures` compiles only the workspace.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
-RELEASE_TARGET ?= $(HOME)/.cache/abs-bench/target-release
-BIN := $(RELEASE_TARGET)/release/abs-bench
+CARGO_FLAGS := --release --features abs-bench/wgpu
+BIN := $(CARGO_TARGET_DIR)/release/abs-bench
+INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build bench bench-baseline bench-train lint
+.PHONY: install icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build bench bench-baseline bench-train lint
 
 ## The paper's figures, the readings (sweeps/readings.yaml) and the summary with paired comparisons
 ## and the paper's claims into reports/: CIFAR-10 when present in ./data or
@@ -38,42 +39,50 @@ data:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; fi
 
 build:
-	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo build --release -p abs-bench
+	cargo build $(CARGO_FLAGS) -p abs-bench
+
+## Copies the binary to $(INSTALL_DIR) (default ~/.local/bin), so that `abs-bench` is on the PATH.
+install: build
+	@mkdir -p $(INSTALL_DIR)
+	install -m 755 $(BIN) $(INSTALL_DIR)/abs-bench
+	@case ":$$PATH:" in *":$(INSTALL_DIR):"*) ;; *) echo "install: add $(INSTALL_DIR) to your PATH";; esac
 
 ## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), a real
-## SLURM job array, then flex-vs-wgpu parity on Mesa's lavapipe (installed when missing; the wgpu build is long when cold),
-## then the instruction-count gate.
+## SLURM job array, a full disk, flex-vs-wgpu parity on Mesa's lavapipe (installed when missing),
+## then the instruction-count gate. Installs Debian packages when missing (needs root or sudo).
 test: clean-stale test-core test-slurm test-disk-full test-wgpu icount
 
 ## Removes this workspace's own test and bench binaries and incremental caches untouched for a day
 ## (a debug test binary of abs-bench is about 1.8 GB, and every clone path makes new ones, so a
 ## shared cache grows by gigabytes per CI run); dependencies' builds are kept.
 STALE_DAYS ?= 1
-WORKSPACE_BINARIES := abs_bench abs_sim abs_models abs_policies cli sweep identity borders wgpu_parity engine aggregate icount
+WORKSPACE_BINARIES := abs_bench abs_sim abs_models abs_policies cli sweep identity borders bad_input wgpu_parity engine aggregate icount
 clean-stale:
-	@for d in $(CARGO_TARGET_DIR) $(RELEASE_TARGET); do \
+	@for d in $(CARGO_TARGET_DIR); do \
 	  for p in debug release; do \
 	    [ -d $$d/$$p/deps ] && find $$d/$$p/deps -maxdepth 1 -type f \( $(foreach n,$(WORKSPACE_BINARIES),-name '$(n)-*' -o) -false \) -mtime +$$(( $(STALE_DAYS) - 1 )) -print -delete | wc -l | sed "s|^|clean-stale: $$d/$$p: removed |; s|$$| stale binaries|"; \
 	    [ -d $$d/$$p/incremental ] && find $$d/$$p/incremental -mindepth 1 -maxdepth 1 -type d -mtime +$$(( $(STALE_DAYS) - 1 )) -exec rm -rf {} +; \
 	  done; \
 	done; true
 
+## The workspace's tests alone: quick when built, no root, no system packages (the wgpu parity
+## tests are built but left to test-wgpu, which needs a Vulkan driver).
 test-core:
-	cargo test --workspace --all-targets
+	cargo test $(CARGO_FLAGS) --workspace --all-targets
 
 ## A one-node SLURM cluster on this machine (Debian's packages, installed when missing) runs a sweep
 ## as a job array written by `abs-bench slurm`, and a resubmission of some of its tasks; the cells
 ## must equal an unsharded run byte for byte. Stops every daemon it started.
-test-slurm:
-	bash .ci/slurm-test
+test-slurm: build
+	bash .ci/slurm-test $(BIN)
 
 ## A sweep whose disk fills up (a 256 KB tmpfs mounted for the test) stops with a clear message and
 ## keeps its finished cells; after the tmpfs grows the rerun completes them, byte for byte.
-test-disk-full:
-	bash .ci/disk-full-test
+test-disk-full: build
+	bash .ci/disk-full-test $(BIN)
 
 test-wgpu: lavapipe
-	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test -p abs-models --features wgpu --test wgpu_parity
+	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test $(CARGO_FLAGS) -p abs-models --test wgpu_parity -- --include-ignored
 
 ## Mesa's software Vulkan driver, so wgpu runs on a machine without a GPU.
 lavapipe:
@@ -86,7 +95,7 @@ lavapipe:
 GUNGRAUN_VERSION := 0.20.0
 TOOLS := $(HOME)/.cache/abs-bench/tools
 ICOUNT_HOME := $(CURDIR)/bench-suite/icount
-ICOUNT := CARGO_TARGET_DIR=$(RELEASE_TARGET) GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
+ICOUNT := GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount,wgpu --bench icount -- --home=$(ICOUNT_HOME)
 icount: icount-tools
 	@ls $(ICOUNT_HOME)/abs-bench/icount/gate/*/*.base@committed >/dev/null 2>&1 || { echo "icount: no committed baseline in $(ICOUNT_HOME): run make icount-baseline"; exit 1; }
 	$(ICOUNT) --baseline=committed --callgrind-limits='ir=10%'
@@ -105,11 +114,11 @@ icount-tools:
 ## baseline (make bench-baseline) prints its change against it; the others are measured as usual.
 CRITERION_BASELINE ?= main
 bench:
-	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo bench -p abs-bench -- --baseline-lenient $(CRITERION_BASELINE)
+	cargo bench -p abs-bench --features wgpu -- --baseline-lenient $(CRITERION_BASELINE)
 
 ## Runs the criterion benches and saves them as the baseline `make bench` compares against.
 bench-baseline:
-	CARGO_TARGET_DIR=$(RELEASE_TARGET) cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
+	cargo bench -p abs-bench --features wgpu -- --save-baseline $(CRITERION_BASELINE)
 
 ## Samples/s of one local job and of the evaluation pass, abs-bench (native and Burn kernels)
 ## against PyTorch, one thread, both image shapes: the tables of docs/performance.md. PYTHON must
