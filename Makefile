@@ -1,27 +1,34 @@
-# abs-bench: the README's commands. Every build (the tests, the wgpu parity test, the benches, the
-# instruction-count gate and the binary) uses one profile (release) and one feature set (wgpu on),
-# in one target dir outside the clone (CARGO_TARGET_DIR, as CI uses it), so polars and burn are
-# compiled once for all of them: `make test` followed by `make figures` compiles only the workspace.
+# abs-bench: the README's commands. Every build (the tests, the benches, the instruction-count gate
+# and the binary) uses one profile (release) and one feature set, in one target dir outside the
+# clone (CARGO_TARGET_DIR, as CI uses it), so polars and burn are compiled once for all of them:
+# `make test` followed by `make figures` compiles only the workspace. The wgpu backend is the one
+# exception: 170 more crates (about 20 minutes on 2 cores), built only by `make test-wgpu` and
+# `make build-wgpu`.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/abs-bench/target
-CARGO_FLAGS := --release --features abs-bench/wgpu
+CARGO_FLAGS := --release
+WGPU_FLAGS := --release --features abs-bench/wgpu
 BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install icount icount-baseline icount-tools figures figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build bench bench-baseline bench-train lint
+.PHONY: install icount icount-baseline icount-tools figures figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
 
-## The paper's figures, the readings (sweeps/readings.yaml) and the summary with paired comparisons
-## and the paper's claims into reports/: CIFAR-10 when present in ./data or
-## $$ABS_DATA_DIR (or downloadable from its official source), otherwise Fashion-MNIST from Debian's
-## package (installed when missing). Finished cells are cached in reports/results and reused.
+## The committed figures, byte for byte: the paper's figures, the readings and the network sweep
+## (sweeps/*.yaml) and the summary with paired comparisons and the paper's claims, into reports/,
+## on Fashion-MNIST from Debian's package (installed when missing). Finished cells are cached in
+## reports/results and reused. Another data set is asked for: `make figures-cifar10`.
 export ABS_DATA_DIR ?= $(CURDIR)/data
-figures: build
-	@$(BIN) data check cifar10 >/dev/null 2>&1 || $(BIN) data fetch cifar10 || $(MAKE) --no-print-directory data
+figures: build data
 	$(BIN) figures
 
+## The same on CIFAR-10 (from ./data or $$ABS_DATA_DIR, else downloaded from its official source),
+## into reports/cifar10/.
+figures-cifar10: build
+	@$(BIN) data check cifar10 >/dev/null 2>&1 || $(BIN) data fetch cifar10
+	$(BIN) figures --dataset cifar10
+
 ## The same in a few minutes (shortened runs, two seeds), into reports/quick/.
-figures-quick: build
-	@$(BIN) data check cifar10 >/dev/null 2>&1 || $(MAKE) --no-print-directory data
+figures-quick: build data
 	$(BIN) figures --quick --out reports/quick
 
 ## Run ABS on the analytic learner and write results to out/example/.
@@ -47,10 +54,10 @@ install: build
 	install -m 755 $(BIN) $(INSTALL_DIR)/abs-bench
 	@case ":$$PATH:" in *":$(INSTALL_DIR):"*) ;; *) echo "install: add $(INSTALL_DIR) to your PATH";; esac
 
-## Every test: the workspace (unit, property, end-to-end; benches run once as smoke tests), a real
-## SLURM job array, a full disk, flex-vs-wgpu parity on Mesa's lavapipe (installed when missing),
-## then the instruction-count gate. Installs Debian packages when missing (needs root or sudo).
-test: clean-stale test-core test-slurm test-disk-full test-wgpu icount
+## Every test CI runs: the workspace (unit, property, end-to-end; benches run once as smoke tests),
+## a real SLURM job array, a full disk, then the instruction-count gate. Installs Debian packages
+## when missing (needs root or sudo). The wgpu parity tests are `make test-wgpu`.
+test: clean-stale test-core test-slurm test-disk-full icount
 
 ## Removes this workspace's own test and bench binaries and incremental caches untouched for a day
 ## (a debug test binary of abs-bench is about 1.8 GB, and every clone path makes new ones, so a
@@ -65,8 +72,7 @@ clean-stale:
 	  done; \
 	done; true
 
-## The workspace's tests alone: quick when built, no root, no system packages (the wgpu parity
-## tests are built but left to test-wgpu, which needs a Vulkan driver).
+## The workspace's tests alone: quick when built, no root, no system packages.
 test-core:
 	cargo test $(CARGO_FLAGS) --workspace --all-targets
 
@@ -81,8 +87,14 @@ test-slurm: build
 test-disk-full: build
 	bash .ci/disk-full-test $(BIN)
 
+## flex-vs-wgpu parity on a GPU or Mesa's lavapipe (installed when missing); builds burn with
+## wgpu, a second feature set (about 25 minutes on 2 cores when cold).
 test-wgpu: lavapipe
-	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test $(CARGO_FLAGS) -p abs-models --test wgpu_parity -- --include-ignored
+	XDG_RUNTIME_DIR=$${XDG_RUNTIME_DIR:-/tmp} cargo test $(WGPU_FLAGS) -p abs-models --test wgpu_parity
+
+## The binary with the wgpu backend too (`backend: wgpu`), in place of the plain one.
+build-wgpu:
+	cargo build $(WGPU_FLAGS) -p abs-bench
 
 ## Mesa's software Vulkan driver, so wgpu runs on a machine without a GPU.
 lavapipe:
@@ -95,7 +107,7 @@ lavapipe:
 GUNGRAUN_VERSION := 0.20.0
 TOOLS := $(HOME)/.cache/abs-bench/tools
 ICOUNT_HOME := $(CURDIR)/bench-suite/icount
-ICOUNT := GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount,wgpu --bench icount -- --home=$(ICOUNT_HOME)
+ICOUNT := GUNGRAUN_RUNNER=$(TOOLS)/bin/gungraun-runner cargo bench -p abs-bench --features icount --bench icount -- --home=$(ICOUNT_HOME)
 icount: icount-tools
 	@ls $(ICOUNT_HOME)/abs-bench/icount/gate/*/*.base@committed >/dev/null 2>&1 || { echo "icount: no committed baseline in $(ICOUNT_HOME): run make icount-baseline"; exit 1; }
 	$(ICOUNT) --baseline=committed --callgrind-limits='ir=10%'
@@ -114,11 +126,11 @@ icount-tools:
 ## baseline (make bench-baseline) prints its change against it; the others are measured as usual.
 CRITERION_BASELINE ?= main
 bench:
-	cargo bench -p abs-bench --features wgpu -- --baseline-lenient $(CRITERION_BASELINE)
+	cargo bench -p abs-bench -- --baseline-lenient $(CRITERION_BASELINE)
 
 ## Runs the criterion benches and saves them as the baseline `make bench` compares against.
 bench-baseline:
-	cargo bench -p abs-bench --features wgpu -- --save-baseline $(CRITERION_BASELINE)
+	cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
 
 ## Samples/s of one local job and of the evaluation pass, abs-bench (native and Burn kernels)
 ## against PyTorch, one thread, both image shapes: the tables of docs/performance.md. PYTHON must
@@ -133,5 +145,5 @@ bench-train: build
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p abs-models --features wgpu --all-targets -- -D warnings
+	cargo clippy --release --workspace --all-targets -- -D warnings
+	cargo clippy $(WGPU_FLAGS) -p abs-models --all-targets -- -D warnings

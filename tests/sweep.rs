@@ -139,7 +139,7 @@ fn a_failing_cell_is_recorded_and_the_others_finish() {
     );
     let out = dir.join("out");
     let o = run(&["sweep", &sweep, "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(3));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("1 of 3 cells failed") && e.contains("/nonexistent/trace.csv"), "{e}");
     assert_eq!(results(&out).len(), 2);
@@ -211,6 +211,65 @@ fn results_summarise_over_seeds_and_export_csv() {
     assert_eq!(per_cell.lines().count(), 1 + 18);
     let e = run(&["results", dir.join("nothing").to_str().unwrap()]);
     assert_eq!(e.status.code(), Some(2));
+}
+
+/// Two policy entries of one config are one cell, computed once (they would share a folder and a
+/// temporary); `results` without `--target` uses the data set's default target and says so.
+#[test]
+fn duplicate_entries_run_once_and_results_default_to_the_data_sets_target() {
+    let dir = scratch("dup");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, max_rounds: 40, eval_every: 10, analytic: {dim: 6, train_samples: 1500, test_samples: 300, separation: 1.5}}\n\
+         policies: {abs: abs, again: abs, sync: local_sgd}\ngrid: {seed: [0, 1]}\n",
+    );
+    let out = dir.join("out");
+    let out_s = out.to_str().unwrap();
+    let dry = ok(&run(&["sweep", &sweep, "--dry-run"]));
+    assert!(dry.starts_with(&format!("{sweep}: 4 cells")), "{dry}");
+    let o = run(&["sweep", &sweep, "--out", out_s, "--jobs", "2"]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("is the same run as `abs`").count(), 2, "{err}");
+    assert_eq!(results(&out).len(), 4);
+    let csv = dir.join("cells.csv");
+    let o = run(&["results", out_s, "--cells", "--csv", csv.to_str().unwrap()]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("target accuracy: the synthetic default 0.6"), "{err}");
+    let mut rdr = csv::Reader::from_path(&csv).unwrap();
+    let heads = rdr.headers().unwrap().clone();
+    let (target, time) = (
+        heads.iter().position(|h| h == "target").unwrap(),
+        heads.iter().position(|h| h == "time_to_target").unwrap(),
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| &r[target] == "0.6"), "{rows:?}");
+    assert!(rows.iter().all(|r| !r[time].is_empty()), "every cell reaches 0.6: {rows:?}");
+    // the tidy table: one row per cell, every config key and the metrics as columns
+    let tidy = dir.join("cells.parquet");
+    ok(&run(&["results", out_s, "--parquet", tidy.to_str().unwrap()]));
+    use polars::prelude::SerReader;
+    let table = polars::prelude::ParquetReader::new(std::fs::File::open(&tidy).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(table.height(), 4);
+    for column in [
+        "cell",
+        "label",
+        "seed",
+        "lr",
+        "compute_time.model",
+        "analytic.dim",
+        "final_accuracy",
+        "time_to_target",
+    ] {
+        assert!(table.column(column).is_ok(), "no column {column}: {:?}", table.get_column_names());
+    }
+    let reached = table.column("time_to_target").unwrap().null_count();
+    assert_eq!(reached, 0, "the default target applies here too");
 }
 
 #[test]
@@ -465,7 +524,7 @@ fn verify_passes_on_the_smoke_sweep_and_names_each_corrupted_cell() {
     let m = std::fs::read_to_string(cells[3].join("manifest.json")).unwrap();
     std::fs::write(cells[3].join("manifest.json"), m.replacen("\"seed\": ", "\"seed\": 1", 1)).unwrap();
     let o = run(&["verify", out_s]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
     let err = String::from_utf8_lossy(&o.stderr);
     for (cell, why) in [(a, "round"), (&cells[2], "jobs.parquet"), (&cells[3], "cell id")] {
         let name = cell.file_name().unwrap().to_string_lossy();
@@ -479,7 +538,7 @@ fn verify_passes_on_the_smoke_sweep_and_names_each_corrupted_cell() {
         "{said}"
     );
     let o = run(&["repro", a.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(4));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("not reproducible") && String::from_utf8_lossy(&o.stderr).contains("round 0"),
         "{o:?}"
@@ -531,7 +590,7 @@ fn damaged_cells_are_named_and_the_next_sweep_computes_them_again() {
     let untouched = std::fs::read(cells[4].join("manifest.json")).unwrap();
 
     let o = run(&["results", out_s, "--sweep", &sweep]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("3 damaged cells") && !e.contains("panicked"), "{e}");
     for (i, why) in [
@@ -542,7 +601,7 @@ fn damaged_cells_are_named_and_the_next_sweep_computes_them_again() {
         assert!(e.lines().any(|l| l.contains(&name(i)) && l.contains(why)), "{i}: {e}");
     }
     let o = run(&["verify", out_s]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&o.stderr).contains("3 of 6 runs failed"), "{o:?}");
 
     let o = run(&["sweep", &sweep, "--out", out_s]);

@@ -79,7 +79,45 @@ pub enum Error {
 /// The harness's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The exit codes of `abs-bench`, one meaning each (the README lists them).
+pub mod exit {
+    /// Something failed while working: a file, a run, a frame, a report.
+    pub const FAILED: u8 = 1;
+    /// Refused before any work: a usage, config or data mistake; nothing was written.
+    pub const REFUSED: u8 = 2;
+    /// Some cells failed; the others finished and are kept (a rerun retries the failed ones).
+    pub const CELLS_FAILED: u8 = 3;
+    /// A check found a difference: `verify` a bad cell, `repro` a result that is not reproducible.
+    pub const CHECK_FAILED: u8 = 4;
+}
+
 impl Error {
+    /// The exit code this error ends the program with ([`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) | Error::Usage(_) | Error::Data(_) => exit::REFUSED,
+            // what a run checks before its first round: its traces, data, policy and shards
+            Error::Run(
+                RunError::JobTimes(_)
+                | RunError::Data(_)
+                | RunError::Policy(_)
+                | RunError::System(_)
+                | RunError::OtherData { .. }
+                | RunError::EmptyShard { .. },
+            ) => exit::REFUSED,
+            Error::CellsFailed { .. } => exit::CELLS_FAILED,
+            Error::Unverified(_) | Error::NotReproducible(_) => exit::CHECK_FAILED,
+            Error::Run(_)
+            | Error::Io { .. }
+            | Error::Frame { .. }
+            | Error::Json { .. }
+            | Error::Threads { .. }
+            | Error::Report(_)
+            | Error::Bench(_)
+            | Error::Fetch(_) => exit::FAILED,
+        }
+    }
+
     /// An IO error while doing `action` to `path`.
     pub fn io(action: &'static str, path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.as_ref().to_path_buf();

@@ -3,7 +3,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use abs_models::data::cifar::ARCHIVE_MD5;
 use md5::{Digest, Md5};
@@ -28,36 +27,23 @@ pub fn md5_hex(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Downloads `url` to `dest` with curl, or Python's urllib where curl is missing.
-fn download(url: &str, dest: &Path) -> Result<()> {
-    let curl = Command::new("curl")
-        .args(["-fL", "--retry", "2", "--connect-timeout", "20", "-o"])
-        .arg(dest)
-        .arg(url)
-        .status();
-    match curl {
-        Ok(s) if s.success() => return Ok(()),
-        Ok(s) => {
-            return Err(Error::Fetch(format!(
-                "curl could not download {url} ({s}); offline? Put the files in the data folder by hand"
-            )));
-        }
-        Err(_) => {}
-    }
-    let py = Command::new("python3")
-        .args([
-            "-c",
-            "import socket, sys, urllib.request; socket.setdefaulttimeout(30); urllib.request.urlretrieve(sys.argv[1], sys.argv[2])",
-            url,
-        ])
-        .arg(dest)
-        .status();
-    match py {
-        Ok(s) if s.success() => Ok(()),
-        _ => Err(Error::Fetch(format!(
-            "could not download {url} (neither curl nor python3 succeeded); offline? Put the files in the data folder by hand"
-        ))),
-    }
+/// Downloads `url` to `dest` (HTTPS through rustls, with the Mozilla roots compiled in; no system
+/// tool needed). A failure says what went wrong and that the files may be put in place by hand.
+pub fn download(url: &str, dest: &Path) -> Result<()> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(std::time::Duration::from_secs(20)))
+        .timeout_recv_body(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let by_hand = "offline? Put the files in the data folder by hand";
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|e| Error::Fetch(format!("could not download {url}: {e}; {by_hand}")))?;
+    let mut body = response.body_mut().with_config().limit(u64::MAX).reader();
+    let mut file = std::fs::File::create(dest).map_err(Error::io("create", dest))?;
+    std::io::copy(&mut body, &mut file).map_err(|e| Error::Fetch(format!("download of {url} broke off: {e}; {by_hand}")))?;
+    file.sync_all().map_err(Error::io("write", dest))
 }
 
 /// Extracts a verified `cifar-10-binary.tar.gz` into `dir` (giving `dir/cifar-10-batches-bin/`).
@@ -95,6 +81,40 @@ pub fn fetch_cifar10(dir: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-shot HTTP server on the loopback address answering `status` with `body`.
+    fn serve_once(status: &'static str, body: Vec<u8>) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let mut stream = stream;
+            let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&body).unwrap();
+        });
+        format!("http://{addr}/cifar-10-binary.tar.gz")
+    }
+
+    #[test]
+    fn downloads_whole_files_and_says_why_one_failed() {
+        let scratch = tempfile::tempdir().unwrap();
+        let dest = scratch.path().join("got");
+        // larger than ureq's default 10 MB body limit
+        let body: Vec<u8> = (0..12_000_000u32).map(|i| (i % 251) as u8).collect();
+        download(&serve_once("200 OK", body.clone()), &dest).unwrap();
+        assert!(std::fs::read(&dest).unwrap() == body);
+        let e = download(&serve_once("404 Not Found", b"gone".to_vec()), &dest)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("404") && e.contains("by hand"), "{e}");
+    }
 
     #[test]
     fn md5_of_known_bytes_and_refusal_of_a_wrong_archive() {

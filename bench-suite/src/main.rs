@@ -11,9 +11,9 @@ fn main() -> ExitCode {
     let cli = abs_bench::cli::Cli::parse();
     match abs_bench::cli::execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

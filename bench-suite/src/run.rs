@@ -25,6 +25,15 @@ pub enum RunError {
     /// The backend could not start, or the model does not fit the data.
     #[error("{0}")]
     Learner(String),
+    /// The data set found holds other data than the config was stamped with.
+    #[error(
+        "the {name} files found hold other data (digest {found}) than this config names ({recorded}): point data_dir or $ABS_DATA_DIR at the data it was computed on"
+    )]
+    OtherData {
+        recorded: String,
+        found: String,
+        name: &'static str,
+    },
     /// A worker was dealt no training samples.
     #[error("worker {worker} received an empty shard: use more analytic.train_samples or a larger dirichlet alpha")]
     EmptyShard { worker: usize },
@@ -80,6 +89,15 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
                 ));
             }
             let data = abs_models::data::load(source, cfg.data_dir.as_deref())?;
+            // the digest the config was stamped with, or none: the official release
+            let expected = cfg.data_digest.as_deref().or(cfg.dataset.release_digest());
+            if let Some(recorded) = expected.filter(|d| *d != data.digest()) {
+                return Err(RunError::OtherData {
+                    recorded: recorded.to_string(),
+                    found: data.digest().to_string(),
+                    name: data.name,
+                });
+            }
             let opts = TrainOptions {
                 lr: cfg.lr,
                 batch_size: cfg.batch_size,

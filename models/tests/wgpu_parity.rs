@@ -1,6 +1,6 @@
 //! With the `wgpu` feature: training steps on wgpu (a GPU, or lavapipe on a CPU-only machine) give
-//! the same parameters as on flex within 1e-4 relative. Run: `make test-wgpu` (`cargo test -p
-//! abs-models --features wgpu --test wgpu_parity -- --include-ignored`, with a Vulkan driver).
+//! the same parameters as on flex within 1e-4 relative. Run: `make test-wgpu` (with a Vulkan
+//! driver: a GPU, or lavapipe, which it installs).
 #![cfg(feature = "wgpu")]
 
 use std::sync::Arc;
@@ -43,7 +43,6 @@ fn small_cifar_like() -> Arc<Dataset> {
 }
 
 #[test]
-#[ignore = "needs a Vulkan adapter (a GPU, or lavapipe): make test-wgpu runs it"]
 fn training_steps_agree_between_flex_and_wgpu() {
     let gpu = wgpu();
     let data = small_cifar_like();
@@ -91,7 +90,6 @@ fn training_steps_agree_between_flex_and_wgpu() {
 /// Replica batching is meant for backends with good grouped kernels (GPUs): three lenet jobs
 /// stacked on wgpu agree with the same jobs trained one by one on flex.
 #[test]
-#[ignore = "needs a Vulkan adapter (a GPU, or lavapipe): make test-wgpu runs it"]
 fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
     let (gpu, data) = (wgpu(), small_cifar_like());
     let opts = |replica_batching| TrainOptions {

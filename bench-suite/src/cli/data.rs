@@ -64,15 +64,21 @@ fn check(name: &str, data_dir: Option<PathBuf>) -> Result<()> {
     let source = DataSource::of(with_files(name)?, SyntheticSpec::default());
     let d = abs_models::data::load(source, data_dir.as_deref())?;
     let from = d.source_dir.as_ref().map_or(String::new(), |p| format!(" from {}", p.display()));
+    let release = match source.dataset().release_digest() {
+        Some(r) if r == d.digest() => ", the official release",
+        Some(_) => ", NOT the official release (its cells carry this digest in their ids)",
+        None => "",
+    };
     println!(
-        "{}: {} train + {} test images of {}x{}x{}, {} classes{from}",
+        "{}: {} train + {} test images of {}x{}x{}, {} classes{from}; digest {}{release}",
         d.name,
         d.train.len(),
         d.test.len(),
         d.channels,
         d.height,
         d.width,
-        d.classes
+        d.classes,
+        d.digest()
     );
     Ok(())
 }

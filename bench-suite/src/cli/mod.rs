@@ -11,14 +11,21 @@ mod slurm;
 mod sweep;
 mod timeline;
 mod verify;
-mod watch;
 
 use clap::{Parser, Subcommand};
 
 /// A discrete-event harness for asynchronous local SGD with a parameter server: ABS and its baselines
 /// on a virtual clock, bit-exact from a seed.
 #[derive(Debug, Parser)]
-#[command(name = "abs-bench", version, about, long_about = None)]
+#[command(
+    name = "abs-bench",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 done; 1 failed while working (a file, a run, a report); 2 refused before any work \
+                  (a usage, config or data mistake); 3 some cells failed, the others finished and are kept; \
+                  4 a check failed (verify, repro)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

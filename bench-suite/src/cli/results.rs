@@ -14,12 +14,18 @@ pub struct ResultsArgs {
     /// Only this sweep's cells, labelled and ordered as in the file.
     #[arg(long)]
     sweep: Option<PathBuf>,
-    /// Target test accuracy (default: each cell's `target_accuracy`).
+    /// Target test accuracy (default: each cell's `target_accuracy`, else its data set's default
+    /// target, as `figures` uses: cifar10 0.45, fashion_mnist 0.80, mnist 0.95, synthetic 0.60).
     #[arg(long)]
     target: Option<f64>,
     /// Also write the summary as CSV.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Also write one tidy table of every cell as Parquet: its id, label and condition, every
+    /// config key as a column (nested keys dotted), and the per-cell metrics of --cells (final
+    /// accuracy, time, comm and uploads to the target, ...), for polars, DuckDB or pandas.
+    #[arg(long, value_name = "FILE")]
+    parquet: Option<PathBuf>,
     /// One row per cell instead of per grid point.
     #[arg(long)]
     cells: bool,
@@ -35,13 +41,37 @@ pub fn results(a: ResultsArgs) -> Result<()> {
     {
         return Err(Error::Usage(format!("--target {t}: expected an accuracy in (0, 1]")));
     }
-    let cells = a.sweep.as_deref().map(abs_sim::sweep::load_sweep).transpose()?;
+    if !a.dir.join("cells").is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a results folder (no cells/ in it; `abs-bench sweep --out` writes one)",
+            a.dir.display()
+        )));
+    }
+    let mut cells = a.sweep.as_deref().map(abs_sim::sweep::load_sweep).transpose()?;
+    if let Some(cells) = cells.as_mut() {
+        crate::data_identity::stamp_cells_from(cells, &a.dir)?;
+    }
     let loaded = crate::results::load(&a.dir, cells.as_deref())?;
     if loaded.cells.height() == 0 {
         return Err(Error::Usage(format!(
             "{}: no finished cells (run `abs-bench sweep` first)",
             a.dir.display()
         )));
+    }
+    match a.target {
+        Some(t) => eprintln!("target accuracy: {t} (--target)"),
+        None => eprintln!(
+            "target accuracy: {} (--target to choose another)",
+            crate::results::default_target_used(&loaded)
+        ),
+    }
+    if let Some(path) = &a.parquet {
+        let mut table = crate::results::cell_metrics(&loaded, a.target)
+            .and_then(|lf| lf.collect())
+            .map_err(Error::frame("tabulate the cells of", &a.dir))?;
+        let mut f = std::fs::File::create(path).map_err(Error::io("create", path))?;
+        ParquetWriter::new(&mut f).finish(&mut table).map_err(Error::frame("write", path))?;
+        eprintln!("wrote {} ({} cells, {} columns)", path.display(), table.height(), table.width());
     }
     if let Some(reference) = &a.compare {
         let rows = crate::results::compare_with(&loaded, a.target, reference)?;

@@ -45,7 +45,11 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 }
 
 pub fn slurm(a: SlurmArgs) -> Result<()> {
-    let cells = abs_sim::sweep::load_sweep(&a.sweep)?;
+    // the shards are drawn from the distinct cells, as `sweep` draws them
+    let mut cells = abs_sim::sweep::load_sweep(&a.sweep)?;
+    // the script may be written on a login node without the data; the tasks stamp it themselves
+    crate::data_identity::stamp_cells(&mut cells, crate::data_identity::Missing::AssumeRelease)?;
+    let (cells, _) = abs_sim::sweep::distinct(cells);
     let shards = a.shards.unwrap_or_else(|| (cells.len() as u32).clamp(1, 8));
     if shards == 0 || shards as usize > cells.len().max(1) {
         return Err(Error::Usage(format!(

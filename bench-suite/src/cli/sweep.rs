@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::data_identity::Missing;
 use crate::error::{Error, Result};
 use crate::runner::{Shard, describe, run_pending};
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The sweep file (YAML: base, policies, grid, zip, exclude).
+    /// The sweep file (YAML: base, policies, conditions, grid, zip, exclude, quick, figure,
+    /// jobs_log; docs/config.md).
     sweep: PathBuf,
     /// Results folder.
     #[arg(long, default_value = "out/sweep")]
@@ -40,6 +42,13 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     }
     for w in abs_sim::sweep::ignored_key_warnings(&cells) {
         eprintln!("warning: {}: {w}", a.sweep.display());
+    }
+    // a listing may be made where the data is not; a run needs it
+    let missing = if a.dry_run { Missing::AssumeRelease } else { Missing::Refuse };
+    crate::data_identity::stamp_cells(&mut cells, missing)?;
+    let (cells, same) = abs_sim::sweep::distinct(cells);
+    for s in same {
+        eprintln!("note: {}: {s}", a.sweep.display());
     }
     let shard = match a.shard.as_deref() {
         Some(text) => Shard::parse(text).map_err(Error::Usage)?,

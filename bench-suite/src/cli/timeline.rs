@@ -11,9 +11,9 @@ use crate::report::{render_timeline, timeline_of};
 pub struct TimelineArgs {
     /// A run folder (from `run --out`) or a cell folder with its job log.
     dir: PathBuf,
-    /// The PNG to write; an SVG is written beside it.
-    #[arg(long, default_value = "timeline.png")]
-    out: PathBuf,
+    /// The PNG file to write, an SVG beside it (default: DIR/timeline.png).
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
     /// First virtual second shown.
     #[arg(long, default_value_t = 0.0)]
     from: f64,
@@ -30,14 +30,15 @@ pub fn timeline(a: TimelineArgs) -> Result<()> {
         )));
     }
     let t = timeline_of(&a.dir, None, a.from, a.to)?;
-    let svg = a.out.with_extension("svg");
-    render_timeline(&t, &svg, &a.out).map_err(Error::Report)?;
+    let png = a.png.clone().unwrap_or_else(|| a.dir.join("timeline.png"));
+    let svg = png.with_extension("svg");
+    render_timeline(&t, &svg, &png).map_err(Error::Report)?;
     println!(
         "{}: {} jobs of {} workers; wrote {} and {}",
         a.dir.display(),
         t.jobs.len(),
         t.workers,
-        a.out.display(),
+        png.display(),
         svg.display()
     );
     Ok(())

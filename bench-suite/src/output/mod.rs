@@ -58,6 +58,11 @@ pub fn write_run(dir: &Path, records: &RunRecords, manifest: &Manifest, outputs:
         let mut jobs = jobs_frame(&records.jobs).map_err(Error::frame("build", dir.join("jobs.parquet")))?;
         write_frame(dir, "jobs", &mut jobs, outputs.csv)?;
     }
+    write_manifest(dir, manifest)
+}
+
+/// Writes `dir/manifest.json` atomically (a reader sees the old file or the new one).
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<()> {
     let path = dir.join("manifest.json");
     let json = serde_json::to_string_pretty(manifest).map_err(|source| Error::Json {
         what: "cannot encode the manifest",

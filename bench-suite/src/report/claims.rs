@@ -64,9 +64,9 @@ pub fn evaluate(figure: &str, claims: &[Claim], outcomes: &Outcomes) -> Result<V
                 }
             }
         }
-        let verdicts: Vec<_> = row.comparisons.iter().map(|(_, _, c)| c.verdict).collect();
+        let made: Vec<&Comparison> = row.comparisons.iter().map(|(_, _, c)| c).collect();
         row.verdict = if row.missing.is_empty() {
-            claim_verdict(&verdicts)
+            claim_verdict(&made)
         } else {
             ClaimVerdict::NotShown
         };
@@ -122,5 +122,6 @@ pub fn frame(rows: &[ClaimRow]) -> polars::prelude::PolarsResult<polars::prelude
         "ratio_lo" => ratio(|e| e.lo),
         "ratio_hi" => ratio(|e| e.hi),
         "verdict" => flat.iter().map(|(_, c)| c.map(|c| c.2.verdict.word())).collect::<Vec<_>>(),
+        "p_slower" => flat.iter().map(|(_, c)| c.and_then(|c| c.2.p_slower)).collect::<Vec<_>>(),
     )
 }

@@ -1,6 +1,7 @@
 //! A forest plot: one row per condition, the ratio of a series to the reference (geometric mean
 //! over seeds) as a dot with its 95% interval as a whisker, on a log axis with a line at 1.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -8,6 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::chart::{FONT, PANEL_W, draw_head, ensure_font};
+use super::series::Context;
 use abs_sim::stats::{Estimate, Verdict};
 
 /// One row: what is compared, the ratio and its verdict.
@@ -139,4 +141,50 @@ where
         }
     }
     Ok(())
+}
+
+/// The forest plot of a conditions sweep: every series against the reference, per condition,
+/// on time and on comm to the target.
+pub(super) fn forest_of(title: &str, comparisons: &[crate::results::ComparisonRow], context: &Context) -> Forest {
+    let series: BTreeSet<&str> = comparisons.iter().map(|c| c.series.as_str()).collect();
+    let name = |c: &crate::results::ComparisonRow| {
+        let mut n = c.condition.clone();
+        if !c.point.is_empty() {
+            n.push_str(&format!(" ({})", c.point));
+        }
+        if series.len() > 1 {
+            n = format!("{}: {n}", c.series);
+        }
+        n
+    };
+    let panel = |caption: &str, x_label: &str, pick: fn(&crate::results::ComparisonRow) -> &abs_sim::stats::Comparison| ForestPanel {
+        caption: caption.to_string(),
+        x_label: x_label.to_string(),
+        rows: comparisons
+            .iter()
+            .map(|c| ForestRow {
+                name: name(c),
+                ratio: pick(c).ratio,
+                verdict: pick(c).verdict,
+            })
+            .collect(),
+    };
+    let reference = comparisons.first().map_or("the reference", |c| c.reference.as_str());
+    let pair = match series.len() {
+        1 => format!("{} / {reference}", series.iter().next().copied().unwrap_or("")),
+        _ => format!("series / {reference}"),
+    };
+    Forest {
+        title: context.title(title),
+        subtitle: format!(
+            "{} · dot: geometric mean over seeds of {pair}, whisker: 95% paired-bootstrap CI · below 1: faster than {reference}",
+            context.subtitle.split(" · line").next().unwrap_or("")
+        ),
+        panels: vec![
+            panel("(a) time to target", &format!("time to target, {pair} (log scale)"), |c| &c.time),
+            panel("(b) communication to target", &format!("comm to target, {pair} (log scale)"), |c| {
+                &c.comm
+            }),
+        ],
+    }
 }

@@ -5,8 +5,11 @@ mod chart;
 mod claims;
 mod comparisons;
 mod curves;
+mod dynamics;
 mod figures;
 mod forest;
+mod series;
+mod summary;
 mod tables;
 mod timeline;
 

@@ -82,6 +82,43 @@ pub fn render_timeline(timeline: &Timeline, svg: &Path, png: &Path) -> Result<()
     draw(BitMapBackend::new(png, size).into_drawing_area(), timeline).map_err(|e| format!("{}: {e}", png.display()))
 }
 
+/// K^t as a step line: each round's K holds from its time until the next round (or `to`).
+fn k_steps(shown: &[&RoundRecord], to: f64) -> Vec<(f64, f64)> {
+    let mut steps = Vec::with_capacity(2 * shown.len());
+    for (i, r) in shown.iter().enumerate() {
+        let next = shown.get(i + 1).map_or(to, |n| n.time);
+        steps.push((r.time, f64::from(r.k)));
+        steps.push((next, f64::from(r.k)));
+    }
+    steps
+}
+
+/// The bars of `jobs` (all of one fate, drawn in `c`), clipped to `window`: download, compute and
+/// upload, and for a delivered job a thin line while it waits, idle, for its round to close.
+fn job_bars(jobs: &[&JobRecord], c: RGBColor, (from, to): (f64, f64)) -> Vec<Rectangle<(f64, f64)>> {
+    let clip = |x: f64| x.clamp(from, to);
+    let mut bars = Vec::with_capacity(4 * jobs.len());
+    for j in jobs {
+        let y = f64::from(j.worker);
+        let (y0, y1) = (y - 0.32, y + 0.32);
+        // work stops at the fate's time for cancelled and lost jobs, at the upload for the others
+        let delivered = j.fate == Fate::Delivered;
+        let stop = if delivered { j.finish } else { j.end.min(j.finish) };
+        let down = (j.start + j.download_s).min(stop);
+        let up = (j.start + j.download_s + j.compute_s).min(stop);
+        bars.push(Rectangle::new([(clip(j.start), y0), (clip(down), y1)], light(c).filled()));
+        bars.push(Rectangle::new([(clip(down), y0), (clip(up), y1)], c.filled()));
+        bars.push(Rectangle::new([(clip(up), y0), (clip(stop), y1)], light(c).filled()));
+        if delivered && j.end > j.finish {
+            bars.push(Rectangle::new(
+                [(clip(j.finish), y - 0.05), (clip(j.end), y + 0.05)],
+                c.mix(0.5).filled(),
+            ));
+        }
+    }
+    bars
+}
+
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, t: &Timeline) -> Result<(), String>
 where
     DB::ErrorType: 'static,
@@ -113,15 +150,8 @@ where
         .bold_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(err)?;
-    // K^t holds from a round's time until the next round
-    let mut steps = Vec::with_capacity(2 * shown.len());
-    for (i, r) in shown.iter().enumerate() {
-        let next = shown.get(i + 1).map_or(to, |n| n.time);
-        steps.push((r.time, f64::from(r.k)));
-        steps.push((next, f64::from(r.k)));
-    }
     k_chart
-        .draw_series(std::iter::once(PathElement::new(steps, BLACK.stroke_width(2))))
+        .draw_series(std::iter::once(PathElement::new(k_steps(&shown, to), BLACK.stroke_width(2))))
         .map_err(err)?;
 
     let mut chart = ChartBuilder::on(&gantt)
@@ -151,31 +181,11 @@ where
                 .map(|r| PathElement::new(vec![(r.time, -0.5), (r.time, n - 0.5)], RGBColor(200, 200, 200).stroke_width(1))),
         )
         .map_err(err)?;
-    let clip = |x: f64| x.clamp(from, to);
     for (fate, name, c) in FATES {
         let jobs: Vec<&JobRecord> = (t.jobs.iter())
             .filter(|j| j.fate == fate && j.start <= to && j.end >= from)
             .collect();
-        let mut bars = Vec::new();
-        for j in &jobs {
-            let y = f64::from(j.worker);
-            let (y0, y1) = (y - 0.32, y + 0.32);
-            // work stops at the fate's time for cancelled and lost jobs, at the upload for the others
-            let stop = if fate == Fate::Delivered { j.finish } else { j.end.min(j.finish) };
-            let down = (j.start + j.download_s).min(stop);
-            let up = (j.start + j.download_s + j.compute_s).min(stop);
-            bars.push(Rectangle::new([(clip(j.start), y0), (clip(down), y1)], light(c).filled()));
-            bars.push(Rectangle::new([(clip(down), y0), (clip(up), y1)], c.filled()));
-            bars.push(Rectangle::new([(clip(up), y0), (clip(stop), y1)], light(c).filled()));
-            if fate == Fate::Delivered && j.end > j.finish {
-                // waiting, idle, for its round to close
-                bars.push(Rectangle::new(
-                    [(clip(j.finish), y - 0.05), (clip(j.end), y + 0.05)],
-                    c.mix(0.5).filled(),
-                ));
-            }
-        }
-        chart.draw_series(bars).map_err(err)?;
+        chart.draw_series(job_bars(&jobs, c, t.window)).map_err(err)?;
         // the legend sits in the K^t panel, clear of the bars
         k_chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())

@@ -7,4 +7,4 @@ mod summary;
 
 pub use compare::{BOOTSTRAP_SEED, ComparisonRow, Outcomes, compare_with, comparison_keys, point_keys};
 pub use load::{Loaded, load};
-pub use summary::{cell_metrics, format_table, group_keys, summarize};
+pub use summary::{cell_metrics, default_target_used, format_table, group_keys, summarize};

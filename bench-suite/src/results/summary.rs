@@ -3,16 +3,62 @@
 use polars::prelude::*;
 
 use super::load::Loaded;
+use abs_sim::catalog::DatasetName;
+
+/// A cell's data set's default target accuracy, by its `dataset` column.
+fn dataset_target() -> Expr {
+    let mut e = lit(NULL).cast(DataType::Float64);
+    for d in DatasetName::ALL {
+        e = when(col("dataset").eq(lit(d.name())))
+            .then(lit(d.default_target(false)))
+            .otherwise(e);
+    }
+    e
+}
+
+/// Which target [`cell_metrics`] uses without `--target`, in words: "each cell's
+/// target_accuracy", "fashion_mnist's default 0.8", or both.
+pub fn default_target_used(loaded: &Loaded) -> String {
+    let set = loaded
+        .cells
+        .column("target_accuracy")
+        .ok()
+        .and_then(|c| c.cast(&DataType::Float64).ok());
+    let datasets = loaded.cells.column("dataset").ok().and_then(|c| c.str().ok().cloned());
+    let (mut own, mut defaults) = (0usize, Vec::<String>::new());
+    for i in 0..loaded.cells.height() {
+        let has_own = set.as_ref().and_then(|c| c.f64().ok()).and_then(|c| c.get(i)).is_some();
+        if has_own {
+            own += 1;
+            continue;
+        }
+        let name = datasets.as_ref().and_then(|c| c.get(i)).unwrap_or("?");
+        let line = match DatasetName::from_name(name) {
+            Some(d) => format!("the {name} default {}", d.default_target(false)),
+            None => format!("none (data set {name})"),
+        };
+        if !defaults.contains(&line) {
+            defaults.push(line);
+        }
+    }
+    let mut parts = Vec::new();
+    if own > 0 {
+        parts.push(format!("the cell's own target_accuracy ({own} cells)"));
+    }
+    parts.extend(defaults);
+    parts.join("; ")
+}
 
 /// One row per cell: `cell`, `rounds`, `final_time`, `final_comm`, `final_uploads`,
 /// `final_accuracy`, `best_accuracy`, `max_drop` (the deepest fall of test accuracy below its best
 /// so far: how far the run dipped), `target`, and the first `time_to_target`, `comm_to_target`,
-/// `uploads_to_target`, `rounds_to_target` at an evaluation with test accuracy >= target (null when never reached or no target). The target is `target` when
-/// given, else each cell's `target_accuracy`.
+/// `uploads_to_target`, `rounds_to_target` at an evaluation with test accuracy >= target (null
+/// when never reached). The target is `target` when given, else each cell's `target_accuracy`,
+/// else its data set's default ([`DatasetName::default_target`], as `figures` uses).
 pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFrame> {
     let target = match target {
         Some(t) => lit(t),
-        None => col("target_accuracy").cast(DataType::Float64),
+        None => col("target_accuracy").cast(DataType::Float64).fill_null(dataset_target()),
     };
     let targets = loaded.cells.clone().lazy().select([col("cell"), target.alias("target")]);
     let hit = col("test_accuracy").gt_eq(col("target"));

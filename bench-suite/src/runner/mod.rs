@@ -8,6 +8,7 @@
 //! `jobs x threads <= cores`. Results do not depend on either number (each job's RNG stream is keyed
 //! by seed, worker and job, and the kernels are deterministic across thread counts).
 
+mod adopt;
 mod cell;
 mod progress;
 mod shard;
@@ -17,8 +18,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+pub use adopt::adopt_earlier;
 pub use cell::{CellOutcome, cell_dir, damage, is_finished, run_cell};
-pub use progress::{Progress, Reporter, Silent, describe, terminal_bar};
+pub use progress::{CellProgress, Reporter, Silent, describe, terminal_bar};
 pub use shard::Shard;
 pub use slurm::SlurmJob;
 
@@ -60,7 +62,7 @@ impl Budget {
 
 /// Runs `cells` into `out` with the given budget and returns each cell's outcome, in the order of
 /// `cells`. Finished cells are skipped unless `force`; a failed cell does not stop the others.
-pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progress: &dyn Progress) -> Result<Vec<CellOutcome>> {
+pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progress: &dyn CellProgress) -> Result<Vec<CellOutcome>> {
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<CellOutcome>>> = Mutex::new(vec![None; cells.len()]);
     let workers = budget.jobs.min(cells.len()).max(1);
@@ -118,6 +120,13 @@ pub type Failed = Vec<(Cell, String)>;
 /// budget for the rest (`jobs` cells at once, default one per core), lets the caller announce the
 /// [`Plan`], runs them with a progress reporter and returns the failed ones.
 pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool, announce: impl FnOnce(&Plan)) -> Result<Failed> {
+    let adopted = if force { 0 } else { adopt_earlier(out, cells) };
+    if adopted > 0 {
+        eprintln!(
+            "{}: {adopted} finished cells kept from their earlier ids (data folders and unread keys left cell ids; docs/semantics.md, \"Cell identity\")",
+            out.display()
+        );
+    }
     let todo: Vec<Cell> = cells.iter().filter(|c| force || !is_finished(out, c)).cloned().collect();
     for c in &todo {
         let dir = cell_dir(out, c);

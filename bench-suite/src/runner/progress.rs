@@ -13,7 +13,7 @@ use super::cell::CellOutcome;
 use abs_sim::sweep::Cell;
 
 /// Receives the runner's events; called from the runner's threads.
-pub trait Progress: Sync {
+pub trait CellProgress: Sync {
     fn started(&self, cell: &Cell);
     /// A running cell is `fraction` (0 to 1) of the way to its stopping rule.
     fn advanced(&self, _cell: &Cell, _fraction: f64) {}
@@ -25,7 +25,7 @@ pub trait Progress: Sync {
 /// Reports nothing (library use, tests).
 pub struct Silent;
 
-impl Progress for Silent {
+impl CellProgress for Silent {
     fn started(&self, _: &Cell) {}
     fn finished(&self, _: &Cell, _: &CellOutcome, _: f64) {}
 }
@@ -114,7 +114,7 @@ impl Reporter {
     }
 }
 
-impl Progress for Reporter {
+impl CellProgress for Reporter {
     fn started(&self, cell: &Cell) {
         if let Ok(mut r) = self.running.lock() {
             r.insert(cell.id.clone(), 0.0);

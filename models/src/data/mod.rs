@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use abs_sim::catalog::{DATA_DIR_ENV, DataSource, DatasetName};
+use sha2::{Digest, Sha256};
 
 pub use error::DataError;
 
@@ -44,6 +45,8 @@ pub struct Dataset {
     lut: Vec<[f32; 256]>,
     /// Where it was read from (none for synthetic data).
     pub source_dir: Option<PathBuf>,
+    /// See [`Dataset::digest`].
+    digest: String,
 }
 
 impl Dataset {
@@ -88,11 +91,19 @@ impl Dataset {
             height,
             width,
             classes,
+            digest: content_digest((channels, height, width, classes), &train, &test),
             train,
             test,
             lut,
             source_dir,
         }
+    }
+
+    /// What the data set is, whatever folder or file format it came from: the first 16 hex digits
+    /// of SHA-256 over its shape and its decoded images and labels, train then test. It enters a
+    /// cell's id (docs/semantics.md, "Cell identity"), where a folder's path would not belong.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// Floats per image.
@@ -109,6 +120,21 @@ impl Dataset {
             out.extend(img[c * plane..(c + 1) * plane].iter().map(|&b| table[b as usize]));
         }
     }
+}
+
+/// See [`Dataset::digest`].
+fn content_digest(shape: (usize, usize, usize, usize), train: &Split, test: &Split) -> String {
+    let mut h = Sha256::new();
+    for n in [shape.0, shape.1, shape.2, shape.3] {
+        h.update((n as u64).to_le_bytes());
+    }
+    for split in [train, test] {
+        h.update((split.pixels.len() as u64).to_le_bytes());
+        h.update(&split.pixels);
+        h.update((split.labels.len() as u64).to_le_bytes());
+        h.update(&split.labels);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 fn cache() -> &'static Mutex<HashMap<String, Arc<Dataset>>> {
@@ -289,6 +315,37 @@ mod tests {
         std::fs::remove_file(dir.join(IDX_FILES[3])).unwrap();
         let e = load_uncached(DataSource::Mnist, Some(dir)).unwrap_err().0;
         assert!(e.contains("t10k-labels-idx1-ubyte is missing"), "{e}");
+    }
+
+    #[test]
+    fn the_digest_follows_the_content_not_the_folder_or_the_compression() {
+        use std::io::Write;
+        let pixels: Vec<u8> = (0..3 * 28 * 28).map(|i| (i * 7 % 256) as u8).collect();
+        let write = |dir: &Path, labels: &[u8], gz: bool| {
+            let files = [
+                idx::encode_images(3, 28, 28, &pixels),
+                idx::encode_labels(labels),
+                idx::encode_images(1, 28, 28, &pixels[..784]),
+                idx::encode_labels(&[5]),
+            ];
+            for (name, bytes) in IDX_FILES.iter().zip(files) {
+                if gz {
+                    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    e.write_all(&bytes).unwrap();
+                    std::fs::write(dir.join(format!("{name}.gz")), e.finish().unwrap()).unwrap();
+                } else {
+                    std::fs::write(dir.join(name), bytes).unwrap();
+                }
+            }
+        };
+        let (a, b, c) = (scratch("digest-a"), scratch("digest-b"), scratch("digest-c"));
+        write(a.path(), &[0, 1, 2], false);
+        write(b.path(), &[0, 1, 2], true);
+        write(c.path(), &[0, 1, 3], false);
+        let digest = |dir: &Path| load_uncached(DataSource::Mnist, Some(dir)).unwrap().digest().to_string();
+        assert_eq!(digest(a.path()), digest(b.path()), "another folder, gzipped: the same data");
+        assert_ne!(digest(a.path()), digest(c.path()), "one label changed: other data");
+        assert_eq!(digest(a.path()).len(), 16);
     }
 
     #[test]

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 /// Environment variable naming a folder to look for data sets in (after the `data_dir` key).
 pub const DATA_DIR_ENV: &str = "ABS_DATA_DIR";
 
+/// Fashion-MNIST's official release (Zalando's four IDX files, as Debian's dataset-fashion-mnist
+/// ships them), decoded: `abs-bench data check fashion_mnist` prints the digest of a copy.
+const FASHION_MNIST_RELEASE_DIGEST: &str = "0912618e7f9ccdf2";
+
 /// `dataset`: where the samples come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +67,17 @@ impl DatasetName {
 
     pub fn classes(self) -> usize {
         10
+    }
+
+    /// The content digest (`Dataset::digest` in abs-models) of the official release, where the
+    /// project has checked it: a cell on exactly these images and labels is identified by the data
+    /// set's name alone, so its id is the one it had before digests existed (docs/semantics.md,
+    /// "Cell identity"); any other content adds its digest to the id.
+    pub const fn release_digest(self) -> Option<&'static str> {
+        match self {
+            DatasetName::FashionMnist => Some(FASHION_MNIST_RELEASE_DIGEST),
+            _ => None,
+        }
     }
 
     /// The summary's target test accuracy when none is given: a level the fast policies reach

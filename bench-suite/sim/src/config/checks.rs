@@ -92,6 +92,96 @@ not_numeric! {
     ThresholdForm, RestartWhen, SaForm, AnalyticSpec, SyntheticSpec, Backend, Kernels, NetworkSpec, AvailabilitySpec,
 }
 
+/// Cross-key checks of a resolved config, after defaults and the per-key ranges.
+impl super::run_config::RunConfig {
+    /// Cross-key checks, after defaults.
+    pub(super) fn check(&self) -> Result<(), (String, String)> {
+        if let Partition::Dirichlet { alpha } = self.partition
+            && !(alpha.is_finite() && alpha > 0.0)
+        {
+            return Err((
+                "partition".into(),
+                format!("dirichlet alpha {alpha} is not allowed: expected a finite number > 0"),
+            ));
+        }
+        self.compute_time.validate()?;
+        if let Some(n) = &self.network {
+            n.validate()?;
+        }
+        if let Some(a) = &self.availability {
+            a.validate()?;
+        }
+        self.policy().map_err(|e| (e.key.to_string(), e.message))?;
+        match self.model {
+            ModelName::Analytic => {
+                if self.dataset != DatasetName::Synthetic {
+                    return Err((
+                        "dataset".into(),
+                        format!(
+                            "value {} is not allowed with model analytic, which generates its own data: expected synthetic",
+                            self.dataset
+                        ),
+                    ));
+                }
+                let a = self.analytic.unwrap_or_default();
+                at_least_one("analytic.dim", a.dim)?;
+                let values = u64::from(a.dim) * (u64::from(a.train_samples) + u64::from(a.test_samples));
+                if values > 200_000_000 {
+                    return Err((
+                        "analytic".into(),
+                        format!(
+                            "dim x (train_samples + test_samples) = {values} values is not allowed: expected at most 200000000 (1.6 GB)"
+                        ),
+                    ));
+                }
+                at_least_one("analytic.test_samples", a.test_samples)?;
+                finite_positive("analytic.separation", a.separation)?;
+                one_sample_per_worker("analytic.train_samples", a.train_samples, self.workers)?;
+            }
+            _ => {
+                if let Some(s) = self.synthetic {
+                    if s.signal_percent > 100 {
+                        return Err((
+                            "synthetic.signal_percent".into(),
+                            format!("value {} is not allowed: expected 0..=100", s.signal_percent),
+                        ));
+                    }
+                    one_sample_per_worker("synthetic.train_samples", s.train_samples, self.workers)?;
+                    at_least_one("synthetic.test_samples", s.test_samples)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn at_least_one<T: PartialOrd + From<u8> + std::fmt::Display>(key: &str, v: T) -> Result<T, (String, String)> {
+    if v >= T::from(1) {
+        Ok(v)
+    } else {
+        Err((key.into(), format!("value {v} is not allowed: expected an integer >= 1")))
+    }
+}
+
+fn finite_positive(key: &str, v: f64) -> Result<f64, (String, String)> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err((key.into(), format!("value {v} is not allowed: expected a finite number > 0")))
+    }
+}
+
+fn one_sample_per_worker(key: &str, samples: u32, workers: u32) -> Result<(), (String, String)> {
+    if samples >= workers {
+        Ok(())
+    } else {
+        Err((
+            key.into(),
+            format!("value {samples} is not allowed: expected at least one sample per worker (>= {workers})"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

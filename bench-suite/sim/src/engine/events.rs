@@ -1,6 +1,7 @@
 //! The event queue: jobs in flight ordered by finish time, ties by worker index.
 //!
-//! Each worker has exactly one job in flight. A cancelled job's entry is left in the heap and
+//! Each worker has at most one job in flight (none while it waits for its round to close or is
+//! away). A cancelled job's entry is left in the heap and
 //! skipped when popped (lazy deletion); the heap is rebuilt when such dead entries pile up, so it
 //! stays O(N) in size and each event costs O(log N).
 

@@ -70,6 +70,18 @@ impl Resamples {
     }
 
     /// `value` with the percentile interval of `statistic` over the resamples.
+    /// The share of resamples whose mean of `values` is at or below `x`: the one-sided bootstrap
+    /// p-value of "the mean is above x" (0 when every resampled mean lies above it).
+    pub fn share_at_most(&self, values: &[f64], x: f64) -> f64 {
+        let (mut at_most, mut all) = (0usize, 0usize);
+        for idx in self.iter() {
+            let mean = idx.iter().map(|&i| values[i as usize]).sum::<f64>() / idx.len() as f64;
+            at_most += usize::from(mean <= x);
+            all += 1;
+        }
+        if all == 0 { f64::NAN } else { at_most as f64 / all as f64 }
+    }
+
     pub fn interval(&self, value: f64, statistic: impl Fn(&[u32]) -> f64) -> Estimate {
         let mut stats: Vec<f64> = self.iter().map(statistic).collect();
         stats.sort_by(f64::total_cmp);

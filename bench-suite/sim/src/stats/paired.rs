@@ -92,6 +92,10 @@ pub struct Comparison {
     pub ratio: Option<Estimate>,
     /// Mean of the per-seed differences with its interval.
     pub difference: Option<Estimate>,
+    /// The one-sided bootstrap p-value of "the series is slower": the share of resamples whose
+    /// mean log ratio (mean difference, when a ratio is undefined) is at or below 0. Small when
+    /// the series is slower on every resample; a claim's verdict corrects it for multiplicity.
+    pub p_slower: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -118,6 +122,7 @@ pub fn compare(pairs: &[Pair], bootstrap_seed: u64) -> Comparison {
         differences,
         ratio: None,
         difference: None,
+        p_slower: None,
         verdict: Verdict::TooFewSeeds,
     };
     if n == 0 {
@@ -125,9 +130,10 @@ pub fn compare(pairs: &[Pair], bootstrap_seed: u64) -> Comparison {
     }
     let resamples = Resamples::draw(n, RESAMPLES, bootstrap_seed);
     let logs: Option<Vec<f64>> = comparison.ratios.iter().map(|r| r.map(f64::ln)).collect();
-    comparison.ratio = logs.map(|l| resamples.mean_interval(&l).map(f64::exp));
+    comparison.ratio = logs.as_ref().map(|l| resamples.mean_interval(l).map(f64::exp));
     let difference = resamples.mean_interval(&comparison.differences);
     comparison.difference = Some(difference);
+    comparison.p_slower = Some(resamples.share_at_most(logs.as_deref().unwrap_or(&comparison.differences), 0.0));
     comparison.verdict = if series_reached == 0 && reference_reached == 0 {
         Verdict::NeitherReached
     } else if n < MIN_SEEDS {
@@ -194,10 +200,12 @@ mod tests {
         let slow: Vec<Outcome> = reference.iter().map(|o| at(2.0 * o.reached.unwrap())).collect();
         let c = compare(&pairs(&slow, &reference), 0);
         assert_eq!(c.verdict, Verdict::Slower);
+        assert_eq!(c.p_slower, Some(0.0), "slower on every seed, so on every resample");
         let r = c.ratio.unwrap();
         assert!(r.excludes(1.0) && (r.value - 2.0).abs() < 1e-12, "{r:?}");
         let back = compare(&pairs(&reference, &slow), 0);
         assert_eq!(back.verdict, Verdict::Faster);
+        assert_eq!(back.p_slower, Some(1.0));
         let same = compare(&pairs(&reference, &reference), 0);
         assert_eq!(same.verdict, Verdict::NoClearDifference);
         assert!(!same.ratio.unwrap().excludes(1.0));

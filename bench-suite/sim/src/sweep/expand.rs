@@ -1,422 +1,14 @@
-//! Expanding a sweep file into cells, in a fixed, tested order.
+//! Expanding a sweep file into cells, in a fixed, tested order: quick runs and overrides, which
+//! section varies which key, the policy entries, exclude rules and the cross product.
 
 use std::path::Path;
 
 use indexmap::IndexMap;
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{ConfigError, RawConfig, RunConfig};
-
-/// A YAML node that keeps the order of mapping keys (serde_json's maps sort them): the sweep's
-/// grid, zip groups and policy entries are expanded in file order.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum Node {
-    Map(IndexMap<String, Node>),
-    List(Vec<Node>),
-    Scalar(Value),
-}
-
-impl Node {
-    fn into_value(self) -> Value {
-        match self {
-            Node::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
-            Node::List(l) => Value::Array(l.into_iter().map(Node::into_value).collect()),
-            Node::Scalar(v) => v,
-        }
-    }
-
-    /// What it is, for "found ..." in messages.
-    fn kind(&self) -> String {
-        match self {
-            Node::Map(_) => "a mapping".into(),
-            Node::List(_) => "a list".into(),
-            Node::Scalar(v) => format!("`{v}`"),
-        }
-    }
-}
-
-/// The sections a sweep file may have, in the order the module docs give them.
-const SECTIONS: [&str; 9] = [
-    "base",
-    "policies",
-    "conditions",
-    "grid",
-    "zip",
-    "exclude",
-    "quick",
-    "figure",
-    "jobs_log",
-];
-
-/// A sweep file as written (see the module docs).
-#[derive(Debug, Default)]
-struct SweepFile {
-    base: IndexMap<String, Value>,
-    /// Entry name -> a policy name or a table of run keys.
-    policies: IndexMap<String, Value>,
-    /// Condition name -> run keys laid over the base (one condition at a time, not crossed).
-    conditions: IndexMap<String, IndexMap<String, Value>>,
-    grid: IndexMap<String, Vec<Value>>,
-    zip: Vec<IndexMap<String, Vec<Value>>>,
-    exclude: Vec<IndexMap<String, Value>>,
-    /// What `--quick` changes: run keys for the base, or a grid key with a shorter list.
-    quick: IndexMap<String, Value>,
-    /// How `abs-bench figures` draws this sweep.
-    figure: Option<FigureMeta>,
-    /// Whether every cell writes its job log.
-    jobs_log: bool,
-}
-
-/// The `figure` section of a sweep file: what `abs-bench figures` draws from it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FigureMeta {
-    /// The figure's title (data set, model, N and seeds are added below it).
-    pub title: String,
-    /// The x axes, one panel each: `time` (virtual seconds) and/or `comm` (communication rounds).
-    #[serde(default = "default_panels")]
-    pub panels: Vec<XAxis>,
-    /// Labels whose K^t and tau_max^t are drawn over time in a companion figure `<name>-dynamics`.
-    #[serde(default)]
-    pub dynamics: Vec<String>,
-    /// The series every other is compared with, seed by seed (default: `abs`).
-    #[serde(default)]
-    pub reference: Option<String>,
-    /// Claims (of the paper) this figure tests, each given a verdict in the summary.
-    #[serde(default)]
-    pub claims: Vec<Claim>,
-    /// Timelines to draw from job logs (`<name>-timeline-<label>`), one per series.
-    #[serde(default)]
-    pub timeline: Option<TimelineMeta>,
-}
-
-/// Which cells' timelines a figure draws: for each series, its cell with the lowest seed (under
-/// `condition` when given, else the first the sweep lists), over the first `seconds` virtual seconds.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TimelineMeta {
-    pub series: Vec<String>,
-    #[serde(default)]
-    pub condition: Option<String>,
-    #[serde(default = "default_timeline_seconds")]
-    pub seconds: f64,
-}
-
-fn default_timeline_seconds() -> f64 {
-    20.0
-}
-
-impl TimelineMeta {
-    /// The cell whose timeline is drawn for `label`.
-    pub fn cell<'a>(&self, cells: &'a [Cell], label: &str) -> Option<&'a Cell> {
-        let of_label = cells.iter().filter(|c| c.label == label);
-        let condition = self.condition.clone().or_else(|| cells.first().map(|c| c.condition.clone()));
-        of_label
-            .filter(|c| condition.as_ref().is_none_or(|k| &c.condition == k))
-            .min_by_key(|c| c.config.seed)
-    }
-}
-
-/// A claim that some series reach the target before others, tested seed by seed.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Claim {
-    /// The claim in words, as the summary prints it.
-    pub claim: String,
-    /// What is compared: `time` or `comm` to the target.
-    pub metric: XAxis,
-    /// Labels that should get there first: each is compared with each label of `than`.
-    #[serde(deserialize_with = "one_or_many")]
-    pub faster: Vec<String>,
-    /// Labels they should beat (default: every other label of the sweep).
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub than: Vec<String>,
-}
-
-/// A name or a list of names.
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Names {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Names::deserialize(d)? {
-        Names::One(n) => vec![n],
-        Names::Many(v) => v,
-    })
-}
-
-/// An x axis of a figure panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum XAxis {
-    Time,
-    Comm,
-}
-
-fn default_panels() -> Vec<XAxis> {
-    vec![XAxis::Time, XAxis::Comm]
-}
-
-/// Changes applied to a sweep before expansion.
-#[derive(Debug, Clone, Default)]
-pub struct ExpandOptions {
-    /// Apply the file's `quick` section.
-    pub quick: bool,
-    /// Run keys set on top of the base (after `quick`); a key the sweep varies is refused.
-    pub overrides: Vec<(String, Value)>,
-}
-
-/// A sweep file, expanded.
-#[derive(Debug, Clone)]
-pub struct Sweep {
-    pub cells: Vec<Cell>,
-    pub figure: Option<FigureMeta>,
-}
-
-/// One run of a sweep.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
-    /// The policy entry's name in the sweep file (the policy's name when there is no `policies`).
-    pub label: String,
-    /// The name of the sweep's `conditions` entry this cell runs under (empty when it has none).
-    pub condition: String,
-    /// The grid and zip values of this cell, in file order.
-    pub point: IndexMap<String, Value>,
-    pub config: RunConfig,
-    /// The config hash: the same resolved config has the same id in every sweep.
-    pub id: String,
-    /// Keys the sweep sets for this cell that its policy or model does not read, with what
-    /// ignores each.
-    pub ignored: Vec<(&'static str, String)>,
-    /// Whether its run writes the job log, `jobs.parquet` (an output, not part of the id).
-    pub jobs_log: bool,
-}
-
-/// Where a problem is, for messages: the file, and the line where `key` first appears.
-struct Origin<'a> {
-    path: &'a str,
-    source: &'a str,
-}
-
-impl Origin<'_> {
-    fn error(&self, key: Option<&str>, message: impl Into<String>) -> ConfigError {
-        let mut e = ConfigError::new(self.path, key.map(str::to_string), message);
-        if let Some(k) = key {
-            // the section's line (`grid:`), then the first line from there that sets the key
-            let (section, name) = k.split_once('.').unwrap_or((k, k));
-            let lines: Vec<&str> = self.source.lines().collect();
-            let start = lines.iter().position(|l| sets_key(l, section)).unwrap_or(0);
-            e.line = (start..lines.len()).find(|&i| sets_key(lines[i], name)).map(|i| i + 1);
-        }
-        e
-    }
-
-    /// One run key and its value as a config layer, with errors that name `section.key`.
-    fn layer(&self, section: &str, key: &str, value: &Value) -> Result<RawConfig, ConfigError> {
-        let name = format!("{section}.{key}");
-        if !RawConfig::KEYS.contains(&key) {
-            return Err(self.error(
-                Some(&name),
-                format!("unknown run key `{key}`, expected one of {}", RawConfig::KEYS.join(", ")),
-            ));
-        }
-        let mut map = serde_json::Map::new();
-        map.insert(key.to_string(), value.clone());
-        serde_json::from_value::<RawConfig>(Value::Object(map)).map_err(|e| self.error(Some(&name), format!("value {value}: {e}")))
-    }
-
-    fn layers(&self, section: &str, entries: &IndexMap<String, Value>) -> Result<RawConfig, ConfigError> {
-        let mut raw = RawConfig::default();
-        for (k, v) in entries {
-            raw.merge(self.layer(section, k, v)?);
-        }
-        Ok(raw)
-    }
-}
-
-/// Whether `line` sets `key` (`key:` at a token boundary, block or flow style).
-fn sets_key(line: &str, key: &str) -> bool {
-    line.match_indices(key).any(|(i, _)| {
-        let before = line[..i].chars().next_back();
-        let after = line[i + key.len()..].trim_start();
-        before.is_none_or(|c| c == ' ' || c == '{' || c == ',' || c == '-') && after.starts_with(':')
-    })
-}
-
-/// Reads sweep YAML into its sections, checking the shape of each: a structural mistake names the
-/// section (and entry) it was reading and what shape is expected there.
-fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
-    let mut file = SweepFile::default();
-    if o.source.trim().is_empty() {
-        return Ok(file);
-    }
-    let options = serde_saphyr::options! { non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString };
-    let top: Node = serde_saphyr::from_str_with_options(o.source, options).map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or("invalid YAML").trim_start_matches("error: ");
-        ConfigError::new(o.path, None, msg.to_string())
-    })?;
-    let Node::Map(sections) = top else {
-        return Err(o.error(
-            None,
-            format!("expected a mapping of sections ({}); found {}", SECTIONS.join(", "), top.kind()),
-        ));
-    };
-    for (section, node) in sections {
-        match section.as_str() {
-            "base" => file.base = o.mapping("base", node, "run keys, e.g. `base: {model: lenet, workers: 10}`")?,
-            "policies" => file.policies = o.policy_entries(node)?,
-            "conditions" => file.conditions = o.conditions(node)?,
-            "grid" => file.grid = o.lists("grid", node)?,
-            "zip" => {
-                let groups = o.list("zip", node, "groups of lists, e.g. `zip: [{k0: [2, 4], zeta: [1, 2]}]`")?;
-                file.zip = groups.into_iter().map(|g| o.lists("zip", g)).collect::<Result<_, _>>()?;
-            }
-            "exclude" => {
-                let rules = o.list("exclude", node, "rules, e.g. `exclude: [{policy: abs, workers: 10}]`")?;
-                let what = "keys and values, e.g. `{policy: abs, workers: 10}`";
-                file.exclude = rules.into_iter().map(|r| o.mapping("exclude", r, what)).collect::<Result<_, _>>()?;
-            }
-            "jobs_log" => {
-                file.jobs_log = match node {
-                    Node::Scalar(Value::Bool(b)) => b,
-                    other => return Err(o.error(Some("jobs_log"), format!("expected true or false; found {}", other.kind()))),
-                }
-            }
-            "quick" => file.quick = o.mapping("quick", node, "run keys or shorter grid lists, e.g. `quick: {seed: [0, 1]}`")?,
-            "figure" => {
-                let figure = serde_json::from_value(node.into_value()).map_err(|e| {
-                    o.error(
-                        Some("figure"),
-                        format!(
-                            "{e}: expected `{{title: TEXT, panels: [time, comm], dynamics: [LABEL, ...], reference: LABEL, \
-                             claims: [{{claim: TEXT, metric: time, faster: LABEL, than: [LABEL, ...]}}]}}`"
-                        ),
-                    )
-                })?;
-                file.figure = Some(figure);
-            }
-            other => {
-                return Err(o.error(Some(other), format!("unknown section, expected one of {}", SECTIONS.join(", "))));
-            }
-        }
-    }
-    Ok(file)
-}
-
-impl Origin<'_> {
-    /// `node` as a mapping of keys to values; `what` says what its entries are.
-    fn mapping(&self, key: &str, node: Node, what: &str) -> Result<IndexMap<String, Value>, ConfigError> {
-        match node {
-            Node::Map(m) => Ok(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
-            other => Err(self.error(Some(key), format!("expected a mapping of {what}; found {}", other.kind()))),
-        }
-    }
-
-    /// `node` as a list; `what` says what its items are.
-    fn list(&self, key: &str, node: Node, what: &str) -> Result<Vec<Node>, ConfigError> {
-        match node {
-            Node::List(l) => Ok(l),
-            other => Err(self.error(Some(key), format!("expected a list of {what}; found {}", other.kind()))),
-        }
-    }
-
-    /// `node` as keys that each take a list of values (`grid`, a `zip` group).
-    fn lists(&self, section: &str, node: Node) -> Result<IndexMap<String, Vec<Value>>, ConfigError> {
-        let example = "e.g. `workers: [10, 20]`";
-        let Node::Map(m) = node else {
-            return Err(self.error(
-                Some(section),
-                format!(
-                    "expected a mapping of run keys to lists of values, {example}; found {}",
-                    node.kind()
-                ),
-            ));
-        };
-        m.into_iter()
-            .map(|(k, v)| match v {
-                Node::List(l) => Ok((k, l.into_iter().map(Node::into_value).collect())),
-                other => Err(self.error(
-                    Some(&format!("{section}.{k}")),
-                    format!("expected a list of values, {example}; found {}", other.kind()),
-                )),
-            })
-            .collect()
-    }
-
-    /// `conditions`: a mapping of condition names to tables of run keys.
-    fn conditions(&self, node: Node) -> Result<IndexMap<String, IndexMap<String, Value>>, ConfigError> {
-        let what = "condition names to run keys, e.g. `conditions: {base: {}, homogeneous: {compute_time: {model: constant, value: 1}}}`";
-        let Node::Map(m) = node else {
-            return Err(self.error(Some("conditions"), format!("expected a mapping of {what}; found {}", node.kind())));
-        };
-        m.into_iter()
-            .map(|(name, table)| {
-                let table = match table {
-                    // `name: {}` and `name:` (null) both mean the base itself
-                    Node::Scalar(Value::Null) => IndexMap::new(),
-                    other => self.mapping(&format!("conditions.{name}"), other, what)?,
-                };
-                Ok((name, table))
-            })
-            .collect()
-    }
-
-    /// `policies`: a mapping of entry names to policies (a name or a table of run keys with
-    /// `policy`), or a list of them, each entry named after its policy.
-    fn policy_entries(&self, node: Node) -> Result<IndexMap<String, Value>, ConfigError> {
-        let shape = "expected a mapping of entry names to policies (`policies: {abs: abs, k2: {policy: k_async, k: 2}}`) \
-                     or a list of policies (`policies: [abs, adasync, {policy: k_async, k: 2}]`)";
-        match node {
-            Node::Map(m) => Ok(m.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
-            Node::List(items) => {
-                let mut entries = IndexMap::new();
-                for (i, item) in items.into_iter().enumerate() {
-                    let value = item.into_value();
-                    let name = match &value {
-                        Value::String(s) => s.clone(),
-                        Value::Object(m) => match m.get("policy") {
-                            Some(Value::String(s)) => s.clone(),
-                            _ => {
-                                return Err(self.error(
-                                    Some("policies"),
-                                    format!("item {i} is a table without a policy name: give it `policy: NAME`, or name the entries with a mapping"),
-                                ));
-                            }
-                        },
-                        other => return Err(self.error(Some("policies"), format!("item {i} is `{other}`: {shape}"))),
-                    };
-                    if entries.insert(name.clone(), value).is_some() {
-                        return Err(self.error(
-                            Some("policies"),
-                            format!("`{name}` is listed twice: name the entries with a mapping, e.g. `policies: {{{name}_a: ..., {name}_b: ...}}`"),
-                        ));
-                    }
-                }
-                Ok(entries)
-            }
-            other => Err(self.error(Some("policies"), format!("{shape}; found {}", other.kind()))),
-        }
-    }
-}
-
-/// One line per (policy entry, key) that the entry's policy ignores, for a sweep's cells.
-pub fn ignored_key_warnings(cells: &[Cell]) -> Vec<String> {
-    let mut seen = Vec::new();
-    for c in cells {
-        for (k, by) in &c.ignored {
-            let line = format!("policy entry `{}`: key `{k}` is ignored by {by}", c.label);
-            if !seen.contains(&line) {
-                seen.push(line);
-            }
-        }
-    }
-    seen
-}
+use super::cell::{Cell, ExpandOptions, Sweep, resolve_cell};
+use super::file::{Origin, SweepFile, parse_sweep};
+use crate::config::{ConfigError, RawConfig};
 
 /// Reads and expands a sweep file.
 pub fn load_sweep(path: &Path) -> Result<Vec<Cell>, ConfigError> {
@@ -708,7 +300,10 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
                 raw.merge(condition_layer.clone());
                 raw.merge(policy_layer.clone());
                 let cell = resolve_cell(raw, (label, condition), point, o)?;
-                if !excluded(&file.exclude, &cell) {
+                let condition_keys = file.conditions.get(condition.as_str());
+                if !excluded(&file.exclude, &cell, |k| {
+                    condition_keys.and_then(|t| t.get(k)).or_else(|| file.base.get(k))
+                }) {
                     cells.push(cell);
                 }
             }
@@ -717,50 +312,25 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
     Ok(cells)
 }
 
-/// One cell's resolved config and id; an error says which cell it was.
-fn resolve_cell(raw: RawConfig, (label, condition): (&str, &str), point: IndexMap<String, Value>, o: &Origin) -> Result<Cell, ConfigError> {
-    let config = RunConfig::resolve(raw.clone(), o.path).map_err(|mut e| {
-        let mut entry = if label.is_empty() {
-            String::new()
-        } else {
-            format!("policy entry `{label}`, ")
-        };
-        if !condition.is_empty() {
-            entry.push_str(&format!("condition `{condition}`, "));
-        }
-        let point = serde_json::to_string(&point).unwrap_or_default();
-        e.message = format!("{}; in the cell with {entry}{point}", e.message);
-        e.locate(o.source)
-    })?;
-    let label = if label.is_empty() {
-        config.policy.label()
-    } else {
-        label.to_string()
+/// Whether some rule matches every key it gives: `policy` matches the cell's label, `condition`
+/// its condition's name, a grid or zip key the cell's value, and a key the conditions vary the
+/// value the cell's condition gives it, else the base's, else the resolved default.
+fn excluded<'a>(rules: &[IndexMap<String, Value>], cell: &'a Cell, condition_value: impl Fn(&str) -> Option<&'a Value>) -> bool {
+    let resolved = std::cell::OnceCell::new();
+    let default = |k: &str| {
+        resolved
+            .get_or_init(|| serde_json::to_value(&cell.config).unwrap_or(Value::Null))
+            .get(k)
+            .cloned()
     };
-    let id = config.hash();
-    let ignored = config.ignored_keys(&raw);
-    Ok(Cell {
-        label,
-        condition: condition.to_string(),
-        point,
-        config,
-        id,
-        ignored,
-        jobs_log: false,
-    })
-}
-
-/// Whether some rule matches every key it gives (`policy` matches the cell's label).
-fn excluded(rules: &[IndexMap<String, Value>], cell: &Cell) -> bool {
     rules.iter().any(|rule| {
-        rule.iter().all(|(k, v)| {
-            if k == "policy" {
-                v.as_str() == Some(cell.label.as_str())
-            } else if k == "condition" {
-                v.as_str() == Some(cell.condition.as_str())
-            } else {
-                cell.point.get(k) == Some(v)
-            }
+        rule.iter().all(|(k, v)| match k.as_str() {
+            "policy" => v.as_str() == Some(cell.label.as_str()),
+            "condition" => v.as_str() == Some(cell.condition.as_str()),
+            _ => match cell.point.get(k).or_else(|| condition_value(k)) {
+                Some(given) => given == v,
+                None => default(k).as_ref() == Some(v),
+            },
         })
     })
 }
@@ -768,6 +338,7 @@ fn excluded(rules: &[IndexMap<String, Value>], cell: &Cell) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::{XAxis, ignored_key_warnings};
 
     const BASE: &str = "base: {model: analytic, max_rounds: 10}\n";
 
@@ -851,6 +422,26 @@ mod tests {
         assert_eq!(cells.len(), 2 * 2 * 2 - 2);
         assert_eq!((cells[2].config.k0, cells[2].config.zeta.0), (4, f64::INFINITY));
         assert!(cells.iter().all(|c| !(c.label == "sync" && c.config.workers == 16)));
+    }
+
+    #[test]
+    fn exclude_rules_test_keys_the_conditions_vary() {
+        let yaml = format!(
+            "{BASE}policies: {{abs: abs, sync: local_sgd}}\nconditions:\n  n4: {{workers: 4}}\n  n8: {{workers: 8}}\n  slow: {{lr: 0.01}}\nexclude:\n  - {{policy: sync, workers: 8}}\n  - {{policy: abs, lr: 0.01}}\n"
+        );
+        let cells = expand(&yaml, "s.yaml").unwrap();
+        let kept: Vec<(&str, &str)> = cells.iter().map(|c| (c.label.as_str(), c.condition.as_str())).collect();
+        assert_eq!(kept, [("abs", "n4"), ("abs", "n8"), ("sync", "n4"), ("sync", "slow")]);
+        // a condition that leaves the key alone is matched on the base's value
+        let yaml = format!(
+            "base: {{model: analytic, max_rounds: 10, workers: 8}}\nconditions:\n  n4: {{workers: 4}}\n  fast: {{lr: 0.5}}\nexclude: [{{workers: 8}}]\n"
+        );
+        let cells = expand(&yaml, "s.yaml").unwrap();
+        assert_eq!(cells.iter().map(|c| c.condition.as_str()).collect::<Vec<_>>(), ["n4"]);
+        // and one that neither sets it on the resolved default (workers: 10)
+        let yaml = format!("{BASE}conditions:\n  n4: {{workers: 4}}\n  fast: {{lr: 0.5}}\nexclude: [{{workers: 10}}]\n");
+        let cells = expand(&yaml, "s.yaml").unwrap();
+        assert_eq!(cells.iter().map(|c| c.condition.as_str()).collect::<Vec<_>>(), ["n4"]);
     }
 
     #[test]
@@ -974,7 +565,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             ignored_key_warnings(&warned),
-            ["policy entry `adasync`: key `zeta` is ignored by policy adasync (it still enters the cell id)"]
+            ["policy entry `adasync`: key `zeta` is ignored by policy adasync (left out of the cell id)"]
         );
         let e = expand(&format!("{BASE}policies: [abs, {{k: 2}}]\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("item 1") && e.to_string().contains("policy: NAME"), "{e}");

@@ -26,11 +26,17 @@
 //! ```
 //! Cells come out policy by policy (file order), then condition, then zip index, then grid point.
 //! A key may be set by at most one of the policy entries, the conditions, the grid and the zip
-//! groups. `exclude` rules may test `policy` (the entry name) and `condition`.
+//! groups. `exclude` rules may test `policy` (the entry name), `condition`, and any key the grid, a
+//! zip group or the conditions vary. Cells that resolve to one config (one id) are run once
+//! ([`distinct`]).
 
+mod cell;
+mod distinct;
 mod expand;
+mod figure;
+mod file;
 
-pub use expand::{
-    Cell, Claim, ExpandOptions, FigureMeta, Sweep, TimelineMeta, XAxis, expand, expand_with, ignored_key_warnings, load_sweep,
-    load_sweep_with,
-};
+pub use cell::{Cell, ExpandOptions, Sweep, ignored_key_warnings};
+pub use distinct::{SameCell, distinct};
+pub use expand::{expand, expand_with, load_sweep, load_sweep_with};
+pub use figure::{Claim, FigureMeta, TimelineMeta, XAxis};

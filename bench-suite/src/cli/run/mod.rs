@@ -7,10 +7,12 @@ use clap::Args;
 use abs_sim::catalog::Backend;
 use abs_sim::config::{RawConfig, RunConfig, load_run_config};
 
-use super::watch::RunWatch;
+mod watch;
+
 use crate::error::Result;
 use crate::output::Outputs;
 use crate::run::{RunOutput, run_into};
+use watch::RunWatch;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -50,7 +52,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let cfg = loaded.config;
+    let mut cfg = loaded.config;
+    crate::data_identity::stamp(&mut cfg)?;
     let mut watch = RunWatch::new(&args.config.display().to_string());
     let outputs = Outputs { csv: args.csv, jobs: true };
     let result = run_into(&cfg, &args.out, outputs, &mut |p| watch.round(p));

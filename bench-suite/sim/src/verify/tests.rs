@@ -1,0 +1,201 @@
+//! The checks on hand-made logs, and a property test over runs of every policy and system.
+
+use super::*;
+use crate::config::parse_yaml;
+use crate::engine::{AnalyticLearner, RunRecords, simulate};
+use proptest::prelude::*;
+
+fn config(yaml: &str) -> RunConfig {
+    RunConfig::resolve(parse_yaml(yaml, "t.yaml").unwrap(), "t.yaml").unwrap()
+}
+
+fn simulate_config(cfg: &RunConfig) -> RunRecords {
+    let seeds = Seeds::new(cfg.seed);
+    let engine = cfg.engine_config_with_system().unwrap();
+    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds).unwrap();
+    let spec = cfg.analytic.unwrap_or_default();
+    let mut learner = AnalyticLearner::new(&spec, cfg.workers, cfg.partition, cfg.lr, cfg.batch_size, seeds);
+    simulate(&engine, &mut learner, &mut times).unwrap()
+}
+
+fn check(cfg: &RunConfig, r: &RunRecords) -> Result<Verified, VerifyError> {
+    let log = RunLog {
+        rounds: &r.rounds,
+        evals: &r.evals,
+        jobs: &r.jobs,
+    };
+    verify(cfg, r.params.len(), log)
+}
+
+const SMALL: &str = "model: analytic\nanalytic: {dim: 4, train_samples: 256, test_samples: 64}\nlocal_steps: 2\neval_every: 3\n";
+
+fn policies() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        "policy: abs",
+        "policy: abs\nzeta: 0.5",
+        "policy: adasync",
+        "policy: sa_adasync",
+        "policy: async",
+        "policy: sa_async\nk: 2",
+        "policy: k_async\nk: 2",
+        "policy: k_sync\nk: 2",
+        "policy: local_sgd",
+        "policy: bounded\nk: 2\nstaleness_bound: 1",
+        "policy: bounded\nk: 1\nstaleness_bound: 3\nrestart_when: greater_or_equal",
+    ])
+}
+
+fn systems() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        "",
+        "upload_latency: 0.1\ndownload_latency: 0.2",
+        "network: {bandwidth: {model: cycle, mbps: [1, 0.1]}}",
+        "network: {bandwidth: {model: gamma, mean_mbps: 0.5, cv: 0.5}, server_mbps: 1, upload_ratio: 0.5}\ndownload_latency: 0.05",
+        "availability: {model: two_state, mean_up: 5, mean_down: 2}",
+        "availability: {model: two_state, mean_up: 1, mean_down: 3}\nnetwork: {bandwidth: {model: constant, mbps: 0.2}, server_mbps: 0.5}",
+        "max_time: 7.5",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Every policy, with and without the network and absences, passes its own verification.
+    #[test]
+    fn every_policy_passes_verification(
+        policy in policies(),
+        system in systems(),
+        workers in 2u32..8,
+        seed in 0u64..500,
+        rounds in 1u64..60,
+    ) {
+        let cfg = config(&format!("{SMALL}{policy}\n{system}\nworkers: {workers}\nseed: {seed}\nmax_rounds: {rounds}\n"));
+        let r = simulate_config(&cfg);
+        let v = check(&cfg, &r);
+        prop_assert!(v.is_ok(), "{policy} / {system} / N {workers} seed {seed}: {v:?}");
+        prop_assert_eq!(v.unwrap().jobs, r.jobs.len());
+    }
+}
+
+/// A run with restarts, absences and a network, to corrupt.
+fn sample() -> (RunConfig, RunRecords) {
+    let cfg = config(&format!(
+        "{SMALL}policy: bounded\nk: 2\nstaleness_bound: 1\nworkers: 6\nseed: 7\nmax_rounds: 40\n\
+         availability: {{model: two_state, mean_up: 6, mean_down: 2}}\nnetwork: {{bandwidth: {{model: constant, mbps: 0.5}}}}\n"
+    ));
+    let r = simulate_config(&cfg);
+    assert!(r.jobs.iter().any(|j| j.fate == Fate::Unavailable), "the sample loses jobs");
+    assert!(r.jobs.iter().any(|j| j.fate == Fate::Restarted), "the sample restarts jobs");
+    check(&cfg, &r).unwrap();
+    (cfg, r)
+}
+
+fn first_index(r: &RunRecords, fate: Fate) -> usize {
+    r.jobs.iter().position(|j| j.fate == fate).unwrap()
+}
+
+#[test]
+fn each_kind_of_corruption_is_caught_and_named() {
+    type Corruption = (&'static str, fn(&mut RunRecords), &'static str);
+    let corruptions: Vec<Corruption> = vec![
+        ("rows swapped", |r| r.rounds.swap(3, 4), "clock went back"),
+        ("a row renumbered", |r| r.rounds[3].round = 4, "numbered"),
+        (
+            "a round moved back",
+            |r| r.rounds[5].time = r.rounds[4].time - 0.5,
+            "clock went back",
+        ),
+        ("a round after its K-th arrival", |r| r.rounds[5].time += 1e-3, "happened at"),
+        ("an upload too many", |r| r.rounds[6].uploads += 1, "uploads, downloads"),
+        ("a download too few", |r| r.rounds[6].downloads -= 1, "uploads, downloads"),
+        ("comm off", |r| r.evals[2].comm += 1, "evaluation of round"),
+        (
+            "a tighter bound",
+            |r| {
+                let d = r.jobs.iter().find(|j| j.fate == Fate::Delivered && j.staleness == Some(1)).unwrap();
+                let t = d.base_version as usize;
+                r.rounds[t].tau_max = 0.0;
+            },
+            "should have restarted",
+        ),
+        (
+            "staleness misreported",
+            |r| {
+                let i = first_index(r, Fate::Delivered);
+                r.jobs[i].staleness = Some(5);
+            },
+            "staleness",
+        ),
+        (
+            "a job logged twice",
+            |r| {
+                let j = r.jobs[3].clone();
+                r.jobs.push(j);
+            },
+            "exactly one row",
+        ),
+        (
+            "a job missing",
+            |r| {
+                r.jobs.remove(0);
+            },
+            "exactly one row",
+        ),
+        (
+            "a delivered job called running",
+            |r| {
+                let i = first_index(r, Fate::Delivered);
+                (r.jobs[i].fate, r.jobs[i].round, r.jobs[i].staleness) = (Fate::Running, None, None);
+            },
+            "",
+        ),
+        (
+            "a compute time that is not the stream's",
+            |r| r.jobs[2].compute_s *= 1.01,
+            "compute-time model's stream",
+        ),
+        ("a download faster than the link", |r| r.jobs[2].download_s -= 0.01, "network model"),
+        (
+            "a lost job moved",
+            |r| {
+                let i = first_index(r, Fate::Unavailable);
+                r.jobs[i].end = (r.jobs[i].end + r.jobs[i].start) / 2.0;
+            },
+            "did not leave",
+        ),
+        (
+            "a lost job called delivered late",
+            |r| {
+                let i = first_index(r, Fate::Unavailable);
+                r.jobs[i].fate = Fate::Running;
+                r.jobs[i].round = None;
+            },
+            "",
+        ),
+    ];
+    let (cfg, clean) = sample();
+    for (name, corrupt, needle) in corruptions {
+        let mut r = clean.clone();
+        corrupt(&mut r);
+        match check(&cfg, &r) {
+            Err(VerifyError::Violation(m)) => assert!(m.contains(needle), "{name}: {m}"),
+            other => panic!("{name}: not caught ({other:?})"),
+        }
+    }
+}
+
+#[test]
+fn a_trace_that_is_gone_makes_the_run_unverifiable() {
+    let dir = std::env::temp_dir().join(format!("abs-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("away.csv");
+    std::fs::write(&path, "worker,from,to\n0,1,2\n").unwrap();
+    let cfg = config(&format!(
+        "{SMALL}workers: 3\nmax_rounds: 5\navailability: {{model: trace, path: {}}}\n",
+        path.display()
+    ));
+    let r = simulate_config(&cfg);
+    assert!(check(&cfg, &r).is_ok());
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(check(&cfg, &r), Err(VerifyError::Unverifiable(_))));
+}

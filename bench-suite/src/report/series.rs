@@ -1,0 +1,190 @@
+//! The accuracy curves of a sweep's series: one line per series (its mean over seeds) with its band,
+//! per panel (virtual time, comm), and what every figure of a sweep says under its title.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+
+use super::chart::{Chart, Legend, Panel, Series};
+use super::curves::{BandKind, Trace, band};
+use crate::results::{BOOTSTRAP_SEED, Loaded, group_keys};
+use abs_sim::sweep::{Cell, Sweep, XAxis};
+
+/// Points per curve on the common grid.
+pub(super) const CURVE_POINTS: usize = 300;
+
+/// What every figure of a sweep says under its title.
+pub(super) struct Context {
+    pub(super) subtitle: String,
+    pub(super) quick: bool,
+    pub(super) bands: BandKind,
+}
+
+impl Context {
+    pub(super) fn of(sweep: &Sweep, dataset: &str, quick: bool, bands: BandKind) -> Context {
+        let set = |f: &dyn Fn(&Cell) -> String| {
+            sweep
+                .cells
+                .iter()
+                .map(f)
+                .collect::<BTreeSet<String>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let models = set(&|c| c.config.model.to_string());
+        let workers = set(&|c| c.config.workers.to_string());
+        // seeds per series and condition: "10 seeds", or "5-10 seeds" when an exclude rule thins one
+        let mut per_series: BTreeMap<(&str, &str), BTreeSet<u64>> = BTreeMap::new();
+        for c in &sweep.cells {
+            per_series.entry((&c.label, &c.condition)).or_default().insert(c.config.seed);
+        }
+        let counts: BTreeSet<usize> = per_series.values().map(BTreeSet::len).collect();
+        let (fewest, most) = (counts.first().copied().unwrap_or(0), counts.last().copied().unwrap_or(0));
+        let seeds = if fewest == most {
+            most.to_string()
+        } else {
+            format!("{fewest}–{most}")
+        };
+        let mut subtitle = format!(
+            "{dataset} · {models} · N = {workers} · {seeds} seed{} · line: mean over seeds, {}",
+            if most == 1 { "" } else { "s" },
+            bands.caption()
+        );
+        if quick {
+            subtitle.push_str(" · QUICK (shortened run)");
+        }
+        Context { subtitle, quick, bands }
+    }
+
+    pub(super) fn title(&self, title: &str) -> String {
+        if self.quick {
+            format!("{title} [quick]")
+        } else {
+            title.to_string()
+        }
+    }
+}
+
+/// A name per row of `frame`: the label, then `key=value` for each other group key that takes more
+/// than one value under the same label (a key a policy entry sets, like `k0`, adds nothing).
+pub(super) fn series_names(frame: &DataFrame, keys: &[String]) -> PolarsResult<Vec<String>> {
+    let text = |k: &str, i: usize| -> PolarsResult<String> {
+        Ok(match frame.column(k)?.get(i)? {
+            AnyValue::String(s) => s.to_string(),
+            AnyValue::StringOwned(s) => s.to_string(),
+            other => other.to_string(),
+        })
+    };
+    let labels = (0..frame.height()).map(|i| text("label", i)).collect::<PolarsResult<Vec<_>>>()?;
+    let mut shown = Vec::new();
+    for k in keys.iter().filter(|k| *k != "label") {
+        let values = (0..frame.height()).map(|i| text(k, i)).collect::<PolarsResult<Vec<_>>>()?;
+        let mut per_label: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (l, v) in labels.iter().zip(&values) {
+            per_label.entry(l).or_default().insert(v);
+        }
+        if per_label.values().any(|vs| vs.len() > 1) {
+            shown.push((k.clone(), values));
+        }
+    }
+    Ok((0..frame.height())
+        .map(|i| {
+            let extra: Vec<String> = shown.iter().map(|(k, v)| format!("{k}={}", v[i])).collect();
+            if extra.is_empty() {
+                labels[i].clone()
+            } else {
+                format!("{} ({})", labels[i], extra.join(", "))
+            }
+        })
+        .collect())
+}
+
+/// Per cell: (time trace, comm trace) of test accuracy.
+pub(super) fn accuracy_traces(loaded: &Loaded) -> PolarsResult<BTreeMap<String, (Trace, Trace)>> {
+    let df = loaded
+        .evals()?
+        .select([
+            col("cell"),
+            col("round"),
+            col("time"),
+            col("comm").cast(DataType::Float64),
+            col("test_accuracy"),
+        ])
+        .sort(["cell", "round"], SortMultipleOptions::default())
+        .collect()?;
+    let cells = df.column("cell")?.str()?;
+    let (time, comm, acc) = (
+        df.column("time")?.f64()?,
+        df.column("comm")?.f64()?,
+        df.column("test_accuracy")?.f64()?,
+    );
+    let mut out: BTreeMap<String, (Trace, Trace)> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(c), Some(t), Some(m), Some(a)) = (cells.get(i), time.get(i), comm.get(i), acc.get(i)) else {
+            continue;
+        };
+        let e = out
+            .entry(c.to_string())
+            .or_insert_with(|| (Trace { x: vec![], y: vec![] }, Trace { x: vec![], y: vec![] }));
+        e.0.x.push(t);
+        e.0.y.push(a);
+        e.1.x.push(m);
+        e.1.y.push(a);
+    }
+    Ok(out)
+}
+
+/// Cells grouped into series (label and non-seed varying keys), in the sweep's order.
+pub(super) fn series_groups(loaded: &Loaded) -> PolarsResult<Vec<(String, Vec<String>)>> {
+    let names = series_names(&loaded.cells, &group_keys(loaded))?;
+    let ids = loaded.cells.column("cell")?.str()?;
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let id = ids.get(i).unwrap_or_default().to_string();
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(id),
+            None => groups.push((name, vec![id])),
+        }
+    }
+    Ok(groups)
+}
+
+pub(super) fn accuracy_chart(loaded: &Loaded, title: &str, panels: &[XAxis], context: &Context) -> PolarsResult<Chart> {
+    let traces = accuracy_traces(loaded)?;
+    let groups = series_groups(loaded)?;
+    let letters = ["(a)", "(b)", "(c)", "(d)"];
+    let panels = panels
+        .iter()
+        .enumerate()
+        .map(|(p, axis)| {
+            let series = groups
+                .iter()
+                .filter_map(|(name, ids)| {
+                    let ts: Vec<Trace> = ids
+                        .iter()
+                        .filter_map(|id| traces.get(id))
+                        .map(|(t, c)| if *axis == XAxis::Time { t.clone() } else { c.clone() })
+                        .collect();
+                    band(&ts, CURVE_POINTS, context.bands, BOOTSTRAP_SEED).map(|band| Series { name: name.clone(), band })
+                })
+                .collect();
+            let (what, x_label) = match axis {
+                XAxis::Time => ("virtual time", "virtual time (s)"),
+                XAxis::Comm => ("communication", "communication rounds (uploads + restarts)"),
+            };
+            Panel {
+                caption: format!("{} test accuracy vs {what}", letters.get(p).unwrap_or(&"")),
+                x_label: x_label.to_string(),
+                y_label: "test accuracy".to_string(),
+                series,
+                legend: Legend::LowerRight,
+            }
+        })
+        .collect();
+    Ok(Chart {
+        title: context.title(title),
+        subtitle: context.subtitle.clone(),
+        panels,
+    })
+}
