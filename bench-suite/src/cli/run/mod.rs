@@ -53,6 +53,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     let mut cfg = loaded.config;
+    if cfg.model.is_burn() {
+        // a backend this build lacks is refused before the data is read
+        abs_models::backend::select(cfg.backend).map_err(crate::error::Error::Usage)?;
+    }
     crate::data_identity::stamp(&mut cfg)?;
     let mut watch = RunWatch::new(&args.config.display().to_string());
     let outputs = Outputs { csv: args.csv, jobs: true };
