@@ -433,10 +433,8 @@ mod tests {
         let kept: Vec<(&str, &str)> = cells.iter().map(|c| (c.label.as_str(), c.condition.as_str())).collect();
         assert_eq!(kept, [("abs", "n4"), ("abs", "n8"), ("sync", "n4"), ("sync", "slow")]);
         // a condition that leaves the key alone is matched on the base's value
-        let yaml = format!(
-            "base: {{model: analytic, max_rounds: 10, workers: 8}}\nconditions:\n  n4: {{workers: 4}}\n  fast: {{lr: 0.5}}\nexclude: [{{workers: 8}}]\n"
-        );
-        let cells = expand(&yaml, "s.yaml").unwrap();
+        let yaml = "base: {model: analytic, max_rounds: 10, workers: 8}\nconditions:\n  n4: {workers: 4}\n  fast: {lr: 0.5}\nexclude: [{workers: 8}]\n";
+        let cells = expand(yaml, "s.yaml").unwrap();
         assert_eq!(cells.iter().map(|c| c.condition.as_str()).collect::<Vec<_>>(), ["n4"]);
         // and one that neither sets it on the resolved default (workers: 10)
         let yaml = format!("{BASE}conditions:\n  n4: {{workers: 4}}\n  fast: {{lr: 0.5}}\nexclude: [{{workers: 10}}]\n");
