@@ -10,6 +10,7 @@ mod aggregate;
 mod error;
 mod k_schedule;
 mod policy;
+mod stragglers;
 mod threshold;
 mod weighting;
 
@@ -17,5 +18,6 @@ pub use aggregate::{aggregate, aggregate_naive};
 pub use error::PolicyError;
 pub use k_schedule::{AdaptiveK, KRounding, KSchedule};
 pub use policy::{BoundKnob, KKnob, Policy, PolicyKnobs, PolicyName, PolicyParams, PolicySpec, WeightKnob};
+pub use stragglers::AtRoundEnd;
 pub use threshold::{RestartWhen, StalenessBound, Threshold, ThresholdForm};
 pub use weighting::{SaForm, Weighting};

@@ -1,20 +1,16 @@
-//! The range a key's value must lie in, declared with the key (config/raw.rs) and applied to every
-//! value set, before the cross-key checks.
+//! What a key's value may be, declared with the key (config/keys.rs) and applied to every value
+//! set; then the cross-key checks of a resolved config.
 
-use std::path::PathBuf;
-
-use abs_policies::{KRounding, PolicySpec, RestartWhen, SaForm, ThresholdForm};
-
-use super::real::Real;
-use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
-use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, Granularity, KLoss, NetworkSpec};
+use crate::catalog::{DatasetName, ModelName};
 use crate::partition::Partition;
 
-/// A range check on a numeric key.
+/// What a key's value may be: a range check on a numeric key, or words for the reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     /// Any value of the type (or a check that needs other keys, done later).
     None,
+    /// What is allowed, in words; checked where the value is read (parsing, cross-key checks).
+    Described(&'static str),
     AtLeastOne,
     /// A count the run allocates per unit (workers, steps, samples): 1..=1,000,000, so that a
     /// typo cannot ask for billions.
@@ -30,6 +26,7 @@ impl Check {
     pub fn allowed(self) -> Option<&'static str> {
         Some(match self {
             Check::None => return None,
+            Check::Described(what) => what,
             Check::AtLeastOne => "an integer >= 1",
             Check::Count => "an integer in 1..=1000000",
             Check::FinitePositive => "a finite number > 0",
@@ -41,7 +38,7 @@ impl Check {
 
     fn passes(self, v: f64) -> bool {
         match self {
-            Check::None => true,
+            Check::None | Check::Described(_) => true,
             Check::AtLeastOne => v >= 1.0,
             Check::Count => (1.0..=1e6).contains(&v),
             Check::FinitePositive => v.is_finite() && v > 0.0,
@@ -60,40 +57,8 @@ impl Check {
     }
 }
 
-/// A key's value as a number, for its range check (`None` for values that are not numbers).
-pub trait Numeric {
-    fn number(&self) -> Option<f64>;
-}
-
-macro_rules! numeric {
-    ($($ty:ty => $f:expr),* $(,)?) => {
-        $(impl Numeric for $ty {
-            fn number(&self) -> Option<f64> {
-                let f: fn(&$ty) -> f64 = $f;
-                Some(f(self))
-            }
-        })*
-    };
-}
-
-macro_rules! not_numeric {
-    ($($ty:ty),* $(,)?) => {
-        $(impl Numeric for $ty {
-            fn number(&self) -> Option<f64> {
-                None
-            }
-        })*
-    };
-}
-
-numeric! { u32 => |v| f64::from(*v), u64 => |v| *v as f64, f64 => |v| *v, Real => |v| v.0 }
-not_numeric! {
-    bool, PathBuf, PolicySpec, ModelName, DatasetName, Partition, ComputeTimeSpec, Granularity, KRounding, KLoss,
-    ThresholdForm, RestartWhen, SaForm, AnalyticSpec, SyntheticSpec, Backend, Kernels, NetworkSpec, AvailabilitySpec,
-}
-
 /// Cross-key checks of a resolved config, after defaults and the per-key ranges.
-impl super::run_config::RunConfig {
+impl super::keys::RunConfig {
     /// Cross-key checks, after defaults.
     pub(super) fn check(&self) -> Result<(), (String, String)> {
         if let Partition::Dirichlet { alpha } = self.partition

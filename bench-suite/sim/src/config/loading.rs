@@ -1,8 +1,7 @@
 //! Loading a run config from a file, with `--set` overrides and command-line flags laid over it.
 
 use super::error::ConfigError;
-use super::raw::RawConfig;
-use super::run_config::RunConfig;
+use super::keys::{RawConfig, RunConfig};
 
 /// A resolved config and what its author should hear about it.
 #[derive(Debug, Clone, PartialEq)]

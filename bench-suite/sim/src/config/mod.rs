@@ -1,8 +1,10 @@
 //! Run configs: YAML layers (file, then `--set` overrides) resolved into a checked [`RunConfig`].
 
 mod checks;
+mod declare;
 mod error;
 mod identity;
+mod keys;
 mod loading;
 mod projections;
 mod raw;
@@ -11,10 +13,11 @@ mod reference;
 mod run_config;
 
 pub use checks::Check;
+pub use declare::{KeyDoc, Scope};
 pub use error::ConfigError;
+pub use keys::{RawConfig, RunConfig};
 pub use loading::{LoadedConfig, load_run_config};
 pub use projections::SystemError;
-pub use raw::{KeyDoc, RawConfig, Scope, parse_file, parse_set, parse_yaml};
+pub use raw::{parse_file, parse_set, parse_yaml};
 pub use real::Real;
 pub use reference::reference_table;
-pub use run_config::RunConfig;

@@ -3,7 +3,7 @@
 
 use abs_policies::{Policy, PolicyParams};
 
-use super::run_config::RunConfig;
+use super::keys::RunConfig;
 use crate::catalog::DataSource;
 use crate::engine::{Availability, EngineConfig, Links, TraceError};
 

@@ -2,36 +2,37 @@
 
 use abs_policies::PolicyName;
 
-use super::raw::{RawConfig, Scope};
+use super::declare::Scope;
+use super::keys::RawConfig;
 
 /// docs/config.md: every key with its type, default, scope and meaning.
 pub fn reference_table() -> String {
     let mut out = String::from(
         "# Run-config keys\n\n\
-         Generated from the declarations in `bench-suite/sim/src/config/raw.rs` (the test \
+         Generated from the declarations in `bench-suite/sim/src/config/keys.rs` (the test \
          `config_reference_is_current` fails when this file is stale; `ABS_UPDATE_DOCS=1 cargo test -p abs-sim \
          config_reference` rewrites it). A run config is a YAML mapping of these keys; unknown keys are refused. \
-         A sweep's `base`, policy entries, `grid` and `zip` take the same keys. `docs/semantics.md` says what \
-         each one does to the simulation.\n\n\
+         A sweep's `base`, policy entries, `grid` and `zip` take the same keys. The section of \
+         [semantics.md](semantics.md) in the last column says what each one does to the simulation.\n\n\
          A key that the chosen policy or model does not read (`zeta` with `adasync`, `kernels` with `mlp`) is \
-         accepted with a warning naming it; it stays in \
-         the cell id (so that configs accepted before keep their ids), except `kernels`, which models without \
-         convolutions never had in theirs.\n\n\
-         | key | type | default | allowed | read by | meaning |\n|---|---|---|---|---|---|\n",
+         accepted with a warning naming it, and takes its default in the resolved config, so it enters neither \
+         the manifest nor the cell id (semantics.md, section 11, \"Cell identity\").\n\n\
+         | key | type | default | allowed | read by | meaning | section |\n|---|---|---|---|---|---|---|\n",
     );
     for d in RawConfig::docs() {
         let default = d.default.map_or("none".to_string(), |v| format!("`{v}`"));
         let scope = match d.scope {
             Scope::All => "every run".to_string(),
-            Scope::Only(what) => what.to_string(),
+            Scope::Only(what, _) => what.to_string(),
             Scope::Policy => readers(d.key),
         };
         out.push_str(&format!(
-            "| `{}` | `{}` | {default} | {} | {scope} | {} |\n",
+            "| `{}` | `{}` | {default} | {} | {scope} | {} | {} |\n",
             d.key,
             d.ty.replace(' ', ""),
-            d.allowed.unwrap_or("see meaning"),
-            d.doc.replace('|', "\\|")
+            d.allowed.unwrap_or("any value of the type").replace('|', "\\|"),
+            d.doc.replace('|', "\\|"),
+            d.section
         ));
     }
     out

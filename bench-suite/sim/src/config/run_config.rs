@@ -1,85 +1,10 @@
 //! The resolved run config: every key set, every value checked, before any work starts.
 
-use std::path::PathBuf;
+use crate::catalog::{Backend, DatasetName, Kernels, ModelName, NATIVE_KERNELS_REVISION};
 
-use crate::catalog::{Backend, DatasetName, Kernels, ModelName, NATIVE_KERNELS_REVISION, SyntheticSpec};
-use crate::partition::Partition;
-use abs_policies::{KRounding, PolicyKnobs, PolicySpec, RestartWhen, SaForm, ThresholdForm};
-use serde::{Deserialize, Serialize};
-
+use super::declare::Scope;
 use super::error::ConfigError;
-use super::raw::RawConfig;
-use super::real::Real;
-use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, Granularity, KLoss, NetworkSpec};
-
-/// A run config with every default filled in; the unit that is simulated, hashed and recorded.
-/// Key meanings and defaults are declared once, in `config/raw.rs` (the table in docs/config.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunConfig {
-    pub policy: PolicySpec,
-    pub workers: u32,
-    pub k: Option<u32>,
-    pub k0: u32,
-    pub zeta: Real,
-    pub staleness_bound: Option<Real>,
-    pub local_steps: u32,
-    pub lr: f64,
-    pub server_lr: f64,
-    pub batch_size: u32,
-    pub seed: u64,
-    pub model: ModelName,
-    pub dataset: DatasetName,
-    /// Where to look for the data set's files; not part of the cell id (the data's digest is).
-    pub data_dir: Option<PathBuf>,
-    /// The data set's content digest (`Dataset::digest` in abs-models), stamped by the binary from
-    /// the files it finds before the id is taken; absent for synthetic data. Not a key a config
-    /// file sets. Left out of the canonical form when absent, so such cells keep their id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_digest: Option<String>,
-    pub partition: Partition,
-    pub compute_time: ComputeTimeSpec,
-    pub granularity: Granularity,
-    pub upload_latency: f64,
-    pub download_latency: f64,
-    /// Left out of the canonical form when absent, so cells without a network keep their id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<NetworkSpec>,
-    /// Left out of the canonical form when absent, as `network`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability: Option<AvailabilitySpec>,
-    pub k_exponent: f64,
-    pub k_rounding: KRounding,
-    pub k_monotone: bool,
-    pub k_loss: KLoss,
-    pub k_update_every: u64,
-    pub threshold_form: ThresholdForm,
-    pub restart_when: RestartWhen,
-    pub sa_form: SaForm,
-    pub max_rounds: u64,
-    pub max_time: Real,
-    pub eval_every: u64,
-    pub eval_samples: Option<u32>,
-    pub target_accuracy: Option<f64>,
-    pub stop_at_target: bool,
-    /// Set only for `model: analytic`.
-    pub analytic: Option<AnalyticSpec>,
-    /// Set only for `dataset: synthetic` with a Burn model.
-    pub synthetic: Option<SyntheticSpec>,
-    pub backend: Backend,
-    /// Train a round's deliveries together (see `TrainOptions::replica_batching`). Left out of the
-    /// canonical form when false, so configs written before the key existed keep their hash.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub replica_batching: bool,
-    /// Which kernels compute the convolution stages; set only for the models that have them
-    /// (`lenet`, `cnn`), so the other models' cells keep their identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernels: Option<Kernels>,
-    /// The native kernels' numerics revision (`catalog::NATIVE_KERNELS_REVISION`), set with
-    /// `kernels: native`: a cell computed by another revision is another cell.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernels_revision: Option<u32>,
-}
+use super::keys::{RawConfig, RunConfig};
 
 /// A key's value once the declared defaults are laid under the config: always set for a key
 /// declared with a default.
@@ -139,52 +64,12 @@ impl RunConfig {
             ));
         }
         let backend = declared("backend", r.backend)?;
-        let kernels = resolve_kernels(model, r.kernels, backend)?;
-        let workers = declared("workers", r.workers)?;
-        let cfg = RunConfig {
-            policy: declared("policy", r.policy)?,
-            workers,
-            k: r.k,
-            k0: declared("k0", r.k0)?,
-            zeta: declared("zeta", r.zeta)?,
-            staleness_bound: r.staleness_bound,
-            local_steps: declared("local_steps", r.local_steps)?,
-            lr: declared("lr", r.lr)?,
-            server_lr: declared("server_lr", r.server_lr)?,
-            batch_size: declared("batch_size", r.batch_size)?,
-            seed: declared("seed", r.seed)?,
-            model,
-            dataset,
-            data_dir: r.data_dir,
-            data_digest: None,
-            partition: declared("partition", r.partition)?,
-            compute_time: declared("compute_time", r.compute_time)?,
-            granularity: declared("granularity", r.granularity)?,
-            upload_latency: declared("upload_latency", r.upload_latency)?,
-            download_latency: declared("download_latency", r.download_latency)?,
-            network: r.network,
-            availability: r.availability,
-            k_exponent: declared("k_exponent", r.k_exponent)?,
-            k_rounding: declared("k_rounding", r.k_rounding)?,
-            k_monotone: declared("k_monotone", r.k_monotone)?,
-            k_loss: declared("k_loss", r.k_loss)?,
-            k_update_every: declared("k_update_every", r.k_update_every)?,
-            threshold_form: declared("threshold_form", r.threshold_form)?,
-            restart_when: declared("restart_when", r.restart_when)?,
-            sa_form: declared("sa_form", r.sa_form)?,
-            max_rounds: declared("max_rounds", r.max_rounds)?,
-            max_time: declared("max_time", r.max_time)?,
-            eval_every: declared("eval_every", r.eval_every)?,
-            eval_samples: r.eval_samples,
-            target_accuracy: r.target_accuracy,
-            stop_at_target: declared("stop_at_target", r.stop_at_target)?,
-            analytic: (model == ModelName::Analytic).then(|| r.analytic.unwrap_or_default()),
-            synthetic: burn_synthetic.then(|| r.synthetic.unwrap_or_default()),
-            backend,
-            replica_batching: declared("replica_batching", r.replica_batching)?,
-            kernels,
-            kernels_revision: (kernels == Some(Kernels::Native)).then_some(NATIVE_KERNELS_REVISION),
-        };
+        r.kernels = resolve_kernels(model, r.kernels, backend)?;
+        r.dataset = Some(dataset);
+        r.analytic = (model == ModelName::Analytic).then(|| r.analytic.unwrap_or_default());
+        r.synthetic = burn_synthetic.then(|| r.synthetic.unwrap_or_default());
+        let mut cfg = RunConfig::from_layer(r)?;
+        cfg.kernels_revision = (cfg.kernels == Some(Kernels::Native)).then_some(NATIVE_KERNELS_REVISION);
         cfg.check()?;
         Ok(cfg)
     }
@@ -193,36 +78,49 @@ impl RunConfig {
     /// ignores it ("policy adasync", "model analytic"). They are not refused: a warning names them,
     /// and they take their defaults in the resolved config, so they do not enter the cell id.
     pub fn ignored_keys(&self, given: &RawConfig) -> Vec<(&'static str, String)> {
-        let reads = self.policy.knobs().reads();
-        let by_policy = PolicyKnobs::PARAMETER_KEYS
+        RawConfig::docs()
             .into_iter()
-            .filter(|k| given.is_set(k) && !reads.contains(k))
-            .map(|k| (k, format!("policy {} (left out of the cell id)", self.policy.label())));
-        let model_ignores = |k: &str| match k {
-            "kernels" => !self.model.has_convolutions(),
-            "eval_samples" | "backend" | "replica_batching" => !self.model.is_burn(),
-            "data_dir" => self.dataset == DatasetName::Synthetic,
-            _ => false,
-        };
-        let by_model = ["kernels", "eval_samples", "backend", "replica_batching", "data_dir"]
-            .into_iter()
-            .filter(|k| given.is_set(k) && model_ignores(k))
-            .map(|k| {
-                (
-                    k,
-                    format!("model {} on dataset {} (left out of the cell id)", self.model, self.dataset),
-                )
-            });
-        by_policy.chain(by_model).collect()
+            .filter(|d| given.is_set(d.key) && !d.scope.reads(d.key, self))
+            .map(|d| {
+                let by = match d.scope {
+                    Scope::Policy => format!("policy {}", self.policy.label()),
+                    _ => format!("model {} on dataset {}", self.model, self.dataset),
+                };
+                (d.key, format!("{by} (left out of the cell id)"))
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Real;
     use crate::config::raw::parse_yaml;
-    use crate::engine::EngineConfig;
-    use abs_policies::{PolicyName, PolicyParams};
+    use crate::engine::{ComputeTimeSpec, EngineConfig};
+    use abs_policies::{PolicyName, PolicyParams, PolicySpec};
+
+    /// The keys declared as policy parameters.
+    fn policy_keys() -> Vec<&'static str> {
+        RawConfig::docs()
+            .into_iter()
+            .filter(|d| matches!(d.scope, Scope::Policy))
+            .map(|d| d.key)
+            .collect()
+    }
+
+    /// The policies and the config agree on which keys are policy parameters: every key a named
+    /// policy reads is declared as one, and every one declared is read by some policy.
+    #[test]
+    fn the_policies_read_exactly_the_keys_declared_as_policy_parameters() {
+        let declared = policy_keys();
+        let mut read: Vec<&str> = PolicyName::ALL.into_iter().flat_map(|p| p.knobs().reads()).collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut sorted = declared.clone();
+        sorted.sort_unstable();
+        assert_eq!(read, sorted);
+    }
 
     fn resolve(yaml: &str) -> Result<RunConfig, ConfigError> {
         RunConfig::resolve(parse_yaml(yaml, "t.yaml")?, "t.yaml").map_err(|e| e.locate(yaml))
@@ -483,18 +381,18 @@ mod tests {
         let changed = [
             ("k", "k: 3"),
             ("k0", "k0: 3"),
+            ("zeta", "zeta: 0.5"),
+            ("staleness_bound", "staleness_bound: 1"),
             ("k_exponent", "k_exponent: 2.0"),
             ("k_rounding", "k_rounding: floor"),
             ("k_monotone", "k_monotone: false"),
             ("k_loss", "k_loss: eval"),
             ("k_update_every", "k_update_every: 3"),
-            ("zeta", "zeta: 0.5"),
             ("threshold_form", "threshold_form: n_minus_k"),
-            ("staleness_bound", "staleness_bound: 1"),
             ("restart_when", "restart_when: greater_or_equal"),
             ("sa_form", "sa_form: inv_plus_one"),
         ];
-        assert_eq!(changed.len(), PolicyKnobs::PARAMETER_KEYS.len());
+        assert_eq!(changed.iter().map(|(k, _)| *k).collect::<Vec<_>>(), policy_keys());
         let records = |cfg: &RunConfig| {
             let seeds = crate::seeds::Seeds::new(cfg.seed);
             let engine = cfg.engine_config_with_system().unwrap();

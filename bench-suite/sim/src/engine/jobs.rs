@@ -71,6 +71,16 @@ impl Fate {
     pub fn is_restart(self) -> bool {
         matches!(self, Fate::Restarted | Fate::Cancelled)
     }
+
+    /// The fate a round's end gives a job that has not arrived, when it stops it (the policy's
+    /// answer, [`abs_policies::Policy::at_round_end`]); `None`: the job goes on.
+    pub fn at_round_end(what: abs_policies::AtRoundEnd) -> Option<Fate> {
+        match what {
+            abs_policies::AtRoundEnd::Continues => None,
+            abs_policies::AtRoundEnd::Restarts => Some(Fate::Restarted),
+            abs_policies::AtRoundEnd::Cancelled => Some(Fate::Cancelled),
+        }
+    }
 }
 
 impl JobRecord {

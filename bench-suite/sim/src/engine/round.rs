@@ -508,15 +508,14 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         );
         let mut restarts = 0u32;
         // unbounded async policies restart nobody: skip the O(N) scan
-        if self.cfg.policy.sync || tau != Threshold::Unbounded {
-            let fate = if self.cfg.policy.sync { Fate::Cancelled } else { Fate::Restarted };
+        if self.cfg.policy.may_stop_stragglers(tau) {
             for w in 0..self.cfg.workers {
                 let worker = &mut self.workers[w as usize];
                 if !worker.in_flight {
                     continue; // arrived this round, or away
                 }
                 let staleness = version - worker.version;
-                if self.cfg.policy.sync || tau.must_restart(staleness, self.cfg.restart_when) {
+                if let Some(fate) = Fate::at_round_end(self.cfg.policy.at_round_end(staleness, tau, self.cfg.restart_when)) {
                     worker.in_flight = false;
                     self.in_flight -= 1;
                     self.jobs[worker.log].settle(fate, self.now, self.round, Some(staleness));

@@ -62,12 +62,6 @@ pub(super) fn check_rounds(engine: &crate::engine::EngineConfig, log: RunLog<'_>
                         j.finish
                     ));
                 }
-                if fate == Fate::Cancelled && !engine.policy.sync {
-                    return fail(format!("{}: cancelled by a sync round, but the policy is not sync", job_name(j)));
-                }
-                if fate == Fate::Restarted && engine.policy.sync {
-                    return fail(format!("{}: restarted by a threshold, but the policy is sync", job_name(j)));
-                }
             }
         }
     }

@@ -2,11 +2,20 @@
 
 use super::*;
 
+/// The fate the policy gives a job whose staleness would be `staleness` at the end of a round with
+/// threshold `tau_max`, when it stops it.
+fn expected_stop(engine: &crate::engine::EngineConfig, staleness: u64, tau_max: f64) -> Option<Fate> {
+    Fate::at_round_end(
+        engine
+            .policy
+            .at_round_end(staleness, Threshold::from_f64(tau_max), engine.restart_when),
+    )
+}
+
 /// Every delivered update's staleness is within the threshold in force at each round end it lived
 /// through; every restart was over it; the rows' staleness columns agree.
 pub(super) fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<'_>) -> Result<(), VerifyError> {
     let rows = log.rounds;
-    let when = engine.restart_when;
     let mut sums = vec![(0u64, 0u64); rows.len()];
     for j in log.jobs {
         let Some(r) = j.round else { continue };
@@ -25,12 +34,13 @@ pub(super) fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<
                 for t in j.base_version..r {
                     let tested = t + 1 - j.base_version;
                     let row = &rows[t as usize];
-                    if engine.policy.sync || Threshold::from_f64(row.tau_max).must_restart(tested, when) {
+                    if let Some(fate) = expected_stop(engine, tested, row.tau_max) {
                         return fail(format!(
-                            "{}: delivered in round {r} with staleness {}, but at the end of round {t} its staleness {tested} was over tau_max {} and it should have restarted",
+                            "{}: delivered in round {r} with staleness {}, but at the end of round {t} (staleness {tested}, tau_max {}) the policy says it is {}",
                             job_name(j),
                             r - j.base_version,
-                            row.tau_max
+                            row.tau_max,
+                            fate.name()
                         ));
                     }
                 }
@@ -43,12 +53,14 @@ pub(super) fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<
                 if j.staleness != tested {
                     return fail(format!("{}: restart staleness {:?} is not (t + 1) - v", job_name(j), j.staleness));
                 }
-                let tau = Threshold::from_f64(rows[r as usize].tau_max);
-                if j.fate == Fate::Restarted && !tested.is_some_and(|s| tau.must_restart(s, when)) {
+                let tau_max = rows[r as usize].tau_max;
+                let expected = tested.and_then(|s| expected_stop(engine, s, tau_max));
+                if expected != Some(j.fate) {
                     return fail(format!(
-                        "{}: restarted at the end of round {r} with staleness {tested:?}, within tau_max {}",
+                        "{}: {} at the end of round {r} with staleness {tested:?} and tau_max {tau_max}, but the policy says {}",
                         job_name(j),
-                        rows[r as usize].tau_max
+                        j.fate.name(),
+                        expected.map_or("it goes on", Fate::name)
                     ));
                 }
             }

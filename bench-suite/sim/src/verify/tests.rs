@@ -116,7 +116,15 @@ fn each_kind_of_corruption_is_caught_and_named() {
                 let t = d.base_version as usize;
                 r.rounds[t].tau_max = 0.0;
             },
-            "should have restarted",
+            "the policy says it is restarted",
+        ),
+        (
+            "a restart called a cancellation",
+            |r| {
+                let i = first_index(r, Fate::Restarted);
+                r.jobs[i].fate = Fate::Cancelled;
+            },
+            "but the policy says restarted",
         ),
         (
             "staleness misreported",

@@ -1,0 +1,151 @@
+//! Every run-config key, declared once: its meaning, type, default, which runs read it, what it
+//! may be, the section of docs/semantics.md that says what it does, and how it is resolved and
+//! enters the cell id. Everything else about a key (the layer, the resolved config, merging, the
+//! range checks, the ignored-key warnings, docs/config.md) is derived from this table.
+
+use std::path::PathBuf;
+
+use abs_policies::{KRounding, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
+
+use super::checks::Check;
+use super::declare::{KeyDoc, Scope, run_keys};
+use super::real::Real;
+use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
+use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss, NetworkSpec};
+use crate::partition::Partition;
+
+/// The runs that train a Burn model.
+fn burn(c: &RunConfig) -> bool {
+    c.model.is_burn()
+}
+
+run_keys! {
+    keys {
+    /// A named policy (`abs`, `adasync`, `k_async`, ...) or a table of the four knobs `{k, bound,
+    /// weight, sync}`.
+    policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All, Check::Described("a name or a knob table"), 7
+        => PolicySpec;
+    /// N, the number of workers.
+    workers: u32 = PolicyParams::default().workers, Scope::All, Check::Count, 1 => u32;
+    /// The fixed K of fixed-K policies (required by them), in 1..=N.
+    k: u32, Scope::Policy, Check::Described("1..=N"), 5 => Option<u32>;
+    /// K in round 0 of adaptive policies, in 1..=N.
+    k0: u32 = PolicyParams::default().k0, Scope::Policy, Check::Described("1..=N"), 5 => u32;
+    /// zeta, the ABS threshold constant (> 0, or .inf for no bound).
+    zeta: Real = Real(PolicyParams::default().zeta), Scope::Policy, Check::Described("a number > 0 or .inf"), 4 => Real;
+    /// S, the fixed staleness bound of `bounded` (>= 1, or .inf), required by it.
+    staleness_bound: Real, Scope::Policy, Check::Described("a number >= 1 or .inf"), 4 => Option<Real>;
+    /// U, local SGD steps per job.
+    local_steps: u32 = EngineConfig::default().local_steps, Scope::All, Check::Count, 10 => u32;
+    /// Worker step size eta.
+    lr: f64 = 0.1, Scope::All, Check::FinitePositive, 10 => f64;
+    /// Server step size on the aggregated update.
+    server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::All, Check::FinitePositive, 6 => f64;
+    /// Mini-batch size B.
+    batch_size: u32 = 32, Scope::All, Check::Count, 10 => u32;
+    /// Root seed of every random stream.
+    seed: u64 = 0, Scope::All, Check::Described("an integer >= 0"), 11 => u64;
+    /// The learner: analytic (plain Rust), logreg, mlp, lenet or cnn (Burn).
+    model: ModelName = ModelName::Lenet, Scope::All, Check::Described("`analytic`, `logreg`, `mlp`, `lenet`, `cnn`"), 10
+        => ModelName;
+    /// Where the samples come from: synthetic, cifar10, fashion_mnist or mnist (default:
+    /// synthetic for model analytic, else fashion_mnist).
+    dataset: DatasetName, Scope::All, Check::Described("`synthetic`, `cifar10`, `fashion_mnist`, `mnist`"), 10
+        => DatasetName;
+    /// Where data set files are looked for (before $ABS_DATA_DIR and the system's folders); not
+    /// part of the cell id (the data's digest is).
+    data_dir: PathBuf, Scope::Only("real data sets", |c| c.dataset != DatasetName::Synthetic), Check::Described("a folder"), 10
+        => Option<PathBuf>;
+    /// How the training set is split among workers: iid, or `{dirichlet: {alpha: A}}`.
+    partition: Partition = Partition::default(), Scope::All,
+        Check::Described("`iid` or `{dirichlet: {alpha: 0.5}}` (alpha finite > 0)"), 10 => Partition;
+    /// The model of job compute times (docs/semantics.md, "9. Runtime models").
+    compute_time: ComputeTimeSpec = ComputeTimeSpec::default(), Scope::All,
+        Check::Described("a mapping with a `model`, e.g. `{model: gamma_cvb, mean: 1, v_task: 0.5, v_mach: 0.5}`, `{model: constant, value: 1}` or `{model: trace, path: times.csv}` (docs/semantics.md, \"9. Runtime models\")"),
+        9 => ComputeTimeSpec;
+    /// Whether a job's time is drawn once (job) or per local step (step).
+    granularity: Granularity = Granularity::default(), Scope::All, Check::Described("`job`, `step`"), 9 => Granularity;
+    /// Virtual seconds added to every job for its upload.
+    upload_latency: f64 = EngineConfig::default().upload_latency, Scope::All, Check::FiniteNonNegative, 2 => f64;
+    /// Virtual seconds added to every job for its download.
+    download_latency: f64 = EngineConfig::default().download_latency, Scope::All, Check::FiniteNonNegative, 2 => f64;
+    /// Communication time from model size and bandwidth (docs/semantics.md, "16. The network");
+    /// absent: transfers take only their latencies.
+    network: NetworkSpec, Scope::All,
+        Check::Described("a mapping with a `bandwidth`, e.g. `{bandwidth: {model: constant, mbps: 100}}`, `{bandwidth: {model: cycle, mbps: [1000, 100]}, server_mbps: 1000}` (docs/semantics.md, \"16. The network\")"),
+        16 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<NetworkSpec>;
+    /// Workers that leave and come back (docs/semantics.md, "17. Availability"); absent: every
+    /// worker is always present.
+    availability: AvailabilitySpec, Scope::All,
+        Check::Described("a mapping with a `model`, e.g. `{model: two_state, mean_up: 60, mean_down: 20}` or `{model: trace, path: away.csv}` (docs/semantics.md, \"17. Availability\")"),
+        17 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<AvailabilitySpec>;
+    /// p in K~ = K0 (F_0 / F_t)^p.
+    k_exponent: f64 = PolicyParams::default().k_exponent, Scope::Policy, Check::Described("a finite number > 0"), 5 => f64;
+    /// How K~ becomes an integer: ceil, floor or round.
+    k_rounding: KRounding = PolicyParams::default().k_rounding, Scope::Policy, Check::Described("`ceil`, `floor`, `round`"), 5
+        => KRounding;
+    /// Whether K never decreases.
+    k_monotone: bool = PolicyParams::default().k_monotone, Scope::Policy, Check::Described("true or false"), 5 => bool;
+    /// Which loss estimate F_t drives the adaptive K: reported (the arrivals' mean) or eval.
+    k_loss: KLoss = EngineConfig::default().k_loss, Scope::Policy, Check::Described("`reported`, `eval`"), 5 => KLoss;
+    /// Rounds between K updates.
+    k_update_every: u64 = EngineConfig::default().k_update_every, Scope::Policy, Check::AtLeastOne, 5 => u64;
+    /// h(N, K) in tau_max = max(1, floor(zeta h(N, K))): n_over_k (N/K), one_over_k (1/K) or
+    /// n_minus_k (N - K).
+    threshold_form: ThresholdForm = PolicyParams::default().threshold_form, Scope::Policy,
+        Check::Described("`n_over_k`, `one_over_k`, `n_minus_k`"), 4 => ThresholdForm;
+    /// When a straggler restarts: greater (staleness > tau_max) or greater_or_equal.
+    restart_when: RestartWhen = EngineConfig::default().restart_when, Scope::Policy,
+        Check::Described("`greater`, `greater_or_equal`"), 4 => RestartWhen;
+    /// The staleness-aware weight: inv (1/s) or inv_plus_one (1/(s+1)).
+    sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy, Check::Described("`inv`, `inv_plus_one`"), 6 => SaForm;
+    /// Stop after this many rounds.
+    max_rounds: u64 = EngineConfig::default().max_rounds, Scope::All, Check::AtLeastOne, 12 => u64;
+    /// Stop before a round that would end after this many virtual seconds (.inf: never).
+    max_time: Real = Real(EngineConfig::default().max_time), Scope::All, Check::PositiveOrInf, 12 => Real;
+    /// Rounds between evaluations of the global model.
+    eval_every: u64 = EngineConfig::default().eval_every, Scope::All, Check::AtLeastOne, 12 => u64;
+    /// Evaluate on a fixed, seeded subset of this many test samples (default: the whole test set).
+    eval_samples: u32, Scope::Only("Burn models", burn), Check::AtLeastOne, 10 => Option<u32>;
+    /// The test accuracy that `results` and `figures` measure time and comm to.
+    target_accuracy: f64, Scope::All, Check::UnitInterval, 12 => Option<f64>;
+    /// Stop when an evaluation reaches `target_accuracy`.
+    stop_at_target: bool = EngineConfig::default().stop_at_target, Scope::All, Check::Described("true or false"), 12 => bool;
+    /// Size of the `analytic` model's synthetic task (set only for model analytic, default
+    /// `{dim: 20, train_samples: 8192, test_samples: 2048, separation: 1.5}`).
+    analytic: AnalyticSpec, Scope::Only("model analytic", |c| c.model == ModelName::Analytic),
+        Check::Described("a mapping, e.g. `{dim: 20, train_samples: 8192, test_samples: 2048, separation: 1.5}`"), 10
+        => Option<AnalyticSpec>;
+    /// Shape, size and seed of the `synthetic` image data set (set only for dataset synthetic with a
+    /// Burn model, default `{shape: cifar10, train_samples: 10000, test_samples: 2000, seed: 0,
+    /// signal_percent: 50}`).
+    synthetic: SyntheticSpec, Scope::Only("dataset synthetic with a Burn model", |c| burn(c) && c.dataset == DatasetName::Synthetic),
+        Check::Described("a mapping, e.g. `{shape: mnist, train_samples: 10000, test_samples: 2000, seed: 0, signal_percent: 50}`"), 10
+        => Option<SyntheticSpec>;
+    /// Burn backend: flex (CPU), wgpu, or auto.
+    backend: Backend = Backend::default(), Scope::Only("Burn models", burn), Check::Described("`flex`, `wgpu`, `auto`"), 10
+        => Backend;
+    /// Train the jobs a round delivers together in lockstep (faster; equal to one-by-one training
+    /// up to floating-point summation order).
+    replica_batching: bool = false, Scope::Only("Burn models", burn), Check::Described("true or false"), 10
+        => #[serde(default, skip_serializing_if = "std::ops::Not::not")] bool;
+    /// Which kernels compute the convolution stages: native (this project's, on flex) or burn
+    /// (Burn's own, the reference). Default: native, burn on backend wgpu.
+    kernels: Kernels, Scope::Only("models lenet and cnn", |c| c.model.has_convolutions()),
+        Check::Described("`native`, `burn`; not `native` with backend wgpu"), 10
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<Kernels>;
+
+    }
+
+    derived {
+        /// The data set's content digest (`Dataset::digest` in abs-models), stamped by the binary
+        /// from the files it finds before the id is taken, only where they are not the recorded
+        /// release (docs/semantics.md, "Cell identity"). Left out of the canonical form when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data_digest: Option<String>,
+        /// The native kernels' numerics revision (`catalog::NATIVE_KERNELS_REVISION`), set with
+        /// `kernels: native`: a cell computed by another revision is another cell.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kernels_revision: Option<u32>,
+    }
+}
