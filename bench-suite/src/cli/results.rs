@@ -49,7 +49,7 @@ pub fn results(a: ResultsArgs) -> Result<()> {
     }
     let mut cells = a.sweep.as_deref().map(abs_sim::sweep::load_sweep).transpose()?;
     if let Some(cells) = cells.as_mut() {
-        crate::data_identity::stamp_cells_from(cells, &a.dir)?;
+        crate::data_identity::stamp_cells_from(cells, &a.dir);
     }
     let loaded = crate::results::load(&a.dir, cells.as_deref())?;
     if loaded.cells.height() == 0 {
