@@ -8,8 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::PolicyError;
 use crate::k_schedule::{AdaptiveK, KRounding, KSchedule};
+use crate::server::{SaForm, ServerRule, StalenessFn};
 use crate::threshold::{StalenessBound, ThresholdForm};
-use crate::weighting::{SaForm, Weighting};
 
 /// The named policies (docs/semantics.md, "7. Policies").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -291,7 +291,8 @@ impl Default for PolicyParams {
 pub struct Policy {
     pub k: KSchedule,
     pub bound: StalenessBound,
-    pub weight: Weighting,
+    /// How the round's arrivals become the next global model.
+    pub server: ServerRule,
     /// Cancel every straggler at the end of each round (sync policies).
     pub sync: bool,
 }
@@ -373,14 +374,14 @@ impl Policy {
                 }
             }
         };
-        let weight = match knobs.weight {
-            WeightKnob::Uniform => Weighting::Uniform,
-            WeightKnob::StalenessAware => Weighting::StalenessAware(p.sa_form),
+        let staleness = match knobs.weight {
+            WeightKnob::Uniform => StalenessFn::Constant,
+            WeightKnob::StalenessAware => StalenessFn::from(p.sa_form),
         };
         Ok(Policy {
             k,
             bound,
-            weight,
+            server: ServerRule::paper(staleness),
             sync: knobs.sync,
         })
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use abs_policies::{Policy, PolicyName, PolicyParams, RestartWhen, Threshold, aggregate};
+use abs_policies::{Apply, Policy, PolicyName, PolicyParams, RestartWhen, ServerOptimizer, ServerState, Threshold, aggregate};
 use serde::{Deserialize, Serialize};
 
 use super::availability::{Availability, Presence};
@@ -93,6 +93,14 @@ pub enum SimError {
 /// Changes of presence per worker processed without an arrival before a run is declared stuck.
 const CHANGES_WITHOUT_ARRIVAL: u64 = 10_000;
 
+/// w <- (1 - c) w + c (base + delta), element by element: with c = 1 the client's model replaces w
+/// exactly.
+fn mix_in(w: &mut [f32], c: f32, base: &[f32], delta: &[f32]) {
+    for ((wi, &b), &d) in w.iter_mut().zip(base).zip(delta) {
+        *wi = (1.0 - c) * *wi + c * (b + d);
+    }
+}
+
 /// A worker's latest job and the model version it started from.
 struct Worker {
     base: Arc<Vec<f32>>,
@@ -121,9 +129,9 @@ struct Comm {
     restarts: u64,
 }
 
-/// What one round's deliveries brought: their weights in the update and their staleness.
+/// What one round's deliveries brought: their loss and their staleness (their weights in the
+/// update are in `Engine::coefs`).
 struct Delivery {
-    coefs: Vec<f32>,
     train_loss: f64,
     stale_sum: u64,
     stale_max: u64,
@@ -152,6 +160,14 @@ struct Engine<'a, L: Learner + ?Sized> {
     /// Reused buffers for the arrivals' deltas and losses.
     deltas: Vec<Vec<f32>>,
     losses: Vec<f64>,
+    /// The arrivals' bases, kept until the server step only where it mixes client models in.
+    mix_bases: Vec<Arc<Vec<f32>>>,
+    /// Reused buffers for the arrivals' staleness and their coefficients in the server step.
+    staleness_of: Vec<u64>,
+    coefs: Vec<f32>,
+    /// The server optimizer's moments, and a reused buffer for the pseudo-gradient.
+    server_state: ServerState,
+    pseudo_gradient: Vec<f32>,
     rounds: Vec<RoundRecord>,
     evals: Vec<EvalRecord>,
     jobs: Vec<JobRecord>,
@@ -237,6 +253,11 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             arrivals: Vec::with_capacity(n),
             deltas: Vec::new(),
             losses: Vec::new(),
+            mix_bases: Vec::new(),
+            staleness_of: Vec::with_capacity(n),
+            coefs: Vec::with_capacity(n),
+            server_state: ServerState::default(),
+            pseudo_gradient: Vec::new(),
             rounds: Vec::new(),
             evals: Vec::new(),
             jobs: Vec::with_capacity(4 * n),
@@ -299,7 +320,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// K^{t+1} and tau_max, restart, record. Returns why the run stops after this round, if it does.
     fn round_after_arrivals(&mut self) -> Result<Option<StopReason>, SimError> {
         let delivery = self.deliver();
-        self.aggregate(&delivery.coefs);
+        self.aggregate();
         let version = self.round + 1;
         let reached_target = self.evaluate_if_due(version);
         let (k_next, tau) = self.next_k_and_threshold(version, delivery.train_loss);
@@ -420,7 +441,8 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             self.deltas.resize_with(count, || vec![0.0; dim]);
         }
         let (mut stale_sum, mut stale_max) = (0u64, 0u64);
-        let mut coefs = Vec::with_capacity(count);
+        let mut staleness_of = std::mem::take(&mut self.staleness_of);
+        staleness_of.clear();
         let mut bases = Vec::with_capacity(count);
         for a in &self.arrivals {
             let worker = &self.workers[a.worker as usize];
@@ -428,10 +450,12 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             bases.push(Arc::clone(&worker.base));
             stale_sum += staleness;
             stale_max = stale_max.max(staleness);
-            // count = K^t unless absences closed the round early
-            coefs.push(self.cfg.policy.weight.weight(staleness, count as u32) as f32);
+            staleness_of.push(staleness);
             self.jobs[worker.log].settle(Fate::Delivered, self.now, self.round, Some(staleness));
         }
+        // count = K^t unless absences closed the round early
+        self.cfg.policy.server.coefficients(&staleness_of, self.k, &mut self.coefs);
+        self.staleness_of = staleness_of;
         let jobs: Vec<TrainJob<'_>> = (self.arrivals.iter().zip(&bases))
             .map(|(a, base)| TrainJob {
                 base: base.as_slice(),
@@ -445,24 +469,44 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         self.losses.resize(count, 0.0);
         let (deltas, losses) = (&mut self.deltas[..count], &mut self.losses);
         self.learner.train_batch(&jobs, self.cfg.local_steps, deltas, losses);
-        // the bases are released here, so the copy-on-write update copies only when a worker
-        // still holds w^t
+        // the bases are released here (kept only to mix client models in), so the copy-on-write
+        // update copies only when a worker still holds w^t
         drop(jobs);
-        drop(bases);
+        if matches!(self.cfg.policy.server.apply, Apply::Mix { .. }) {
+            self.mix_bases = bases;
+        } else {
+            drop(bases);
+        }
         self.comm.uploads += count as u64;
         Delivery {
-            coefs,
             train_loss: self.losses.iter().sum::<f64>() / count as f64,
             stale_sum,
             stale_max,
         }
     }
 
-    /// w^{t+1} = w^t + server_lr * sum_i coef_i * delta_i; copies w^t first only if a worker
-    /// still holds it as its base.
-    fn aggregate(&mut self, coefs: &[f32]) {
-        let updates: Vec<(f32, &[f32])> = coefs.iter().copied().zip(self.deltas.iter().map(Vec::as_slice)).collect();
-        aggregate(Arc::make_mut(&mut self.global).as_mut_slice(), &updates, self.cfg.server_lr);
+    /// The server step (docs/semantics.md, "6. Aggregation and weighting"): w^{t+1} = w^t +
+    /// server_lr * sum_i coef_i * delta_i with plain SGD, the server optimizer's step on that
+    /// pseudo-gradient otherwise, or each client model mixed in turn. Copies w^t first only if a
+    /// worker still holds it as its base.
+    fn aggregate(&mut self) {
+        let server = self.cfg.policy.server;
+        let global = Arc::make_mut(&mut self.global).as_mut_slice();
+        let updates: Vec<(f32, &[f32])> = self.coefs.iter().copied().zip(self.deltas.iter().map(Vec::as_slice)).collect();
+        match (server.apply, server.optimizer) {
+            (Apply::Deltas, ServerOptimizer::Sgd) => aggregate(global, &updates, self.cfg.server_lr),
+            (Apply::Deltas, optimizer) => {
+                self.pseudo_gradient.clear();
+                self.pseudo_gradient.resize(global.len(), 0.0);
+                aggregate(&mut self.pseudo_gradient, &updates, 1.0);
+                self.server_state.step(optimizer, self.cfg.server_lr, global, &self.pseudo_gradient);
+            }
+            (Apply::Mix { .. }, _) => {
+                for ((c, delta), base) in updates.iter().zip(self.mix_bases.drain(..)) {
+                    mix_in(global, *c, &base, delta);
+                }
+            }
+        }
     }
 
     /// Evaluates w^{version} every `eval_every` rounds; says whether it reached a target that stops

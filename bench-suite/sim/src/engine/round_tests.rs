@@ -506,3 +506,64 @@ fn progress_is_reported_after_every_round_and_changes_nothing() {
     let last = seen.last().unwrap();
     assert_eq!((last.rounds, last.fraction, last.time), (50, 1.0, plain.rounds[49].time));
 }
+
+/// The server step through the optimizer path with momentum 0 gives the bits of plain SGD.
+#[test]
+fn momentum_with_beta_zero_is_sgd_over_a_run() {
+    use abs_policies::ServerOptimizer;
+    let p = params(6);
+    let run = |optimizer| {
+        let mut cfg = engine_cfg(PolicyName::Abs, &p, 40);
+        cfg.policy.server.optimizer = optimizer;
+        cfg.server_lr = 0.7;
+        let seeds = Seeds::new(3);
+        let spec = AnalyticSpec {
+            dim: 4,
+            train_samples: 64 * p.workers,
+            test_samples: 128,
+            separation: 1.0,
+        };
+        let mut learner = AnalyticLearner::new(&spec, p.workers, Partition::Iid, 0.2, 8, seeds);
+        let ct = ComputeTimeSpec::GammaCvb {
+            mean: 1.0,
+            v_task: 0.5,
+            v_mach: 0.5,
+        };
+        let mut times = JobTimes::new(&ct, Granularity::Job, 1, p.workers, &seeds).unwrap();
+        simulate(&cfg, &mut learner, &mut times).unwrap()
+    };
+    let sgd = run(ServerOptimizer::Sgd);
+    assert_eq!(run(ServerOptimizer::Momentum { beta: 0.0 }), sgd);
+    assert_ne!(run(ServerOptimizer::Momentum { beta: 0.9 }).params, sgd.params);
+}
+
+/// FedAsync's mix with alpha 1 and a constant S replaces the global model by the client's: on
+/// the 1-2-5 trace with K = 1, each job's base holds the updates of its own chain only (async SGD
+/// would have summed them all; compare `async_trace_by_hand`).
+#[test]
+fn a_mix_with_alpha_one_replaces_the_model_by_the_clients() {
+    use abs_policies::{Apply, StalenessFn};
+    let p = params(3);
+    let mut cfg = engine_cfg(PolicyName::Async, &p, 8);
+    cfg.policy.server.apply = Apply::Mix { alpha: 1.0 };
+    cfg.policy.server.staleness = StalenessFn::Constant;
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(&[1.0]);
+    let rec = simulate(&cfg, &mut probe, &mut times).unwrap();
+    assert_eq!(
+        probe.calls,
+        vec![
+            (0, 0, 0),
+            (0, 1, 1),
+            (1, 0, 0),
+            (0, 2, 2),
+            (0, 3, 3),
+            (1, 1, 1),
+            (0, 4, 4),
+            (2, 0, 0)
+        ]
+    );
+    // the last arrival (worker 2's first job, from w^0) leaves its own one-hot delta only
+    assert_eq!(rec.params.iter().filter(|v| **v != 0.0).count(), 1);
+}

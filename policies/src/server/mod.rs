@@ -1,0 +1,112 @@
+//! The server side of a policy (docs/semantics.md, "6. Aggregation and weighting"): how the
+//! arrivals of a round become the next global model, in separate pieces: the staleness function
+//! S(s), the normalisation, what is applied (weighted deltas, or a mix with the client's model)
+//! and the server optimizer.
+
+mod optimizer;
+mod staleness;
+
+use serde::{Deserialize, Serialize};
+
+pub use optimizer::{ServerOptimizer, ServerState};
+pub use staleness::{SaForm, StalenessFn};
+
+/// What the round's weights S(s) are divided by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalisation {
+    /// The number of updates aggregated (K, unless absences closed the round early): the paper's.
+    Arrivals,
+    /// K^t, even when fewer arrived (FedBuff's rule).
+    K,
+    /// The sum of the round's S(s), so that the weights sum to 1.
+    SumOfWeights,
+}
+
+/// What the server applies.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Apply {
+    /// The weighted sum of the deltas, through the server optimizer.
+    Deltas,
+    /// Each arrival in turn mixes the client's model into the global one,
+    /// w <- (1 - alpha S(s)) w + alpha S(s) w_client (FedAsync); needs each update's base.
+    Mix { alpha: f64 },
+}
+
+/// How a round's arrivals become the next global model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ServerRule {
+    pub staleness: StalenessFn,
+    pub normalisation: Normalisation,
+    pub apply: Apply,
+    pub optimizer: ServerOptimizer,
+}
+
+impl ServerRule {
+    /// The paper's rule with staleness function `staleness`: w += server_lr sum S(s)/|A| delta.
+    pub fn paper(staleness: StalenessFn) -> ServerRule {
+        ServerRule {
+            staleness,
+            normalisation: Normalisation::Arrivals,
+            apply: Apply::Deltas,
+            optimizer: ServerOptimizer::Sgd,
+        }
+    }
+
+    /// The coefficient of each arrival, in arrival order, given their staleness and K^t: S(s)
+    /// over the normalisation for deltas; alpha S(s) for a mix (applied one arrival at a time).
+    /// Computed in f64, rounded once to f32.
+    pub fn coefficients(&self, staleness: &[u64], k: u32, out: &mut Vec<f32>) {
+        out.clear();
+        let factors = staleness.iter().map(|&s| self.staleness.factor(s));
+        if let Apply::Mix { alpha } = self.apply {
+            out.extend(factors.map(|f| (alpha * f) as f32));
+            return;
+        }
+        let by = match self.normalisation {
+            Normalisation::Arrivals => staleness.len() as f64,
+            Normalisation::K => f64::from(k),
+            Normalisation::SumOfWeights => factors.clone().sum(),
+        };
+        out.extend(factors.map(|f| (f / by) as f32));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coefs(rule: ServerRule, staleness: &[u64], k: u32) -> Vec<f32> {
+        let mut out = Vec::new();
+        rule.coefficients(staleness, k, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_papers_weights_by_hand() {
+        assert_eq!(coefs(ServerRule::paper(StalenessFn::Constant), &[7, 0, 2, 1], 4), [0.25; 4]);
+        let sa = ServerRule::paper(StalenessFn::Inv);
+        assert_eq!(coefs(sa, &[0, 1], 2), [0.5, 0.5]);
+        assert_eq!(coefs(sa, &[4, 1], 2), [0.125, 0.5]);
+        // absences closed the round with 2 of K = 4: divided by the 2 that arrived
+        assert_eq!(coefs(sa, &[4, 1], 4), [0.125, 0.5]);
+        assert_eq!(coefs(ServerRule::paper(StalenessFn::InvPlusOne), &[0, 3], 2), [0.5, 0.125]);
+    }
+
+    #[test]
+    fn other_normalisations_and_the_mix_by_hand() {
+        let rule = |normalisation| ServerRule {
+            normalisation,
+            ..ServerRule::paper(StalenessFn::InvSqrtPlusOne)
+        };
+        // S = 1, 1/2 (s = 0, 3)
+        assert_eq!(coefs(rule(Normalisation::K), &[0, 3], 4), [0.25, 0.125]);
+        assert_eq!(coefs(rule(Normalisation::SumOfWeights), &[0, 3], 4), [2.0 / 3.0, 1.0 / 3.0]);
+        let mix = ServerRule {
+            apply: Apply::Mix { alpha: 0.6 },
+            ..ServerRule::paper(StalenessFn::Polynomial { a: 0.5 })
+        };
+        assert_eq!(coefs(mix, &[0, 3], 1), [0.6, 0.3]);
+    }
+}
