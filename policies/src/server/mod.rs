@@ -1,7 +1,7 @@
 //! The server side of a policy (docs/semantics.md, "6. Aggregation and weighting"): how the
 //! arrivals of a round become the next global model, in separate pieces: the staleness function
-//! S(s), the normalisation, what is applied (weighted deltas, or a mix with the client's model)
-//! and the server optimizer.
+//! S(s), the normalisation, what is applied (weighted deltas, or a mix with the client's model),
+//! when an arrived worker gets a new model, and the server optimizer.
 
 mod optimizer;
 mod staleness;
@@ -34,22 +34,35 @@ pub enum Apply {
     Mix { alpha: f64 },
 }
 
+/// When a worker whose update has arrived gets a new model and starts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dispatch {
+    /// When its round closes, with the new model (the paper's).
+    AtRoundEnd,
+    /// At once, with the current model, while its update waits for the round (FedBuff, FedAsync).
+    OnArrival,
+}
+
 /// How a round's arrivals become the next global model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ServerRule {
     pub staleness: StalenessFn,
     pub normalisation: Normalisation,
     pub apply: Apply,
+    pub dispatch: Dispatch,
     pub optimizer: ServerOptimizer,
 }
 
 impl ServerRule {
-    /// The paper's rule with staleness function `staleness`: w += server_lr sum S(s)/|A| delta.
+    /// The paper's rule with staleness function `staleness`: w += server_lr sum S(s)/|A| delta,
+    /// arrivals dispatched when the round closes.
     pub fn paper(staleness: StalenessFn) -> ServerRule {
         ServerRule {
             staleness,
             normalisation: Normalisation::Arrivals,
             apply: Apply::Deltas,
+            dispatch: Dispatch::AtRoundEnd,
             optimizer: ServerOptimizer::Sgd,
         }
     }

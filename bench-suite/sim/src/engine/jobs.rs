@@ -15,6 +15,9 @@ pub enum Cause {
     Restart,
     /// The worker came back after an absence and received the current model.
     Rejoin,
+    /// The worker's previous job arrived and the policy dispatches on arrival: it received the
+    /// current model at that moment, while its update waited for the round to close.
+    Arrival,
 }
 
 /// What became of a job.
@@ -40,11 +43,12 @@ impl Cause {
             Cause::Next => "next",
             Cause::Restart => "restart",
             Cause::Rejoin => "rejoin",
+            Cause::Arrival => "arrival",
         }
     }
 
     pub fn parse(s: &str) -> Option<Cause> {
-        [Cause::Initial, Cause::Next, Cause::Restart, Cause::Rejoin]
+        [Cause::Initial, Cause::Next, Cause::Restart, Cause::Rejoin, Cause::Arrival]
             .into_iter()
             .find(|c| c.name() == s)
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use abs_policies::{Apply, Policy, PolicyName, PolicyParams, RestartWhen, ServerOptimizer, ServerState, Threshold, aggregate};
+use abs_policies::{Apply, Dispatch, Policy, PolicyName, PolicyParams, RestartWhen, ServerOptimizer, ServerState, Threshold, aggregate};
 use serde::{Deserialize, Serialize};
 
 use super::availability::{Availability, Presence};
@@ -160,6 +160,9 @@ struct Engine<'a, L: Learner + ?Sized> {
     /// Reused buffers for the arrivals' deltas and losses.
     deltas: Vec<Vec<f32>>,
     losses: Vec<f64>,
+    /// With dispatch on arrival, each arrival's base, base version and job-log row, taken when it
+    /// arrived (its worker has started again since).
+    arrived_from: Vec<(Arc<Vec<f32>>, u64, usize)>,
     /// The arrivals' bases, kept until the server step only where it mixes client models in.
     mix_bases: Vec<Arc<Vec<f32>>>,
     /// Reused buffers for the arrivals' staleness and their coefficients in the server step.
@@ -253,6 +256,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             arrivals: Vec::with_capacity(n),
             deltas: Vec::new(),
             losses: Vec::new(),
+            arrived_from: Vec::new(),
             mix_bases: Vec::new(),
             staleness_of: Vec::with_capacity(n),
             coefs: Vec::with_capacity(n),
@@ -355,7 +359,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                 // no absences: the next event is the next live job's arrival
                 match self.queue.pop_live(is_live) {
                     Some(e) if e.finish > self.cfg.max_time => return Ok(false),
-                    Some(e) => self.arrive(e),
+                    Some(e) => self.arrive(e)?,
                     None => return Err(self.ran_dry()),
                 }
                 continue;
@@ -368,7 +372,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                         return Ok(false);
                     }
                     self.queue.pop();
-                    self.arrive(e);
+                    self.arrive(e)?;
                     changes = 0;
                 }
                 (_, Some(c)) => {
@@ -397,13 +401,22 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         }
     }
 
-    /// A job's update reaches the server.
-    fn arrive(&mut self, e: InFlight) {
+    /// A job's update reaches the server; with dispatch on arrival its worker receives the current
+    /// model and starts again at once.
+    fn arrive(&mut self, e: InFlight) -> Result<(), SimError> {
         self.clock = e.finish;
-        self.workers[e.worker as usize].in_flight = false;
-        self.workers[e.worker as usize].pending = true;
+        let worker = &mut self.workers[e.worker as usize];
+        worker.in_flight = false;
         self.in_flight -= 1;
         self.arrivals.push(e);
+        match self.cfg.policy.server.dispatch {
+            Dispatch::AtRoundEnd => worker.pending = true,
+            Dispatch::OnArrival => {
+                self.arrived_from.push((Arc::clone(&worker.base), worker.version, worker.log));
+                self.start_job(e.worker, self.round, Cause::Arrival, e.finish, 1)?;
+            }
+        }
+        Ok(())
     }
 
     /// The next change of presence: worker `w` leaves (losing a job in flight) or comes back
@@ -444,15 +457,22 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         let mut staleness_of = std::mem::take(&mut self.staleness_of);
         staleness_of.clear();
         let mut bases = Vec::with_capacity(count);
-        for a in &self.arrivals {
-            let worker = &self.workers[a.worker as usize];
-            let staleness = self.round - worker.version;
-            bases.push(Arc::clone(&worker.base));
+        for (i, a) in self.arrivals.iter().enumerate() {
+            let (base, version, log) = match self.arrived_from.get(i) {
+                Some((base, version, log)) => (base, *version, *log),
+                None => {
+                    let worker = &self.workers[a.worker as usize];
+                    (&worker.base, worker.version, worker.log)
+                }
+            };
+            let staleness = self.round - version;
+            bases.push(Arc::clone(base));
             stale_sum += staleness;
             stale_max = stale_max.max(staleness);
             staleness_of.push(staleness);
-            self.jobs[worker.log].settle(Fate::Delivered, self.now, self.round, Some(staleness));
+            self.jobs[log].settle(Fate::Delivered, self.now, self.round, Some(staleness));
         }
+        self.arrived_from.clear();
         // count = K^t unless absences closed the round early
         self.cfg.policy.server.coefficients(&staleness_of, self.k, &mut self.coefs);
         self.staleness_of = staleness_of;
@@ -545,11 +565,13 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         // an arrival that left meanwhile starts again when it comes back
         let mut starting = std::mem::take(&mut self.starting);
         starting.clear();
-        starting.extend(
-            (self.arrivals.iter())
-                .filter(|a| !self.workers[a.worker as usize].away)
-                .map(|a| (a.worker, Cause::Next)),
-        );
+        if self.cfg.policy.server.dispatch == Dispatch::AtRoundEnd {
+            starting.extend(
+                (self.arrivals.iter())
+                    .filter(|a| !self.workers[a.worker as usize].away)
+                    .map(|a| (a.worker, Cause::Next)),
+            );
+        }
         let mut restarts = 0u32;
         // unbounded async policies restart nobody: skip the O(N) scan
         if self.cfg.policy.may_stop_stragglers(tau) {

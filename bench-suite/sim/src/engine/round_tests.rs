@@ -246,6 +246,11 @@ fn trace_that_runs_out_is_an_error_not_a_panic() {
 // ---------- equivalences on the analytic learner with random job times ----------
 
 fn analytic_run(name: PolicyName, p: &PolicyParams, seed: u64, rounds: u64) -> RunRecords {
+    analytic_run_with(engine_cfg(name, p, rounds), p, seed)
+}
+
+/// [`analytic_run`] with an engine config of the caller's.
+fn analytic_run_with(mut cfg: EngineConfig, p: &PolicyParams, seed: u64) -> RunRecords {
     let seeds = Seeds::new(seed);
     let spec = AnalyticSpec {
         dim: 4,
@@ -260,7 +265,6 @@ fn analytic_run(name: PolicyName, p: &PolicyParams, seed: u64, rounds: u64) -> R
         v_mach: 0.5,
     };
     let mut times = JobTimes::new(&ct, Granularity::Job, 2, p.workers, &seeds).unwrap();
-    let mut cfg = engine_cfg(name, p, rounds);
     cfg.local_steps = 2;
     cfg.eval_every = 5;
     simulate(&cfg, &mut learner, &mut times).unwrap()
@@ -516,21 +520,7 @@ fn momentum_with_beta_zero_is_sgd_over_a_run() {
         let mut cfg = engine_cfg(PolicyName::Abs, &p, 40);
         cfg.policy.server.optimizer = optimizer;
         cfg.server_lr = 0.7;
-        let seeds = Seeds::new(3);
-        let spec = AnalyticSpec {
-            dim: 4,
-            train_samples: 64 * p.workers,
-            test_samples: 128,
-            separation: 1.0,
-        };
-        let mut learner = AnalyticLearner::new(&spec, p.workers, Partition::Iid, 0.2, 8, seeds);
-        let ct = ComputeTimeSpec::GammaCvb {
-            mean: 1.0,
-            v_task: 0.5,
-            v_mach: 0.5,
-        };
-        let mut times = JobTimes::new(&ct, Granularity::Job, 1, p.workers, &seeds).unwrap();
-        simulate(&cfg, &mut learner, &mut times).unwrap()
+        analytic_run_with(cfg, &p, 3)
     };
     let sgd = run(ServerOptimizer::Sgd);
     assert_eq!(run(ServerOptimizer::Momentum { beta: 0.0 }), sgd);
@@ -566,4 +556,64 @@ fn a_mix_with_alpha_one_replaces_the_model_by_the_clients() {
     );
     // the last arrival (worker 2's first job, from w^0) leaves its own one-hot delta only
     assert_eq!(rec.params.iter().filter(|v| **v != 0.0).count(), 1);
+}
+
+/// Dispatch on arrival (FedBuff's) on the 1-2-5 trace with K = 2 and a constant S: an arrived
+/// worker starts again at once from the model of the round still open, so rounds close sooner than
+/// k-async's (2, 4, 5, 6) and bases are one version older.
+#[test]
+fn dispatch_on_arrival_trace_by_hand() {
+    use abs_policies::{Dispatch, Normalisation, StalenessFn};
+    let p = params(3);
+    let mut cfg = engine_cfg(PolicyName::KAsync, &p, 4);
+    cfg.policy.server.dispatch = Dispatch::OnArrival;
+    cfg.policy.server.normalisation = Normalisation::K;
+    cfg.policy.server.staleness = StalenessFn::Constant;
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(&[1.0]);
+    let rec = simulate(&cfg, &mut probe, &mut times).unwrap();
+    assert_eq!(col(&rec, |r| r.time), vec![2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 1, 1, 3]);
+    assert_eq!(col(&rec, |r| r.mean_staleness), vec![0.0, 1.0, 1.0, 2.0]);
+    assert_eq!(col(&rec, |r| r.restarts), vec![0; 4]);
+    assert_eq!(col(&rec, |r| r.uploads), vec![2, 4, 6, 8]);
+    // 3 at time 0, then one per arrival, sent as it arrives
+    assert_eq!(col(&rec, |r| r.downloads), vec![5, 7, 9, 11]);
+    assert_eq!(
+        probe.calls,
+        vec![
+            (0, 0, 0),
+            (0, 1, 0),
+            (1, 0, 0),
+            (0, 2, 0),
+            (0, 3, 2),
+            (1, 1, 2),
+            (0, 4, 4),
+            (2, 0, 0)
+        ]
+    );
+    let starts: Vec<(u32, u64, Cause, f64, u64)> = rec
+        .jobs
+        .iter()
+        .map(|j| (j.worker, j.job, j.cause, j.start, j.base_version))
+        .collect();
+    assert!(starts.contains(&(0, 2, Cause::Arrival, 2.0, 0)), "{starts:?}");
+    assert!(starts.contains(&(1, 1, Cause::Arrival, 2.0, 1)), "{starts:?}");
+}
+
+/// Dividing by K instead of by the number aggregated changes nothing when every round gets its
+/// K arrivals (no absences): FedBuff's normalisation with a constant S and dispatch at the round's
+/// end is k-async.
+#[test]
+fn dividing_by_k_with_constant_s_and_round_end_dispatch_is_k_async() {
+    use abs_policies::Normalisation;
+    let mut p = params(6);
+    p.k = Some(3);
+    for seed in 0..2 {
+        let reference = analytic_run(PolicyName::KAsync, &p, seed, 40);
+        let mut cfg = engine_cfg(PolicyName::KAsync, &p, 40);
+        cfg.policy.server.normalisation = Normalisation::K;
+        assert_eq!(analytic_run_with(cfg, &p, seed), reference);
+    }
 }

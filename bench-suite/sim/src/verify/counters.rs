@@ -5,8 +5,8 @@ use super::*;
 /// Uploads, downloads, restarts and comm add up from the jobs, on every round and evaluation row.
 pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64) -> Result<(), VerifyError> {
     let n = log.rounds.len();
-    // per round t: uploads in t, restarts at the end of t, downloads sent at the end of t, rejoins
-    // during the wait for t
+    // per round t: uploads in t, restarts at the end of t, downloads sent at the end of t, those
+    // sent during the wait for t (rejoins, and dispatches on arrival)
     let (mut up, mut re, mut sent, mut rejoin) = (vec![0u64; n + 1], vec![0u64; n + 1], vec![0u64; n + 1], vec![0u64; n + 1]);
     let mut initial = 0u64;
     for j in log.jobs {
@@ -23,7 +23,7 @@ pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64) -> Result<(), Ver
                 Some(t) => sent[(t as usize).min(n)] += 1,
                 None => return fail(format!("{}: started at the end of a round with base version 0", job_name(j))),
             },
-            Cause::Rejoin => rejoin[(j.base_version as usize).min(n)] += 1,
+            Cause::Rejoin | Cause::Arrival => rejoin[(j.base_version as usize).min(n)] += 1,
         }
     }
     let (mut uploads, mut restarts, mut downloads) = (0u64, 0u64, initial);

@@ -41,6 +41,16 @@ pub(super) fn check_sequences(by_worker: &[Vec<&JobRecord>]) -> Result<(), Verif
                 Cause::Restart => prev.fate.is_restart() && j.start == prev.end && prev.round.map(|r| r + 1) == Some(j.base_version),
                 // a worker that left after its update arrived comes back once it was delivered
                 Cause::Rejoin => matches!(prev.fate, Fate::Unavailable | Fate::Delivered) && j.start >= prev.end,
+                // dispatch on arrival: the next job starts when the previous one arrives, from the
+                // model of the round it is then delivered in (or still waits for, at the end)
+                Cause::Arrival => {
+                    j.start == prev.finish
+                        && match prev.fate {
+                            Fate::Delivered => prev.round == Some(j.base_version),
+                            Fate::Running => true,
+                            _ => false,
+                        }
+                }
             };
             if !ok {
                 return fail(format!(

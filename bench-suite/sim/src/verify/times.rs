@@ -48,7 +48,7 @@ pub(super) fn check_job_times(
         match j.cause {
             Cause::Initial => *together.entry((true, 0)).or_default() += 1,
             Cause::Next | Cause::Restart => *together.entry((false, j.base_version)).or_default() += 1,
-            Cause::Rejoin => {}
+            Cause::Rejoin | Cause::Arrival => {}
         }
     }
     for j in by_worker.iter().flatten() {
@@ -63,7 +63,7 @@ pub(super) fn check_job_times(
         let sent_with = match j.cause {
             Cause::Initial => together[&(true, 0)],
             Cause::Next | Cause::Restart => together[&(false, j.base_version)],
-            Cause::Rejoin => 1,
+            Cause::Rejoin | Cause::Arrival => 1,
         };
         if j.downloads_together != sent_with {
             return fail(format!(
