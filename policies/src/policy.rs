@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::PolicyError;
 use crate::k_schedule::{AdaptiveK, KRounding, KSchedule};
-use crate::server::{SaForm, ServerRule, StalenessFn};
+use crate::server::{ApplyKnob, Dispatch, Normalisation, OptimizerName, SaForm, ServerRule};
 use crate::threshold::{StalenessBound, ThresholdForm};
 
 /// The named policies (docs/semantics.md, "7. Policies").
@@ -33,11 +33,26 @@ pub enum PolicyName {
     SaAdasync,
     /// Adaptive bounded staleness: adaptive K and adaptive threshold.
     Abs,
+    /// FedBuff (Nguyen et al. 2022): a buffer of K arrivals, each scaled by (1 + s)^(-1/2), summed
+    /// and divided by K; workers start again on arrival.
+    Fedbuff,
+    /// FedAsync (Xie, Koyejo and Gupta 2019): every arrival mixed into the model at once,
+    /// w <- (1 - alpha S(s)) w + alpha S(s) w_client.
+    Fedasync,
+    /// Local SGD rounds with server momentum (FedAvgM; Hsu et al. 2019).
+    Fedavgm,
+    /// Local SGD rounds with a server Adam step (FedAdam; Reddi et al. 2021).
+    Fedadam,
+    /// Local SGD rounds with a server Yogi step (FedYogi; Reddi et al. 2021).
+    Fedyogi,
+    /// Asynchronous SGD with the delay-adaptive step N / max(N, s) (Mishchenko et al. 2022;
+    /// Koloskova et al. 2022).
+    AsyncDelayAdaptive,
 }
 
 impl PolicyName {
     /// Every named policy, in table order.
-    pub const ALL: [PolicyName; 9] = [
+    pub const ALL: [PolicyName; 15] = [
         PolicyName::LocalSgd,
         PolicyName::KSync,
         PolicyName::Async,
@@ -47,6 +62,12 @@ impl PolicyName {
         PolicyName::Adasync,
         PolicyName::SaAdasync,
         PolicyName::Abs,
+        PolicyName::Fedbuff,
+        PolicyName::Fedasync,
+        PolicyName::Fedavgm,
+        PolicyName::Fedadam,
+        PolicyName::Fedyogi,
+        PolicyName::AsyncDelayAdaptive,
     ];
 
     /// The config spelling of this name.
@@ -61,15 +82,28 @@ impl PolicyName {
             PolicyName::Adasync => "adasync",
             PolicyName::SaAdasync => "sa_adasync",
             PolicyName::Abs => "abs",
+            PolicyName::Fedbuff => "fedbuff",
+            PolicyName::Fedasync => "fedasync",
+            PolicyName::Fedavgm => "fedavgm",
+            PolicyName::Fedadam => "fedadam",
+            PolicyName::Fedyogi => "fedyogi",
+            PolicyName::AsyncDelayAdaptive => "async_delay_adaptive",
         }
     }
 
-    /// The four knobs this name stands for.
+    /// The knobs this name stands for.
     pub fn knobs(self) -> PolicyKnobs {
         use BoundKnob as B;
         use KKnob as K;
         use WeightKnob as W;
-        let (k, bound, weight, sync) = match self {
+        let paper = |(k, bound, weight, sync)| PolicyKnobs {
+            k,
+            bound,
+            weight,
+            sync,
+            ..PolicyKnobs::default()
+        };
+        paper(match self {
             PolicyName::LocalSgd => (K::All, B::None, W::Uniform, true),
             PolicyName::KSync => (K::Fixed, B::None, W::Uniform, true),
             PolicyName::Async => (K::One, B::None, W::Uniform, false),
@@ -79,8 +113,60 @@ impl PolicyName {
             PolicyName::Adasync => (K::Adaptive, B::None, W::Uniform, false),
             PolicyName::SaAdasync => (K::Adaptive, B::None, W::StalenessAware, false),
             PolicyName::Abs => (K::Adaptive, B::Adaptive, W::Uniform, false),
-        };
-        PolicyKnobs { k, bound, weight, sync }
+            PolicyName::Fedavgm | PolicyName::Fedadam | PolicyName::Fedyogi => (K::All, B::None, W::Uniform, true),
+            PolicyName::AsyncDelayAdaptive => (K::One, B::None, W::StalenessAware, false),
+            PolicyName::Fedbuff => {
+                return PolicyKnobs {
+                    normalise: Normalisation::K,
+                    dispatch: Dispatch::OnArrival,
+                    ..paper((K::Fixed, B::None, W::StalenessAware, false))
+                };
+            }
+            // K = 1 closes the round at the arrival itself, so dispatch at the round's end sends
+            // the worker the model its own update is already in, as FedAsync's server does
+            PolicyName::Fedasync => {
+                return PolicyKnobs {
+                    apply: ApplyKnob::Mix,
+                    ..paper((K::One, B::None, W::StalenessAware, false))
+                };
+            }
+        })
+    }
+
+    /// The parameters this policy sets otherwise than the key table (its paper's defaults); a
+    /// config's own value wins.
+    pub fn defaults(self) -> PolicyDefaults {
+        let none = PolicyDefaults::default();
+        match self {
+            PolicyName::Fedbuff => PolicyDefaults {
+                k: Some(10),
+                sa_form: Some(SaForm::InvSqrtPlusOne),
+                ..none
+            },
+            PolicyName::Fedasync => PolicyDefaults {
+                sa_form: Some(SaForm::Polynomial { a: 0.5 }),
+                ..none
+            },
+            PolicyName::Fedavgm => PolicyDefaults {
+                server_optimizer: Some(OptimizerName::Momentum),
+                ..none
+            },
+            PolicyName::Fedadam => PolicyDefaults {
+                server_optimizer: Some(OptimizerName::Adam),
+                server_lr: Some(0.01),
+                ..none
+            },
+            PolicyName::Fedyogi => PolicyDefaults {
+                server_optimizer: Some(OptimizerName::Yogi),
+                server_lr: Some(0.01),
+                ..none
+            },
+            PolicyName::AsyncDelayAdaptive => PolicyDefaults {
+                sa_form: Some(SaForm::DelayAdaptive),
+                ..none
+            },
+            _ => none,
+        }
     }
 
     fn expected() -> String {
@@ -144,6 +230,8 @@ pub enum WeightKnob {
 }
 
 /// The four knobs, as a user writes them in YAML to define a policy of their own.
+/// The server-side knobs are left out of a table's canonical form at their defaults, so tables
+/// written before they existed keep their cell ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyKnobs {
@@ -154,6 +242,45 @@ pub struct PolicyKnobs {
     pub weight: WeightKnob,
     #[serde(default)]
     pub sync: bool,
+    /// What the weights are divided by: `arrivals` (default), `k` or `sum_of_weights`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub normalise: Normalisation,
+    /// What is applied: `deltas` (default) or `mix` (with `alpha`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub apply: ApplyKnob,
+    /// When an arrived worker starts again: `at_round_end` (default) or `on_arrival`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub dispatch: Dispatch,
+}
+
+/// The knobs of a table that gives only `k`: no bound, uniform weights, asynchronous, the paper's
+/// server step.
+impl Default for PolicyKnobs {
+    fn default() -> Self {
+        PolicyKnobs {
+            k: KKnob::Fixed,
+            bound: default_bound(),
+            weight: default_weight(),
+            sync: false,
+            normalise: Normalisation::default(),
+            apply: ApplyKnob::default(),
+            dispatch: Dispatch::default(),
+        }
+    }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// A named policy's own defaults for parameters the key table declares otherwise (`None`: the
+/// table's).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PolicyDefaults {
+    pub k: Option<u32>,
+    pub sa_form: Option<SaForm>,
+    pub server_optimizer: Option<OptimizerName>,
+    pub server_lr: Option<f64>,
 }
 
 impl PolicyKnobs {
@@ -173,6 +300,9 @@ impl PolicyKnobs {
         }
         if self.weight == WeightKnob::StalenessAware {
             keys.push("sa_form");
+        }
+        if self.apply == ApplyKnob::Mix {
+            keys.push("alpha");
         }
         keys
     }
@@ -263,8 +393,16 @@ pub struct PolicyParams {
     pub threshold_form: ThresholdForm,
     /// `staleness_bound`: S for fixed-bound policies (`inf`: no bound).
     pub staleness_bound: Option<f64>,
-    /// `sa_form`.
+    /// `sa_form`: S(s) of staleness-aware policies.
     pub sa_form: SaForm,
+    /// `alpha`: the mixing rate of `apply: mix`.
+    pub alpha: Option<f64>,
+    /// `server_optimizer` and its `server_beta1`, `server_beta2`, `server_tau` (absent: Reddi
+    /// et al.'s defaults).
+    pub server_optimizer: OptimizerName,
+    pub server_beta1: Option<f64>,
+    pub server_beta2: Option<f64>,
+    pub server_tau: Option<f64>,
 }
 
 /// The config table's defaults: 10 workers, no fixed K, k0 = 2, p = 0.5 with ceiling rounding and
@@ -282,6 +420,11 @@ impl Default for PolicyParams {
             threshold_form: ThresholdForm::default(),
             staleness_bound: None,
             sa_form: SaForm::default(),
+            alpha: None,
+            server_optimizer: OptimizerName::default(),
+            server_beta1: None,
+            server_beta2: None,
+            server_tau: None,
         }
     }
 }
@@ -374,14 +517,10 @@ impl Policy {
                 }
             }
         };
-        let staleness = match knobs.weight {
-            WeightKnob::Uniform => StalenessFn::Constant,
-            WeightKnob::StalenessAware => StalenessFn::from(p.sa_form),
-        };
         Ok(Policy {
             k,
             bound,
-            server: ServerRule::paper(staleness),
+            server: ServerRule::resolve(&knobs, p)?,
             sync: knobs.sync,
         })
     }
@@ -403,6 +542,8 @@ mod tests {
             threshold_form: ThresholdForm::NOverK,
             staleness_bound: Some(2.0),
             sa_form: SaForm::Inv,
+            alpha: Some(0.5),
+            ..PolicyParams::default()
         }
     }
 
@@ -428,6 +569,86 @@ mod tests {
         assert!(reads(PolicyName::Abs).contains(&"zeta") && reads(PolicyName::Abs).contains(&"k0"));
         assert!(!reads(PolicyName::Adasync).contains(&"zeta"));
         assert_eq!(reads(PolicyName::SaAsync), ["k", "sa_form"]);
+    }
+
+    /// The field's methods, with their papers' defaults laid over the table's, as the config
+    /// resolves them.
+    #[test]
+    fn the_fields_methods_resolve_to_their_rules() {
+        use crate::server::{Apply, ServerOptimizer, StalenessFn};
+        let with_defaults = |name: PolicyName| {
+            let d = name.defaults();
+            let p = PolicyParams {
+                k: d.k.or(Some(3)),
+                sa_form: d.sa_form.unwrap_or_default(),
+                alpha: Some(0.6),
+                server_optimizer: d.server_optimizer.unwrap_or_default(),
+                ..params()
+            };
+            Policy::resolve(name.knobs(), &p).unwrap()
+        };
+        let fedbuff = with_defaults(PolicyName::Fedbuff);
+        assert_eq!(fedbuff.k, KSchedule::Fixed(10));
+        assert_eq!(fedbuff.server.staleness, StalenessFn::InvSqrtPlusOne);
+        assert_eq!(
+            (fedbuff.server.normalisation, fedbuff.server.dispatch),
+            (Normalisation::K, Dispatch::OnArrival)
+        );
+        let fedasync = with_defaults(PolicyName::Fedasync);
+        assert_eq!(fedasync.k, KSchedule::Fixed(1));
+        assert_eq!(fedasync.server.apply, Apply::Mix { alpha: 0.6 });
+        assert_eq!(fedasync.server.staleness, StalenessFn::Polynomial { a: 0.5 });
+        let fedavgm = with_defaults(PolicyName::Fedavgm);
+        assert!(fedavgm.sync && fedavgm.k == KSchedule::Fixed(10));
+        assert_eq!(fedavgm.server.optimizer, ServerOptimizer::Momentum { beta: 0.9 });
+        assert_eq!(
+            with_defaults(PolicyName::Fedadam).server.optimizer,
+            ServerOptimizer::Adam {
+                beta1: 0.9,
+                beta2: 0.99,
+                tau: 1e-3
+            }
+        );
+        let delay = with_defaults(PolicyName::AsyncDelayAdaptive);
+        assert_eq!(delay.server.staleness, StalenessFn::DelayAdaptive { workers: 10 });
+        assert_eq!(reads_of(PolicyName::Fedasync), ["sa_form", "alpha"]);
+        // a knob table that mixes needs alpha, in (0, 1]
+        let mix = PolicyKnobs {
+            k: KKnob::One,
+            apply: ApplyKnob::Mix,
+            ..PolicyKnobs::default()
+        };
+        let p = PolicyParams { alpha: None, ..params() };
+        assert_eq!(Policy::resolve(mix, &p).unwrap_err().key, "alpha");
+        let p = PolicyParams {
+            alpha: Some(1.5),
+            ..params()
+        };
+        assert_eq!(Policy::resolve(mix, &p).unwrap_err().key, "alpha");
+        let p = PolicyParams {
+            server_optimizer: OptimizerName::Momentum,
+            server_beta1: Some(-0.5),
+            ..params()
+        };
+        assert_eq!(Policy::resolve(PolicyName::Abs.knobs(), &p).unwrap_err().key, "server_beta1");
+    }
+
+    fn reads_of(name: PolicyName) -> Vec<&'static str> {
+        name.knobs().reads()
+    }
+
+    /// Knob tables written before the server knobs existed serialize as they did.
+    #[test]
+    fn a_table_at_the_server_knobs_defaults_serializes_as_before() {
+        let table = PolicyKnobs {
+            k: KKnob::Fixed,
+            bound: BoundKnob::Fixed,
+            ..PolicyKnobs::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&table).unwrap(),
+            r#"{"k":"fixed","bound":"fixed","weight":"uniform","sync":false}"#
+        );
     }
 
     #[test]

@@ -8,19 +8,31 @@ mod staleness;
 
 use serde::{Deserialize, Serialize};
 
-pub use optimizer::{ServerOptimizer, ServerState};
+use crate::error::PolicyError;
+use crate::policy::{PolicyKnobs, PolicyParams, WeightKnob};
+pub use optimizer::{OptimizerName, ServerOptimizer, ServerState};
 pub use staleness::{SaForm, StalenessFn};
 
 /// What the round's weights S(s) are divided by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalisation {
     /// The number of updates aggregated (K, unless absences closed the round early): the paper's.
+    #[default]
     Arrivals,
     /// K^t, even when fewer arrived (FedBuff's rule).
     K,
     /// The sum of the round's S(s), so that the weights sum to 1.
     SumOfWeights,
+}
+
+/// What the server applies, as a policy's knob (`apply`); a mix takes its rate from `alpha`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyKnob {
+    #[default]
+    Deltas,
+    Mix,
 }
 
 /// What the server applies.
@@ -35,10 +47,11 @@ pub enum Apply {
 }
 
 /// When a worker whose update has arrived gets a new model and starts again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Dispatch {
     /// When its round closes, with the new model (the paper's).
+    #[default]
     AtRoundEnd,
     /// At once, with the current model, while its update waits for the round (FedBuff, FedAsync).
     OnArrival,
@@ -55,6 +68,44 @@ pub struct ServerRule {
 }
 
 impl ServerRule {
+    /// The server rule of a policy with these knobs and parameters, refusing a parameter out of
+    /// range with its key.
+    pub fn resolve(knobs: &PolicyKnobs, p: &PolicyParams) -> Result<ServerRule, PolicyError> {
+        let staleness = match knobs.weight {
+            WeightKnob::Uniform => StalenessFn::Constant,
+            WeightKnob::StalenessAware => StalenessFn::of(p.sa_form, p.workers),
+        };
+        if let Some(why) = staleness.invalid() {
+            return Err(PolicyError::new("sa_form", why));
+        }
+        let apply = match knobs.apply {
+            ApplyKnob::Deltas => Apply::Deltas,
+            ApplyKnob::Mix => {
+                let alpha = p
+                    .alpha
+                    .ok_or_else(|| PolicyError::new("alpha", "is required by `apply: mix`: expected a number in (0, 1]"))?;
+                if !(alpha > 0.0 && alpha <= 1.0) {
+                    return Err(PolicyError::new(
+                        "alpha",
+                        format!("value {alpha} is not allowed: expected a number in (0, 1]"),
+                    ));
+                }
+                Apply::Mix { alpha }
+            }
+        };
+        let optimizer = p.server_optimizer.with(p.server_beta1, p.server_beta2, p.server_tau);
+        if let Some((key, why)) = optimizer.invalid() {
+            return Err(PolicyError::new(key, why));
+        }
+        Ok(ServerRule {
+            staleness,
+            normalisation: knobs.normalise,
+            apply,
+            dispatch: knobs.dispatch,
+            optimizer,
+        })
+    }
+
     /// The paper's rule with staleness function `staleness`: w += server_lr sum S(s)/|A| delta,
     /// arrivals dispatched when the round closes.
     pub fn paper(staleness: StalenessFn) -> ServerRule {

@@ -5,6 +5,52 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A server optimizer as a config names it (`server_optimizer`); its hyper-parameters come from
+/// `server_beta1`, `server_beta2` and `server_tau`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerName {
+    #[default]
+    Sgd,
+    Momentum,
+    Nesterov,
+    Adagrad,
+    Adam,
+    Yogi,
+}
+
+impl OptimizerName {
+    /// Whether it is plain SGD (the paper's server step).
+    pub fn is_sgd(&self) -> bool {
+        *self == OptimizerName::Sgd
+    }
+
+    /// The config keys of its hyper-parameters.
+    pub fn reads(self) -> &'static [&'static str] {
+        match self {
+            OptimizerName::Sgd => &[],
+            OptimizerName::Momentum | OptimizerName::Nesterov => &["server_beta1"],
+            OptimizerName::Adagrad => &["server_beta1", "server_tau"],
+            OptimizerName::Adam | OptimizerName::Yogi => &["server_beta1", "server_beta2", "server_tau"],
+        }
+    }
+
+    /// The optimizer with these hyper-parameters (absent ones at Reddi et al.'s defaults).
+    pub fn with(self, beta1: Option<f64>, beta2: Option<f64>, tau: Option<f64>) -> ServerOptimizer {
+        let beta1 = beta1.unwrap_or(ServerOptimizer::BETA1);
+        let beta2 = beta2.unwrap_or(ServerOptimizer::BETA2);
+        let tau = tau.unwrap_or(ServerOptimizer::TAU);
+        match self {
+            OptimizerName::Sgd => ServerOptimizer::Sgd,
+            OptimizerName::Momentum => ServerOptimizer::Momentum { beta: beta1 },
+            OptimizerName::Nesterov => ServerOptimizer::Nesterov { beta: beta1 },
+            OptimizerName::Adagrad => ServerOptimizer::Adagrad { beta1, tau },
+            OptimizerName::Adam => ServerOptimizer::Adam { beta1, beta2, tau },
+            OptimizerName::Yogi => ServerOptimizer::Yogi { beta1, beta2, tau },
+        }
+    }
+}
+
 /// A server optimizer and its hyper-parameters (the step size is `server_lr`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,8 +70,7 @@ pub enum ServerOptimizer {
 }
 
 impl ServerOptimizer {
-    /// Reddi et al.'s defaults: beta1 0.9, beta2 0.99, tau 1e-3 (momentum's beta 0.9).
-    pub const BETA: f64 = 0.9;
+    /// Reddi et al.'s defaults: beta1 0.9 (momentum's beta too), beta2 0.99, tau 1e-3.
     pub const BETA1: f64 = 0.9;
     pub const BETA2: f64 = 0.99;
     pub const TAU: f64 = 1e-3;
@@ -35,20 +80,21 @@ impl ServerOptimizer {
         self != ServerOptimizer::Sgd
     }
 
-    /// Why its hyper-parameters cannot be used, with the parameter's name (`None`: they can).
+    /// Why its hyper-parameters cannot be used, with the parameter's config key (`None`: they can).
     pub fn invalid(self) -> Option<(&'static str, String)> {
         let unit = |name: &'static str, b: f64| {
             (!(0.0..1.0).contains(&b)).then(|| (name, format!("value {b} is not allowed: expected a number in [0, 1)")))
         };
-        let tau =
-            |t: f64| (!(t.is_finite() && t > 0.0)).then(|| ("tau", format!("value {t} is not allowed: expected a finite number > 0")));
+        let tau = |t: f64| {
+            (!(t.is_finite() && t > 0.0)).then(|| ("server_tau", format!("value {t} is not allowed: expected a finite number > 0")))
+        };
         match self {
             ServerOptimizer::Sgd => None,
-            ServerOptimizer::Momentum { beta } | ServerOptimizer::Nesterov { beta } => unit("beta", beta),
-            ServerOptimizer::Adagrad { beta1, tau: t } => unit("beta1", beta1).or_else(|| tau(t)),
-            ServerOptimizer::Adam { beta1, beta2, tau: t } | ServerOptimizer::Yogi { beta1, beta2, tau: t } => {
-                unit("beta1", beta1).or_else(|| unit("beta2", beta2)).or_else(|| tau(t))
-            }
+            ServerOptimizer::Momentum { beta } | ServerOptimizer::Nesterov { beta } => unit("server_beta1", beta),
+            ServerOptimizer::Adagrad { beta1, tau: t } => unit("server_beta1", beta1).or_else(|| tau(t)),
+            ServerOptimizer::Adam { beta1, beta2, tau: t } | ServerOptimizer::Yogi { beta1, beta2, tau: t } => unit("server_beta1", beta1)
+                .or_else(|| unit("server_beta2", beta2))
+                .or_else(|| tau(t)),
         }
     }
 }
@@ -201,7 +247,7 @@ mod tests {
 
     #[test]
     fn bad_hyper_parameters_name_their_key() {
-        assert_eq!(ServerOptimizer::Momentum { beta: -0.1 }.invalid().unwrap().0, "beta");
+        assert_eq!(ServerOptimizer::Momentum { beta: -0.1 }.invalid().unwrap().0, "server_beta1");
         assert_eq!(
             ServerOptimizer::Adam {
                 beta1: 0.9,
@@ -211,7 +257,7 @@ mod tests {
             .invalid()
             .unwrap()
             .0,
-            "beta2"
+            "server_beta2"
         );
         assert_eq!(
             ServerOptimizer::Yogi {
@@ -222,7 +268,7 @@ mod tests {
             .invalid()
             .unwrap()
             .0,
-            "tau"
+            "server_tau"
         );
         assert!(ServerOptimizer::Adagrad { beta1: 0.0, tau: 1e-3 }.invalid().is_none());
     }

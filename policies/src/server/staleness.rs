@@ -3,15 +3,26 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The staleness-aware factor sa(s) (`sa_form`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The staleness function as a config writes it (`sa_form`): what a staleness-aware policy
+/// weighs an update of staleness s by.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SaForm {
-    /// sa(s) = 1/s for s >= 1, 1 for s = 0.
+    /// 1/s for s >= 1, 1 for s = 0 (the paper's).
     #[default]
     Inv,
-    /// sa(s) = 1/(s + 1).
+    /// 1/(s + 1).
     InvPlusOne,
+    /// (1 + s)^(-1/2) (FedBuff's).
+    InvSqrtPlusOne,
+    /// 1: no staleness discount.
+    Constant,
+    /// (1 + s)^(-a) (FedAsync's polynomial).
+    Polynomial { a: f64 },
+    /// 1 for s <= b, else 1/(a (s - b) + 1) (FedAsync's hinge).
+    Hinge { a: f64, b: f64 },
+    /// N / max(N, s): the delay-adaptive step of asynchronous SGD.
+    DelayAdaptive,
 }
 
 /// The staleness function S(s) of a server rule, evaluated in f64.
@@ -30,6 +41,9 @@ pub enum StalenessFn {
     Polynomial { a: f64 },
     /// S(s) = 1 for s <= b, else 1/(a (s - b) + 1): FedAsync's hinge.
     Hinge { a: f64, b: f64 },
+    /// S(s) = N / max(N, s): a step cut in proportion to a delay beyond the number of workers
+    /// (Mishchenko et al. 2022; Koloskova et al. 2022).
+    DelayAdaptive { workers: u32 },
 }
 
 impl StalenessFn {
@@ -44,6 +58,10 @@ impl StalenessFn {
             StalenessFn::Hinge { a, b } => {
                 let s = s as f64;
                 if s <= b { 1.0 } else { 1.0 / (a * (s - b) + 1.0) }
+            }
+            StalenessFn::DelayAdaptive { workers } => {
+                let n = f64::from(workers);
+                n / n.max(s as f64)
             }
         }
     }
@@ -62,11 +80,17 @@ impl StalenessFn {
     }
 }
 
-impl From<SaForm> for StalenessFn {
-    fn from(form: SaForm) -> StalenessFn {
+impl StalenessFn {
+    /// The function `form` names, on `workers` workers.
+    pub fn of(form: SaForm, workers: u32) -> StalenessFn {
         match form {
             SaForm::Inv => StalenessFn::Inv,
             SaForm::InvPlusOne => StalenessFn::InvPlusOne,
+            SaForm::InvSqrtPlusOne => StalenessFn::InvSqrtPlusOne,
+            SaForm::Constant => StalenessFn::Constant,
+            SaForm::Polynomial { a } => StalenessFn::Polynomial { a },
+            SaForm::Hinge { a, b } => StalenessFn::Hinge { a, b },
+            SaForm::DelayAdaptive => StalenessFn::DelayAdaptive { workers },
         }
     }
 }
@@ -87,6 +111,8 @@ mod tests {
         let hinge = StalenessFn::Hinge { a: 10.0, b: 4.0 };
         assert_eq!(hinge.factor(4), 1.0);
         assert_eq!(hinge.factor(5), 1.0 / 11.0);
+        let delay = StalenessFn::DelayAdaptive { workers: 4 };
+        assert_eq!((delay.factor(0), delay.factor(4), delay.factor(8)), (1.0, 1.0, 0.5));
     }
 
     /// polynomial with a = 0 is constant, and a hinge whose b is above every staleness is

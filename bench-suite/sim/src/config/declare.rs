@@ -51,6 +51,9 @@ pub struct KeyDoc {
 /// plain value must be set there (its declared default is), one resolved to an `Option` may be absent.
 pub(super) trait Resolved<Raw>: Sized {
     fn resolved(key: &str, value: Option<Raw>) -> Result<Self, (String, String)>;
+    /// The value of a key the run does not read, when it is not the key's default: an optional
+    /// key is then absent (so it stays out of the canonical form).
+    fn unread() -> Option<Self>;
 }
 
 impl<T> Resolved<T> for T {
@@ -62,11 +65,17 @@ impl<T> Resolved<T> for T {
             )
         })
     }
+    fn unread() -> Option<T> {
+        None
+    }
 }
 
 impl<T> Resolved<T> for Option<T> {
     fn resolved(_: &str, value: Option<T>) -> Result<Option<T>, (String, String)> {
         Ok(value)
+    }
+    fn unread() -> Option<Option<T>> {
+        Some(None)
     }
 }
 
@@ -169,12 +178,15 @@ macro_rules! run_keys {
                 })
             }
 
-            /// Sets `key` to its declared default (keys without one are left as they are).
-            pub(super) fn reset_to_default(&mut self, key: &str, defaults: &RawConfig) {
+            /// Sets `key`, which this run does not read, to what identifies no choice: absent for an
+            /// optional key, its default (in `defaults`) for another (keys without one are left).
+            pub(super) fn forget(&mut self, key: &str, defaults: &RawConfig) {
                 use $crate::config::declare::Resolved;
                 match key {
                     $(stringify!($key) => {
-                        if let Ok(v) = Resolved::resolved(stringify!($key), defaults.$key.clone()) {
+                        if let Some(v) = <$resolved as Resolved<$ty>>::unread() {
+                            self.$key = v;
+                        } else if let Ok(v) = Resolved::resolved(stringify!($key), defaults.$key.clone()) {
                             self.$key = v;
                         }
                     })*

@@ -7,14 +7,14 @@ use super::keys::{RawConfig, RunConfig};
 
 impl RunConfig {
     /// This config with every key it does not read (the keys `ignored_keys` warns about: a
-    /// policy parameter its policy ignores, a model key its model ignores) set to its declared
-    /// default: they cannot change a result, so they must not change the cell id. The data set's
-    /// folder is handled by [`Self::hash`].
+    /// policy parameter its policy ignores, a model key its model ignores) absent, or at its
+    /// default where it always has a value: they cannot change a result, so they must not change
+    /// the cell id. The data set's folder is handled by [`Self::hash`].
     pub fn forget_unread_keys(mut self) -> RunConfig {
-        let defaults = RawConfig::defaults();
+        let defaults = RawConfig::defaults_for(&self.policy);
         for d in RawConfig::docs() {
             if !d.scope.reads(d.key, &self) {
-                self.reset_to_default(d.key, &defaults);
+                self.forget(d.key, &defaults);
             }
         }
         self

@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use abs_policies::{KRounding, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ThresholdForm};
+use abs_policies::{
+    ApplyKnob, KRounding, OptimizerName, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ServerOptimizer, ThresholdForm,
+};
 
 use super::checks::Check;
 use super::declare::{KeyDoc, Scope, run_keys};
@@ -13,6 +15,35 @@ use super::real::Real;
 use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
 use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss, NetworkSpec};
 use crate::partition::Partition;
+
+/// The runs whose policy applies weighted deltas (and so a server optimizer).
+fn applies_deltas(c: &RunConfig) -> bool {
+    c.policy.knobs().apply == ApplyKnob::Deltas
+}
+
+/// Whether the run's server optimizer reads `key`.
+fn optimizer_reads(c: &RunConfig, key: &str) -> bool {
+    applies_deltas(c) && c.server_optimizer.reads().contains(&key)
+}
+
+impl RawConfig {
+    /// The declared defaults with the named policy's own laid over them (its paper's K, S(s),
+    /// server optimizer and step size): what a key the config does not set resolves to.
+    pub fn defaults_for(policy: &PolicySpec) -> RawConfig {
+        let mut layer = RawConfig::defaults();
+        if let PolicySpec::Named(name) = policy {
+            let d = name.defaults();
+            layer.merge(RawConfig {
+                k: d.k,
+                sa_form: d.sa_form,
+                server_optimizer: d.server_optimizer,
+                server_lr: d.server_lr,
+                ..RawConfig::default()
+            });
+        }
+        layer
+    }
+}
 
 /// The runs that train a Burn model.
 fn burn(c: &RunConfig) -> bool {
@@ -97,8 +128,31 @@ run_keys! {
     /// When a straggler restarts: greater (staleness > tau_max) or greater_or_equal.
     restart_when: RestartWhen = EngineConfig::default().restart_when, Scope::Policy,
         Check::Described("`greater`, `greater_or_equal`"), 4 => RestartWhen;
-    /// The staleness-aware weight: inv (1/s) or inv_plus_one (1/(s+1)).
-    sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy, Check::Described("`inv`, `inv_plus_one`"), 6 => SaForm;
+    /// S(s), the staleness function of staleness-aware policies (docs/semantics.md, "6.
+    /// Aggregation and weighting"); the default is the policy's (inv; fedbuff inv_sqrt_plus_one,
+    /// fedasync {polynomial: {a: 0.5}}, async_delay_adaptive delay_adaptive).
+    sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy,
+        Check::Described("`inv`, `inv_plus_one`, `inv_sqrt_plus_one`, `constant`, `{polynomial: {a: A}}` (A >= 0), `{hinge: {a: A, b: B}}` (A, B >= 0), `delay_adaptive`"),
+        6 => SaForm;
+    /// FedAsync's mixing rate alpha: an arrival of staleness s moves the model a share alpha S(s)
+    /// of the way to the client's (policies that mix).
+    alpha: f64 = 0.6, Scope::Policy, Check::UnitInterval, 6
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
+    /// The server optimizer applied to the round's aggregated update (docs/semantics.md, "6.
+    /// Aggregation and weighting"); the default is the policy's (sgd; fedavgm momentum, fedadam
+    /// adam, fedyogi yogi).
+    server_optimizer: OptimizerName = OptimizerName::Sgd, Scope::Only("policies that apply deltas", applies_deltas),
+        Check::Described("`sgd`, `momentum`, `nesterov`, `adagrad`, `adam`, `yogi`"), 6
+        => #[serde(default, skip_serializing_if = "OptimizerName::is_sgd")] OptimizerName;
+    /// The server optimizer's first-moment decay (momentum's beta).
+    server_beta1: f64 = ServerOptimizer::BETA1, Scope::Only("server optimizers other than sgd", |c| optimizer_reads(c, "server_beta1")),
+        Check::Described("a number in [0, 1)"), 6 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
+    /// The adaptive server optimizers' second-moment decay.
+    server_beta2: f64 = ServerOptimizer::BETA2, Scope::Only("server optimizers adam and yogi", |c| optimizer_reads(c, "server_beta2")),
+        Check::Described("a number in [0, 1)"), 6 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
+    /// The adaptive server optimizers' tau in m / (sqrt(v) + tau).
+    server_tau: f64 = ServerOptimizer::TAU, Scope::Only("server optimizers adagrad, adam and yogi", |c| optimizer_reads(c, "server_tau")),
+        Check::FinitePositive, 6 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
     /// Stop after this many rounds.
     max_rounds: u64 = EngineConfig::default().max_rounds, Scope::All, Check::AtLeastOne, 12 => u64;
     /// Stop before a round that would end after this many virtual seconds (.inf: never).

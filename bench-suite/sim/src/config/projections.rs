@@ -28,6 +28,11 @@ impl RunConfig {
             threshold_form: self.threshold_form,
             staleness_bound: self.staleness_bound.map(|s| s.0),
             sa_form: self.sa_form,
+            alpha: self.alpha,
+            server_optimizer: self.server_optimizer,
+            server_beta1: self.server_beta1,
+            server_beta2: self.server_beta2,
+            server_tau: self.server_tau,
         }
     }
 

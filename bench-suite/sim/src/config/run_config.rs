@@ -41,7 +41,8 @@ impl RunConfig {
     }
 
     fn resolve_inner(given: RawConfig) -> Result<RunConfig, (String, String)> {
-        let mut r = RawConfig::defaults();
+        let policy = given.policy.unwrap_or(declared("policy", RawConfig::defaults().policy)?);
+        let mut r = RawConfig::defaults_for(&policy);
         r.merge(given);
         r.check_values()?;
         let model = declared("model", r.model)?;
@@ -169,6 +170,22 @@ mod tests {
                 "> 0",
             ),
             ("model: analytic\ntarget_accuracy: 1.5\n", "target_accuracy", "(0, 1]"),
+            ("model: analytic\npolicy: fedasync\nalpha: 0\n", "alpha", "(0, 1]"),
+            ("model: analytic\npolicy: fedasync\nalpha: 1.5\n", "alpha", "(0, 1]"),
+            ("model: analytic\npolicy: fedavgm\nserver_beta1: -0.1\n", "server_beta1", "[0, 1)"),
+            ("model: analytic\npolicy: fedadam\nserver_beta2: 1\n", "server_beta2", "[0, 1)"),
+            ("model: analytic\npolicy: fedbuff\nworkers: 4\n", "k", "1..=4"),
+            (
+                "model: analytic\npolicy: fedbuff\nk: 2\nsa_form: {polynomial: {a: -1}}\n",
+                "sa_form",
+                ">= 0",
+            ),
+            (
+                "model: analytic\npolicy: fedbuff\nk: 2\nsa_form: quadratic\n",
+                "sa_form",
+                "inv_sqrt_plus_one",
+            ),
+            ("model: analytic\nserver_optimizer: lamb\n", "server_optimizer", "yogi"),
             ("model: analytic\ndataset: mnist\n", "dataset", "synthetic"),
             ("model: lenet\nanalytic: {dim: 3}\n", "analytic", "only to model analytic"),
             (
@@ -391,8 +408,16 @@ mod tests {
             ("threshold_form", "threshold_form: n_minus_k"),
             ("restart_when", "restart_when: greater_or_equal"),
             ("sa_form", "sa_form: inv_plus_one"),
+            ("alpha", "alpha: 0.3"),
+            ("server_optimizer", "server_optimizer: adam"),
+            ("server_beta1", "server_beta1: 0.5"),
+            ("server_beta2", "server_beta2: 0.5"),
+            ("server_tau", "server_tau: 0.5"),
         ];
-        assert_eq!(changed.iter().map(|(k, _)| *k).collect::<Vec<_>>(), policy_keys());
+        let keys: Vec<&str> = changed.iter().map(|(k, _)| *k).collect();
+        assert!(policy_keys().iter().all(|k| keys.contains(k)), "every policy parameter is tried");
+        let docs = RawConfig::docs();
+        let scope = |key: &str| docs.iter().find(|d| d.key == key).unwrap().scope;
         let records = |cfg: &RunConfig| {
             let seeds = crate::seeds::Seeds::new(cfg.seed);
             let engine = cfg.engine_config_with_system().unwrap();
@@ -405,9 +430,8 @@ mod tests {
             // fixed-K policies need k, bounded needs its bound
             let needs = "k: 2\nstaleness_bound: 2\n";
             let plain = RunConfig::resolve_inner(parse_yaml(&format!("{policy}{needs}"), "t").unwrap()).unwrap();
-            let reads = plain.policy.knobs().reads();
             let reference = records(&plain);
-            for (key, line) in changed.iter().filter(|(k, _)| !reads.contains(k)) {
+            for (key, line) in changed.iter().filter(|(k, _)| !scope(k).reads(k, &plain)) {
                 let yaml = format!(
                     "{policy}{}{line}\n",
                     needs

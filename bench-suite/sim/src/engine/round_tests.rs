@@ -80,6 +80,8 @@ fn params(workers: u32) -> PolicyParams {
         threshold_form: ThresholdForm::NOverK,
         staleness_bound: Some(2.0),
         sa_form: SaForm::Inv,
+        alpha: Some(0.6),
+        ..PolicyParams::default()
     }
 }
 

@@ -42,6 +42,14 @@ fn policies() -> impl Strategy<Value = &'static str> {
         "policy: local_sgd",
         "policy: bounded\nk: 2\nstaleness_bound: 1",
         "policy: bounded\nk: 1\nstaleness_bound: 3\nrestart_when: greater_or_equal",
+        "policy: fedbuff\nk: 2",
+        "policy: fedbuff\nk: 1\nserver_optimizer: momentum",
+        "policy: fedasync",
+        "policy: fedasync\nalpha: 1\nsa_form: {hinge: {a: 10, b: 1}}",
+        "policy: fedavgm",
+        "policy: fedadam",
+        "policy: async_delay_adaptive",
+        "policy: {k: fixed, bound: fixed, dispatch: on_arrival, normalise: sum_of_weights}\nk: 2\nstaleness_bound: 1",
     ])
 }
 
