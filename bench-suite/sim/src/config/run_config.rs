@@ -85,7 +85,13 @@ impl RunConfig {
             .map(|d| {
                 let by = match d.scope {
                     Scope::Policy => format!("policy {}", self.policy.label()),
-                    _ => format!("model {} on dataset {}", self.model, self.dataset),
+                    Scope::Only(what, _) => format!(
+                        "this run (model {} on dataset {}, policy {}): only {what} read it",
+                        self.model,
+                        self.dataset,
+                        self.policy.label()
+                    ),
+                    Scope::All => "this run".to_string(),
                 };
                 (d.key, format!("{by} (left out of the cell id)"))
             })

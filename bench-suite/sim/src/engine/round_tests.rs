@@ -619,3 +619,50 @@ fn dividing_by_k_with_constant_s_and_round_end_dispatch_is_k_async() {
         assert_eq!(analytic_run_with(cfg, &p, seed), reference);
     }
 }
+
+/// Delay-adaptive ASGD scales an update by N / max(N, s): while every delay is <= N it is `async`
+/// bit for bit; the first staler update makes it differ.
+#[test]
+fn delay_adaptive_asgd_is_async_while_every_delay_is_within_n() {
+    let p = PolicyParams {
+        sa_form: SaForm::DelayAdaptive,
+        ..params(3)
+    };
+    let run = |name, rounds| {
+        let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+        let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+        let mut probe = Probe::new(&[1.0]);
+        simulate(&engine_cfg(name, &p, rounds), &mut probe, &mut times).unwrap()
+    };
+    // the 1-2-5 trace's staleness: 0, 0, 2, 1, 0, 2, 1, 7 (async_trace_by_hand)
+    assert_eq!(run(PolicyName::AsyncDelayAdaptive, 7), run(PolicyName::Async, 7));
+    let (delayed, plain) = (run(PolicyName::AsyncDelayAdaptive, 8), run(PolicyName::Async, 8));
+    assert_eq!(delayed.rounds, plain.rounds);
+    let scaled: Vec<f32> = delayed
+        .params
+        .iter()
+        .zip(&plain.params)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| *a)
+        .collect();
+    assert_eq!(scaled, [3.0 / 7.0], "the update of staleness 7 counts 3/7");
+}
+
+/// Ringmaster ASGD (a job whose delay would reach R is cancelled and restarted from the current
+/// model) is `bounded` with K = 1 and S = R - 1: no update is aggregated with a delay of R or
+/// more, and every restart happens at the round where its delay would have reached R.
+#[test]
+fn ringmaster_asgd_is_bounded_with_k_one_and_s_r_minus_one() {
+    for r in [2u64, 3, 5] {
+        let p = PolicyParams {
+            k: Some(1),
+            staleness_bound: Some((r - 1) as f64),
+            ..params(6)
+        };
+        let rec = analytic_run(PolicyName::Bounded, &p, 1, 200);
+        assert!(rec.rounds.iter().all(|row| row.max_staleness < r), "R = {r}");
+        let restarts: Vec<Option<u64>> = rec.jobs.iter().filter(|j| j.fate == Fate::Restarted).map(|j| j.staleness).collect();
+        assert!(!restarts.is_empty(), "R = {r}: the comparison must see restarts");
+        assert!(restarts.iter().all(|s| *s == Some(r)), "R = {r}: {restarts:?}");
+    }
+}
