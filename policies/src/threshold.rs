@@ -87,6 +87,8 @@ impl StalenessBound {
         let rounds = match *self {
             StalenessBound::None => return Threshold::Unbounded,
             StalenessBound::Fixed(s) => s.floor(),
+            // zeta = inf is no bound whatever h is (inf x 0 would be NaN with n_minus_k at K = N)
+            StalenessBound::Adaptive { zeta, .. } if zeta == f64::INFINITY => return Threshold::Unbounded,
             StalenessBound::Adaptive { zeta, form } => (zeta * form.h(workers, k)).floor().max(1.0),
         };
         if rounds.is_finite() {
@@ -116,6 +118,8 @@ mod tests {
         assert_eq!(abs(2.0, ThresholdForm::OneOverK).threshold(10, 4), Threshold::Rounds(1));
         assert_eq!(abs(0.5, ThresholdForm::NMinusK).threshold(10, 4), Threshold::Rounds(3));
         assert_eq!(abs(f64::INFINITY, ThresholdForm::NOverK).threshold(10, 4), Threshold::Unbounded);
+        // h = N - K = 0 when K reaches N: inf x 0 must not become a bound of 1
+        assert_eq!(abs(f64::INFINITY, ThresholdForm::NMinusK).threshold(10, 10), Threshold::Unbounded);
         assert_eq!(StalenessBound::Fixed(f64::INFINITY).threshold(10, 4), Threshold::Unbounded);
         assert_eq!(StalenessBound::Fixed(2.0).threshold(10, 4), Threshold::Rounds(2));
     }

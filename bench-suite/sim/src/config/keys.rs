@@ -201,5 +201,10 @@ run_keys! {
         /// `kernels: native`: a cell computed by another revision is another cell.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kernels_revision: Option<u32>,
+        /// The adaptive threshold's revision, set only where it changed results: `zeta: .inf` with
+        /// `threshold_form: n_minus_k` gave a bound of 1 instead of none once K reached N (revision
+        /// 2 fixed it), so such cells computed before are other cells.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        threshold_revision: Option<u32>,
     }
 }

@@ -1,5 +1,7 @@
 //! The resolved run config: every key set, every value checked, before any work starts.
 
+use abs_policies::{BoundKnob, ThresholdForm};
+
 use crate::catalog::{Backend, DatasetName, Kernels, ModelName, NATIVE_KERNELS_REVISION};
 
 use super::declare::Scope;
@@ -71,6 +73,9 @@ impl RunConfig {
         r.synthetic = burn_synthetic.then(|| r.synthetic.unwrap_or_default());
         let mut cfg = RunConfig::from_layer(r)?;
         cfg.kernels_revision = (cfg.kernels == Some(Kernels::Native)).then_some(NATIVE_KERNELS_REVISION);
+        let unbounded_n_minus_k =
+            cfg.policy.knobs().bound == BoundKnob::Adaptive && cfg.zeta.0 == f64::INFINITY && cfg.threshold_form == ThresholdForm::NMinusK;
+        cfg.threshold_revision = unbounded_n_minus_k.then_some(2);
         cfg.check()?;
         Ok(cfg)
     }
@@ -450,6 +455,28 @@ mod tests {
                 assert_ne!(with, plain, "{line} changes the config before it is forgotten");
                 assert_eq!(records(&with), reference, "{} with {line}", name.as_str());
             }
+        }
+    }
+
+    /// `zeta: .inf` with `n_minus_k` bounded staleness at 1 once K reached N; fixed, such cells are
+    /// other cells (and only they).
+    #[test]
+    fn the_fixed_unbounded_n_minus_k_threshold_is_another_cell() {
+        let fixed = resolve("model: analytic\nzeta: .inf\nthreshold_form: n_minus_k\n").unwrap();
+        assert_eq!(fixed.threshold_revision, Some(2));
+        assert!(fixed.canonical_json().contains("threshold_revision"));
+        let earlier = RunConfig {
+            threshold_revision: None,
+            ..fixed.clone()
+        };
+        assert_ne!(fixed.hash(), earlier.hash());
+        for other in [
+            "zeta: 2\nthreshold_form: n_minus_k\n",
+            "zeta: .inf\n",
+            "policy: adasync\nzeta: .inf\nthreshold_form: n_minus_k\n",
+        ] {
+            let c = resolve(&format!("model: analytic\n{other}")).unwrap();
+            assert_eq!(c.threshold_revision, None, "{other}");
         }
     }
 
