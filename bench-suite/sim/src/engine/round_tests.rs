@@ -666,3 +666,49 @@ fn ringmaster_asgd_is_bounded_with_k_one_and_s_r_minus_one() {
         assert!(restarts.iter().all(|s| *s == Some(r)), "R = {r}: {restarts:?}");
     }
 }
+
+/// FedAsync on the 1-2-5 trace (alpha 0.6, S = (1+s)^(-1/2)): round 0 mixes worker 0's first
+/// model in with 0.6, round 1 its second (base w^1, s = 0) with 0.6, round 2 worker 1's (base w^0,
+/// s = 2) with 0.6 / sqrt(3). Each delta is a one-hot vector of its own.
+#[test]
+fn fedasync_trace_by_hand() {
+    let p = PolicyParams {
+        sa_form: SaForm::Polynomial { a: 0.5 },
+        alpha: Some(0.6),
+        ..params(3)
+    };
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(&[1.0]);
+    let rec = simulate(&engine_cfg(PolicyName::Fedasync, &p, 3), &mut probe, &mut times).unwrap();
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 0, 2]);
+    assert_eq!(col(&rec, |r| r.time), vec![1.0, 2.0, 2.0]);
+    // w^1 = 0.6 e0; w^2 = 0.4 w^1 + 0.6 (w^1 + e1) = 0.6 e0 + 0.6 e1; w^3 = (1 - c) w^2 + c e2
+    let c = 0.6 / 3f64.sqrt();
+    let want = [0.6 * (1.0 - c), 0.6 * (1.0 - c), c];
+    for (i, w) in want.iter().enumerate() {
+        assert!((f64::from(rec.params[i]) - w).abs() < 1e-6, "w[{i}] = {} , want {w}", rec.params[i]);
+    }
+    assert!(rec.params[3..].iter().all(|v| *v == 0.0));
+}
+
+/// FedBuff on the 1-2-5 trace with K = 2: the rounds of `dispatch_on_arrival_trace_by_hand`,
+/// each update scaled by (1+s)^(-1/2) and divided by K. Staleness per round: (0, 0), (1, 1),
+/// (1, 1), (1, 3).
+#[test]
+fn fedbuff_trace_by_hand() {
+    let p = PolicyParams {
+        k: Some(2),
+        sa_form: SaForm::InvSqrtPlusOne,
+        ..params(3)
+    };
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(&[1.0]);
+    let rec = simulate(&engine_cfg(PolicyName::Fedbuff, &p, 4), &mut probe, &mut times).unwrap();
+    assert_eq!(col(&rec, |r| r.time), vec![2.0, 3.0, 4.0, 5.0]);
+    let half_root = (0.5f64.sqrt() / 2.0) as f32;
+    let want = [0.5, 0.5, half_root, half_root, half_root, half_root, half_root, 0.25];
+    assert_eq!(rec.params[..8], want);
+    assert!(rec.params[8..].iter().all(|v| *v == 0.0));
+}
