@@ -403,6 +403,8 @@ pub struct PolicyParams {
     pub server_beta1: Option<f64>,
     pub server_beta2: Option<f64>,
     pub server_tau: Option<f64>,
+    /// `max_staleness`: arrivals staler than it are dropped (dispatch on arrival only).
+    pub max_staleness: Option<u64>,
 }
 
 /// The config table's defaults: 10 workers, no fixed K, k0 = 2, p = 0.5 with ceiling rounding and
@@ -425,6 +427,7 @@ impl Default for PolicyParams {
             server_beta1: None,
             server_beta2: None,
             server_tau: None,
+            max_staleness: None,
         }
     }
 }

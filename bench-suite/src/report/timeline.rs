@@ -21,12 +21,13 @@ pub struct Timeline {
     pub window: (f64, f64),
 }
 
-const FATES: [(Fate, &str, RGBColor); 5] = [
+const FATES: [(Fate, &str, RGBColor); 6] = [
     (Fate::Delivered, "delivered", RGBColor(0, 114, 178)),
     (Fate::Restarted, "restarted (over tau_max)", RGBColor(213, 94, 0)),
     (Fate::Cancelled, "cancelled (sync round)", RGBColor(204, 121, 167)),
     (Fate::Unavailable, "lost (worker left)", RGBColor(90, 90, 90)),
     (Fate::Running, "running at the end", RGBColor(0, 158, 115)),
+    (Fate::Dropped, "dropped (over max_staleness)", RGBColor(230, 159, 0)),
 ];
 
 /// `c` mixed with white: the transfer parts of a bar.

@@ -64,6 +64,9 @@ pub struct ServerRule {
     pub normalisation: Normalisation,
     pub apply: Apply,
     pub dispatch: Dispatch,
+    /// Arrivals staler than this are dropped, never aggregated (FedBuff's option); only with
+    /// dispatch on arrival.
+    pub max_staleness: Option<u64>,
     pub optimizer: ServerOptimizer,
 }
 
@@ -102,6 +105,7 @@ impl ServerRule {
             normalisation: knobs.normalise,
             apply,
             dispatch: knobs.dispatch,
+            max_staleness: p.max_staleness,
             optimizer,
         })
     }
@@ -114,6 +118,7 @@ impl ServerRule {
             normalisation: Normalisation::Arrivals,
             apply: Apply::Deltas,
             dispatch: Dispatch::AtRoundEnd,
+            max_staleness: None,
             optimizer: ServerOptimizer::Sgd,
         }
     }

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use abs_policies::{
-    ApplyKnob, KRounding, OptimizerName, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ServerOptimizer, ThresholdForm,
+    ApplyKnob, Dispatch, KRounding, OptimizerName, PolicyName, PolicyParams, PolicySpec, RestartWhen, SaForm, ServerOptimizer,
+    ThresholdForm,
 };
 
 use super::checks::Check;
@@ -153,6 +154,10 @@ run_keys! {
     /// The adaptive server optimizers' tau in m / (sqrt(v) + tau).
     server_tau: f64 = ServerOptimizer::TAU, Scope::Only("server optimizers adagrad, adam and yogi", |c| optimizer_reads(c, "server_tau")),
         Check::FinitePositive, 6 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
+    /// Arrivals staler than this are dropped: uploaded and counted, never aggregated (FedBuff's
+    /// option; policies that dispatch on arrival). Absent: every arrival is aggregated.
+    max_staleness: u64, Scope::Only("policies that dispatch on arrival", |c| c.policy.knobs().dispatch == Dispatch::OnArrival),
+        Check::Described("an integer >= 0"), 6 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<u64>;
     /// Stop after this many rounds.
     max_rounds: u64 = EngineConfig::default().max_rounds, Scope::All, Check::AtLeastOne, 12 => u64;
     /// Stop before a round that would end after this many virtual seconds (.inf: never).

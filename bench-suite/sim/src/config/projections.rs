@@ -33,6 +33,7 @@ impl RunConfig {
             server_beta1: self.server_beta1,
             server_beta2: self.server_beta2,
             server_tau: self.server_tau,
+            max_staleness: self.max_staleness,
         }
     }
 

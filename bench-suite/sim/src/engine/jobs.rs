@@ -34,6 +34,9 @@ pub enum Fate {
     Unavailable,
     /// In flight (or uploaded but not yet aggregated) when the run stopped.
     Running,
+    /// Arrived staler than `max_staleness` during the wait for round `round`: uploaded (and
+    /// counted), never aggregated.
+    Dropped,
 }
 
 impl Cause {
@@ -62,13 +65,21 @@ impl Fate {
             Fate::Cancelled => "cancelled",
             Fate::Unavailable => "unavailable",
             Fate::Running => "running",
+            Fate::Dropped => "dropped",
         }
     }
 
     pub fn parse(s: &str) -> Option<Fate> {
-        [Fate::Delivered, Fate::Restarted, Fate::Cancelled, Fate::Unavailable, Fate::Running]
-            .into_iter()
-            .find(|f| f.name() == s)
+        [
+            Fate::Delivered,
+            Fate::Restarted,
+            Fate::Cancelled,
+            Fate::Unavailable,
+            Fate::Running,
+            Fate::Dropped,
+        ]
+        .into_iter()
+        .find(|f| f.name() == s)
     }
 
     /// Whether the job was cancelled at the end of a round (it counts as a restart).

@@ -165,6 +165,8 @@ struct Engine<'a, L: Learner + ?Sized> {
     arrived_from: Vec<(Arc<Vec<f32>>, u64, usize)>,
     /// The arrivals' bases, kept until the server step only where it mixes client models in.
     mix_bases: Vec<Arc<Vec<f32>>>,
+    /// Arrivals dropped (over `max_staleness`) during the wait for the current round.
+    dropped: u64,
     /// Reused buffers for the arrivals' staleness and their coefficients in the server step.
     staleness_of: Vec<u64>,
     coefs: Vec<f32>,
@@ -257,6 +259,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             deltas: Vec::new(),
             losses: Vec::new(),
             arrived_from: Vec::new(),
+            dropped: 0,
             mix_bases: Vec::new(),
             staleness_of: Vec::with_capacity(n),
             coefs: Vec::with_capacity(n),
@@ -408,11 +411,20 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         let worker = &mut self.workers[e.worker as usize];
         worker.in_flight = false;
         self.in_flight -= 1;
-        self.arrivals.push(e);
         match self.cfg.policy.server.dispatch {
-            Dispatch::AtRoundEnd => worker.pending = true,
+            Dispatch::AtRoundEnd => {
+                worker.pending = true;
+                self.arrivals.push(e);
+            }
             Dispatch::OnArrival => {
-                self.arrived_from.push((Arc::clone(&worker.base), worker.version, worker.log));
+                let staleness = self.round - worker.version;
+                if self.cfg.policy.server.max_staleness.is_some_and(|m| staleness > m) {
+                    self.jobs[worker.log].settle(Fate::Dropped, e.finish, self.round, Some(staleness));
+                    self.dropped += 1;
+                } else {
+                    self.arrived_from.push((Arc::clone(&worker.base), worker.version, worker.log));
+                    self.arrivals.push(e);
+                }
                 self.start_job(e.worker, self.round, Cause::Arrival, e.finish, 1)?;
             }
         }
@@ -497,7 +509,8 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         } else {
             drop(bases);
         }
-        self.comm.uploads += count as u64;
+        // uploads count the round's dropped arrivals too: they were sent, not aggregated
+        self.comm.uploads += count as u64 + std::mem::take(&mut self.dropped);
         Delivery {
             train_loss: self.losses.iter().sum::<f64>() / count as f64,
             stale_sum,

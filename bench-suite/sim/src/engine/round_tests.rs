@@ -712,3 +712,38 @@ fn fedbuff_trace_by_hand() {
     assert_eq!(rec.params[..8], want);
     assert!(rec.params[8..].iter().all(|v| *v == 0.0));
 }
+
+/// FedBuff's `max_staleness` on the 1-2-5 trace with K = 2 and max_staleness 1: worker 2's first
+/// update (staleness 3 in the wait for round 3) is dropped, counted as an upload, and worker 2
+/// starts again at once; the round then closes at the next arrival instead.
+#[test]
+fn fedbuff_drops_arrivals_over_max_staleness() {
+    let p = PolicyParams {
+        k: Some(2),
+        sa_form: SaForm::InvSqrtPlusOne,
+        max_staleness: Some(1),
+        ..params(3)
+    };
+    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
+    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
+    let mut probe = Probe::new(&[1.0]);
+    let rec = simulate(&engine_cfg(PolicyName::Fedbuff, &p, 4), &mut probe, &mut times).unwrap();
+    let dropped: Vec<(u32, u64, Option<u64>, Option<u64>, f64)> = (rec.jobs.iter())
+        .filter(|j| j.fate == Fate::Dropped)
+        .map(|j| (j.worker, j.job, j.round, j.staleness, j.end))
+        .collect();
+    assert_eq!(dropped, [(2, 0, Some(3), Some(3), 5.0)]);
+    // round 3 waits for worker 0's next arrival (its job 5, started at 5, back at 6)
+    assert_eq!(col(&rec, |r| r.time), vec![2.0, 3.0, 4.0, 6.0]);
+    assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 1, 1, 1]);
+    assert_eq!(col(&rec, |r| r.uploads), vec![2, 4, 6, 9], "the dropped update was uploaded");
+    assert!(
+        rec.jobs
+            .iter()
+            .any(|j| (j.worker, j.job, j.cause, j.start) == (2, 1, Cause::Arrival, 5.0))
+    );
+    assert!(
+        !probe.calls.iter().any(|c| (c.0, c.1) == (2, 0)),
+        "a dropped update is never trained on"
+    );
+}

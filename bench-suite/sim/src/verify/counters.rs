@@ -11,7 +11,8 @@ pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64) -> Result<(), Ver
     let mut initial = 0u64;
     for j in log.jobs {
         if let Some(r) = j.round.filter(|r| *r < n as u64) {
-            if j.fate == Fate::Delivered {
+            // a dropped arrival was uploaded too (counted when its round closes)
+            if matches!(j.fate, Fate::Delivered | Fate::Dropped) {
                 up[r as usize] += 1;
             } else if j.fate.is_restart() {
                 re[r as usize] += 1;

@@ -24,6 +24,24 @@ pub(super) fn check_rounds(engine: &crate::engine::EngineConfig, log: RunLog<'_>
             }
             (Fate::Running, Some(_)) => return fail(format!("{}: running, yet it names a round", job_name(j))),
             (_, None) => return fail(format!("{}: {} names no round", job_name(j), j.fate.name())),
+            // dropped at its arrival, during the wait for round r (which may not have closed)
+            (Fate::Dropped, Some(r)) => {
+                let after_previous = r == 0 || rows.get(r as usize - 1).is_some_and(|p| j.finish >= p.time);
+                let before = rows.get(r as usize).is_none_or(|row| j.finish <= row.time);
+                let over = engine
+                    .policy
+                    .server
+                    .max_staleness
+                    .is_some_and(|m| j.staleness.is_some_and(|s| s > m));
+                if j.end != j.finish || !after_previous || !before || !over || j.staleness != r.checked_sub(j.base_version) {
+                    return fail(format!(
+                        "{}: dropped in the wait for round {r} with staleness {:?}, but max_staleness is {:?} (or its times do not fit)",
+                        job_name(j),
+                        j.staleness,
+                        engine.policy.server.max_staleness
+                    ));
+                }
+            }
             (Fate::Unavailable, Some(r)) => {
                 if j.end >= j.finish || j.end.is_nan() || r > rows.len() as u64 {
                     return fail(format!("{}: lost at {} although it finished at {}", job_name(j), j.end, j.finish));

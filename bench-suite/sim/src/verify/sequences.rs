@@ -46,7 +46,7 @@ pub(super) fn check_sequences(by_worker: &[Vec<&JobRecord>]) -> Result<(), Verif
                 Cause::Arrival => {
                     j.start == prev.finish
                         && match prev.fate {
-                            Fate::Delivered => prev.round == Some(j.base_version),
+                            Fate::Delivered | Fate::Dropped => prev.round == Some(j.base_version),
                             Fate::Running => true,
                             _ => false,
                         }

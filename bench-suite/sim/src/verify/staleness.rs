@@ -30,6 +30,13 @@ pub(super) fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<
                         j.base_version
                     ));
                 }
+                if let Some(m) = engine.policy.server.max_staleness.filter(|m| r - j.base_version > *m) {
+                    return fail(format!(
+                        "{}: delivered in round {r} with staleness {}, over max_staleness {m}: it should have been dropped",
+                        job_name(j),
+                        r - j.base_version
+                    ));
+                }
                 // it survived the end of rounds v..r-1, each testing (t + 1) - v
                 for t in j.base_version..r {
                     let tested = t + 1 - j.base_version;

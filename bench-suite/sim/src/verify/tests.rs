@@ -43,6 +43,8 @@ fn policies() -> impl Strategy<Value = &'static str> {
         "policy: bounded\nk: 2\nstaleness_bound: 1",
         "policy: bounded\nk: 1\nstaleness_bound: 3\nrestart_when: greater_or_equal",
         "policy: fedbuff\nk: 2",
+        "policy: fedbuff\nk: 2\nmax_staleness: 1",
+        "policy: fedbuff\nk: 1\nmax_staleness: 0",
         "policy: fedbuff\nk: 1\nserver_optimizer: momentum",
         "policy: fedasync",
         "policy: fedasync\nalpha: 1\nsa_form: {hinge: {a: 10, b: 1}}",
