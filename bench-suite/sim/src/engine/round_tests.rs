@@ -728,11 +728,10 @@ fn fedbuff_drops_arrivals_over_max_staleness() {
     let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
     let mut probe = Probe::new(&[1.0]);
     let rec = simulate(&engine_cfg(PolicyName::Fedbuff, &p, 4), &mut probe, &mut times).unwrap();
-    let dropped: Vec<(u32, u64, Option<u64>, Option<u64>, f64)> = (rec.jobs.iter())
-        .filter(|j| j.fate == Fate::Dropped)
-        .map(|j| (j.worker, j.job, j.round, j.staleness, j.end))
-        .collect();
-    assert_eq!(dropped, [(2, 0, Some(3), Some(3), 5.0)]);
+    let dropped: Vec<&JobRecord> = rec.jobs.iter().filter(|j| j.fate == Fate::Dropped).collect();
+    assert_eq!(dropped.len(), 1);
+    let d = dropped[0];
+    assert_eq!((d.worker, d.job, d.round, d.staleness, d.end), (2, 0, Some(3), Some(3), 5.0));
     // round 3 waits for worker 0's next arrival (its job 5, started at 5, back at 6)
     assert_eq!(col(&rec, |r| r.time), vec![2.0, 3.0, 4.0, 6.0]);
     assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 1, 1, 1]);
