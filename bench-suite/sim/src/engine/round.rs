@@ -424,6 +424,12 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                 } else {
                     self.arrived_from.push((Arc::clone(&worker.base), worker.version, worker.log));
                     self.arrivals.push(e);
+                    if self.arrivals.len() >= self.k as usize {
+                        // it completes the buffer: the server steps first, and it receives the
+                        // new model when the round closes, at this same instant
+                        worker.pending = true;
+                        return Ok(());
+                    }
                 }
                 self.start_job(e.worker, self.round, Cause::Arrival, e.finish, 1)?;
             }
@@ -572,18 +578,19 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// Arrivals download w^{t+1} and start again; stragglers age, and those over the threshold
     /// (or all of them, for sync policies) restart from w^{t+1}. Returns the restarts.
     fn restart(&mut self, version: u64, tau: Threshold) -> Result<u32, SimError> {
-        for a in &self.arrivals {
-            self.workers[a.worker as usize].pending = false;
-        }
-        // an arrival that left meanwhile starts again when it comes back
+        // the arrivals still waiting for a model (all of them, or with dispatch on arrival the one
+        // that completed the buffer) receive w^{t+1}; one that left meanwhile starts again when it
+        // comes back
         let mut starting = std::mem::take(&mut self.starting);
         starting.clear();
-        if self.cfg.policy.server.dispatch == Dispatch::AtRoundEnd {
-            starting.extend(
-                (self.arrivals.iter())
-                    .filter(|a| !self.workers[a.worker as usize].away)
-                    .map(|a| (a.worker, Cause::Next)),
-            );
+        for a in &self.arrivals {
+            let worker = &mut self.workers[a.worker as usize];
+            if worker.pending {
+                worker.pending = false;
+                if !worker.away {
+                    starting.push((a.worker, Cause::Next));
+                }
+            }
         }
         let mut restarts = 0u32;
         // unbounded async policies restart nobody: skip the O(N) scan
