@@ -107,10 +107,15 @@ fn engine_cfg(name: PolicyName, p: &PolicyParams, max_rounds: u64) -> EngineConf
 }
 
 fn run_trace(name: PolicyName, p: &PolicyParams, rounds: u64, losses: &[f64]) -> (RunRecords, Vec<(u32, u64, usize)>) {
+    run_trace_with(&engine_cfg(name, p, rounds), losses)
+}
+
+/// [`run_trace`] with an engine config of the caller's.
+fn run_trace_with(cfg: &EngineConfig, losses: &[f64]) -> (RunRecords, Vec<(u32, u64, usize)>) {
     let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
     let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
     let mut probe = Probe::new(losses);
-    let rec = simulate(&engine_cfg(name, p, rounds), &mut probe, &mut times).unwrap();
+    let rec = simulate(cfg, &mut probe, &mut times).unwrap();
     (rec, probe.calls)
 }
 
@@ -539,12 +544,9 @@ fn a_mix_with_alpha_one_replaces_the_model_by_the_clients() {
     let mut cfg = engine_cfg(PolicyName::Async, &p, 8);
     cfg.policy.server.apply = Apply::Mix { alpha: 1.0 };
     cfg.policy.server.staleness = StalenessFn::Constant;
-    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
-    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
-    let mut probe = Probe::new(&[1.0]);
-    let rec = simulate(&cfg, &mut probe, &mut times).unwrap();
+    let (rec, calls) = run_trace_with(&cfg, &[1.0]);
     assert_eq!(
-        probe.calls,
+        calls,
         vec![
             (0, 0, 0),
             (0, 1, 1),
@@ -572,10 +574,7 @@ fn dispatch_on_arrival_trace_by_hand() {
     cfg.policy.server.dispatch = Dispatch::OnArrival;
     cfg.policy.server.normalisation = Normalisation::K;
     cfg.policy.server.staleness = StalenessFn::Constant;
-    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
-    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
-    let mut probe = Probe::new(&[1.0]);
-    let rec = simulate(&cfg, &mut probe, &mut times).unwrap();
+    let (rec, calls) = run_trace_with(&cfg, &[1.0]);
     assert_eq!(col(&rec, |r| r.time), vec![2.0, 3.0, 4.0, 5.0]);
     assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 1, 1, 3]);
     assert_eq!(col(&rec, |r| r.mean_staleness), vec![0.0, 0.5, 0.5, 2.0]);
@@ -584,7 +583,7 @@ fn dispatch_on_arrival_trace_by_hand() {
     // 3 at time 0, then one per arrival, sent as it arrives
     assert_eq!(col(&rec, |r| r.downloads), vec![5, 7, 9, 11]);
     assert_eq!(
-        probe.calls,
+        calls,
         vec![
             (0, 0, 0),
             (0, 1, 0),
@@ -632,12 +631,7 @@ fn delay_adaptive_asgd_is_async_while_every_delay_is_within_n() {
         sa_form: SaForm::DelayAdaptive,
         ..params(3)
     };
-    let run = |name, rounds| {
-        let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
-        let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
-        let mut probe = Probe::new(&[1.0]);
-        simulate(&engine_cfg(name, &p, rounds), &mut probe, &mut times).unwrap()
-    };
+    let run = |name, rounds| run_trace(name, &p, rounds, &[1.0]).0;
     // the 1-2-5 trace's staleness: 0, 0, 2, 1, 0, 2, 1, 7 (async_trace_by_hand)
     assert_eq!(run(PolicyName::AsyncDelayAdaptive, 7), run(PolicyName::Async, 7));
     let (delayed, plain) = (run(PolicyName::AsyncDelayAdaptive, 8), run(PolicyName::Async, 8));
@@ -681,10 +675,7 @@ fn fedasync_trace_by_hand() {
         alpha: Some(0.6),
         ..params(3)
     };
-    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
-    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
-    let mut probe = Probe::new(&[1.0]);
-    let rec = simulate(&engine_cfg(PolicyName::Fedasync, &p, 3), &mut probe, &mut times).unwrap();
+    let (rec, _) = run_trace_with(&engine_cfg(PolicyName::Fedasync, &p, 3), &[1.0]);
     assert_eq!(col(&rec, |r| r.max_staleness), vec![0, 0, 2]);
     assert_eq!(col(&rec, |r| r.time), vec![1.0, 2.0, 2.0]);
     // w^1 = 0.6 e0; w^2 = 0.4 w^1 + 0.6 (w^1 + e1) = 0.6 e0 + 0.6 e1; w^3 = (1 - c) w^2 + c e2
@@ -706,10 +697,7 @@ fn fedbuff_trace_by_hand() {
         sa_form: SaForm::InvSqrtPlusOne,
         ..params(3)
     };
-    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
-    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
-    let mut probe = Probe::new(&[1.0]);
-    let rec = simulate(&engine_cfg(PolicyName::Fedbuff, &p, 4), &mut probe, &mut times).unwrap();
+    let (rec, _) = run_trace_with(&engine_cfg(PolicyName::Fedbuff, &p, 4), &[1.0]);
     assert_eq!(col(&rec, |r| r.time), vec![2.0, 3.0, 4.0, 5.0]);
     let half_root = (0.5f64.sqrt() / 2.0) as f32;
     let want = [0.5, 0.5, half_root, 0.5, 0.5, half_root, half_root, 0.25];
@@ -728,10 +716,7 @@ fn fedbuff_drops_arrivals_over_max_staleness() {
         max_staleness: Some(1),
         ..params(3)
     };
-    let spec = ComputeTimeSpec::Trace { path: trace_1_2_5() };
-    let mut times = JobTimes::new(&spec, Granularity::Job, 1, 3, &Seeds::new(0)).unwrap();
-    let mut probe = Probe::new(&[1.0]);
-    let rec = simulate(&engine_cfg(PolicyName::Fedbuff, &p, 4), &mut probe, &mut times).unwrap();
+    let (rec, calls) = run_trace_with(&engine_cfg(PolicyName::Fedbuff, &p, 4), &[1.0]);
     let dropped: Vec<&JobRecord> = rec.jobs.iter().filter(|j| j.fate == Fate::Dropped).collect();
     assert_eq!(dropped.len(), 1);
     let d = dropped[0];
@@ -745,8 +730,5 @@ fn fedbuff_drops_arrivals_over_max_staleness() {
             .iter()
             .any(|j| (j.worker, j.job, j.cause, j.start) == (2, 1, Cause::Arrival, 5.0))
     );
-    assert!(
-        !probe.calls.iter().any(|c| (c.0, c.1) == (2, 0)),
-        "a dropped update is never trained on"
-    );
+    assert!(!calls.iter().any(|c| (c.0, c.1) == (2, 0)), "a dropped update is never trained on");
 }
