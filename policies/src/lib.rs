@@ -1,6 +1,6 @@
 //! What the ABS parameter server decides, as plain Rust with no tensors.
 //!
-//! A policy is a composition of four knobs (docs/semantics.md, "7. Policies"): how many arrivals the server waits
+//! A policy is a composition of knobs (docs/semantics.md, "7. Policies"): how many arrivals the server waits
 //! for each round ([`KSchedule`]), which stale workers it restarts ([`StalenessBound`]), how it
 //! turns the arrivals into the next model ([`ServerRule`]: the staleness function, the
 //! normalisation, what is applied, when arrivals get a new model, the server optimizer) and whether

@@ -189,7 +189,7 @@ impl FromStr for PolicyName {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         PolicyName::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
             format!(
-                "unknown policy `{s}`, expected one of {} or a table of the four knobs {{k, bound, weight, sync}}",
+                "unknown policy `{s}`, expected one of {} or a knob table {{k, bound, weight, sync, normalise, apply, dispatch}}",
                 PolicyName::expected()
             )
         })
@@ -229,7 +229,7 @@ pub enum WeightKnob {
     StalenessAware,
 }
 
-/// The four knobs, as a user writes them in YAML to define a policy of their own.
+/// The knobs, as a user writes them in YAML to define a policy of their own.
 /// The server-side knobs are left out of a table's canonical form at their defaults, so tables
 /// written before they existed keep their cell ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -315,7 +315,7 @@ fn default_weight() -> WeightKnob {
     WeightKnob::Uniform
 }
 
-/// A policy as written in a config: a name from the table, or the four knobs.
+/// A policy as written in a config: a name from the table, or a knob table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PolicySpec {
     Named(PolicyName),
@@ -357,7 +357,7 @@ impl<'de> Deserialize<'de> for PolicySpec {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 write!(
                     f,
-                    "a policy name ({}) or a table {{k, bound, weight, sync}}",
+                    "a policy name ({}) or a knob table {{k, bound, weight, sync, normalise, apply, dispatch}}",
                     PolicyName::expected()
                 )
             }

@@ -53,8 +53,8 @@ fn burn(c: &RunConfig) -> bool {
 
 run_keys! {
     keys {
-    /// A named policy (`abs`, `adasync`, `k_async`, ...) or a table of the four knobs `{k, bound,
-    /// weight, sync}`.
+    /// A named policy (`abs`, `adasync`, `k_async`, `fedbuff`, ...) or a knob table `{k, bound,
+    /// weight, sync, normalise, apply, dispatch}`.
     policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All, Check::Described("a name or a knob table"), 7
         => PolicySpec;
     /// N, the number of workers.
