@@ -33,11 +33,19 @@ pub struct Manifest {
     pub rounds: u64,
     pub virtual_time_s: f64,
     pub final_test_accuracy: f64,
+    /// NaN when the run diverged: JSON writes it as null, read back as NaN.
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_test_loss: f64,
     /// Parameters of the model trained (what a transfer's size follows from); absent in
     /// manifests written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_parameters: Option<usize>,
+}
+
+/// A float that JSON holds as null where it was not finite (serde_json writes NaN and infinities
+/// as null).
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Manifest {
@@ -66,5 +74,41 @@ impl Manifest {
             final_test_loss: last_eval.map_or(f64::NAN, |e| e.test_loss),
             model_parameters: Some(records.params.len()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abs_sim::config::{RawConfig, RunConfig};
+    use abs_sim::engine::EvalRecord;
+
+    /// A diverged run's final loss is NaN, which JSON holds as null: its manifest must read back
+    /// (it made a whole results folder unreadable).
+    #[test]
+    fn a_diverged_runs_manifest_reads_back() {
+        let config = RunConfig::resolve(RawConfig::default(), "t").unwrap();
+        let eval = EvalRecord {
+            round: 3,
+            time: 1.5,
+            uploads: 3,
+            downloads: 13,
+            comm: 3,
+            test_loss: f64::NAN,
+            test_accuracy: 0.0,
+        };
+        let records = RunRecords {
+            rounds: Vec::new(),
+            evals: vec![eval],
+            jobs: Vec::new(),
+            stop: StopReason::Diverged,
+            params: vec![0.0; 4],
+        };
+        let manifest = Manifest::new(&config, &records, "flex", "synthetic", 0.1, HostTimes::default());
+        let json = serde_json::to_string(&manifest).unwrap();
+        assert!(json.contains("\"final_test_loss\":null"), "{json}");
+        let back: Manifest = serde_json::from_str(&json).unwrap();
+        assert!(back.final_test_loss.is_nan());
+        assert_eq!(back.stop_reason, StopReason::Diverged);
     }
 }
