@@ -130,8 +130,7 @@ run_keys! {
     restart_when: RestartWhen = EngineConfig::default().restart_when, Scope::Policy,
         Check::Described("`greater`, `greater_or_equal`"), 4 => RestartWhen;
     /// S(s), the staleness function of staleness-aware policies (docs/semantics.md, "6.
-    /// Aggregation and weighting"); the default is the policy's (inv; fedbuff inv_sqrt_plus_one,
-    /// fedasync {polynomial: {a: 0.5}}, async_delay_adaptive delay_adaptive).
+    /// Aggregation and weighting"); some named policies have their own default.
     sa_form: SaForm = PolicyParams::default().sa_form, Scope::Policy,
         Check::Described("`inv`, `inv_plus_one`, `inv_sqrt_plus_one`, `constant`, `{polynomial: {a: A}}` (A >= 0), `{hinge: {a: A, b: B}}` (A, B >= 0), `delay_adaptive`"),
         6 => SaForm;
@@ -140,8 +139,7 @@ run_keys! {
     alpha: f64 = 0.6, Scope::Policy, Check::UnitInterval, 6
         => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
     /// The server optimizer applied to the round's aggregated update (docs/semantics.md, "6.
-    /// Aggregation and weighting"); the default is the policy's (sgd; fedavgm momentum, fedadam
-    /// adam, fedyogi yogi).
+    /// Aggregation and weighting"); some named policies have their own default.
     server_optimizer: OptimizerName = OptimizerName::Sgd, Scope::Only("policies that apply deltas", applies_deltas),
         Check::Described("`sgd`, `momentum`, `nesterov`, `adagrad`, `adam`, `yogi`"), 6
         => #[serde(default, skip_serializing_if = "OptimizerName::is_sgd")] OptimizerName;

@@ -12,15 +12,21 @@ pub fn reference_table() -> String {
          Generated from the declarations in `bench-suite/sim/src/config/keys.rs` (the test \
          `config_reference_is_current` fails when this file is stale; `ABS_UPDATE_DOCS=1 cargo test -p abs-sim \
          config_reference` rewrites it). A run config is a YAML mapping of these keys; unknown keys are refused. \
-         A sweep's `base`, policy entries, `grid` and `zip` take the same keys. The section of \
+         A sweep's `base`, policy entries, `grid` and `zip` take the same keys. \
+         Where a named policy has its own default (its paper's), the default column gives it after the \
+         key's. The section of \
          [semantics.md](semantics.md) in the last column says what each one does to the simulation.\n\n\
          A key that the chosen policy or model does not read (`zeta` with `adasync`, `kernels` with `mlp`) is \
          accepted with a warning naming it, and takes its default in the resolved config, so it enters neither \
          the manifest nor the cell id (semantics.md, section 11, \"Cell identity\").\n\n\
          | key | type | default | allowed | read by | meaning | section |\n|---|---|---|---|---|---|---|\n",
     );
+    let own = policy_defaults();
     for d in RawConfig::docs() {
-        let default = d.default.map_or("none".to_string(), |v| format!("`{v}`"));
+        let mut default = d.default.map_or("none".to_string(), |v| format!("`{v}`"));
+        for (name, value) in own.iter().filter_map(|(name, layer)| Some((name, layer.get(d.key)?))) {
+            default.push_str(&format!("; {name}: `{value}`"));
+        }
         let scope = match d.scope {
             Scope::All => "every run".to_string(),
             Scope::Only(what, _) => what.to_string(),
@@ -36,6 +42,24 @@ pub fn reference_table() -> String {
         ));
     }
     out
+}
+
+/// Each named policy's own defaults that differ from the declared ones, as JSON by key.
+fn policy_defaults() -> Vec<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+    let json = |layer: &RawConfig| match serde_json::to_value(layer) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let declared = json(&RawConfig::defaults());
+    PolicyName::ALL
+        .into_iter()
+        .map(|name| {
+            let mut own = json(&RawConfig::defaults_for(&abs_policies::PolicySpec::Named(name)));
+            own.retain(|key, value| declared.get(key) != Some(value));
+            (name.as_str(), own)
+        })
+        .filter(|(_, own)| !own.is_empty())
+        .collect()
 }
 
 /// The named policies that read policy parameter `key`.
