@@ -96,14 +96,7 @@ impl PolicyName {
         use BoundKnob as B;
         use KKnob as K;
         use WeightKnob as W;
-        let paper = |(k, bound, weight, sync)| PolicyKnobs {
-            k,
-            bound,
-            weight,
-            sync,
-            ..PolicyKnobs::default()
-        };
-        paper(match self {
+        let (k, bound, weight, sync) = match self {
             PolicyName::LocalSgd => (K::All, B::None, W::Uniform, true),
             PolicyName::KSync => (K::Fixed, B::None, W::Uniform, true),
             PolicyName::Async => (K::One, B::None, W::Uniform, false),
@@ -115,22 +108,30 @@ impl PolicyName {
             PolicyName::Abs => (K::Adaptive, B::Adaptive, W::Uniform, false),
             PolicyName::Fedavgm | PolicyName::Fedadam | PolicyName::Fedyogi => (K::All, B::None, W::Uniform, true),
             PolicyName::AsyncDelayAdaptive => (K::One, B::None, W::StalenessAware, false),
-            PolicyName::Fedbuff => {
-                return PolicyKnobs {
-                    normalise: Normalisation::K,
-                    dispatch: Dispatch::OnArrival,
-                    ..paper((K::Fixed, B::None, W::StalenessAware, false))
-                };
-            }
+            PolicyName::Fedbuff => (K::Fixed, B::None, W::StalenessAware, false),
+            PolicyName::Fedasync => (K::One, B::None, W::StalenessAware, false),
+        };
+        let knobs = PolicyKnobs {
+            k,
+            bound,
+            weight,
+            sync,
+            ..PolicyKnobs::default()
+        };
+        match self {
+            PolicyName::Fedbuff => PolicyKnobs {
+                normalise: Normalisation::K,
+                dispatch: Dispatch::OnArrival,
+                ..knobs
+            },
             // K = 1 closes the round at the arrival itself, so dispatch at the round's end sends
             // the worker the model its own update is already in, as FedAsync's server does
-            PolicyName::Fedasync => {
-                return PolicyKnobs {
-                    apply: ApplyKnob::Mix,
-                    ..paper((K::One, B::None, W::StalenessAware, false))
-                };
-            }
-        })
+            PolicyName::Fedasync => PolicyKnobs {
+                apply: ApplyKnob::Mix,
+                ..knobs
+            },
+            _ => knobs,
+        }
     }
 
     /// The parameters this policy sets otherwise than the key table (its paper's defaults); a

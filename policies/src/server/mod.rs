@@ -110,17 +110,10 @@ impl ServerRule {
         })
     }
 
-    /// The paper's rule with staleness function `staleness`: w += server_lr sum S(s)/|A| delta,
-    /// arrivals dispatched when the round closes.
-    pub fn paper(staleness: StalenessFn) -> ServerRule {
-        ServerRule {
-            staleness,
-            normalisation: Normalisation::Arrivals,
-            apply: Apply::Deltas,
-            dispatch: Dispatch::AtRoundEnd,
-            max_staleness: None,
-            optimizer: ServerOptimizer::Sgd,
-        }
+    /// Whether an arrival of this staleness is dropped instead of aggregated (over
+    /// `max_staleness`, with dispatch on arrival).
+    pub fn drops(&self, staleness: u64) -> bool {
+        self.dispatch == Dispatch::OnArrival && self.max_staleness.is_some_and(|m| staleness > m)
     }
 
     /// The coefficient of each arrival, in arrival order, given their staleness and K^t: S(s)
@@ -146,6 +139,19 @@ impl ServerRule {
 mod tests {
     use super::*;
 
+    /// The paper's rule with staleness function `staleness`: w += server_lr sum S(s)/|A| delta,
+    /// arrivals dispatched when the round closes.
+    fn paper(staleness: StalenessFn) -> ServerRule {
+        ServerRule {
+            staleness,
+            normalisation: Normalisation::Arrivals,
+            apply: Apply::Deltas,
+            dispatch: Dispatch::AtRoundEnd,
+            max_staleness: None,
+            optimizer: ServerOptimizer::Sgd,
+        }
+    }
+
     fn coefs(rule: ServerRule, staleness: &[u64], k: u32) -> Vec<f32> {
         let mut out = Vec::new();
         rule.coefficients(staleness, k, &mut out);
@@ -154,27 +160,27 @@ mod tests {
 
     #[test]
     fn the_papers_weights_by_hand() {
-        assert_eq!(coefs(ServerRule::paper(StalenessFn::Constant), &[7, 0, 2, 1], 4), [0.25; 4]);
-        let sa = ServerRule::paper(StalenessFn::Inv);
+        assert_eq!(coefs(paper(StalenessFn::Constant), &[7, 0, 2, 1], 4), [0.25; 4]);
+        let sa = paper(StalenessFn::Inv);
         assert_eq!(coefs(sa, &[0, 1], 2), [0.5, 0.5]);
         assert_eq!(coefs(sa, &[4, 1], 2), [0.125, 0.5]);
         // absences closed the round with 2 of K = 4: divided by the 2 that arrived
         assert_eq!(coefs(sa, &[4, 1], 4), [0.125, 0.5]);
-        assert_eq!(coefs(ServerRule::paper(StalenessFn::InvPlusOne), &[0, 3], 2), [0.5, 0.125]);
+        assert_eq!(coefs(paper(StalenessFn::InvPlusOne), &[0, 3], 2), [0.5, 0.125]);
     }
 
     #[test]
     fn other_normalisations_and_the_mix_by_hand() {
         let rule = |normalisation| ServerRule {
             normalisation,
-            ..ServerRule::paper(StalenessFn::InvSqrtPlusOne)
+            ..paper(StalenessFn::InvSqrtPlusOne)
         };
         // S = 1, 1/2 (s = 0, 3)
         assert_eq!(coefs(rule(Normalisation::K), &[0, 3], 4), [0.25, 0.125]);
         assert_eq!(coefs(rule(Normalisation::SumOfWeights), &[0, 3], 4), [2.0 / 3.0, 1.0 / 3.0]);
         let mix = ServerRule {
             apply: Apply::Mix { alpha: 0.6 },
-            ..ServerRule::paper(StalenessFn::Polynomial { a: 0.5 })
+            ..paper(StalenessFn::Polynomial { a: 0.5 })
         };
         assert_eq!(coefs(mix, &[0, 3], 1), [0.6, 0.3]);
     }

@@ -152,6 +152,12 @@ macro_rules! run_keys {
                 Ok(())
             }
 
+            /// Every key with the runs that read it, in declaration order (what the cell identity
+            /// and the ignored-key warnings need of the declarations).
+            pub fn scopes() -> [(&'static str, Scope); RawConfig::KEYS.len()] {
+                [$((stringify!($key), $scope),)*]
+            }
+
             /// The declaration of every key, in order.
             pub fn docs() -> Vec<KeyDoc> {
                 let defaults = RawConfig::defaults();

@@ -12,9 +12,9 @@ impl RunConfig {
     /// the cell id. The data set's folder is handled by [`Self::hash`].
     pub fn forget_unread_keys(mut self) -> RunConfig {
         let defaults = RawConfig::defaults_for(&self.policy);
-        for d in RawConfig::docs() {
-            if !d.scope.reads(d.key, &self) {
-                self.forget(d.key, &defaults);
+        for (key, scope) in RawConfig::scopes() {
+            if !scope.reads(key, &self) {
+                self.forget(key, &defaults);
             }
         }
         self

@@ -28,20 +28,27 @@ fn optimizer_reads(c: &RunConfig, key: &str) -> bool {
 }
 
 impl RawConfig {
-    /// The declared defaults with the named policy's own laid over them (its paper's K, S(s),
-    /// server optimizer and step size): what a key the config does not set resolves to.
+    /// The named policy's own defaults (its paper's K, S(s), server optimizer and step size) as a
+    /// layer; empty for the paper's policies and knob tables.
+    pub fn policy_defaults(policy: &PolicySpec) -> RawConfig {
+        let PolicySpec::Named(name) = policy else {
+            return RawConfig::default();
+        };
+        let d = name.defaults();
+        RawConfig {
+            k: d.k,
+            sa_form: d.sa_form,
+            server_optimizer: d.server_optimizer,
+            server_lr: d.server_lr,
+            ..RawConfig::default()
+        }
+    }
+
+    /// The declared defaults with the named policy's own laid over them: what a key the config
+    /// does not set resolves to.
     pub fn defaults_for(policy: &PolicySpec) -> RawConfig {
         let mut layer = RawConfig::defaults();
-        if let PolicySpec::Named(name) = policy {
-            let d = name.defaults();
-            layer.merge(RawConfig {
-                k: d.k,
-                sa_form: d.sa_form,
-                server_optimizer: d.server_optimizer,
-                server_lr: d.server_lr,
-                ..RawConfig::default()
-            });
-        }
+        layer.merge(RawConfig::policy_defaults(policy));
         layer
     }
 }

@@ -4,15 +4,9 @@ use abs_policies::{BoundKnob, ThresholdForm};
 
 use crate::catalog::{Backend, DatasetName, Kernels, ModelName, NATIVE_KERNELS_REVISION};
 
-use super::declare::Scope;
+use super::declare::{Resolved, Scope};
 use super::error::ConfigError;
 use super::keys::{RawConfig, RunConfig};
-
-/// A key's value once the declared defaults are laid under the config: always set for a key
-/// declared with a default.
-fn declared<T>(key: &str, v: Option<T>) -> Result<T, (String, String)> {
-    v.ok_or_else(|| (key.into(), "internal: the key was declared without a default".into()))
-}
 
 /// `kernels` for `model` on `backend`: only models with convolutions have it; native by default,
 /// burn on wgpu (where native is refused).
@@ -43,11 +37,13 @@ impl RunConfig {
     }
 
     fn resolve_inner(given: RawConfig) -> Result<RunConfig, (String, String)> {
-        let policy = given.policy.unwrap_or(declared("policy", RawConfig::defaults().policy)?);
-        let mut r = RawConfig::defaults_for(&policy);
+        let mut r = RawConfig::defaults();
+        if let Some(policy) = given.policy.or(r.policy) {
+            r.merge(RawConfig::policy_defaults(&policy));
+        }
         r.merge(given);
         r.check_values()?;
-        let model = declared("model", r.model)?;
+        let model: ModelName = Resolved::resolved("model", r.model)?;
         let dataset = r.dataset.unwrap_or(if model == ModelName::Analytic {
             DatasetName::Synthetic
         } else {
@@ -66,7 +62,7 @@ impl RunConfig {
                 format!("applies only to dataset synthetic with a Burn model (model {model}, dataset {dataset})"),
             ));
         }
-        let backend = declared("backend", r.backend)?;
+        let backend: Backend = Resolved::resolved("backend", r.backend)?;
         r.kernels = resolve_kernels(model, r.kernels, backend)?;
         r.dataset = Some(dataset);
         r.analytic = (model == ModelName::Analytic).then(|| r.analytic.unwrap_or_default());
@@ -84,11 +80,11 @@ impl RunConfig {
     /// ignores it ("policy adasync", "model analytic"). They are not refused: a warning names them,
     /// and they take their defaults in the resolved config, so they do not enter the cell id.
     pub fn ignored_keys(&self, given: &RawConfig) -> Vec<(&'static str, String)> {
-        RawConfig::docs()
+        RawConfig::scopes()
             .into_iter()
-            .filter(|d| given.is_set(d.key) && !d.scope.reads(d.key, self))
-            .map(|d| {
-                let by = match d.scope {
+            .filter(|(key, scope)| given.is_set(key) && !scope.reads(key, self))
+            .map(|(key, scope)| {
+                let by = match scope {
                     Scope::Policy => format!("policy {}", self.policy.label()),
                     Scope::Only(what, _) => format!(
                         "this run (model {} on dataset {}, policy {}): only {what} read it",
@@ -98,7 +94,7 @@ impl RunConfig {
                     ),
                     Scope::All => "this run".to_string(),
                 };
-                (d.key, format!("{by} (left out of the cell id)"))
+                (key, format!("{by} (left out of the cell id)"))
             })
             .collect()
     }
@@ -114,10 +110,10 @@ mod tests {
 
     /// The keys declared as policy parameters.
     fn policy_keys() -> Vec<&'static str> {
-        RawConfig::docs()
+        RawConfig::scopes()
             .into_iter()
-            .filter(|d| matches!(d.scope, Scope::Policy))
-            .map(|d| d.key)
+            .filter(|(_, scope)| matches!(scope, Scope::Policy))
+            .map(|(key, _)| key)
             .collect()
     }
 
@@ -428,8 +424,8 @@ mod tests {
         ];
         let keys: Vec<&str> = changed.iter().map(|(k, _)| *k).collect();
         assert!(policy_keys().iter().all(|k| keys.contains(k)), "every policy parameter is tried");
-        let docs = RawConfig::docs();
-        let scope = |key: &str| docs.iter().find(|d| d.key == key).unwrap().scope;
+        let scopes = RawConfig::scopes();
+        let scope = |key: &str| scopes.iter().find(|(k, _)| *k == key).unwrap().1;
         let records = |cfg: &RunConfig| {
             let seeds = crate::seeds::Seeds::new(cfg.seed);
             let engine = cfg.engine_config_with_system().unwrap();

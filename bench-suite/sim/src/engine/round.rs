@@ -418,7 +418,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             }
             Dispatch::OnArrival => {
                 let staleness = self.round - worker.version;
-                if self.cfg.policy.server.max_staleness.is_some_and(|m| staleness > m) {
+                if self.cfg.policy.server.drops(staleness) {
                     self.jobs[worker.log].settle(Fate::Dropped, e.finish, self.round, Some(staleness));
                     self.dropped += 1;
                 } else {

@@ -28,11 +28,7 @@ pub(super) fn check_rounds(engine: &crate::engine::EngineConfig, log: RunLog<'_>
             (Fate::Dropped, Some(r)) => {
                 let after_previous = r == 0 || rows.get(r as usize - 1).is_some_and(|p| j.finish >= p.time);
                 let before = rows.get(r as usize).is_none_or(|row| j.finish <= row.time);
-                let over = engine
-                    .policy
-                    .server
-                    .max_staleness
-                    .is_some_and(|m| j.staleness.is_some_and(|s| s > m));
+                let over = j.staleness.is_some_and(|s| engine.policy.server.drops(s));
                 if j.end != j.finish || !after_previous || !before || !over || j.staleness != r.checked_sub(j.base_version) {
                     return fail(format!(
                         "{}: dropped in the wait for round {r} with staleness {:?}, but max_staleness is {:?} (or its times do not fit)",

@@ -30,7 +30,8 @@ pub(super) fn check_staleness(engine: &crate::engine::EngineConfig, log: RunLog<
                         j.base_version
                     ));
                 }
-                if let Some(m) = engine.policy.server.max_staleness.filter(|m| r - j.base_version > *m) {
+                let server = &engine.policy.server;
+                if let Some(m) = server.max_staleness.filter(|_| server.drops(r - j.base_version)) {
                     return fail(format!(
                         "{}: delivered in round {r} with staleness {}, over max_staleness {m}: it should have been dropped",
                         job_name(j),
