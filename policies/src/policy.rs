@@ -629,6 +629,13 @@ mod tests {
             ..params()
         };
         assert_eq!(Policy::resolve(mix, &p).unwrap_err().key, "alpha");
+        // a normalisation the mix would ignore is refused, not dropped silently
+        let normalised = PolicyKnobs {
+            normalise: Normalisation::K,
+            ..mix
+        };
+        let e = Policy::resolve(normalised, &params()).unwrap_err();
+        assert!(e.key == "policy" && e.message.contains("normalise"), "{e:?}");
         let p = PolicyParams {
             server_optimizer: OptimizerName::Momentum,
             server_beta1: Some(-0.5),

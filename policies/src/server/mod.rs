@@ -83,6 +83,13 @@ impl ServerRule {
         }
         let apply = match knobs.apply {
             ApplyKnob::Deltas => Apply::Deltas,
+            // a mix weighs each arrival by alpha S(s) alone: a normalisation would be ignored
+            ApplyKnob::Mix if knobs.normalise != Normalisation::Arrivals => {
+                return Err(PolicyError::new(
+                    "policy",
+                    "`normalise` has no effect with `apply: mix` (each arrival is mixed in with alpha S(s)): remove it",
+                ));
+            }
             ApplyKnob::Mix => {
                 let alpha = p
                     .alpha

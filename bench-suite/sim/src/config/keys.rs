@@ -79,7 +79,7 @@ run_keys! {
     /// Worker step size eta.
     lr: f64 = 0.1, Scope::All, Check::FinitePositive, 10 => f64;
     /// Server step size on the aggregated update.
-    server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::All, Check::FinitePositive, 6 => f64;
+    server_lr: f64 = f64::from(EngineConfig::default().server_lr), Scope::Only("policies that apply deltas", applies_deltas), Check::FinitePositive, 6 => f64;
     /// Mini-batch size B.
     batch_size: u32 = 32, Scope::All, Check::Count, 10 => u32;
     /// Root seed of every random stream.

@@ -421,6 +421,7 @@ mod tests {
             ("server_beta2", "server_beta2: 0.5"),
             ("server_tau", "server_tau: 0.5"),
             ("max_staleness", "max_staleness: 0"),
+            ("server_lr", "server_lr: 0.5"),
         ];
         let keys: Vec<&str> = changed.iter().map(|(k, _)| *k).collect();
         assert!(policy_keys().iter().all(|k| keys.contains(k)), "every policy parameter is tried");
