@@ -11,15 +11,22 @@ BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install icount icount-baseline icount-tools figures figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
+.PHONY: install icount icount-baseline icount-tools figures figures-field figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
 
 ## The committed figures, byte for byte: the paper's figures, the readings and the network sweep
 ## (sweeps/*.yaml) and the summary with paired comparisons and the paper's claims, into reports/,
 ## on Fashion-MNIST from Debian's package (installed when missing). Finished cells are cached in
 ## reports/results and reused. Another data set is asked for: `make figures-cifar10`.
+## The field sweep (sweeps/field.yaml) is left out until its figures are committed: `make figures-field`.
 export ABS_DATA_DIR ?= $(CURDIR)/data
+COMMITTED_FIGURES := fig1,fig2,fig3,fig4,network,readings
 figures: build data
-	$(BIN) figures
+	$(BIN) figures --only $(COMMITTED_FIGURES)
+
+## The asynchronous-FL field beside ABS (sweeps/field.yaml: eight methods, four conditions, each
+## series tuned per condition), into reports/: several hours on 2 cores (docs/performance.md).
+figures-field: build data
+	$(BIN) figures --only field
 
 ## The same on CIFAR-10 (from ./data or $$ABS_DATA_DIR, else downloaded from its official source),
 ## into reports/cifar10/.

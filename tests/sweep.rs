@@ -400,7 +400,22 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     );
     // one row per series of each figure, and per series and condition of the readings
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 2 * 14 + 3 * 6, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 8 * 4 + 2 * 14 + 3 * 6, "{csv}");
+    // the field: tuned per series and condition, its curves per condition and its ranking
+    for f in ["field", "field-curves", "field-profile"] {
+        assert!(
+            out.join(format!("{f}.png")).is_file() && md.contains(&format!("![{f}]({f}.svg)")),
+            "{f}: {md}"
+        );
+    }
+    assert!(
+        md.contains("**Tuning.**") && md.contains("| fedbuff | churn | lr: 0.05, 0.1, 0.2; k: 5, 10 | 6 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Ranking across conditions**") && md.contains("| dirichlet_0.3 | within 10% of the best |"),
+        "{md}"
+    );
     // the network sweep: its forest plot and the timelines drawn from its cells' job logs
     for f in ["network", "network-timeline-abs", "network-timeline-adasync_k2"] {
         assert!(
@@ -678,4 +693,78 @@ fn repeated_kills_at_random_moments_never_leave_half_a_cell() {
         "a sweep killed {kills} times differs from an uninterrupted one"
     );
     assert!(ok(&run(&["verify", killed.to_str().unwrap()])).contains("12 of 12 runs verified"));
+}
+
+/// A tuned sweep runs every setting on the tuning seeds, then only the setting with the lowest
+/// median time to target (worked out here from the tuning cells' own table) on the reported seeds;
+/// no tuning seed is ever reported.
+#[test]
+fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
+    let dir = scratch("tune");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, workers: 4, max_rounds: 60, eval_every: 1, target_accuracy: 0.92}\n\
+         policies: {abs: abs, local: local_sgd}\ngrid: {seed: [0, 1, 2]}\n\
+         tune: {seeds: [50, 51, 52], grid: {all: {lr: [0.01, 0.1, 0.5]}}}\n",
+    );
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    ok(&run(&["sweep", &sweep, "--out", o]));
+    // every cell of the folder: (policy, lr, seed, time to target or infinity)
+    let table = ok(&run(&["results", o, "--cells"]));
+    let head: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<String>> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 2 * 3 * 3 + 2 * 3, "18 tuning cells and 6 reported:\n{table}");
+    // (policy, lr) -> (times, final accuracies) over the tuning seeds
+    let mut tried: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r[col("seed")].parse::<u64>().unwrap() >= 50) {
+        assert_eq!(r[col("stop_at_target")], "true", "tuning cells stop at the target: {r:?}");
+        let t = r[col("time_to_target")].parse::<f64>().unwrap_or(f64::INFINITY);
+        let entry = tried.entry((r[col("label")].clone(), r[col("lr")].clone())).or_default();
+        entry.0.push(t);
+        entry.1.push(r[col("final_accuracy")].parse::<f64>().unwrap());
+    }
+    // the rule: lowest median time, then highest mean final accuracy, then the first lr listed
+    let best = |policy: &str| {
+        let mut by_lr: Vec<(f64, f64, String)> = tried
+            .iter()
+            .filter(|((p, _), _)| p == policy)
+            .map(|((_, lr), (times, accuracies))| {
+                let mut t = times.clone();
+                t.sort_by(f64::total_cmp);
+                (t[1], -accuracies.iter().sum::<f64>() / 3.0, lr.clone())
+            })
+            .collect();
+        assert_eq!(by_lr.len(), 3);
+        by_lr.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        assert!(
+            (by_lr[0].0, by_lr[0].1) != (by_lr[2].0, by_lr[2].1),
+            "the choice matters for {policy}: {by_lr:?}"
+        );
+        by_lr[0].2.clone()
+    };
+    // the sweep's reported cells: the reported seeds, at each series' best lr
+    let reported = ok(&run(&["results", o, "--sweep", &sweep, "--cells"]));
+    let head: Vec<&str> = reported.lines().next().unwrap().split_whitespace().collect();
+    let rcol = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let lines: Vec<Vec<&str>> = reported.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines.len(), 6, "{reported}");
+    for (label, policy) in [("abs", "abs"), ("local", "local_sgd")] {
+        let mine: Vec<&Vec<&str>> = lines.iter().filter(|l| l[rcol("label")] == label).collect();
+        assert_eq!(mine.len(), 3, "{reported}");
+        for l in mine {
+            assert!(l[rcol("seed")].parse::<u64>().unwrap() < 3, "a tuning seed reported: {reported}");
+            assert_eq!(l[rcol("lr")], best(policy), "{label}: {reported}\n{table}");
+        }
+    }
+    // a rerun finds everything finished and chooses the same
+    let again = run(&["sweep", &sweep, "--out", o]);
+    ok(&again);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("6 cells, 6 already finished"));
 }

@@ -46,6 +46,25 @@ pub fn stamp_cells(cells: &mut [Cell], missing: Missing) -> Result<()> {
     Ok(())
 }
 
+/// [`stamp_cells`] for every cell a sweep may run: its cells, and a tuned sweep's tuning and
+/// candidate cells.
+pub fn stamp_sweep(sweep: &mut abs_sim::sweep::Sweep, missing: Missing) -> Result<()> {
+    stamp_sweep_with(sweep, |cells| stamp_cells(cells, missing))
+}
+
+/// Applies `stamp` to every cell list of `sweep` (its cells, a tuned sweep's other cells).
+pub fn stamp_sweep_with(sweep: &mut abs_sim::sweep::Sweep, mut stamp: impl FnMut(&mut [Cell]) -> Result<()>) -> Result<()> {
+    stamp(&mut sweep.cells)?;
+    if let Some(t) = sweep.tuning.as_mut() {
+        let mut cells: Vec<Cell> = t.cells_mut().map(|c| c.clone()).collect();
+        stamp(&mut cells)?;
+        for (c, stamped) in t.cells_mut().zip(cells) {
+            *c = stamped;
+        }
+    }
+    Ok(())
+}
+
 /// [`stamp_cells`] for reading results: a cell whose data set cannot be found here takes the
 /// digest its finished cells in `results` recorded (the first found for that data set; none: the
 /// official release), so that results can be read where the data is not.

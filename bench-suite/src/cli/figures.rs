@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use abs_sim::catalog::{DataSource, DatasetName, SyntheticSpec};
-use abs_sim::sweep::{ExpandOptions, Sweep, load_sweep_with};
+use abs_sim::sweep::{Cell, ExpandOptions, Sweep, load_sweep_with};
 
 use crate::error::{Error, Result};
 use crate::report::{BandKind, Drawing, draw};
+use crate::results::Choice;
 use crate::runner::{describe, run_pending};
 
 /// What `abs-bench figures` was asked for (its command-line arguments).
@@ -69,9 +70,9 @@ pub fn figures(opts: FiguresArgs) -> Result<()> {
     }
     let quick = if opts.quick { "; QUICK run" } else { "" };
     eprintln!("figures: DATA SET {} ({why}); target accuracy {target}{quick}", chosen.name());
-    let expanded = expand(&sweeps, chosen.name(), &opts)?;
+    let mut expanded = expand(&sweeps, chosen.name(), target, &opts)?;
     let results = out.join("results");
-    let (failed, ran) = run_cells(&expanded, &results, &opts)?;
+    let (failed, ran) = run_cells(&mut expanded, &results, &opts)?;
     draw(&Drawing {
         out: &out,
         results: &results,
@@ -96,15 +97,16 @@ pub fn figures(opts: FiguresArgs) -> Result<()> {
 }
 
 /// Every figure sweep expanded for this data set (and `--model`, `--quick`).
-fn expand(sweeps: &[(String, PathBuf)], dataset: &str, opts: &FiguresArgs) -> Result<Vec<(String, Sweep)>> {
+fn expand(sweeps: &[(String, PathBuf)], dataset: &str, target: f64, opts: &FiguresArgs) -> Result<Vec<(String, Sweep)>> {
     let options = ExpandOptions {
         quick: opts.quick,
         overrides: overrides(dataset, opts),
+        target: Some(target),
     };
     let mut expanded = Vec::with_capacity(sweeps.len());
     for (name, path) in sweeps {
         let mut sweep = load_sweep_with(path, &options)?;
-        crate::data_identity::stamp_cells(&mut sweep.cells, crate::data_identity::Missing::Refuse)?;
+        crate::data_identity::stamp_sweep(&mut sweep, crate::data_identity::Missing::Refuse)?;
         if sweep.figure.is_none() {
             return Err(Error::Report(format!(
                 "{}: a figure sweep needs a `figure: {{title: ...}}` section",
@@ -116,21 +118,45 @@ fn expand(sweeps: &[(String, PathBuf)], dataset: &str, opts: &FiguresArgs) -> Re
     Ok(expanded)
 }
 
-/// Runs every selected sweep's unfinished cells once (figures share cells), in figure order;
-/// returns the failed ones, described, and how many cells were asked for.
-fn run_cells(sweeps: &[(String, Sweep)], results: &Path, opts: &FiguresArgs) -> Result<(Vec<String>, usize)> {
+/// Runs every selected sweep's unfinished cells once (figures share cells), in figure order: first
+/// the untuned sweeps' cells with the tuned ones' tuning cells, then, each tuned sweep's settings
+/// chosen, their reported cells; returns the failed ones, described, and how many cells were asked
+/// for. A sweep not selected is tuned from what is finished, so the summary can show it.
+fn run_cells(sweeps: &mut [(String, Sweep)], results: &Path, opts: &FiguresArgs) -> Result<(Vec<String>, usize)> {
     let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
-    let (all, _) = abs_sim::sweep::distinct(
-        sweeps
-            .iter()
-            .filter(|(name, _)| selected(name))
-            .flat_map(|(_, s)| s.cells.iter().cloned())
-            .collect(),
-    );
     let count = sweeps.iter().filter(|(n, _)| selected(n)).count();
+    let first: Vec<Cell> = sweeps
+        .iter()
+        .filter(|(name, _)| selected(name))
+        .flat_map(|(_, s)| s.tuning.as_ref().map_or_else(|| s.cells.clone(), |t| t.cells()))
+        .collect();
+    let mut failed = run_phase(results, first, opts, &format!("{count} sweeps"))?;
+    let mut asked = failed.1;
+    let mut second = Vec::new();
+    for (name, sweep) in sweeps.iter_mut() {
+        match crate::results::choose(results, sweep)? {
+            Choice::Made if sweep.tuning.is_some() && selected(name) => second.extend(sweep.cells.iter().cloned()),
+            Choice::Made => {}
+            Choice::Waiting { unfinished, of } => {
+                eprintln!("figures: {name}: {unfinished} of its {of} tuning cells are not finished, so no setting is chosen");
+            }
+        }
+    }
+    if !second.is_empty() {
+        let (more, n) = run_phase(results, second, opts, "tuned sweeps' chosen settings")?;
+        failed.0.extend(more);
+        asked += n;
+    }
+    Ok((failed.0, asked))
+}
+
+/// Runs `cells`' unfinished ones once (figures share cells); returns the failed ones, described,
+/// and how many distinct cells were asked for.
+fn run_phase(results: &Path, cells: Vec<Cell>, opts: &FiguresArgs, what: &str) -> Result<(Vec<String>, usize)> {
+    let (all, _) = abs_sim::sweep::distinct(cells);
     let failed = run_pending(results, &all, opts.jobs, false, |plan| {
         eprintln!(
-            "figures: {count} sweeps, {} cells, {} already in {}; running {} ({} at a time, {} thread(s) each)",
+            "figures: {what}, {} cells, {} already in {}; running {} ({} at a time, {} thread(s) each)",
             plan.cells,
             plan.finished,
             results.display(),

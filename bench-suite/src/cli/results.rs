@@ -47,9 +47,21 @@ pub fn results(a: ResultsArgs) -> Result<()> {
             a.dir.display()
         )));
     }
-    let mut cells = a.sweep.as_deref().map(abs_sim::sweep::load_sweep).transpose()?;
-    if let Some(cells) = cells.as_mut() {
-        crate::data_identity::stamp_cells_from(cells, &a.dir);
+    let mut cells = None;
+    if let Some(path) = a.sweep.as_deref() {
+        let mut sweep = abs_sim::sweep::load_sweep_with(path, &Default::default())?;
+        crate::data_identity::stamp_sweep_with(&mut sweep, |cells| {
+            crate::data_identity::stamp_cells_from(cells, &a.dir);
+            Ok(())
+        })?;
+        if let crate::results::Choice::Waiting { unfinished, of } = crate::results::choose(&a.dir, &mut sweep)? {
+            return Err(Error::Usage(format!(
+                "{}: {unfinished} of its {of} tuning cells are not finished in {}, so its settings are not chosen yet (run `abs-bench sweep` first)",
+                path.display(),
+                a.dir.display()
+            )));
+        }
+        cells = Some(sweep.cells);
     }
     let loaded = crate::results::load(&a.dir, cells.as_deref())?;
     if loaded.cells.height() == 0 {

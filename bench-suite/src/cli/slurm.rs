@@ -46,9 +46,21 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 
 pub fn slurm(a: SlurmArgs) -> Result<()> {
     // the shards are drawn from the distinct cells, as `sweep` draws them
-    let mut cells = abs_sim::sweep::load_sweep(&a.sweep)?;
+    let mut sweep = abs_sim::sweep::load_sweep_with(&a.sweep, &Default::default())?;
     // the script may be written on a login node without the data; the tasks stamp it themselves
-    crate::data_identity::stamp_cells(&mut cells, crate::data_identity::Missing::AssumeRelease)?;
+    crate::data_identity::stamp_sweep(&mut sweep, crate::data_identity::Missing::AssumeRelease)?;
+    // a tuned sweep's array runs its tuning cells, then (written again) its chosen settings
+    let cells = match crate::runner::Phase::of(&a.out, &mut sweep)? {
+        crate::runner::Phase::Cells(cells) => cells,
+        crate::runner::Phase::Tuning { cells, unfinished } => {
+            println!(
+                "{}: tuned: this array runs its {} tuning cells ({unfinished} unfinished); when it is done, run `abs-bench slurm` again for the chosen settings",
+                a.sweep.display(),
+                cells.len()
+            );
+            cells
+        }
+    };
     let (cells, _) = abs_sim::sweep::distinct(cells);
     let shards = a.shards.unwrap_or_else(|| (cells.len() as u32).clamp(1, 8));
     if shards == 0 || shards as usize > cells.len().max(1) {

@@ -6,7 +6,8 @@ use clap::Args;
 
 use crate::data_identity::Missing;
 use crate::error::{Error, Result};
-use crate::runner::{Shard, describe, run_pending};
+use crate::runner::{Phase, Shard, describe, run_pending};
+use abs_sim::sweep::Cell;
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -36,16 +37,43 @@ pub struct SweepArgs {
 }
 
 pub fn sweep(a: SweepArgs) -> Result<()> {
-    let mut cells = abs_sim::sweep::load_sweep(&a.sweep)?;
+    let mut sweep = abs_sim::sweep::load_sweep_with(&a.sweep, &Default::default())?;
     if a.jobs_log {
-        cells.iter_mut().for_each(|c| c.jobs_log = true);
+        sweep.cells.iter_mut().for_each(|c| c.jobs_log = true);
+        sweep.tuning.iter_mut().flat_map(|t| t.cells_mut()).for_each(|c| c.jobs_log = true);
     }
-    for w in abs_sim::sweep::ignored_key_warnings(&cells) {
+    let every: Vec<Cell> = sweep.tuning.as_ref().map_or_else(|| sweep.cells.clone(), |t| t.cells());
+    for w in abs_sim::sweep::ignored_key_warnings(&every) {
         eprintln!("warning: {}: {w}", a.sweep.display());
     }
     // a listing may be made where the data is not; a run needs it
     let missing = if a.dry_run { Missing::AssumeRelease } else { Missing::Refuse };
-    crate::data_identity::stamp_cells(&mut cells, missing)?;
+    crate::data_identity::stamp_sweep(&mut sweep, missing)?;
+    // at most twice: the tuning cells, then (all finished) the chosen settings
+    for _ in 0..2 {
+        let tuning = match Phase::of(&a.out, &mut sweep)? {
+            Phase::Cells(cells) => return run_phase(&a, cells),
+            Phase::Tuning { cells, unfinished } => {
+                eprintln!(
+                    "{}: tuning: {unfinished} of its {} tuning cells to run; the chosen settings run once they are all finished",
+                    a.sweep.display(),
+                    cells.len()
+                );
+                cells
+            }
+        };
+        let sharded = a.shard.is_some() || Shard::from_env(|k| std::env::var(k).ok()).ok().flatten().is_some();
+        run_phase(&a, tuning)?;
+        if a.dry_run || sharded {
+            // each shard runs its share of the tuning; the chosen settings wait for all of them
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Lists or runs this shard's part of `cells`.
+fn run_phase(a: &SweepArgs, cells: Vec<Cell>) -> Result<()> {
     let (cells, same) = abs_sim::sweep::distinct(cells);
     for s in same {
         eprintln!("note: {}: {s}", a.sweep.display());
@@ -74,7 +102,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         }
         return Ok(());
     }
-    run_cells(&a, &mine, &in_shard)
+    run_cells(a, &mine, &in_shard)
 }
 
 /// Runs this shard's unfinished cells, saying what it will do first and what failed at the end.

@@ -3,18 +3,19 @@
 
 use std::path::Path;
 
-use super::chart::render;
+use super::chart::{Chart, render};
 use super::claims::evaluate as evaluate_claims;
 use super::curves::BandKind;
 use super::dynamics::dynamics_chart;
 use super::forest::forest_of;
 use super::forest::render_forest;
+use super::profile::{Medians, profile_chart};
 use super::series::{Context, accuracy_chart};
 use super::summary::{Summary, summary_section, write_summary};
 use super::timeline::{render_timeline, timeline_of};
 use crate::error::Error;
 use crate::results::{Outcomes, load};
-use abs_sim::sweep::Sweep;
+use abs_sim::sweep::{Sweep, XAxis};
 
 /// What to draw: figure sweeps whose cells are in `results`, and the context every figure names.
 pub struct Drawing<'a> {
@@ -94,6 +95,20 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
                 render_forest(&forest_of(&fig.title, &comparisons, &context), &svg, &png).map_err(Error::Report)?;
                 written.push(svg);
             }
+            let out = |what: &str| (d.out.join(format!("{name}-{what}.svg")), d.out.join(format!("{name}-{what}.png")));
+            if fig.curves {
+                let chart = condition_curves(d, sweep, &fig.title, &context)?;
+                let (svg, png) = out("curves");
+                render(&chart, &svg, &png).map_err(Error::Report)?;
+                written.push(svg);
+            }
+            if fig.profile {
+                let medians = Medians::read(&loaded, Some(d.target)).map_err(frame_err())?;
+                let (svg, png) = out("profile");
+                let title = context.title(&format!("{}: ranking across conditions", fig.title));
+                render(&profile_chart(&medians, title, context.subtitle.clone()), &svg, &png).map_err(Error::Report)?;
+                written.push(svg);
+            }
             continue;
         }
         let chart = accuracy_chart(&loaded, &fig.title, &fig.panels, &context).map_err(frame_err())?;
@@ -119,6 +134,34 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         d.dataset
     );
     Ok(())
+}
+
+/// Every series' test accuracy against virtual time, one panel per condition (sweep order).
+fn condition_curves(d: &Drawing, sweep: &Sweep, title: &str, context: &Context) -> crate::error::Result<Chart> {
+    let mut conditions: Vec<&str> = Vec::new();
+    for c in &sweep.cells {
+        if !conditions.contains(&c.condition.as_str()) {
+            conditions.push(&c.condition);
+        }
+    }
+    let mut panels = Vec::new();
+    for (i, condition) in conditions.iter().enumerate() {
+        let cells: Vec<_> = sweep.cells.iter().filter(|c| c.condition == *condition).cloned().collect();
+        let loaded = load(d.results, Some(&cells))?;
+        if loaded.cells.height() == 0 {
+            continue;
+        }
+        let chart = accuracy_chart(&loaded, title, &[XAxis::Time], context).map_err(Error::frame("draw the curves of", d.results))?;
+        for mut panel in chart.panels {
+            panel.caption = format!("({}) {condition}", (b'a' + (i % 26) as u8) as char);
+            panels.push(panel);
+        }
+    }
+    Ok(Chart {
+        title: context.title(&format!("{title}: test accuracy vs virtual time")),
+        subtitle: context.subtitle.clone(),
+        panels,
+    })
 }
 
 /// The figure's timelines, `<name>-timeline-<label>`, from the chosen cells' job logs (a cell not

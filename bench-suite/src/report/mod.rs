@@ -8,6 +8,7 @@ mod curves;
 mod dynamics;
 mod figures;
 mod forest;
+mod profile;
 mod series;
 mod summary;
 mod tables;
@@ -19,6 +20,7 @@ pub use comparisons::{compact_frame, full_frame, interval_text, ratio_and_verdic
 pub use curves::{Band, BandKind, Trace, band};
 pub use figures::{Drawing, draw};
 pub use forest::{Forest, ForestPanel, ForestRow, render_forest};
+pub use profile::{Medians, profile_chart, profile_markdown};
 pub use tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 pub use timeline::{Timeline, render_timeline, timeline_of};
 

@@ -7,6 +7,7 @@ use polars::prelude::*;
 
 use super::claims::{self, ClaimRow};
 use super::figures::Drawing;
+use super::profile::{Medians, profile_markdown};
 use super::series::series_names;
 use super::tables::{SummaryRow, conditions_markdown, frame, markdown, rows_from_summary};
 use crate::error::Error;
@@ -56,6 +57,12 @@ pub(super) fn summary_section(
     if fig.is_some_and(|f| !f.dynamics.is_empty()) && !conditions {
         images.push(format!("{name}-dynamics"));
     }
+    if conditions && fig.is_some_and(|f| f.curves) {
+        images.push(format!("{name}-curves"));
+    }
+    if conditions && fig.is_some_and(|f| f.profile) {
+        images.push(format!("{name}-profile"));
+    }
     if let Some(t) = fig.and_then(|f| f.timeline.as_ref()) {
         let drawn = |l: &&String| {
             t.cell(&sweep.cells, l)
@@ -73,6 +80,16 @@ pub(super) fn summary_section(
     } else {
         markdown(&rows)
     };
+    let table = if conditions && fig.is_some_and(|f| f.profile) {
+        let medians = Medians::read(loaded, Some(d.target)).map_err(frame_err())?;
+        format!("{table}\n{}", profile_markdown(&medians))
+    } else {
+        table
+    };
+    let table = match &sweep.tuning {
+        Some(t) => format!("{table}\n{}", tuning_markdown(t)),
+        None => table,
+    };
     let section = Section {
         name: name.to_string(),
         title: fig.map_or(name.to_string(), |f| f.title.clone()),
@@ -80,6 +97,46 @@ pub(super) fn summary_section(
         images,
     };
     Ok((section, rows))
+}
+
+/// A tuned sweep's grid, budget and choice per series and condition.
+pub(super) fn tuning_markdown(t: &abs_sim::sweep::Tuning) -> String {
+    let seeds = t.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let mut md = format!(
+        "**Tuning.** Each series and condition ran every setting of its grid on the tuning seeds {seeds} (never \
+         reported), stopping at the target; the setting with the lowest median time to target was chosen (a seed \
+         that never reached it counts as infinitely slow; ties by mean final accuracy), then run on the reported \
+         seeds. Budget: settings x tuning seeds.\n\n\
+         | series | condition | grid | budget | chosen | median time to target | reached |\n|---|---|---|---:|---|---:|---:|\n"
+    );
+    for g in &t.groups {
+        let grid = g
+            .grid
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let (chosen, median, reached) = match g.chosen.and_then(|i| Some((g.candidates.get(i)?, g.scores.get(i)?))) {
+            Some((c, s)) => (
+                c.describe(),
+                if s.median_time.is_finite() {
+                    format!("{:.1}", s.median_time)
+                } else {
+                    "never".into()
+                },
+                format!("{}/{}", s.reached, s.seeds),
+            ),
+            None => ("not chosen".into(), "-".into(), "-".into()),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {chosen} | {median} | {reached} |\n",
+            g.label,
+            g.condition,
+            if grid.is_empty() { "-".into() } else { grid },
+            t.budget(g)
+        ));
+    }
+    md
 }
 
 pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String> {

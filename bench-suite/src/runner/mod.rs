@@ -24,7 +24,7 @@ pub use progress::{CellProgress, Reporter, Silent, describe, terminal_bar};
 pub use shard::Shard;
 pub use slurm::SlurmJob;
 
-use abs_sim::sweep::Cell;
+use abs_sim::sweep::{Cell, Sweep};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -204,5 +204,29 @@ mod tests {
         }
         let again = run_cells(&three, &cells, Budget { jobs: 2, threads: 1 }, false, &Silent).unwrap();
         assert!(again.iter().all(|o| *o == CellOutcome::Skipped));
+    }
+}
+
+/// What a sweep runs now: an untuned sweep's cells; a tuned sweep's tuning cells until they are all
+/// finished in `out`, then its chosen settings on the reported seeds (`sweep.cells`).
+#[derive(Debug)]
+pub enum Phase {
+    Cells(Vec<Cell>),
+    /// The tuning cells, with how many of them are not finished yet.
+    Tuning {
+        cells: Vec<Cell>,
+        unfinished: usize,
+    },
+}
+
+impl Phase {
+    pub fn of(out: &Path, sweep: &mut Sweep) -> Result<Phase> {
+        match crate::results::choose(out, sweep)? {
+            crate::results::Choice::Made => Ok(Phase::Cells(sweep.cells.clone())),
+            crate::results::Choice::Waiting { unfinished, .. } => Ok(Phase::Tuning {
+                cells: sweep.tuning.as_ref().map_or_else(Vec::new, |t| t.cells()),
+                unfinished,
+            }),
+        }
     }
 }

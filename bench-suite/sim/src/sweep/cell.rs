@@ -15,13 +15,20 @@ pub struct ExpandOptions {
     pub quick: bool,
     /// Run keys set on top of the base (after `quick`); a key the sweep varies is refused.
     pub overrides: Vec<(String, Value)>,
+    /// The target accuracy tuning cells stop at and are chosen by (default: the cell's
+    /// `target_accuracy`, else its data set's default, the quick one with `quick`).
+    pub target: Option<f64>,
 }
 
 /// A sweep file, expanded.
 #[derive(Debug, Clone)]
 pub struct Sweep {
+    /// The cells reported; for a tuned sweep, empty until [`Sweep::choose`] picks each series'
+    /// setting.
     pub cells: Vec<Cell>,
     pub figure: Option<FigureMeta>,
+    /// A tuned sweep's candidates (its `tune` section).
+    pub tuning: Option<super::tune::Tuning>,
 }
 
 /// One run of a sweep.

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::cell::{Cell, ExpandOptions, Sweep, resolve_cell};
 use super::file::{Origin, SweepFile, parse_sweep};
+use super::tune::{ALL_SERIES, Candidate, TuneGroup, TuneSpec, Tuning, check_spec};
 use crate::config::{ConfigError, RawConfig};
 
 /// Reads and expands a sweep file.
@@ -51,7 +52,15 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
     let policies = policy_tables(&file, &owner, &o)?;
     let layers = Layers::parse(&file, policies, &o)?;
     check_exclude(&file, &owner, &o)?;
-    let mut cells = cross_product(&file, &layers, &o)?;
+    let (mut cells, mut tuning) = match &file.tune {
+        None => (cross_product(&file, &layers, &o)?, None),
+        Some(spec) => (Vec::new(), Some(tuned(&file, spec, &layers, &owner, &o, changes)?)),
+    };
+    // (label, condition) of every series the sweep reports
+    let series: Vec<(String, String)> = match &tuning {
+        Some(t) => t.groups.iter().map(|g| (g.label.clone(), g.condition.clone())).collect(),
+        None => cells.iter().map(|c| (c.label.clone(), c.condition.clone())).collect(),
+    };
     if let Some(fig) = &file.figure {
         let named = fig.dynamics.iter().map(|l| ("figure.dynamics", l));
         let named = named.chain(fig.reference.iter().map(|l| ("figure.reference", l)));
@@ -64,12 +73,12 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
         let timeline = fig.timeline.iter().flat_map(|t| t.series.iter().map(|l| ("figure.timeline", l)));
         let named: Vec<(&str, &String)> = named.chain(timeline).collect();
         for (key, l) in named {
-            if !cells.iter().any(|c| &c.label == l) {
+            if !series.iter().any(|(label, _)| label == l) {
                 return Err(o.error(Some(key), format!("`{l}` is not a label of this sweep's cells")));
             }
         }
         if let Some(t) = &fig.timeline {
-            if let Some(k) = t.condition.as_ref().filter(|k| !cells.iter().any(|c| &c.condition == *k)) {
+            if let Some(k) = t.condition.as_ref().filter(|k| !series.iter().any(|(_, c)| c == *k)) {
                 return Err(o.error(Some("figure.timeline"), format!("`{k}` is not a condition of this sweep")));
             }
             if !(t.seconds.is_finite() && t.seconds > 0.0) {
@@ -80,18 +89,22 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
             }
         }
     }
-    for c in &mut cells {
+    for c in cells.iter_mut().chain(tuning.iter_mut().flat_map(|t| t.cells_mut())) {
         c.jobs_log = file.jobs_log;
     }
     Ok(Sweep {
         cells,
         figure: file.figure,
+        tuning,
     })
 }
 
 /// `--quick`: a grid key takes the shorter list given, any other key goes into the base and is
 /// forced in every condition (a condition's longer budget does not survive a quick run).
 fn apply_quick(file: &mut SweepFile, o: &Origin) -> Result<(), ConfigError> {
+    if let Some(spec) = file.tune.as_mut() {
+        spec.seeds.truncate(1); // a quick run tunes on its first tuning seed
+    }
     for (k, v) in std::mem::take(&mut file.quick) {
         match (file.grid.get_mut(&k), v) {
             (Some(values), Value::Array(list)) => *values = list,
@@ -312,6 +325,158 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
     Ok(cells)
 }
 
+/// A tuned sweep's candidates: for each policy entry and condition, every setting of its tuning
+/// grid, resolved on the tuning seeds (stopping at the target) and on the reported seeds.
+fn tuned(
+    file: &SweepFile,
+    spec: &TuneSpec,
+    layers: &Layers,
+    owner: &IndexMap<String, String>,
+    o: &Origin,
+    changes: &ExpandOptions,
+) -> Result<Tuning, ConfigError> {
+    if let Some((k, by)) = owner.iter().find(|(k, by)| *k != "seed" && by.as_str() != "conditions section") {
+        let key = if by == "grid" { format!("grid.{k}") } else { format!("zip.{k}") };
+        return Err(o.error(
+            Some(&key),
+            format!("a tuned sweep varies only `seed` in its grid ({by} varies `{k}`): give other changes as conditions"),
+        ));
+    }
+    let labels: Vec<String> = file.policies.keys().cloned().collect();
+    let mut groups = Vec::new();
+    let mut reported_seeds: Vec<u64> = Vec::new();
+    for (label, policy_layer) in &layers.policies {
+        let grid = spec.grid_of(label);
+        // where a tuned key's list is given: the series' own grid, else `all`'s
+        let source = |k: &str| {
+            if spec.grid.get(label.as_str()).is_some_and(|g| g.contains_key(k)) {
+                label.as_str()
+            } else {
+                ALL_SERIES
+            }
+        };
+        for (k, _) in grid.iter() {
+            let source = source(k);
+            let set_by_entry = file.policies.get(label.as_str()).and_then(|p| p.get(k)).is_some();
+            let set_by_condition = owner.get(k).is_some_and(|by| by == "conditions section");
+            if set_by_entry || set_by_condition {
+                let by = if set_by_entry {
+                    format!("policy entry `{label}`")
+                } else {
+                    "the conditions section".to_string()
+                };
+                return Err(o.error(
+                    Some(&format!("tune.{source}")),
+                    format!("tunes `{k}`, which {by} sets: a series' tuned knob is left to the tuning grid"),
+                ));
+            }
+        }
+        let settings: Vec<IndexMap<String, Value>> = combinations(&grid.values().map(Vec::len).collect::<Vec<_>>())
+            .into_iter()
+            .map(|idx| grid.iter().zip(&idx).map(|((k, v), &i)| (k.clone(), v[i].clone())).collect())
+            .collect();
+        for (condition, condition_layer) in &layers.conditions {
+            let mut candidates = Vec::with_capacity(settings.len());
+            for setting in &settings {
+                let setting_layer = o.layers("tune", setting)?;
+                let on = |extra: &[RawConfig]| {
+                    let mut raw = layers.base.clone();
+                    for l in extra {
+                        raw.merge(l.clone());
+                    }
+                    raw.merge(condition_layer.clone());
+                    raw.merge(setting_layer.clone());
+                    raw.merge(policy_layer.clone());
+                    raw
+                };
+                let mut reported = Vec::new();
+                for gi in combinations(&layers.grid.iter().map(Vec::len).collect::<Vec<_>>()) {
+                    let mut point = setting.clone();
+                    let mut extra = Vec::new();
+                    for (((k, values), grid_layers), &i) in file.grid.iter().zip(&layers.grid).zip(&gi) {
+                        point.insert(k.clone(), values[i].clone());
+                        extra.push(grid_layers[i].clone());
+                    }
+                    // a tuned value the run refuses is named where the tuning grid gives it
+                    let cell = resolve_cell(on(&extra), (label, condition), point, o).map_err(|e| match e.key.as_deref() {
+                        Some(k) if setting.contains_key(k) => {
+                            o.error(Some(&format!("tune.{}", source(k))), format!("`{k}`: {}", e.message))
+                        }
+                        _ => e,
+                    })?;
+                    let condition_keys = file.conditions.get(condition.as_str());
+                    if let Some((k, by)) = cell.ignored.iter().find(|(k, _)| setting.contains_key(*k)) {
+                        return Err(o.error(
+                            Some(&format!("tune.{}", source(k))),
+                            format!(
+                                "tunes `{k}` for series `{}`, but `{k}` is ignored by {by}: tune only the knobs a series reads",
+                                cell.label
+                            ),
+                        ));
+                    }
+                    if !excluded(&file.exclude, &cell, |k| {
+                        condition_keys.and_then(|t| t.get(k)).or_else(|| file.base.get(k))
+                    }) {
+                        reported.push(cell);
+                    }
+                }
+                let Some(first) = reported.first() else {
+                    continue;
+                };
+                for c in &reported {
+                    if !reported_seeds.contains(&c.config.seed) {
+                        reported_seeds.push(c.config.seed);
+                    }
+                }
+                let target = changes
+                    .target
+                    .or(first.config.target_accuracy)
+                    .unwrap_or_else(|| first.config.dataset.default_target(changes.quick));
+                let mut tuning = Vec::with_capacity(spec.seeds.len());
+                for &seed in &spec.seeds {
+                    let mut extra = vec![
+                        o.layer("tune", "target_accuracy", &Value::from(target))?,
+                        o.layer("tune", "stop_at_target", &Value::from(true))?,
+                    ];
+                    let mut raw = on(&[]);
+                    extra.push(o.layer("tune.seeds", "seed", &Value::from(seed))?);
+                    for l in extra {
+                        raw.merge(l);
+                    }
+                    let mut point = setting.clone();
+                    point.insert("seed".into(), Value::from(seed));
+                    tuning.push(resolve_cell(raw, (label, condition), point, o)?);
+                }
+                candidates.push(Candidate {
+                    setting: setting.clone(),
+                    tuning,
+                    reported,
+                });
+            }
+            if let Some(first) = candidates.first() {
+                groups.push(TuneGroup {
+                    label: first.reported[0].label.clone(),
+                    condition: condition.clone(),
+                    grid: grid.clone(),
+                    candidates,
+                    chosen: None,
+                    scores: Vec::new(),
+                });
+            }
+        }
+    }
+    let labels = if labels.is_empty() {
+        groups.iter().map(|g| g.label.clone()).collect()
+    } else {
+        labels
+    };
+    check_spec(spec, &labels, &reported_seeds, o)?;
+    Ok(Tuning {
+        seeds: spec.seeds.clone(),
+        groups,
+    })
+}
+
 /// Whether some rule matches every key it gives: `policy` matches the cell's label, `condition`
 /// its condition's name, a grid or zip key the cell's value, and a key the conditions vary the
 /// value the cell's condition gives it, else the base's, else the resolved default.
@@ -390,6 +555,7 @@ mod tests {
         let o = ExpandOptions {
             quick: false,
             overrides: vec![("workers".into(), Value::from(3))],
+            ..Default::default()
         };
         let forced = expand_with(&format!("{BASE}conditions: {{a: {{workers: 4}}, b: {{}}}}\n"), "s.yaml", &o).unwrap();
         assert!(forced.cells.iter().all(|c| c.config.workers == 3));
@@ -486,6 +652,7 @@ mod tests {
         let quick = ExpandOptions {
             quick: true,
             overrides: vec![("lr".into(), Value::from(0.5))],
+            ..Default::default()
         };
         let q = expand_with(&yaml, "s.yaml", &quick).unwrap();
         assert_eq!(q.cells.len(), 2);
@@ -504,6 +671,7 @@ mod tests {
             let bad = ExpandOptions {
                 quick: false,
                 overrides: vec![(key.into(), Value::from(1))],
+                ..Default::default()
             };
             let e = expand_with(&yaml, "s.yaml", &bad).unwrap_err();
             assert!(e.to_string().contains("cannot be overridden"), "{e}");

@@ -26,6 +26,15 @@ pub struct FigureMeta {
     /// Timelines to draw from job logs (`<name>-timeline-<label>`), one per series.
     #[serde(default)]
     pub timeline: Option<TimelineMeta>,
+    /// With conditions: also the accuracy of every series against virtual time, one panel per
+    /// condition (`<name>-curves`).
+    #[serde(default)]
+    pub curves: bool,
+    /// With conditions: also a performance profile across them (`<name>-profile`), and in the
+    /// summary each series' median time to target per condition and how often it is within 10% of
+    /// the best.
+    #[serde(default)]
+    pub profile: bool,
 }
 
 /// Which cells' timelines a figure draws: for each series, its cell with the lowest seed (under

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::figure::FigureMeta;
+use super::tune::TuneSpec;
 use crate::config::{ConfigError, RawConfig};
 
 /// A YAML node that keeps the order of mapping keys (serde_json's maps sort them): the sweep's
@@ -38,13 +39,14 @@ impl Node {
 }
 
 /// The sections a sweep file may have, in the order the module docs give them.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "base",
     "policies",
     "conditions",
     "grid",
     "zip",
     "exclude",
+    "tune",
     "quick",
     "figure",
     "jobs_log",
@@ -67,6 +69,8 @@ pub(super) struct SweepFile {
     pub(super) figure: Option<FigureMeta>,
     /// Whether every cell writes its job log.
     pub(super) jobs_log: bool,
+    /// The tuning grid and seeds, when the sweep is tuned.
+    pub(super) tune: Option<TuneSpec>,
 }
 
 /// Where a problem is, for messages: the file, and the line where `key` first appears.
@@ -160,6 +164,7 @@ pub(super) fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
                     other => return Err(o.error(Some("jobs_log"), format!("expected true or false; found {}", other.kind()))),
                 }
             }
+            "tune" => file.tune = Some(o.tune(node)?),
             "quick" => file.quick = o.mapping("quick", node, "run keys or shorter grid lists, e.g. `quick: {seed: [0, 1]}`")?,
             "figure" => {
                 let figure = serde_json::from_value(node.into_value()).map_err(|e| {
@@ -167,7 +172,8 @@ pub(super) fn parse_sweep(o: &Origin) -> Result<SweepFile, ConfigError> {
                         Some("figure"),
                         format!(
                             "{e}: expected `{{title: TEXT, panels: [time, comm], dynamics: [LABEL, ...], reference: LABEL, \
-                             claims: [{{claim: TEXT, metric: time, faster: LABEL, than: [LABEL, ...]}}]}}`"
+                             claims: [{{claim: TEXT, metric: time, faster: LABEL, than: [LABEL, ...]}}], \
+                             timeline: {{series: [LABEL, ...], condition: NAME, seconds: S}}, curves: true, profile: true}}`"
                         ),
                     )
                 })?;
@@ -219,6 +225,56 @@ impl Origin<'_> {
                 )),
             })
             .collect()
+    }
+
+    /// `tune`: `{seeds: [S, ...], grid: {SERIES: {KEY: [V, ...]}}}`, SERIES a policy entry or `all`.
+    pub(super) fn tune(&self, node: Node) -> Result<TuneSpec, ConfigError> {
+        let shape = "`tune: {seeds: [100, 101], grid: {all: {lr: [0.05, 0.1]}, fedbuff: {k: [5, 10]}}}`";
+        let Node::Map(m) = node else {
+            return Err(self.error(Some("tune"), format!("expected {shape}; found {}", node.kind())));
+        };
+        let mut spec = TuneSpec::default();
+        let mut has_grid = false;
+        for (k, v) in m {
+            match k.as_str() {
+                "seeds" => {
+                    let items = self.list("tune.seeds", v, "seeds, e.g. `seeds: [100, 101]`")?;
+                    for item in items {
+                        match item {
+                            Node::Scalar(Value::Number(n)) if n.as_u64().is_some() => spec.seeds.push(n.as_u64().unwrap_or_default()),
+                            other => {
+                                return Err(self.error(Some("tune.seeds"), format!("expected whole numbers >= 0; found {}", other.kind())));
+                            }
+                        }
+                    }
+                }
+                "grid" => {
+                    has_grid = true;
+                    let Node::Map(series) = v else {
+                        return Err(self.error(
+                            Some("tune.grid"),
+                            format!(
+                                "expected a mapping of series to run keys and lists, as in {shape}; found {}",
+                                v.kind()
+                            ),
+                        ));
+                    };
+                    for (name, keys) in series {
+                        spec.grid.insert(name.clone(), self.lists(&format!("tune.{name}"), keys)?);
+                    }
+                }
+                other => {
+                    return Err(self.error(
+                        Some(&format!("tune.{other}")),
+                        format!("unknown key `{other}`: expected `seeds` and `grid`, as in {shape}"),
+                    ));
+                }
+            }
+        }
+        if !has_grid {
+            return Err(self.error(Some("tune"), format!("has no `grid`: expected {shape}")));
+        }
+        Ok(spec)
     }
 
     /// `conditions`: a mapping of condition names to tables of run keys.

@@ -13,6 +13,9 @@
 //! grid: {workers: [10, 20], seed: [0, 1, 2]}   # cartesian product, first key slowest
 //! zip: [{k0: [2, 4], zeta: [1, 2]}]            # keys that vary together, by index
 //! exclude: [{policy: adasync_k4, workers: 10}] # drop cells matching every key given
+//! tune:                          # optional: each series' best setting per condition, chosen on
+//!   seeds: [100, 101]            # tuning seeds (never reported) by median time to the target
+//!   grid: {all: {lr: [0.05, 0.1]}, adasync_k4: {k0: [2, 4]}}  # `all`: every series
 //! quick: {max_time: 20, seed: [0, 1]}          # what --quick changes (base keys, also forced in
 //!                                              # every condition; shorter grid lists)
 //! figure:                        # how `figures` draws it and what its summary tests
@@ -22,6 +25,8 @@
 //!   reference: abs               # every series is compared with this one, seed by seed
 //!   claims: [{claim: "ABS reaches the target first", metric: time, faster: abs}]  # than: others
 //!   timeline: {series: [abs], condition: base, seconds: 20}  # drawn from job logs (needs jobs_log)
+//!   curves: true                 # with conditions: accuracy vs time, one panel per condition
+//!   profile: true                # with conditions: a performance profile across them
 //! jobs_log: true                 # every cell also writes jobs.parquet (default false)
 //! ```
 //! Cells come out policy by policy (file order), then condition, then zip index, then grid point.
@@ -35,8 +40,10 @@ mod distinct;
 mod expand;
 mod figure;
 mod file;
+mod tune;
 
 pub use cell::{Cell, ExpandOptions, Sweep, ignored_key_warnings};
 pub use distinct::{SameCell, distinct};
 pub use expand::{expand, expand_with, load_sweep, load_sweep_with};
 pub use figure::{Claim, FigureMeta, TimelineMeta, XAxis};
+pub use tune::{ALL_SERIES, Candidate, TuneGroup, TuneOutcome, TuneScore, TuneSpec, Tuning, best};
