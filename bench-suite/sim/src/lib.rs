@@ -13,6 +13,7 @@ pub mod doubles;
 pub mod engine;
 pub mod learner;
 pub mod partition;
+pub mod population;
 pub mod seeds;
 pub mod stats;
 pub mod sweep;

@@ -29,6 +29,12 @@ pub enum Purpose {
     Bandwidth = 9,
     /// Each worker's absences under the two-state availability model.
     Availability = 10,
+    /// A population's clients' attributes (speed, time zone, data size), per client.
+    ClientAttributes = 11,
+    /// Which client a free slot picks.
+    Selection = 12,
+    /// A population's clients' daily on-windows, per client and day.
+    ClientAvailability = 13,
 }
 
 /// The root seed of one run, from which every stream is derived.

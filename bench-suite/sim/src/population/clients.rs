@@ -1,0 +1,174 @@
+//! Each client's attributes, drawn at first use from its own draws and cached within a bound: the
+//! cache only saves work, since a client's attributes are the same whenever (and however often)
+//! they are drawn.
+
+use std::collections::HashMap;
+
+use rand_distr::{Distribution, Gamma, LogNormal};
+
+use super::draws::ClientDraws;
+use crate::seeds::{Purpose, Seeds};
+
+/// How many samples a client holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SampleLaw {
+    /// Every client the same.
+    Constant(u32),
+    /// Lognormal with this median and log-sd, at least 1.
+    LogNormal { median: f64, sigma: f64 },
+}
+
+/// The laws clients' attributes are drawn from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientLaw {
+    /// The spread of the machine speed factor: gamma with mean 1 and coefficient of variation
+    /// `v_mach` (0: every client the same), as the gamma_cvb compute law's per-machine factor.
+    pub v_mach: f64,
+    pub samples: SampleLaw,
+}
+
+impl Default for ClientLaw {
+    /// The compute law's default spread, and a lognormal data size around 20 samples (a
+    /// label-skewed Fashion-MNIST population of 3,000 clients holds about its 60,000 images).
+    fn default() -> Self {
+        ClientLaw {
+            v_mach: 0.5,
+            samples: SampleLaw::LogNormal { median: 20.0, sigma: 0.8 },
+        }
+    }
+}
+
+/// What a client is: drawn once per run, the same whenever it is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientAttributes {
+    /// Multiplies the mean of its jobs' compute times.
+    pub speed: f64,
+    /// Its time zone, as the hours its local clock is ahead of the run's, in [0, 24).
+    pub phase_h: f64,
+    pub samples: u32,
+}
+
+/// The draws behind each attribute (the index of the client's draws).
+const SPEED: u64 = 0;
+const PHASE: u64 = 1;
+const SAMPLES: u64 = 2;
+
+/// The attributes of a run's clients, drawn lazily.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    draws: ClientDraws,
+    law: ClientLaw,
+    speed: Option<Gamma<f64>>,
+    samples: Option<LogNormal<f64>>,
+    cache: HashMap<u64, ClientAttributes>,
+    cap: usize,
+}
+
+impl Clients {
+    /// `cap` bounds the cache (emptied when full); the laws' parameters must be valid (the config
+    /// refuses others).
+    pub fn new(seeds: &Seeds, law: ClientLaw, cap: usize) -> Result<Clients, String> {
+        let speed = if law.v_mach > 0.0 {
+            let shape = 1.0 / (law.v_mach * law.v_mach);
+            Some(Gamma::new(shape, 1.0 / shape).map_err(|e| format!("v_mach {}: {e}", law.v_mach))?)
+        } else {
+            None
+        };
+        let samples = match law.samples {
+            SampleLaw::Constant(_) => None,
+            SampleLaw::LogNormal { median, sigma } => Some(LogNormal::new(median.ln(), sigma).map_err(|e| format!("samples: {e}"))?),
+        };
+        Ok(Clients {
+            draws: ClientDraws::new(seeds, Purpose::ClientAttributes),
+            law,
+            speed,
+            samples,
+            cache: HashMap::new(),
+            cap: cap.max(1),
+        })
+    }
+
+    /// `client`'s attributes.
+    pub fn get(&mut self, client: u64) -> ClientAttributes {
+        if let Some(a) = self.cache.get(&client) {
+            return *a;
+        }
+        let a = self.draw(client);
+        if self.cache.len() >= self.cap {
+            self.cache.clear();
+        }
+        self.cache.insert(client, a);
+        a
+    }
+
+    /// Clients whose attributes are held now (at most the cap).
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    fn draw(&self, client: u64) -> ClientAttributes {
+        let speed = self.speed.as_ref().map_or(1.0, |g| g.sample(&mut self.draws.rng(client, SPEED)));
+        let samples = match (self.law.samples, &self.samples) {
+            (SampleLaw::Constant(n), _) => n,
+            (_, Some(l)) => l
+                .sample(&mut self.draws.rng(client, SAMPLES))
+                .round()
+                .clamp(1.0, f64::from(u32::MAX)) as u32,
+            (_, None) => 1,
+        };
+        ClientAttributes {
+            speed,
+            phase_h: 24.0 * self.draws.unit(client, PHASE),
+            samples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_is_the_same_whenever_it_is_first_touched() {
+        let seeds = Seeds::new(11);
+        let mut forward = Clients::new(&seeds, ClientLaw::default(), 1_000_000).unwrap();
+        let mut backward = Clients::new(&seeds, ClientLaw::default(), 1_000_000).unwrap();
+        let mut tiny = Clients::new(&seeds, ClientLaw::default(), 7).unwrap();
+        let ids: Vec<u64> = (0..500).map(|i| i * 7_919 + 3).collect();
+        let a: Vec<ClientAttributes> = ids.iter().map(|&c| forward.get(c)).collect();
+        let mut b: Vec<ClientAttributes> = ids.iter().rev().map(|&c| backward.get(c)).collect();
+        b.reverse();
+        assert_eq!(a, b, "draw order does not matter");
+        // a cache of 7 is emptied again and again: the same attributes, never more than 7 held
+        for round in 0..3 {
+            for (i, &c) in ids.iter().enumerate() {
+                assert_eq!(tiny.get(c), a[i], "round {round}, client {c}");
+                assert!(tiny.cached() <= 7);
+            }
+        }
+        // another seed, other clients
+        let mut other = Clients::new(&Seeds::new(12), ClientLaw::default(), 10).unwrap();
+        assert_ne!(other.get(ids[0]), a[0]);
+    }
+
+    #[test]
+    fn attributes_follow_their_laws() {
+        let mut clients = Clients::new(&Seeds::new(3), ClientLaw::default(), 64).unwrap();
+        let n = 20_000u64;
+        let all: Vec<ClientAttributes> = (0..n).map(|c| clients.get(c * 1_000_003)).collect();
+        let mean_speed = all.iter().map(|a| a.speed).sum::<f64>() / n as f64;
+        let cv = (all.iter().map(|a| (a.speed - mean_speed).powi(2)).sum::<f64>() / n as f64).sqrt() / mean_speed;
+        assert!((mean_speed - 1.0).abs() < 0.02 && (cv - 0.5).abs() < 0.02, "{mean_speed} {cv}");
+        assert!(all.iter().all(|a| (0.0..24.0).contains(&a.phase_h)));
+        let mut sizes: Vec<u32> = all.iter().map(|a| a.samples).collect();
+        sizes.sort_unstable();
+        let median = sizes[sizes.len() / 2];
+        assert!((19..=21).contains(&median), "{median}");
+        let fixed = ClientLaw {
+            v_mach: 0.0,
+            samples: SampleLaw::Constant(5),
+        };
+        let mut same = Clients::new(&Seeds::new(3), fixed, 4).unwrap();
+        assert_eq!((same.get(9).speed, same.get(9).samples), (1.0, 5));
+    }
+}

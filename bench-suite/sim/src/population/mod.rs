@@ -1,0 +1,24 @@
+//! A population of M clients of which C train at once (issue: cross-device scale), as pure
+//! functions of (seed, client): nothing is stored for a client that is never touched, so memory
+//! does not grow with M.
+//!
+//! - [`ClientDraws`]: a counter-based stream per (purpose, client, index), cheap enough to draw at
+//!   every job start (a hash, no stored state);
+//! - [`Clients`]: each client's attributes (speed factor, time-zone phase, sample count), drawn at
+//!   first use and kept in a bounded cache that may be emptied at any time without changing a draw;
+//! - [`Diurnal`]: daily on-windows from a client's phase, presence as a function of (client, time);
+//! - [`Selector`]: which idle, present client takes a free slot (`uniform` by rejection sampling
+//!   with a bounded number of tries, or `round_robin`), from its own seeded stream.
+//!
+//! Not yet wired to the engine or to run keys (that is the next step of the population work):
+//! these are the pieces it is built from, each tested on its own.
+
+mod clients;
+mod diurnal;
+mod draws;
+mod selection;
+
+pub use clients::{ClientAttributes, ClientLaw, Clients, SampleLaw};
+pub use diurnal::Diurnal;
+pub use draws::ClientDraws;
+pub use selection::{Selection, Selector};
