@@ -101,6 +101,11 @@ impl Clients {
         a
     }
 
+    /// `client`'s time zone alone (its `phase_h`), for presence checks: one hash, no cache.
+    pub fn phase_h(&self, client: u64) -> f64 {
+        24.0 * self.draws.unit(client, PHASE)
+    }
+
     /// Clients whose attributes are held now (at most the cap).
     pub fn cached(&self) -> usize {
         self.cache.len()
@@ -118,7 +123,7 @@ impl Clients {
         };
         ClientAttributes {
             speed,
-            phase_h: 24.0 * self.draws.unit(client, PHASE),
+            phase_h: self.phase_h(client),
             samples,
         }
     }
@@ -139,6 +144,7 @@ mod tests {
         let mut b: Vec<ClientAttributes> = ids.iter().rev().map(|&c| backward.get(c)).collect();
         b.reverse();
         assert_eq!(a, b, "draw order does not matter");
+        assert!(ids.iter().zip(&a).all(|(&c, x)| forward.phase_h(c) == x.phase_h));
         // a cache of 7 is emptied again and again: the same attributes, never more than 7 held
         for round in 0..3 {
             for (i, &c) in ids.iter().enumerate() {
