@@ -1,6 +1,7 @@
 //! The discrete-event engine: N workers, one parameter server, a virtual clock; a round is a few
 //! named steps (docs/semantics.md, "3. A round").
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use abs_policies::{Apply, Dispatch, Policy, PolicyName, PolicyParams, RestartWhen, ServerOptimizer, ServerState, Threshold, aggregate};
@@ -178,6 +179,13 @@ struct Engine<'a, L: Learner + ?Sized> {
     jobs: Vec<JobRecord>,
     /// Reused buffer: who starts a job at the end of the current round, and why.
     starting: Vec<(u32, Cause)>,
+    /// (base version, worker, job) of every job started since the oldest one still in flight, in
+    /// start order, so in base-version order (a job trains from the model current when it
+    /// starts): the round's end stops the stalest jobs from the front, O(restarts) rather than
+    /// O(N). Entries of jobs no longer in flight are dropped when they reach the front.
+    by_start: VecDeque<(u64, u32, u64)>,
+    /// The jobs a round's end stops (worker, fate, staleness), reused.
+    stopping: Vec<(u32, Fate, u64)>,
     /// Jobs in flight on present workers.
     in_flight: usize,
     /// The time of the latest event processed (>= `now`, the time of the latest round).
@@ -269,6 +277,8 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             evals: Vec::new(),
             jobs: Vec::with_capacity(4 * n),
             starting: Vec::with_capacity(n),
+            by_start: VecDeque::with_capacity(2 * n),
+            stopping: Vec::with_capacity(n),
             in_flight: 0,
             clock: 0.0,
             bits,
@@ -592,24 +602,37 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                 }
             }
         }
-        let mut restarts = 0u32;
-        // unbounded async policies restart nobody: skip the O(N) scan
-        if self.cfg.policy.may_stop_stragglers(tau) {
-            for w in 0..self.cfg.workers {
-                let worker = &mut self.workers[w as usize];
-                if !worker.in_flight {
-                    continue; // arrived this round, or away
+        // the jobs still in flight that the round's end stops: the stalest first, from the front
+        // of the start-ordered queue (a stop rule stops every job at least as stale as one it
+        // stops), until one goes on; unbounded async policies stop none
+        let may_stop = self.cfg.policy.may_stop_stragglers(tau);
+        let mut stopping = std::mem::take(&mut self.stopping);
+        stopping.clear();
+        while let Some(&(base, w, job)) = self.by_start.front() {
+            let worker = &self.workers[w as usize];
+            if worker.in_flight && worker.job == job {
+                if !may_stop {
+                    break;
                 }
-                let staleness = version - worker.version;
-                if let Some(fate) = Fate::at_round_end(self.cfg.policy.at_round_end(staleness, tau, self.cfg.restart_when)) {
-                    worker.in_flight = false;
-                    self.in_flight -= 1;
-                    self.jobs[worker.log].settle(fate, self.now, self.round, Some(staleness));
-                    starting.push((w, Cause::Restart));
-                    restarts += 1;
+                let staleness = version - base;
+                match Fate::at_round_end(self.cfg.policy.at_round_end(staleness, tau, self.cfg.restart_when)) {
+                    Some(fate) => stopping.push((w, fate, staleness)),
+                    None => break,
                 }
             }
+            self.by_start.pop_front();
         }
+        // in worker order, as the job log and the shared link have always seen them
+        stopping.sort_unstable_by_key(|s| s.0);
+        let restarts = stopping.len() as u32;
+        for &(w, fate, staleness) in &stopping {
+            let worker = &mut self.workers[w as usize];
+            worker.in_flight = false;
+            self.in_flight -= 1;
+            self.jobs[worker.log].settle(fate, self.now, self.round, Some(staleness));
+            starting.push((w, Cause::Restart));
+        }
+        self.stopping = stopping;
         // everyone who receives w^{t+1} now shares the server's link
         let together = starting.len() as u32;
         for &(w, cause) in &starting {
@@ -686,6 +709,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         worker.in_flight = true;
         worker.log = self.jobs.len();
         self.in_flight += 1;
+        self.by_start.push_back((version, w, worker.job));
         self.queue.push(InFlight {
             finish,
             worker: w,
