@@ -217,3 +217,32 @@ fn a_trace_that_is_gone_makes_the_run_unverifiable() {
     std::fs::remove_file(&path).unwrap();
     assert!(matches!(check(&cfg, &r), Err(VerifyError::Unverifiable(_))));
 }
+
+/// Many workers, heavy-tailed job times and a fixed bound: every job is stopped at the first round
+/// end that finds it over the bound (staleness S + 1, never later), in worker order within a round,
+/// and no job over the bound is ever delivered (the engine finds them from the front of its
+/// start-ordered queue, not by looking at every worker).
+#[test]
+fn a_bound_stops_each_stale_job_at_the_first_round_end_over_it() {
+    let cfg = config(&format!(
+        "{SMALL}policy: bounded\nk: 5\nstaleness_bound: 3\nworkers: 200\nseed: 3\nmax_rounds: 300\n\
+         compute_time: {{model: pareto, scale: 0.5, shape: 1.3}}\n"
+    ));
+    let r = simulate_config(&cfg);
+    check(&cfg, &r).unwrap();
+    let restarted: Vec<&JobRecord> = r.jobs.iter().filter(|j| j.fate == Fate::Restarted).collect();
+    assert!(restarted.len() > 100, "{} restarts", restarted.len());
+    assert!(restarted.iter().all(|j| j.staleness == Some(4)), "stopped late");
+    assert!(r.jobs.iter().filter(|j| j.fate == Fate::Delivered).all(|j| j.staleness <= Some(3)));
+    // the restarted workers' new jobs start in worker order, as when every worker was looked at
+    for version in 1..=300 {
+        let workers: Vec<u32> = (r.jobs.iter())
+            .filter(|j| j.cause == Cause::Restart && j.base_version == version)
+            .map(|j| j.worker)
+            .collect();
+        assert!(workers.windows(2).all(|w| w[0] < w[1]), "version {version}: {workers:?}");
+    }
+    // a job log row per restart, and the round rows count them
+    let counted: u64 = r.rounds.iter().map(|x| u64::from(x.restarts)).sum();
+    assert_eq!(counted, restarted.len() as u64);
+}
