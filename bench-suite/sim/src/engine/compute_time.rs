@@ -181,6 +181,8 @@ impl Trace {
         let csv = TraceCsv { key: "compute_time", path };
         let err = |message: String| csv.error(message);
         let mut rows: HashMap<(u32, u64), f64> = HashMap::new();
+        // (job, time) per worker read, in one pass: loading is linear in the rows whatever N
+        let mut per_worker: Vec<Vec<(u64, f64)>> = vec![Vec::new(); workers as usize];
         for (line, rec) in csv.rows(&["worker", "job", "time"])? {
             let field = |j: usize| rec.get(j).unwrap_or("");
             let worker: u32 = field(0)
@@ -200,22 +202,23 @@ impl Trace {
             if rows.insert((worker, job), time).is_some() {
                 return Err(err(format!("line {line}: worker {worker} job {job} appears twice")));
             }
+            if let Some(list) = per_worker.get_mut(worker as usize) {
+                list.push((job, time));
+            }
         }
-        let mut times = vec![Vec::new(); workers as usize];
-        for (w, list) in times.iter_mut().enumerate() {
-            let w = w as u32;
-            let count = rows.keys().filter(|(rw, _)| *rw == w).count() as u64;
+        let mut times = Vec::with_capacity(workers as usize);
+        for (w, mut list) in per_worker.into_iter().enumerate() {
+            let count = list.len();
             if count == 0 {
                 return Err(err(format!("no rows for worker {w} (workers = {workers})")));
             }
-            for j in 0..count {
-                let t = rows.get(&(w, j)).ok_or_else(|| {
-                    err(format!(
-                        "worker {w} has {count} rows but no job {j}: jobs are numbered from 0 without gaps"
-                    ))
-                })?;
-                list.push(*t);
+            list.sort_unstable_by_key(|&(job, _)| job);
+            if let Some(j) = (0..count as u64).zip(&list).find(|(j, (job, _))| job != j).map(|(j, _)| j) {
+                return Err(err(format!(
+                    "worker {w} has {count} rows but no job {j}: jobs are numbered from 0 without gaps"
+                )));
             }
+            times.push(list.into_iter().map(|(_, t)| t).collect());
         }
         Ok(Trace {
             path: path.to_path_buf(),
