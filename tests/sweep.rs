@@ -767,4 +767,17 @@ fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
     let again = run(&["sweep", &sweep, "--out", o]);
     ok(&again);
     assert!(String::from_utf8_lossy(&again.stderr).contains("6 cells, 6 already finished"));
+    // forced, the tuning runs again too, then the chosen settings
+    let forced = run(&["sweep", &sweep, "--out", o, "--force"]);
+    ok(&forced);
+    let e = String::from_utf8_lossy(&forced.stderr);
+    assert!(
+        e.contains("18 cells, 0 already finished; running 18") && e.contains("6 cells, 0 already finished; running 6"),
+        "{e}"
+    );
+    assert_eq!(
+        ok(&run(&["results", o, "--sweep", &sweep, "--cells"])),
+        reported,
+        "the same choice, the same cells"
+    );
 }

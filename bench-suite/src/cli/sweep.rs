@@ -49,6 +49,17 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     // a listing may be made where the data is not; a run needs it
     let missing = if a.dry_run { Missing::AssumeRelease } else { Missing::Refuse };
     crate::data_identity::stamp_sweep(&mut sweep, missing)?;
+    let sharded = a.shard.is_some() || Shard::from_env(|k| std::env::var(k).ok()).ok().flatten().is_some();
+    if a.force
+        && !a.dry_run
+        && let Some(t) = &sweep.tuning
+    {
+        // forced: the tuning runs again too, before anything is chosen from it
+        run_phase(&a, t.cells())?;
+        if sharded {
+            return Ok(());
+        }
+    }
     // at most twice: the tuning cells, then (all finished) the chosen settings
     for _ in 0..2 {
         let tuning = match Phase::of(&a.out, &mut sweep)? {
@@ -62,7 +73,6 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 cells
             }
         };
-        let sharded = a.shard.is_some() || Shard::from_env(|k| std::env::var(k).ok()).ok().flatten().is_some();
         run_phase(&a, tuning)?;
         if a.dry_run || sharded {
             // each shard runs its share of the tuning; the chosen settings wait for all of them
