@@ -7,6 +7,8 @@
 //! - [`Clients`]: each client's attributes (speed factor, time-zone phase, sample count), drawn at
 //!   first use and kept in a bounded cache that may be emptied at any time without changing a draw;
 //! - [`Diurnal`]: daily on-windows from a client's phase, presence as a function of (client, time);
+//! - [`ClientData`]: a client's training indices drawn from the shared set (its size, a Dirichlet
+//!   label mix), so M may exceed the number of images;
 //! - [`Selector`]: which idle, present client takes a free slot (`uniform` by rejection sampling
 //!   with a bounded number of tries, or `round_robin`), from its own seeded stream.
 //!
@@ -14,11 +16,13 @@
 //! these are the pieces it is built from, each tested on its own.
 
 mod clients;
+mod data;
 mod diurnal;
 mod draws;
 mod selection;
 
 pub use clients::{ClientAttributes, ClientLaw, Clients, SampleLaw};
+pub use data::{ClientData, LabelMix};
 pub use diurnal::Diurnal;
 pub use draws::ClientDraws;
 pub use selection::{Selection, Selector};
