@@ -105,8 +105,11 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             if fig.profile {
                 let medians = Medians::read(&loaded, Some(d.target)).map_err(frame_err())?;
                 let (svg, png) = out("profile");
-                let title = context.title(&format!("{}: ranking across conditions", fig.title));
-                render(&profile_chart(&medians, title, context.subtitle.clone()), &svg, &png).map_err(Error::Report)?;
+                // one panel: a short title, the figure's own under it with the data set (no bands here)
+                let title = context.title("Ranking across conditions");
+                let what = context.subtitle.split(" · line:").next().unwrap_or_default();
+                let subtitle = format!("{} · {what}", fig.title);
+                render(&profile_chart(&medians, title, subtitle), &svg, &png).map_err(Error::Report)?;
                 written.push(svg);
             }
             continue;

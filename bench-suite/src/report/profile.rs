@@ -92,12 +92,20 @@ pub fn profile_chart(medians: &Medians, title: String, subtitle: String) -> Char
     let series = medians
         .ratios()
         .into_iter()
-        .map(|(name, ratios)| {
-            let x: Vec<f64> = (0..=300).map(|i| 1.0 + (TAU_MAX - 1.0) * i as f64 / 300.0).collect();
-            let share: Vec<f64> = x
-                .iter()
-                .map(|tau| ratios.iter().filter(|r| **r <= *tau).count() as f64 / n)
-                .collect();
+        .map(|(name, mut ratios)| {
+            // a step at each ratio: the share just before it, then just after
+            ratios.sort_by(f64::total_cmp);
+            let (mut x, mut share) = (vec![1.0], vec![0.0]);
+            let mut now = 0.0;
+            for r in ratios.into_iter().filter(|r| *r <= TAU_MAX) {
+                x.push(r);
+                share.push(now);
+                now += 1.0 / n;
+                x.push(r);
+                share.push(now);
+            }
+            x.push(TAU_MAX);
+            share.push(now);
             Series {
                 name,
                 band: Band {
@@ -177,11 +185,11 @@ mod tests {
         );
         let chart = profile_chart(&m, "T".into(), "S".into());
         let y = &chart.panels[0].series[1].band;
-        // y is within tau of the best in a from 1.05 on, in b from 2 on, never in c
-        assert_eq!(y.mean[0], 0.0);
-        assert_eq!(*y.mean.last().unwrap(), 2.0 / 3.0);
-        let at = |tau: f64| y.mean[y.x.iter().position(|x| *x >= tau).unwrap()];
-        assert_eq!((at(1.06), at(1.99), at(2.0)), (1.0 / 3.0, 1.0 / 3.0, 2.0 / 3.0));
+        // y is within tau of the best in a from 1.05 on, in b from 2 on, never in c: steps there
+        assert_eq!(y.x, [1.0, 1.05, 1.05, 2.0, 2.0, 4.0]);
+        assert_eq!(y.mean, [0.0, 0.0, 1.0 / 3.0, 1.0 / 3.0, 2.0 / 3.0, 2.0 / 3.0]);
+        let x = &chart.panels[0].series[0].band;
+        assert_eq!((x.x.first(), x.mean.last()), (Some(&1.0), Some(&(2.0 / 3.0))));
         assert!(profile_markdown(&m).contains("| y | 10.5 | 40.0 | never | 1 of 3 |"));
         assert_eq!(median(&mut [3.0, inf, 1.0]), 3.0);
         assert_eq!(median(&mut [2.0, inf]), inf);
