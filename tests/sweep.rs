@@ -409,7 +409,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         );
     }
     assert!(
-        md.contains("**Tuning.**") && md.contains("| fedbuff | churn | lr: 0.05, 0.1, 0.2; k: 5, 10 | 6 |"),
+        md.contains("**Tuning.**") && md.contains("| fedbuff | churn | lr: 0.05, 0.1, 0.2, 0.4; k: 2, 5, 10 | 12 |"),
         "{md}"
     );
     assert!(
