@@ -412,6 +412,14 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         md.contains("**Tuning.**") && md.contains("| fedbuff | churn | lr: 0.05, 0.1, 0.2, 0.4; k: 2, 5, 10 | 12 |"),
         "{md}"
     );
+    // every setting tried, with its score on the tuning seed and the one chosen per series and condition
+    let tuning = std::fs::read_to_string(out.join("tuning.csv")).unwrap();
+    assert!(
+        tuning.starts_with("figure,series,condition,setting,chosen,median_time_to_target,reached,tuning_seeds,mean_final_accuracy"),
+        "{tuning}"
+    );
+    assert_eq!(tuning.lines().count(), 1 + 4 * (4 * 4 + 4 * 12), "{tuning}");
+    assert_eq!(tuning.lines().filter(|l| l.contains(",true,")).count(), 8 * 4, "{tuning}");
     assert!(
         md.contains("**Ranking across conditions**") && md.contains("| dirichlet_0.3 | within 10% of the best |"),
         "{md}"

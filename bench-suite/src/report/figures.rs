@@ -46,7 +46,7 @@ impl Drawing<'_> {
 
 /// Writes `figN.svg`, `figN.png` (and `figN-dynamics.*`) for the selected sweeps (a forest plot of
 /// ratios for a sweep with conditions), and `summary.md`, `summary.csv` and `claims.csv` over all of
-/// them, from the finished cells in `d.results`.
+/// them (and `tuning.csv` when a sweep is tuned), from the finished cells in `d.results`.
 pub fn draw(d: &Drawing) -> crate::error::Result<()> {
     std::fs::create_dir_all(d.out).map_err(Error::io("create", d.out))?;
     let mut summary = Summary::default();
@@ -82,6 +82,9 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         summary.rows.extend(section.1);
         summary.sections.push(section.0);
         summary.claims.extend(evaluate_claims(name, &fig.claims, &outcomes)?);
+        if let Some(t) = &sweep.tuning {
+            summary.tuned.push((name.clone(), t.clone()));
+        }
         if !d.selected(name) {
             continue; // summarised, but drawn by the run that selected it
         }

@@ -20,6 +20,8 @@ pub(super) struct Summary {
     pub(super) sections: Vec<Section>,
     pub(super) rows: Vec<SummaryRow>,
     pub(super) claims: Vec<ClaimRow>,
+    /// (figure, tuned sweep) for tuning.csv.
+    pub(super) tuned: Vec<(String, abs_sim::sweep::Tuning)>,
 }
 
 /// One sweep's part of summary.md.
@@ -196,5 +198,41 @@ pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String
     write(
         d.out.join("claims.csv"),
         &csv(&mut claims::frame(&summary.claims).map_err(|e| e.to_string())?)?,
+    )?;
+    if summary.tuned.is_empty() {
+        return Ok(());
+    }
+    write(
+        d.out.join("tuning.csv"),
+        &csv(&mut tuning_frame(&summary.tuned).map_err(|e| e.to_string())?)?,
+    )
+}
+
+/// Every setting a tuned sweep tried, per series and condition, with its score on the tuning seeds
+/// and whether it was chosen (for tuning.csv).
+fn tuning_frame(tuned: &[(String, abs_sim::sweep::Tuning)]) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&str, &abs_sim::sweep::TuneGroup, usize)> = tuned
+        .iter()
+        .flat_map(|(name, t)| {
+            t.groups
+                .iter()
+                .flat_map(move |g| (0..g.candidates.len()).map(move |i| (name.as_str(), g, i)))
+        })
+        .collect();
+    let score = |f: fn(&abs_sim::sweep::TuneScore) -> f64| -> Vec<Option<f64>> {
+        rows.iter()
+            .map(|(_, g, i)| g.scores.get(*i).map(f).filter(|v| v.is_finite()))
+            .collect()
+    };
+    df!(
+        "figure" => rows.iter().map(|(n, _, _)| n.to_string()).collect::<Vec<_>>(),
+        "series" => rows.iter().map(|(_, g, _)| g.label.clone()).collect::<Vec<_>>(),
+        "condition" => rows.iter().map(|(_, g, _)| g.condition.clone()).collect::<Vec<_>>(),
+        "setting" => rows.iter().map(|(_, g, i)| g.candidates[*i].describe()).collect::<Vec<_>>(),
+        "chosen" => rows.iter().map(|(_, g, i)| g.chosen == Some(*i)).collect::<Vec<_>>(),
+        "median_time_to_target" => score(|s| s.median_time),
+        "reached" => rows.iter().map(|(_, g, i)| g.scores.get(*i).map(|s| s.reached as u32)).collect::<Vec<_>>(),
+        "tuning_seeds" => rows.iter().map(|(_, g, i)| g.scores.get(*i).map(|s| s.seeds as u32)).collect::<Vec<_>>(),
+        "mean_final_accuracy" => score(|s| s.mean_final_accuracy),
     )
 }
