@@ -38,6 +38,7 @@ pub fn engine_config(name: PolicyName, workers: u32, rounds: u64) -> EngineConfi
         workers,
         policy: Policy::resolve(name.knobs(), &params).expect("valid bench policy"),
         eval_every: u64::MAX,
+        eval_interval: None,
         max_rounds: rounds,
         ..EngineConfig::default()
     }

@@ -168,7 +168,13 @@ run_keys! {
     /// Stop before a round that would end after this many virtual seconds (.inf: never).
     max_time: Real = Real(EngineConfig::default().max_time), Scope::All, Check::PositiveOrInf, 12 => Real;
     /// Rounds between evaluations of the global model.
-    eval_every: u64 = EngineConfig::default().eval_every, Scope::All, Check::AtLeastOne, 12 => u64;
+    eval_every: u64 = EngineConfig::default().eval_every, Scope::Only("runs without eval_interval", |c| c.eval_interval.is_none()),
+        Check::AtLeastOne, 12 => u64;
+    /// Evaluate by virtual time instead of rounds: after the first round ending at or after each
+    /// multiple of this many seconds (so series with short and long rounds are measured at the same
+    /// resolution). Absent: every `eval_every` rounds.
+    eval_interval: f64, Scope::All, Check::FinitePositive, 12
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
     /// Evaluate on a fixed, seeded subset of this many test samples (default: the whole test set).
     eval_samples: u32, Scope::Only("Burn models", burn), Check::AtLeastOne, 10 => Option<u32>;
     /// The test accuracy that `results` and `figures` measure time and comm to.

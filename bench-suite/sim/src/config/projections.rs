@@ -53,6 +53,7 @@ impl RunConfig {
             k_loss: self.k_loss,
             k_update_every: self.k_update_every,
             eval_every: self.eval_every,
+            eval_interval: self.eval_interval,
             max_rounds: self.max_rounds,
             max_time: self.max_time.0,
             target_accuracy: self.target_accuracy,

@@ -18,5 +18,5 @@ pub use events::{InFlight, JobQueue};
 pub use jobs::{Cause, Fate, JobRecord};
 pub use network::{BandwidthSpec, Links, NetworkSpec, transfer_seconds};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
-pub use round::{EngineConfig, KLoss, Progress, SimError, simulate, simulate_observed};
+pub use round::{EngineConfig, KLoss, Progress, SimError, eval_due, simulate, simulate_observed};
 pub use timing::{HostTimes, Timed, simulate_timed};

@@ -37,6 +37,9 @@ pub struct EngineConfig {
     pub k_loss: KLoss,
     pub k_update_every: u64,
     pub eval_every: u64,
+    /// Evaluate by virtual time instead (docs/semantics.md, section 12): after the first round
+    /// ending at or after each multiple of this many seconds; `None`: every `eval_every` rounds.
+    pub eval_interval: Option<f64>,
     pub max_rounds: u64,
     pub max_time: f64,
     pub target_accuracy: Option<f64>,
@@ -63,6 +66,7 @@ impl Default for EngineConfig {
             k_loss: KLoss::default(),
             k_update_every: 1,
             eval_every: 10,
+            eval_interval: None,
             max_rounds: 2000,
             max_time: f64::INFINITY,
             target_accuracy: None,
@@ -122,6 +126,20 @@ struct Worker {
     log: usize,
 }
 
+/// Whether the model after round `version - 1`, ending at `now`, is evaluated: every `every`
+/// rounds, or with `interval`, at the first round end at or after `next` (then `next` moves to the
+/// first multiple of the interval after `now`). Shared with verify, which replays it from the rows.
+pub fn eval_due(every: u64, interval: Option<f64>, version: u64, now: f64, next: &mut f64) -> bool {
+    match interval {
+        None => version.is_multiple_of(every),
+        Some(x) if now >= *next => {
+            *next = ((now / x).floor() + 1.0) * x;
+            true
+        }
+        Some(_) => false,
+    }
+}
+
 /// Cumulative communication counters.
 #[derive(Default)]
 struct Comm {
@@ -179,6 +197,8 @@ struct Engine<'a, L: Learner + ?Sized> {
     jobs: Vec<JobRecord>,
     /// Reused buffer: who starts a job at the end of the current round, and why.
     starting: Vec<(u32, Cause)>,
+    /// With `eval_interval`: the virtual time from which the next round end evaluates.
+    next_eval: f64,
     /// (base version, worker, job) of every job started since the oldest one still in flight, in
     /// start order, so in base-version order (a job trains from the model current when it
     /// starts): the round's end stops the stalest jobs from the front, O(restarts) rather than
@@ -277,6 +297,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             evals: Vec::new(),
             jobs: Vec::with_capacity(4 * n),
             starting: Vec::with_capacity(n),
+            next_eval: cfg.eval_interval.unwrap_or(0.0),
             by_start: VecDeque::with_capacity(2 * n),
             stopping: Vec::with_capacity(n),
             in_flight: 0,
@@ -561,7 +582,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// Evaluates w^{version} every `eval_every` rounds; says whether it reached a target that stops
     /// the run.
     fn evaluate_if_due(&mut self, version: u64) -> bool {
-        if !version.is_multiple_of(self.cfg.eval_every) {
+        if !eval_due(self.cfg.eval_every, self.cfg.eval_interval, version, self.now, &mut self.next_eval) {
             return false;
         }
         self.evaluate(version);

@@ -95,6 +95,7 @@ fn engine_cfg(name: PolicyName, p: &PolicyParams, max_rounds: u64) -> EngineConf
         k_loss: KLoss::Reported,
         k_update_every: 1,
         eval_every: 1_000_000,
+        eval_interval: None,
         max_rounds,
         max_time: f64::INFINITY,
         target_accuracy: None,

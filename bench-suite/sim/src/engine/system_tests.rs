@@ -19,6 +19,7 @@ fn policy_cfg(name: PolicyName, workers: u32, k: u32, rounds: u64) -> EngineConf
         local_steps: 1,
         policy: Policy::resolve(name.knobs(), &params).unwrap(),
         eval_every: u64::MAX,
+        eval_interval: None,
         max_rounds: rounds,
         ..EngineConfig::default()
     }

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Uploads, downloads, restarts and comm add up from the jobs, on every round and evaluation row.
-pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64) -> Result<(), VerifyError> {
+pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64, eval_interval: Option<f64>) -> Result<(), VerifyError> {
     let n = log.rounds.len();
     // per round t: uploads in t, restarts at the end of t, downloads sent at the end of t, those
     // sent during the wait for t (rejoins, and dispatches on arrival)
@@ -45,7 +45,27 @@ pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64) -> Result<(), Ver
         }
     }
     // the final evaluation of a model not due for one comes after the last round's restarts
-    if n > 0 && !(n as u64).is_multiple_of(eval_every) {
+    // which round ends evaluated, replayed from the rows' times as the engine decided them
+    let mut next = eval_interval.unwrap_or(0.0);
+    let due: Vec<bool> = (log.rounds.iter().enumerate())
+        .map(|(t, row)| crate::engine::eval_due(eval_every, eval_interval, t as u64 + 1, row.time, &mut next))
+        .collect();
+    // every due round end was evaluated, and no other but the last (the final evaluation)
+    let evaluated: std::collections::HashSet<u64> = log.evals.iter().map(|e| e.round).collect();
+    for (t, &d) in due.iter().enumerate() {
+        let v = t as u64 + 1;
+        // the last round's model, when not due, is the final evaluation
+        let final_one = v == n as u64 && !d;
+        if d != evaluated.contains(&v) && !final_one {
+            let what = if d {
+                "was due for an evaluation and has none"
+            } else {
+                "has an evaluation it was not due for"
+            };
+            return fail(format!("round {t}: the model after it {what}"));
+        }
+    }
+    if n > 0 && !due[n - 1] {
         let last = &log.rounds[n - 1];
         at_eval[n] = (last.uploads, last.comm, last.downloads);
     }

@@ -74,7 +74,7 @@ pub fn verify(cfg: &RunConfig, params: usize, log: RunLog<'_>) -> Result<Verifie
     check_sequences(&by_worker)?;
     check_rounds(&engine, log)?;
     check_staleness(&engine, log)?;
-    check_counters(log, cfg.eval_every)?;
+    check_counters(log, cfg.eval_every, cfg.eval_interval)?;
     if let Some(a) = &engine.availability {
         check_absences(a, &by_worker)?;
     }

@@ -64,6 +64,8 @@ fn systems() -> impl Strategy<Value = &'static str> {
         "availability: {model: two_state, mean_up: 5, mean_down: 2}",
         "availability: {model: two_state, mean_up: 1, mean_down: 3}\nnetwork: {bandwidth: {model: constant, mbps: 0.2}, server_mbps: 0.5}",
         "max_time: 7.5",
+        "eval_interval: 1.5",
+        "eval_interval: 0.25\navailability: {model: two_state, mean_up: 5, mean_down: 2}",
     ])
 }
 
@@ -245,4 +247,28 @@ fn a_bound_stops_each_stale_job_at_the_first_round_end_over_it() {
     // a job log row per restart, and the round rows count them
     let counted: u64 = r.rounds.iter().map(|x| u64::from(x.restarts)).sum();
     assert_eq!(counted, restarted.len() as u64);
+}
+
+/// With `eval_interval`, the model is evaluated after the first round ending at or after each
+/// multiple of the interval (rounds of one second here), then once more at the end; verify replays
+/// the schedule and names a row that breaks it.
+#[test]
+fn eval_interval_evaluates_by_virtual_time() {
+    let cfg = config(&format!(
+        "{SMALL}policy: local_sgd\nworkers: 3\ncompute_time: {{model: constant, value: 1}}\neval_interval: 2.5\nmax_rounds: 9\n"
+    ));
+    let mut r = simulate_config(&cfg);
+    let at: Vec<(u64, f64)> = r.evals.iter().map(|e| (e.round, e.time)).collect();
+    assert_eq!(at, [(0, 0.0), (3, 3.0), (5, 5.0), (8, 8.0), (9, 9.0)]);
+    check(&cfg, &r).unwrap();
+    // a row moved to a round that was not due is caught
+    r.evals[1].round = 4;
+    let e = check(&cfg, &r).unwrap_err().to_string();
+    assert!(e.contains("was due for an evaluation and has none"), "{e}");
+    // without it, every eval_every rounds as before (here 3)
+    let by_rounds = config(&format!(
+        "{SMALL}policy: local_sgd\nworkers: 3\ncompute_time: {{model: constant, value: 1}}\nmax_rounds: 9\n"
+    ));
+    let rounds: Vec<u64> = simulate_config(&by_rounds).evals.iter().map(|e| e.round).collect();
+    assert_eq!(rounds, [0, 3, 6, 9]);
 }
