@@ -789,3 +789,39 @@ fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
         "the same choice, the same cells"
     );
 }
+
+/// A tuned sweep on a cluster: each shard runs its share of the phase that is due (the tuning until
+/// every tuning cell is finished, then the chosen settings), and `slurm` writes the array of the
+/// phase that is due and says which.
+#[test]
+fn a_tuned_sweep_runs_in_two_phases_across_shards() {
+    let dir = scratch("tune-shards");
+    let sweep = write(
+        &dir,
+        "s.yaml",
+        "base: {model: analytic, workers: 4, max_rounds: 30, eval_every: 1, target_accuracy: 0.92}\n\
+         policies: {abs: abs, local: local_sgd}\ngrid: {seed: [0, 1]}\n\
+         tune: {seeds: [50, 51], grid: {all: {lr: [0.1, 0.5]}}}\n",
+    );
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let finished = || std::fs::read_dir(out.join("cells")).map_or(0, |d| d.count());
+    let slurm = ok(&run(&["slurm", &sweep, "--out", o, "--shards", "2"]));
+    assert!(
+        slurm.contains("tuned: this array runs its 8 tuning cells (8 unfinished)") && slurm.contains("8 cells in 2 shards"),
+        "{slurm}"
+    );
+    // shard 0 of the tuning, then shard 1: nothing reported yet after the first
+    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "0/2"]));
+    assert_eq!(finished(), 4, "half of the tuning, no chosen setting");
+    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "1/2"]));
+    assert_eq!(finished(), 8, "the tuning done; the shard stops there");
+    // now the chosen settings are due: 2 series x 2 seeds
+    let slurm = ok(&run(&["slurm", &sweep, "--out", o, "--shards", "2"]));
+    assert!(!slurm.contains("tuned:") && slurm.contains("4 cells in 2 shards"), "{slurm}");
+    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "0/2"]));
+    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "1/2"]));
+    assert_eq!(finished(), 12);
+    let table = ok(&run(&["results", o, "--sweep", &sweep, "--cells"]));
+    assert_eq!(table.lines().count(), 1 + 4, "{table}");
+}
