@@ -418,7 +418,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         tuning.starts_with("figure,series,condition,setting,chosen,median_time_to_target,reached,tuning_seeds,mean_final_accuracy"),
         "{tuning}"
     );
-    assert_eq!(tuning.lines().count(), 1 + 4 * (4 * 4 + 4 * 12), "{tuning}");
+    assert_eq!(tuning.lines().count(), 1 + 4 * (3 * 4 + 5 + 4 * 12), "{tuning}");
     assert_eq!(tuning.lines().filter(|l| l.contains(",true,")).count(), 8 * 4, "{tuning}");
     assert!(
         md.contains("**Ranking across conditions**") && md.contains("| dirichlet_0.3 | within 10% of the best |"),
