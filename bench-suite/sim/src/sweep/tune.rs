@@ -311,6 +311,12 @@ mod tests {
         };
         let t = expand_with(TUNED, "s.yaml", &at).unwrap().tuning.unwrap();
         assert!(t.cells().iter().all(|c| c.config.target_accuracy == Some(0.7)));
+        // an exclude rule drops a series under a condition, tuning and all
+        let excluded = tuned(&format!("{TUNED}exclude: [{{policy: ada, condition: slow}}]\n")).unwrap();
+        let left: Vec<(&str, &str)> = (excluded.tuning.as_ref().unwrap().groups.iter())
+            .map(|g| (g.label.as_str(), g.condition.as_str()))
+            .collect();
+        assert_eq!(left, [("abs", "plain"), ("abs", "slow"), ("ada", "plain")]);
         // quick tunes on the first seed only
         let quick = ExpandOptions {
             quick: true,
