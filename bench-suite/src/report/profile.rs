@@ -8,6 +8,7 @@ use polars::prelude::*;
 use super::chart::{Chart, Legend, Panel, Series};
 use super::curves::Band;
 use crate::results::{Loaded, cell_metrics};
+use abs_sim::stats::median_time;
 
 /// The factor a series must be within of the best to count as "near the best" in the summary.
 pub const NEAR_BEST: f64 = 1.1;
@@ -43,7 +44,7 @@ impl Medians {
         for ((l, c), mut times) in by {
             let row = series.entry(l).or_insert_with(|| vec![f64::INFINITY; order.len()]);
             let i = order.iter().position(|o| *o == c).unwrap_or(0);
-            row[i] = median(&mut times);
+            row[i] = median_time(&mut times);
         }
         Ok(Medians { conditions: order, series })
     }
@@ -73,16 +74,6 @@ impl Medians {
             .into_iter()
             .map(|(l, r)| (l, r.iter().filter(|x| **x <= NEAR_BEST).count()))
             .collect()
-    }
-}
-
-/// The median of `v` (sorted in place); infinity for none.
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::INFINITY,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 
@@ -191,7 +182,5 @@ mod tests {
         let x = &chart.panels[0].series[0].band;
         assert_eq!((x.x.first(), x.mean.last()), (Some(&1.0), Some(&(2.0 / 3.0))));
         assert!(profile_markdown(&m).contains("| y | 10.5 | 40.0 | never | 1 of 3 |"));
-        assert_eq!(median(&mut [3.0, inf, 1.0]), 3.0);
-        assert_eq!(median(&mut [2.0, inf]), inf);
     }
 }

@@ -112,9 +112,31 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// The median of times to a target, where a run that never got there counts as infinitely slow:
+/// `values` (sorted in place) may hold infinities, and the mean of the middle two of an even count
+/// stays infinite when either is (where [`quantile`] would give NaN for two); infinity when empty.
+pub fn median_time(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::INFINITY,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_times_count_never_as_infinitely_slow() {
+        let inf = f64::INFINITY;
+        assert_eq!(median_time(&mut [3.0, inf, 1.0]), 3.0);
+        assert_eq!(median_time(&mut [4.0, 2.0]), 3.0);
+        assert_eq!(median_time(&mut [2.0, inf]), inf);
+        assert_eq!(median_time(&mut [inf, inf]), inf);
+        assert_eq!(median_time(&mut []), inf);
+    }
 
     #[test]
     fn quantiles_interpolate_between_order_statistics() {

@@ -11,6 +11,6 @@ mod bootstrap;
 mod claims;
 mod paired;
 
-pub use bootstrap::{Estimate, LEVEL, RESAMPLES, Resamples, quantile};
+pub use bootstrap::{Estimate, LEVEL, RESAMPLES, Resamples, median_time, quantile};
 pub use claims::{ClaimVerdict, claim_verdict};
 pub use paired::{Comparison, MIN_SEEDS, Outcome, Pair, Verdict, compare};

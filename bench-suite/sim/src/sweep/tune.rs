@@ -120,13 +120,8 @@ pub struct TuneScore {
 impl TuneScore {
     pub fn of(outcomes: &[TuneOutcome]) -> TuneScore {
         let mut times: Vec<f64> = outcomes.iter().map(|o| o.time_to_target.unwrap_or(f64::INFINITY)).collect();
-        times.sort_by(f64::total_cmp);
         let n = times.len();
-        let median_time = match n {
-            0 => f64::INFINITY,
-            _ if n % 2 == 1 => times[n / 2],
-            _ => (times[n / 2 - 1] + times[n / 2]) / 2.0,
-        };
+        let median_time = crate::stats::median_time(&mut times);
         // a diverged run's NaN accuracy counts as no accuracy at all
         let accuracy = |o: &TuneOutcome| if o.final_accuracy.is_nan() { 0.0 } else { o.final_accuracy };
         TuneScore {
