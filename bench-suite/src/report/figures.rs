@@ -78,7 +78,8 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             Vec::new()
         };
         let conditions = sweep.cells.iter().any(|c| !c.condition.is_empty());
-        let section = summary_section(name, sweep, &loaded, &comparisons, &reference, d, conditions)?;
+        let medians = (conditions && fig.profile).then(|| Medians::of(&outcomes));
+        let section = summary_section(name, sweep, &loaded, &comparisons, &reference, d, medians.as_ref())?;
         summary.rows.extend(section.1);
         summary.sections.push(section.0);
         summary.claims.extend(evaluate_claims(name, &fig.claims, &outcomes)?);
@@ -105,14 +106,13 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
                 render(&chart, &svg, &png).map_err(Error::Report)?;
                 written.push(svg);
             }
-            if fig.profile {
-                let medians = Medians::read(&loaded, Some(d.target)).map_err(frame_err())?;
+            if let Some(medians) = &medians {
                 let (svg, png) = out("profile");
                 // one panel: a short title, the figure's own under it with the data set (no bands here)
                 let title = context.title("Ranking across conditions");
                 let what = context.subtitle.split(" · line:").next().unwrap_or_default();
                 let subtitle = format!("{} · {what}", fig.title);
-                render(&profile_chart(&medians, title, subtitle), &svg, &png).map_err(Error::Report)?;
+                render(&profile_chart(medians, title, subtitle), &svg, &png).map_err(Error::Report)?;
                 written.push(svg);
             }
             continue;

@@ -3,11 +3,10 @@
 //! there, as tau grows; and how often it is within 10% of the best.
 
 use indexmap::IndexMap;
-use polars::prelude::*;
 
 use super::chart::{Chart, Legend, Panel, Series};
 use super::curves::Band;
-use crate::results::{Loaded, cell_metrics};
+use crate::results::Outcomes;
 use abs_sim::stats::median_time;
 
 /// The factor a series must be within of the best to count as "near the best" in the summary.
@@ -25,20 +24,17 @@ pub struct Medians {
 }
 
 impl Medians {
-    /// From the loaded cells' times to `target` (None: each cell's own).
-    pub fn read(loaded: &Loaded, target: Option<f64>) -> PolarsResult<Medians> {
-        let df = cell_metrics(loaded, target)?.collect()?;
-        let labels = df.column("label")?.str()?.clone();
-        let conditions = df.column("condition")?.str()?.clone();
-        let times = df.column("time_to_target")?.cast(&DataType::Float64)?;
+    /// From every cell's time to target, as the sweep's comparisons read them (read once).
+    pub fn of(outcomes: &Outcomes) -> Medians {
         let mut by: IndexMap<(String, String), Vec<f64>> = IndexMap::new();
         let mut order: Vec<String> = Vec::new();
-        for ((l, c), t) in labels.iter().zip(conditions.iter()).zip(times.f64()?.iter()) {
-            let (l, c) = (l.unwrap_or_default().to_string(), c.unwrap_or_default().to_string());
-            if !order.contains(&c) {
-                order.push(c.clone());
+        for (l, c, t) in outcomes.times_to_target() {
+            if !order.iter().any(|o| o == c) {
+                order.push(c.to_string());
             }
-            by.entry((l, c)).or_default().push(t.unwrap_or(f64::INFINITY));
+            by.entry((l.to_string(), c.to_string()))
+                .or_default()
+                .push(t.unwrap_or(f64::INFINITY));
         }
         let mut series: IndexMap<String, Vec<f64>> = IndexMap::new();
         for ((l, c), mut times) in by {
@@ -46,7 +42,7 @@ impl Medians {
             let i = order.iter().position(|o| *o == c).unwrap_or(0);
             row[i] = median_time(&mut times);
         }
-        Ok(Medians { conditions: order, series })
+        Medians { conditions: order, series }
     }
 
     /// Per series, each condition's ratio to the best median there (infinity where the series, or

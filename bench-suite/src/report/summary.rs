@@ -32,7 +32,8 @@ pub(super) struct Section {
     pub(super) images: Vec<String>,
 }
 
-/// A sweep's table (per series, or per condition for a conditions sweep) and its CSV rows.
+/// A sweep's table (per series, or per condition for a conditions sweep), with the ranking across
+/// conditions when `medians` are given (a profile is drawn), and its CSV rows.
 pub(super) fn summary_section(
     name: &str,
     sweep: &Sweep,
@@ -40,8 +41,9 @@ pub(super) fn summary_section(
     comparisons: &[crate::results::ComparisonRow],
     reference: &str,
     d: &Drawing,
-    conditions: bool,
+    medians: Option<&Medians>,
 ) -> crate::error::Result<(Section, Vec<SummaryRow>)> {
+    let conditions = sweep.cells.iter().any(|c| !c.condition.is_empty());
     let frame_err = || Error::frame("summarise", d.results.join(name));
     let summary = summarize(loaded, Some(d.target)).map_err(frame_err())?;
     let names = series_names(&summary, &group_keys(loaded)).map_err(frame_err())?;
@@ -62,7 +64,7 @@ pub(super) fn summary_section(
     if conditions && fig.is_some_and(|f| f.curves) {
         images.push(format!("{name}-curves"));
     }
-    if conditions && fig.is_some_and(|f| f.profile) {
+    if medians.is_some() {
         images.push(format!("{name}-profile"));
     }
     if let Some(t) = fig.and_then(|f| f.timeline.as_ref()) {
@@ -82,11 +84,9 @@ pub(super) fn summary_section(
     } else {
         markdown(&rows)
     };
-    let table = if conditions && fig.is_some_and(|f| f.profile) {
-        let medians = Medians::read(loaded, Some(d.target)).map_err(frame_err())?;
-        format!("{table}\n{}", profile_markdown(&medians))
-    } else {
-        table
+    let table = match medians {
+        Some(m) => format!("{table}\n{}", profile_markdown(m)),
+        None => table,
     };
     let table = match &sweep.tuning {
         Some(t) => format!("{table}\n{}", tuning_markdown(t)),

@@ -84,6 +84,11 @@ impl Outcomes {
         &self.labels
     }
 
+    /// Each cell's label, condition and time to target (None: never reached), in the cells' order.
+    pub fn times_to_target(&self) -> impl Iterator<Item = (&str, &str, Option<f64>)> {
+        self.cells.iter().map(|c| (c.label.as_str(), c.group.0.as_str(), c.time.reached))
+    }
+
     /// Every other label against `reference`, as [`compare_with`] does.
     pub fn against(&self, reference: &str) -> Result<Vec<ComparisonRow>> {
         check_reference(&self.labels, reference)?;
