@@ -128,7 +128,7 @@ fn run_cells(sweeps: &mut [(String, Sweep)], results: &Path, opts: &FiguresArgs)
     let first: Vec<Cell> = sweeps
         .iter()
         .filter(|(name, _)| selected(name))
-        .flat_map(|(_, s)| s.tuning.as_ref().map_or_else(|| s.cells.clone(), |t| t.cells()))
+        .flat_map(|(_, s)| s.first_cells())
         .collect();
     let mut failed = run_phase(results, first, opts, &format!("{count} sweeps"))?;
     let mut asked = failed.1;

@@ -42,8 +42,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         sweep.cells.iter_mut().for_each(|c| c.jobs_log = true);
         sweep.tuning.iter_mut().flat_map(|t| t.cells_mut()).for_each(|c| c.jobs_log = true);
     }
-    let every: Vec<Cell> = sweep.tuning.as_ref().map_or_else(|| sweep.cells.clone(), |t| t.cells());
-    for w in abs_sim::sweep::ignored_key_warnings(&every) {
+    for w in abs_sim::sweep::ignored_key_warnings(&sweep.first_cells()) {
         eprintln!("warning: {}: {w}", a.sweep.display());
     }
     // a listing may be made where the data is not; a run needs it

@@ -224,7 +224,7 @@ impl Phase {
         match crate::results::choose(out, sweep)? {
             crate::results::Choice::Made => Ok(Phase::Cells(sweep.cells.clone())),
             crate::results::Choice::Waiting { unfinished, .. } => Ok(Phase::Tuning {
-                cells: sweep.tuning.as_ref().map_or_else(Vec::new, |t| t.cells()),
+                cells: sweep.first_cells(),
                 unfinished,
             }),
         }

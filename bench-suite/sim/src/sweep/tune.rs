@@ -150,6 +150,12 @@ pub fn best(scores: &[TuneScore]) -> Option<usize> {
 }
 
 impl Sweep {
+    /// The cells that run before anything is chosen: an untuned sweep's cells, a tuned sweep's
+    /// tuning cells.
+    pub fn first_cells(&self) -> Vec<Cell> {
+        self.tuning.as_ref().map_or_else(|| self.cells.clone(), Tuning::cells)
+    }
+
     /// Chooses each series' setting of a tuned sweep from its tuning cells' outcomes ([`best`] of
     /// their [`TuneScore`]s) and sets the reported cells: each chosen setting on the reported seeds,
     /// in the sweep's order. Err: how many tuning cells have no outcome yet (nothing is chosen).
@@ -174,7 +180,6 @@ impl Sweep {
         if missing > 0 {
             return Err(missing);
         }
-        let jobs_log = tuning.cells_mut().any(|c| c.jobs_log);
         let mut cells = Vec::new();
         for (g, scores) in tuning.groups.iter_mut().zip(all_scores) {
             let chosen = best(&scores).unwrap_or(0);
@@ -182,7 +187,6 @@ impl Sweep {
             g.chosen = Some(chosen);
             g.scores = scores;
         }
-        cells.iter_mut().for_each(|c| c.jobs_log |= jobs_log);
         self.cells = cells;
         Ok(())
     }
@@ -306,6 +310,18 @@ mod tests {
         };
         let t = expand_with(TUNED, "s.yaml", &at).unwrap().tuning.unwrap();
         assert!(t.cells().iter().all(|c| c.config.target_accuracy == Some(0.7)));
+        // jobs_log reaches every cell a tuned sweep may run, the chosen ones included
+        let mut logged = tuned(&format!("{TUNED}jobs_log: true\n")).unwrap();
+        assert!(logged.first_cells().iter().all(|c| c.jobs_log));
+        logged
+            .choose(|_| {
+                Some(TuneOutcome {
+                    time_to_target: None,
+                    final_accuracy: 0.5,
+                })
+            })
+            .unwrap();
+        assert!(!logged.cells.is_empty() && logged.cells.iter().all(|c| c.jobs_log));
         // an exclude rule drops a series under a condition, tuning and all
         let excluded = tuned(&format!("{TUNED}exclude: [{{policy: ada, condition: slow}}]\n")).unwrap();
         let left: Vec<(&str, &str)> = (excluded.tuning.as_ref().unwrap().groups.iter())
