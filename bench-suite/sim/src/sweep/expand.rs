@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::cell::{Cell, ExpandOptions, Sweep, resolve_cell};
 use super::file::{Origin, SweepFile, parse_sweep};
-use super::tune::{ALL_SERIES, Candidate, TuneGroup, TuneSpec, Tuning, check_spec};
+use super::tune::{ALL_SERIES, Candidate, TuneGroup, TuneSpec, Tuning, check_seeds, check_spec};
 use crate::config::{ConfigError, RawConfig};
 
 /// Reads and expands a sweep file.
@@ -290,35 +290,58 @@ impl Layers {
 /// key slowest), without the excluded ones. A cell merges the base, its grid values, its zip
 /// values, its condition, then its policy entry.
 fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Cell>, ConfigError> {
+    let mut cells = Vec::new();
+    for (policy, condition) in layers.policies.iter().flat_map(|p| layers.conditions.iter().map(move |c| (p, c))) {
+        cells.extend(entry_cells(file, layers, policy, condition, None, o, |_| Ok(()))?);
+    }
+    Ok(cells)
+}
+
+/// A tuning setting: its keys and values (first in each cell's point) and its layer (merged after
+/// the condition, before the policy entry).
+type Setting<'a> = (&'a IndexMap<String, Value>, &'a RawConfig);
+
+/// One policy entry's cells under one condition, zip index by zip index, then grid point (first
+/// key slowest), with `setting` when tuned; `check` sees every resolved cell before the exclude
+/// rules drop any.
+fn entry_cells(
+    file: &SweepFile,
+    layers: &Layers,
+    (label, policy_layer): &(String, RawConfig),
+    (condition, condition_layer): &(String, RawConfig),
+    setting: Option<Setting>,
+    o: &Origin,
+    check: impl Fn(&Cell) -> Result<(), ConfigError>,
+) -> Result<Vec<Cell>, ConfigError> {
     let zip_sizes: Vec<usize> = layers.zip.iter().map(Vec::len).collect();
     let grid_sizes: Vec<usize> = layers.grid.iter().map(Vec::len).collect();
+    let condition_keys = file.conditions.get(condition.as_str());
     let mut cells = Vec::new();
-    for ((label, policy_layer), (condition, condition_layer)) in
-        layers.policies.iter().flat_map(|p| layers.conditions.iter().map(move |c| (p, c)))
-    {
-        for zi in combinations(&zip_sizes) {
-            for gi in combinations(&grid_sizes) {
-                let mut raw = layers.base.clone();
-                let mut point = IndexMap::new();
-                for (((k, values), grid_layers), &i) in file.grid.iter().zip(&layers.grid).zip(&gi) {
+    for zi in combinations(&zip_sizes) {
+        for gi in combinations(&grid_sizes) {
+            let mut raw = layers.base.clone();
+            let mut point = setting.map_or_else(IndexMap::new, |(values, _)| values.clone());
+            for (((k, values), grid_layers), &i) in file.grid.iter().zip(&layers.grid).zip(&gi) {
+                point.insert(k.clone(), values[i].clone());
+                raw.merge(grid_layers[i].clone());
+            }
+            for ((group, zip_layers), &i) in file.zip.iter().zip(&layers.zip).zip(&zi) {
+                for (k, values) in group {
                     point.insert(k.clone(), values[i].clone());
-                    raw.merge(grid_layers[i].clone());
                 }
-                for ((group, zip_layers), &i) in file.zip.iter().zip(&layers.zip).zip(&zi) {
-                    for (k, values) in group {
-                        point.insert(k.clone(), values[i].clone());
-                    }
-                    raw.merge(zip_layers[i].clone());
-                }
-                raw.merge(condition_layer.clone());
-                raw.merge(policy_layer.clone());
-                let cell = resolve_cell(raw, (label, condition), point, o)?;
-                let condition_keys = file.conditions.get(condition.as_str());
-                if !excluded(&file.exclude, &cell, |k| {
-                    condition_keys.and_then(|t| t.get(k)).or_else(|| file.base.get(k))
-                }) {
-                    cells.push(cell);
-                }
+                raw.merge(zip_layers[i].clone());
+            }
+            raw.merge(condition_layer.clone());
+            if let Some((_, layer)) = setting {
+                raw.merge(layer.clone());
+            }
+            raw.merge(policy_layer.clone());
+            let cell = resolve_cell(raw, (label, condition), point, o)?;
+            check(&cell)?;
+            if !excluded(&file.exclude, &cell, |k| {
+                condition_keys.and_then(|t| t.get(k)).or_else(|| file.base.get(k))
+            }) {
+                cells.push(cell);
             }
         }
     }
@@ -326,7 +349,8 @@ fn cross_product(file: &SweepFile, layers: &Layers, o: &Origin) -> Result<Vec<Ce
 }
 
 /// A tuned sweep's candidates: for each policy entry and condition, every setting of its tuning
-/// grid, resolved on the tuning seeds (stopping at the target) and on the reported seeds.
+/// grid, resolved on the reported seeds (the entry's cells with the setting) and on the tuning
+/// seeds (stopping at the target).
 fn tuned(
     file: &SweepFile,
     spec: &TuneSpec,
@@ -342,22 +366,22 @@ fn tuned(
             format!("a tuned sweep varies only `seed` in its grid ({by} varies `{k}`): give other changes as conditions"),
         ));
     }
-    let labels: Vec<String> = file.policies.keys().cloned().collect();
+    let entries: Vec<String> = file.policies.keys().cloned().collect();
+    check_spec(spec, (!entries.is_empty()).then_some(&entries[..]), o)?;
     let mut groups = Vec::new();
-    let mut reported_seeds: Vec<u64> = Vec::new();
-    for (label, policy_layer) in &layers.policies {
+    for policy in &layers.policies {
+        let label = policy.0.as_str();
         let grid = spec.grid_of(label);
         // where a tuned key's list is given: the series' own grid, else `all`'s
         let source = |k: &str| {
-            if spec.grid.get(label.as_str()).is_some_and(|g| g.contains_key(k)) {
-                label.as_str()
+            if spec.grid.get(label).is_some_and(|g| g.contains_key(k)) {
+                label
             } else {
                 ALL_SERIES
             }
         };
-        for (k, _) in grid.iter() {
-            let source = source(k);
-            let set_by_entry = file.policies.get(label.as_str()).and_then(|p| p.get(k)).is_some();
+        for k in grid.keys() {
+            let set_by_entry = file.policies.get(label).and_then(|p| p.get(k)).is_some();
             let set_by_condition = owner.get(k).is_some_and(|by| by == "conditions section");
             if set_by_entry || set_by_condition {
                 let by = if set_by_entry {
@@ -366,7 +390,7 @@ fn tuned(
                     "the conditions section".to_string()
                 };
                 return Err(o.error(
-                    Some(&format!("tune.{source}")),
+                    Some(&format!("tune.{}", source(k))),
                     format!("tunes `{k}`, which {by} sets: a series' tuned knob is left to the tuning grid"),
                 ));
             }
@@ -375,77 +399,50 @@ fn tuned(
             .into_iter()
             .map(|idx| grid.iter().zip(&idx).map(|((k, v), &i)| (k.clone(), v[i].clone())).collect())
             .collect();
-        for (condition, condition_layer) in &layers.conditions {
+        for condition in &layers.conditions {
             let mut candidates = Vec::with_capacity(settings.len());
             for setting in &settings {
-                let setting_layer = o.layers("tune", setting)?;
-                let on = |extra: &[RawConfig]| {
-                    let mut raw = layers.base.clone();
-                    for l in extra {
-                        raw.merge(l.clone());
-                    }
-                    raw.merge(condition_layer.clone());
-                    raw.merge(setting_layer.clone());
-                    raw.merge(policy_layer.clone());
-                    raw
+                let layer = o.layers("tune", setting)?;
+                // a tuned key the series does not read, or a value the run refuses, is named where
+                // the tuning grid gives it
+                let unread = |cell: &Cell| match cell.ignored.iter().find(|(k, _)| setting.contains_key(*k)) {
+                    Some((k, by)) => Err(o.error(
+                        Some(&format!("tune.{}", source(k))),
+                        format!(
+                            "tunes `{k}` for series `{}`, but `{k}` is ignored by {by}: tune only the knobs a series reads",
+                            cell.label
+                        ),
+                    )),
+                    None => Ok(()),
                 };
-                let mut reported = Vec::new();
-                for gi in combinations(&layers.grid.iter().map(Vec::len).collect::<Vec<_>>()) {
-                    let mut point = setting.clone();
-                    let mut extra = Vec::new();
-                    for (((k, values), grid_layers), &i) in file.grid.iter().zip(&layers.grid).zip(&gi) {
-                        point.insert(k.clone(), values[i].clone());
-                        extra.push(grid_layers[i].clone());
-                    }
-                    // a tuned value the run refuses is named where the tuning grid gives it
-                    let cell = resolve_cell(on(&extra), (label, condition), point, o).map_err(|e| match e.key.as_deref() {
+                let reported = entry_cells(file, layers, policy, condition, Some((setting, &layer)), o, unread).map_err(|e| {
+                    match e.key.as_deref() {
                         Some(k) if setting.contains_key(k) => {
                             o.error(Some(&format!("tune.{}", source(k))), format!("`{k}`: {}", e.message))
                         }
                         _ => e,
-                    })?;
-                    let condition_keys = file.conditions.get(condition.as_str());
-                    if let Some((k, by)) = cell.ignored.iter().find(|(k, _)| setting.contains_key(*k)) {
-                        return Err(o.error(
-                            Some(&format!("tune.{}", source(k))),
-                            format!(
-                                "tunes `{k}` for series `{}`, but `{k}` is ignored by {by}: tune only the knobs a series reads",
-                                cell.label
-                            ),
-                        ));
                     }
-                    if !excluded(&file.exclude, &cell, |k| {
-                        condition_keys.and_then(|t| t.get(k)).or_else(|| file.base.get(k))
-                    }) {
-                        reported.push(cell);
-                    }
-                }
+                })?;
                 let Some(first) = reported.first() else {
                     continue;
                 };
-                for c in &reported {
-                    if !reported_seeds.contains(&c.config.seed) {
-                        reported_seeds.push(c.config.seed);
-                    }
-                }
+                // the tuning cells: the setting on each tuning seed, stopping at the target
                 let target = changes
                     .target
                     .or(first.config.target_accuracy)
                     .unwrap_or_else(|| first.config.dataset.default_target(changes.quick));
+                let mut stop = o.layer("tune", "target_accuracy", &Value::from(target))?;
+                stop.merge(o.layer("tune", "stop_at_target", &Value::from(true))?);
                 let mut tuning = Vec::with_capacity(spec.seeds.len());
                 for &seed in &spec.seeds {
-                    let mut extra = vec![
-                        o.layer("tune", "target_accuracy", &Value::from(target))?,
-                        o.layer("tune", "stop_at_target", &Value::from(true))?,
-                    ];
-                    let mut raw = on(&[]);
-                    extra.push(o.layer("tune.seeds", "seed", &Value::from(seed))?);
-                    for l in extra {
-                        raw.merge(l);
+                    let mut raw = layers.base.clone();
+                    for l in [&condition.1, &layer, &policy.1, &stop] {
+                        raw.merge(l.clone());
                     }
+                    raw.merge(o.layer("tune.seeds", "seed", &Value::from(seed))?);
                     let mut point = setting.clone();
                     point.insert("seed".into(), Value::from(seed));
-                    tuning.push(resolve_cell(raw, (label, condition), point, o)?);
+                    tuning.push(resolve_cell(raw, (label, &condition.0), point, o)?);
                 }
                 candidates.push(Candidate {
                     setting: setting.clone(),
@@ -456,7 +453,7 @@ fn tuned(
             if let Some(first) = candidates.first() {
                 groups.push(TuneGroup {
                     label: first.reported[0].label.clone(),
-                    condition: condition.clone(),
+                    condition: condition.0.clone(),
                     grid: grid.clone(),
                     candidates,
                     chosen: None,
@@ -465,12 +462,18 @@ fn tuned(
             }
         }
     }
-    let labels = if labels.is_empty() {
-        groups.iter().map(|g| g.label.clone()).collect()
-    } else {
-        labels
-    };
-    check_spec(spec, &labels, &reported_seeds, o)?;
+    // known only now without a `policies` section: the series' label, and the reported seeds
+    if entries.is_empty() {
+        let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
+        check_spec(spec, Some(&labels[..]), o)?;
+    }
+    let reported: Vec<u64> = groups
+        .iter()
+        .flat_map(|g| &g.candidates)
+        .flat_map(|c| &c.reported)
+        .map(|c| c.config.seed)
+        .collect();
+    check_seeds(spec, &reported, o)?;
     Ok(Tuning {
         seeds: spec.seeds.clone(),
         groups,

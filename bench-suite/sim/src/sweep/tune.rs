@@ -192,22 +192,18 @@ impl Sweep {
     }
 }
 
-/// Checks a tuning grid's own shape: known series, no `seed` or `policy`, no empty lists.
-pub(super) fn check_spec(spec: &TuneSpec, labels: &[String], reported_seeds: &[u64], o: &super::file::Origin) -> Result<(), ConfigError> {
+/// Checks a tuning section's own shape before any cell is resolved: some seeds, no `seed` or
+/// `policy` among the tuned keys, no empty list, and (when the series' names are known) only known
+/// series.
+pub(super) fn check_spec(spec: &TuneSpec, labels: Option<&[String]>, o: &super::file::Origin) -> Result<(), ConfigError> {
     if spec.seeds.is_empty() {
         return Err(o.error(
             Some("tune.seeds"),
             "has no seeds: give a list of at least one, e.g. `seeds: [100, 101]`",
         ));
     }
-    if let Some(s) = spec.seeds.iter().find(|s| reported_seeds.contains(s)) {
-        return Err(o.error(
-            Some("tune.seeds"),
-            format!("seed {s} is also a reported seed: tuning seeds are never reported, so give seeds the grid does not list"),
-        ));
-    }
     for (series, keys) in &spec.grid {
-        if series != ALL_SERIES && !labels.contains(series) {
+        if let Some(labels) = labels.filter(|l| series != ALL_SERIES && !l.contains(series)) {
             return Err(o.error(
                 Some(&format!("tune.{series}")),
                 format!(
@@ -229,6 +225,17 @@ pub(super) fn check_spec(spec: &TuneSpec, labels: &[String], reported_seeds: &[u
         }
     }
     Ok(())
+}
+
+/// Refuses a tuning seed that is also a reported seed (tuning seeds are never reported).
+pub(super) fn check_seeds(spec: &TuneSpec, reported: &[u64], o: &super::file::Origin) -> Result<(), ConfigError> {
+    match spec.seeds.iter().find(|s| reported.contains(s)) {
+        Some(s) => Err(o.error(
+            Some("tune.seeds"),
+            format!("seed {s} is also a reported seed: tuning seeds are never reported, so give seeds the grid does not list"),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
