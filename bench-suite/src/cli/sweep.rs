@@ -48,13 +48,19 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     // a listing may be made where the data is not; a run needs it
     let missing = if a.dry_run { Missing::AssumeRelease } else { Missing::Refuse };
     crate::data_identity::stamp_sweep(&mut sweep, missing)?;
-    let sharded = a.shard.is_some() || Shard::from_env(|k| std::env::var(k).ok()).ok().flatten().is_some();
+    // this task's shard, given or from the scheduler (None: the whole sweep)
+    let shard = match a.shard.as_deref() {
+        Some(text) => Some(Shard::parse(text).map_err(Error::Usage)?),
+        None => Shard::from_env(|k| std::env::var(k).ok()).map_err(Error::Usage)?,
+    };
+    let sharded = shard.is_some();
+    let shard = shard.unwrap_or(Shard::ALL);
     if a.force
         && !a.dry_run
         && let Some(t) = &sweep.tuning
     {
         // forced: the tuning runs again too, before anything is chosen from it
-        run_phase(&a, t.cells())?;
+        run_phase(&a, shard, t.cells())?;
         if sharded {
             return Ok(());
         }
@@ -62,7 +68,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     // at most twice: the tuning cells, then (all finished) the chosen settings
     for _ in 0..2 {
         let tuning = match Phase::of(&a.out, &mut sweep)? {
-            Phase::Cells(cells) => return run_phase(&a, cells),
+            Phase::Cells(cells) => return run_phase(&a, shard, cells),
             Phase::Tuning { cells, unfinished } => {
                 eprintln!(
                     "{}: tuning: {unfinished} of its {} tuning cells to run; the chosen settings run once they are all finished",
@@ -72,7 +78,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
                 cells
             }
         };
-        run_phase(&a, tuning)?;
+        run_phase(&a, shard, tuning)?;
         if a.dry_run || sharded {
             // each shard runs its share of the tuning; the chosen settings wait for all of them
             return Ok(());
@@ -82,17 +88,11 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
 }
 
 /// Lists or runs this shard's part of `cells`.
-fn run_phase(a: &SweepArgs, cells: Vec<Cell>) -> Result<()> {
+fn run_phase(a: &SweepArgs, shard: Shard, cells: Vec<Cell>) -> Result<()> {
     let (cells, same) = abs_sim::sweep::distinct(cells);
     for s in same {
         eprintln!("note: {}: {s}", a.sweep.display());
     }
-    let shard = match a.shard.as_deref() {
-        Some(text) => Shard::parse(text).map_err(Error::Usage)?,
-        None => Shard::from_env(|k| std::env::var(k).ok())
-            .map_err(Error::Usage)?
-            .unwrap_or(Shard::ALL),
-    };
     let mine = shard.select(&cells);
     let in_shard = if shard == Shard::ALL {
         String::new()
