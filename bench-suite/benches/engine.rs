@@ -2,10 +2,9 @@
 //!
 //! Run: `cargo bench -p abs-bench --bench engine`. Each iteration simulates `ROUNDS` rounds of
 //! `abs` (K stays at k0 = 2 since the loss never moves) and of `k_async` with k = N/10, on
-//! gamma_cvb job times; throughput is rounds. `population_select` measures what a population adds
-//! per job (abs_sim::population): a slot frees, a client idle and present (diurnal) is selected
-//! uniformly, its attributes drawn, for M = 10^4, 10^6 and 10^8 clients and C = 1,000 slots;
-//! throughput is jobs.
+//! gamma_cvb job times; throughput is rounds. `population_engine` runs FedBuff (K = 10) on C =
+//! 1,000 slots of a population of M = 10^4, 10^6 and 10^8 clients (diurnal availability, uniform
+//! selection); throughput is jobs.
 
 use std::hint::black_box;
 
@@ -36,41 +35,35 @@ fn bench_engine(c: &mut Criterion) {
     group.finish();
 }
 
-const JOBS: u64 = 100_000;
+/// Rounds of the population runs: about 10 jobs each (FedBuff K = 10), 200,000 jobs an iteration.
+const POPULATION_ROUNDS: u64 = 20_000;
 
+/// FedBuff (K = 10) on C = 1,000 slots of a population of M clients present by the default
+/// diurnal shape, with the no-work learner: a slot frees, a client is selected, its attributes and
+/// job time drawn, its departure checked. Throughput is jobs (counted in one run beforehand).
 fn bench_population(c: &mut Criterion) {
-    use abs_sim::population::{ClientDraws, ClientLaw, Clients, Diurnal, Selection, Selector};
-    use abs_sim::seeds::Purpose;
-    use std::collections::HashSet;
-    let mut group = c.benchmark_group("population_select");
+    use abs_policies::{Policy, PolicyParams};
+    use abs_sim::doubles::population;
+    const SLOTS: u32 = 1_000;
+    let mut group = c.benchmark_group("population_engine");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(JOBS));
-    const SLOTS: usize = 1_000;
     for m in [10_000u64, 1_000_000, 100_000_000] {
-        group.bench_with_input(BenchmarkId::from_parameter(m), &m, |b, &m| {
-            b.iter(|| {
-                let seeds = Seeds::new(1);
-                let mut clients = Clients::new(&seeds, ClientLaw::default(), 100_000).expect("law");
-                let away = ClientDraws::new(&seeds, Purpose::ClientAvailability);
-                let diurnal = Diurnal::default();
-                let mut selector = Selector::new(Selection::Uniform { max_tries: 1_000 }, m, &seeds);
-                let mut slots: Vec<u64> = (0..SLOTS as u64).collect();
-                let mut busy: HashSet<u64> = slots.iter().copied().collect();
-                let mut speed = 0.0;
-                for job in 0..JOBS {
-                    let slot = (job as usize * 7_919) % SLOTS;
-                    busy.remove(&slots[slot]);
-                    let t = job as f64 * 0.01;
-                    let picked = selector.select(|c| !busy.contains(&c) && diurnal.present(&away, c, clients.phase_h(c), t));
-                    if let Some(c) = picked {
-                        speed += clients.get(c).speed;
-                        busy.insert(c);
-                        slots[slot] = c;
-                    }
-                }
-                black_box((speed, selector.misses))
-            })
-        });
+        let params = PolicyParams {
+            workers: SLOTS,
+            k: Some(10),
+            ..PolicyParams::default()
+        };
+        let cfg = abs_sim::engine::EngineConfig {
+            population: Some(population(m, true, 1)),
+            policy: Policy::resolve(PolicyName::Fedbuff.knobs(), &params).expect("fedbuff"),
+            ..engine_config(PolicyName::Fedbuff, SLOTS, POPULATION_ROUNDS)
+        };
+        let run = || {
+            let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, SLOTS, &Seeds::new(1)).expect("times");
+            simulate(&cfg, &mut NoWork, &mut times).expect("sim").jobs.len()
+        };
+        group.throughput(Throughput::Elements(run() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(m), &m, |b, _| b.iter(|| black_box(run())));
     }
     group.finish();
 }

@@ -87,7 +87,7 @@ fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
     let opts = TrainOptions {
         lr: 0.05,
         batch_size: batch,
-        workers: 1,
+        holders: abs_sim::population::Holders::Workers(1),
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: abs_models::burn_learner::EVAL_BATCH,

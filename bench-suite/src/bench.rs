@@ -97,7 +97,7 @@ fn one_copy(b: &TrainBench, data: &Arc<abs_models::Dataset>, start: &std::sync::
         let opts = TrainOptions {
             lr: 0.05,
             batch_size: b.batch,
-            workers: 1,
+            holders: abs_sim::population::Holders::Workers(1),
             partition: Partition::Iid,
             eval_samples: None,
             eval_batch: EVAL_BATCH,

@@ -76,7 +76,7 @@ pub fn run_into(
 pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
     let seeds = Seeds::new(cfg.seed);
     let engine = cfg.engine_config_with_system()?;
-    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds)?;
+    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
     match (abs_models::Arch::of(cfg.model), cfg.data_source()) {
         (Some(arch), Some(source)) => {
             let (device, mut backend) = abs_models::backend::select(cfg.backend).map_err(RunError::Learner)?;
@@ -101,7 +101,7 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
             let opts = TrainOptions {
                 lr: cfg.lr,
                 batch_size: cfg.batch_size,
-                workers: cfg.workers,
+                holders: cfg.holders(),
                 partition: cfg.partition,
                 eval_samples: cfg.eval_samples,
                 replica_batching: cfg.replica_batching,
@@ -123,7 +123,7 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
         }
         _ => {
             let spec = cfg.analytic.unwrap_or_default();
-            let mut learner = AnalyticLearner::new(&spec, cfg.workers, cfg.partition, cfg.lr, cfg.batch_size, seeds);
+            let mut learner = AnalyticLearner::new(&spec, cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size, seeds);
             if let Some(w) = learner.shard_sizes().iter().position(|&s| s == 0) {
                 return Err(RunError::EmptyShard { worker: w });
             }

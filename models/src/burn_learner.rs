@@ -14,7 +14,8 @@ use crate::nets::{Arch, ConvNet, InputShape, Layer, Logreg, Mlp, Net};
 use crate::stacked::{StackedReplicas, place_image, starts_with_conv};
 use abs_sim::catalog::Kernels;
 use abs_sim::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
-use abs_sim::partition::{Partition, partition};
+use abs_sim::partition::Partition;
+use abs_sim::population::{Holders, Shards};
 use abs_sim::seeds::{Purpose, Seeds};
 
 /// How a Burn learner trains and evaluates.
@@ -22,7 +23,8 @@ use abs_sim::seeds::{Purpose, Seeds};
 pub struct TrainOptions {
     pub lr: f64,
     pub batch_size: u32,
-    pub workers: u32,
+    /// Who holds the training data: N workers (split by `partition`), or a population's clients.
+    pub holders: Holders,
     pub partition: Partition,
     /// Evaluate on a fixed, seeded subset of this many test samples (all when `None`).
     pub eval_samples: Option<u32>,
@@ -46,7 +48,7 @@ impl Default for TrainOptions {
         TrainOptions {
             lr: d.lr.unwrap_or_default(),
             batch_size: d.batch_size.unwrap_or_default(),
-            workers: d.workers.unwrap_or_default(),
+            holders: Holders::Workers(d.workers.unwrap_or_default()),
             partition: d.partition.unwrap_or_default(),
             eval_samples: None,
             eval_batch: EVAL_BATCH,
@@ -63,7 +65,7 @@ pub struct BurnLearner<M: Net> {
     device: Device,
     eval_device: Device,
     data: Arc<Dataset>,
-    shards: Vec<Vec<u32>>,
+    shards: Shards,
     eval_indices: Vec<u32>,
     opts: TrainOptions,
     seeds: Seeds,
@@ -109,19 +111,12 @@ impl<M: Net> BurnLearner<M> {
         let shapes = param_shapes(&replica);
         let dim = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
         let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
-        let shards = partition(
-            &labels,
-            data.classes as u32,
-            opts.workers,
-            opts.partition,
-            &mut seeds.stream(Purpose::DataPartition, 0, 0),
-        );
-        if let Some(w) = shards.iter().position(Vec::is_empty) {
+        let shards = Shards::new(&labels, data.classes as u32, opts.holders, opts.partition, &seeds)?;
+        if let (Some(w), Holders::Workers(n)) = (shards.first_empty(), opts.holders) {
             return Err(format!(
-                "worker {w} received an empty shard of {} ({} training samples for {} workers)",
+                "worker {w} received an empty shard of {} ({} training samples for {n} workers)",
                 data.name,
                 data.train.len(),
-                opts.workers
             ));
         }
         let n_test = data.test.len() as u32;
@@ -167,7 +162,7 @@ impl<M: Net> BurnLearner<M> {
 
     /// Sizes of the workers' shards.
     pub fn shard_sizes(&self) -> Vec<usize> {
-        self.shards.iter().map(Vec::len).collect()
+        self.shards.worker_sizes()
     }
 
     fn batch_tensor(&self, split: &Split, indices: &[u32], device: &Device) -> (Tensor<4>, Vec<i64>) {
@@ -200,7 +195,7 @@ impl<M: Net> BurnLearner<M> {
             let mut x = vec![0.0f32; k * batch * d.image_len()];
             let mut y = vec![0i64; k * batch];
             for (r, (job, rng)) in jobs.iter().zip(rngs.iter_mut()).enumerate() {
-                let shard = &self.shards[job.job.worker as usize];
+                let shard = self.shards.of(job.job.worker);
                 for b in 0..batch {
                     let i = shard[rng.random_range(0..shard.len())] as usize;
                     image.clear();
@@ -234,7 +229,7 @@ impl<M: Net> Learner for BurnLearner<M> {
     fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64 {
         let mut model = load_flat(self.replica.take().expect("replica present between jobs"), base, &self.device);
         let mut rng = self.seeds.stream(Purpose::MiniBatch, u64::from(job.worker), job.job);
-        let shard = &self.shards[job.worker as usize];
+        let shard = self.shards.of(job.worker);
         let mut picks = vec![0u32; self.opts.batch_size as usize];
         let mut loss_sum = 0.0;
         for _ in 0..steps {

@@ -38,7 +38,7 @@ fn opts(lr: f64, batch: u32, workers: u32) -> TrainOptions {
     TrainOptions {
         lr,
         batch_size: batch,
-        workers,
+        holders: abs_sim::population::Holders::Workers(workers),
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 128,
@@ -170,11 +170,11 @@ fn default_options_are_the_run_config_defaults() {
     let cfg = abs_sim::config::RunConfig::resolve(abs_sim::config::RawConfig::default(), "defaults").unwrap();
     let o = TrainOptions::default();
     assert_eq!(
-        (o.lr, o.batch_size, o.workers, o.partition, o.replica_batching, Some(o.kernels)),
+        (o.lr, o.batch_size, o.holders, o.partition, o.replica_batching, Some(o.kernels)),
         (
             cfg.lr,
             cfg.batch_size,
-            cfg.workers,
+            cfg.holders(),
             cfg.partition,
             cfg.replica_batching,
             cfg.kernels

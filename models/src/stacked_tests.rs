@@ -44,7 +44,7 @@ fn learner(arch: Arch, data: &Arc<Dataset>, batching: bool) -> Box<dyn Learner> 
     let opts = TrainOptions {
         lr: 0.05,
         batch_size: 8,
-        workers: 4,
+        holders: abs_sim::population::Holders::Workers(4),
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 64,

@@ -49,7 +49,7 @@ fn training_steps_agree_between_flex_and_wgpu() {
     let opts = TrainOptions {
         lr: 0.05,
         batch_size: 32,
-        workers: 2,
+        holders: abs_sim::population::Holders::Workers(2),
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 64,
@@ -95,7 +95,7 @@ fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
     let opts = |replica_batching| TrainOptions {
         lr: 0.05,
         batch_size: 16,
-        workers: 3,
+        holders: abs_sim::population::Holders::Workers(3),
         partition: Partition::Iid,
         eval_samples: None,
         eval_batch: 64,

@@ -2,8 +2,10 @@
 
 use abs_policies::{Policy, PolicyName, PolicyParams};
 
-use crate::engine::EngineConfig;
+use crate::engine::{ComputeTimeSpec, EngineConfig, Granularity};
 use crate::learner::{Eval, JobId, Learner};
+use crate::population::{ClientLaw, ClientTimes, Diurnal, Population, Selection};
+use crate::seeds::Seeds;
 
 /// Returns a zero delta and a constant loss: all that is left to time is the engine.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,5 +43,23 @@ pub fn engine_config(name: PolicyName, workers: u32, rounds: u64) -> EngineConfi
         eval_interval: None,
         max_rounds: rounds,
         ..EngineConfig::default()
+    }
+}
+
+/// A population for benches and tests: `clients` clients with the default compute law, selection
+/// and client laws, present by the default diurnal shape (or always, without `diurnal`).
+pub fn population(clients: u64, diurnal: bool, seed: u64) -> Population {
+    let seeds = Seeds::new(seed);
+    let times = ClientTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 1, &seeds).expect("the default law is per client");
+    Population {
+        clients,
+        selection: Selection::default(),
+        diurnal: diurnal.then(Diurnal::default),
+        times,
+        law: ClientLaw {
+            v_mach: times.v_mach,
+            ..ClientLaw::default()
+        },
+        seeds,
     }
 }

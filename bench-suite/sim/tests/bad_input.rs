@@ -271,7 +271,7 @@ fn simulate_briefly(cfg: &RunConfig) {
         return;
     };
     engine.local_steps = engine.local_steps.min(20);
-    let mut learner = AnalyticLearner::new(&a, cfg.workers, cfg.partition, cfg.lr, cfg.batch_size.min(256), seeds);
+    let mut learner = AnalyticLearner::new(&a, cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size.min(256), seeds);
     if learner.shard_sizes().contains(&0) {
         return;
     }

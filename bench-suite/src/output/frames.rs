@@ -40,7 +40,7 @@ pub fn evals_frame(rows: &[EvalRecord]) -> PolarsResult<DataFrame> {
 /// download_s, compute_s, upload_s, finish, fate, end, round, staleness, upload_mbps,
 /// download_mbps, downloads_together.
 pub fn jobs_frame(rows: &[JobRecord]) -> PolarsResult<DataFrame> {
-    df!(
+    let mut frame = df!(
         "worker" => rows.iter().map(|r| r.worker).collect::<Vec<u32>>(),
         "job" => rows.iter().map(|r| r.job).collect::<Vec<u64>>(),
         "base_version" => rows.iter().map(|r| r.base_version).collect::<Vec<u64>>(),
@@ -57,7 +57,14 @@ pub fn jobs_frame(rows: &[JobRecord]) -> PolarsResult<DataFrame> {
         "upload_mbps" => rows.iter().map(|r| r.upload_mbps).collect::<Vec<Option<f64>>>(),
         "download_mbps" => rows.iter().map(|r| r.download_mbps).collect::<Vec<Option<f64>>>(),
         "downloads_together" => rows.iter().map(|r| r.downloads_together).collect::<Vec<u32>>(),
-    )
+    )?;
+    // a population's client of each job (docs/semantics.md, "18. A population of clients"); runs
+    // without one keep the columns they always had
+    if rows.iter().any(|r| r.client.is_some()) {
+        let clients: Vec<Option<u64>> = rows.iter().map(|r| r.client).collect();
+        frame.with_column(Column::new("client".into(), clients))?;
+    }
+    Ok(frame)
 }
 
 /// A column as a vector of `T`, failing with the column's name when it is missing, of another
@@ -158,6 +165,10 @@ pub fn jobs_from(df: &DataFrame) -> PolarsResult<Vec<JobRecord>> {
     let (worker, job, base, start) = (u32s(df, "worker")?, u("job")?, u("base_version")?, f("start")?);
     let (down, compute, up, finish, end) = (f("download_s")?, f("compute_s")?, f("upload_s")?, f("finish")?, f("end")?);
     let (round, staleness) = (u64s(df, "round")?, u64s(df, "staleness")?);
+    let client = match df.column("client") {
+        Ok(_) => u64s(df, "client")?,
+        Err(_) => vec![None; df.height()],
+    };
     let (up_mbps, down_mbps, together) = (
         f64s(df, "upload_mbps")?,
         f64s(df, "download_mbps")?,
@@ -167,6 +178,7 @@ pub fn jobs_from(df: &DataFrame) -> PolarsResult<Vec<JobRecord>> {
         .map(|i| JobRecord {
             worker: worker[i],
             job: job[i],
+            client: client[i],
             base_version: base[i],
             cause: causes[i],
             start: start[i],

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::chart::{Chart, render};
 use super::claims::evaluate as evaluate_claims;
+use super::concurrency::concurrency_chart;
 use super::curves::BandKind;
 use super::dynamics::dynamics_chart;
 use super::forest::forest_of;
@@ -91,6 +92,15 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         }
         let context = Context::of(sweep, d.dataset, d.quick, d.bands);
         written.extend(draw_timelines(d, name, sweep)?);
+        if fig.concurrency {
+            let chart = concurrency_chart(d.results, sweep, &fig.title, &context)?;
+            let (svg, png) = (
+                d.out.join(format!("{name}-concurrency.svg")),
+                d.out.join(format!("{name}-concurrency.png")),
+            );
+            render(&chart, &svg, &png).map_err(Error::Report)?;
+            written.push(svg);
+        }
         let (svg, png) = (d.out.join(format!("{name}.svg")), d.out.join(format!("{name}.png")));
         if conditions {
             if comparisons.is_empty() {

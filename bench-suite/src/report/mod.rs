@@ -4,6 +4,7 @@
 mod chart;
 mod claims;
 mod comparisons;
+mod concurrency;
 mod curves;
 mod dynamics;
 mod figures;

@@ -67,6 +67,9 @@ pub(super) fn summary_section(
     if medians.is_some() {
         images.push(format!("{name}-profile"));
     }
+    if fig.is_some_and(|f| f.concurrency) {
+        images.push(format!("{name}-concurrency"));
+    }
     if let Some(t) = fig.and_then(|f| f.timeline.as_ref()) {
         let drawn = |l: &&String| {
             t.cell(&sweep.cells, l)

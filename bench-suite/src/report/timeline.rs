@@ -66,9 +66,13 @@ pub fn timeline_of(dir: &Path, name: Option<&str>, from: f64, to: Option<f64>) -
         ),
         subtitle: format!(
             "{} on {}, N = {}, seed {}{system}; cell {}; bars: download and upload light, compute dark; grey lines: rounds",
-            c.model, m.data, c.workers, c.seed, m.config_hash
+            c.model,
+            m.data,
+            c.slots(),
+            c.seed,
+            m.config_hash
         ),
-        workers: c.workers,
+        workers: c.slots(),
         jobs,
         rounds,
         window: (from, to),
@@ -216,6 +220,7 @@ mod tests {
             job: 0,
             base_version: 0,
             cause: Cause::Initial,
+            client: None,
             start,
             download_s: 0.2,
             compute_s: finish - start - 0.4,

@@ -2,6 +2,7 @@
 //! set; then the cross-key checks of a resolved config.
 
 use crate::catalog::{DatasetName, ModelName};
+use crate::engine::{AvailabilitySpec, ComputeTimeSpec};
 use crate::partition::Partition;
 
 /// What a key's value may be: a range check on a numeric key, or words for the reference.
@@ -76,6 +77,7 @@ impl super::keys::RunConfig {
         if let Some(a) = &self.availability {
             a.validate()?;
         }
+        self.check_population()?;
         self.policy().map_err(|e| (e.key.to_string(), e.message))?;
         match self.model {
             ModelName::Analytic => {
@@ -115,6 +117,63 @@ impl super::keys::RunConfig {
                     at_least_one("synthetic.test_samples", s.test_samples)?;
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl super::keys::RunConfig {
+    /// A population's keys (docs/semantics.md, "18. A population of clients"), and the models that
+    /// describe workers rather than clients.
+    fn check_population(&self) -> Result<(), (String, String)> {
+        let refuse = |key: &str, message: String| Err((key.to_string(), message));
+        let Some(m) = self.clients else {
+            if let Some(AvailabilitySpec::Diurnal { .. }) = self.availability {
+                return refuse(
+                    "availability",
+                    "model diurnal is not allowed without `clients`: it describes a population's clients (set `clients: M`)".into(),
+                );
+            }
+            return Ok(());
+        };
+        if !(1..=u64::from(u32::MAX)).contains(&m) {
+            return refuse(
+                "clients",
+                format!("value {m} is not allowed: expected an integer in 1..=4294967295"),
+            );
+        }
+        let c = self.slots();
+        if u64::from(c) > m {
+            return refuse(
+                if self.concurrency.is_some() { "concurrency" } else { "workers" },
+                format!(
+                    "value {c} is not allowed: a population of {m} clients cannot keep more than {m} training at once (concurrency defaults to workers)"
+                ),
+            );
+        }
+        self.selection.unwrap_or_default().validate()?;
+        self.client_samples.unwrap_or_default().validate()?;
+        match &self.availability {
+            None | Some(AvailabilitySpec::Diurnal { .. }) => {}
+            Some(AvailabilitySpec::TwoState { .. }) | Some(AvailabilitySpec::Trace { .. }) => {
+                return refuse(
+                    "availability",
+                    "models two_state and trace describe workers, not clients: with `clients` use `{model: diurnal}` (or leave availability out)".into(),
+                );
+            }
+        }
+        if self.network.is_some() {
+            return refuse(
+                "network",
+                "is not modelled per client yet: with `clients` leave it out (transfers then take upload_latency and download_latency)"
+                    .into(),
+            );
+        }
+        if let ComputeTimeSpec::Trace { .. } = self.compute_time {
+            return refuse(
+                "compute_time",
+                "model trace gives times per worker, not per client: with `clients` use a drawn model (gamma_cvb, exponential, ...)".into(),
+            );
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use super::real::Real;
 use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
 use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss, NetworkSpec};
 use crate::partition::Partition;
+use crate::population::{ClientSamples, Selection};
 
 /// The runs whose policy applies weighted deltas (and so a server optimizer).
 fn applies_deltas(c: &RunConfig) -> bool {
@@ -51,6 +52,11 @@ impl RawConfig {
         layer.merge(RawConfig::policy_defaults(policy));
         layer
     }
+}
+
+/// The runs with a population of clients.
+fn has_clients(c: &RunConfig) -> bool {
+    c.clients.is_some()
 }
 
 /// The runs that train a Burn model.
@@ -116,8 +122,27 @@ run_keys! {
     /// Workers that leave and come back (docs/semantics.md, "17. Availability"); absent: every
     /// worker is always present.
     availability: AvailabilitySpec, Scope::All,
-        Check::Described("a mapping with a `model`, e.g. `{model: two_state, mean_up: 60, mean_down: 20}` or `{model: trace, path: away.csv}` (docs/semantics.md, \"17. Availability\")"),
+        Check::Described("a mapping with a `model`, e.g. `{model: two_state, mean_up: 60, mean_down: 20}`, `{model: trace, path: away.csv}` or, with `clients`, `{model: diurnal, on_hours: 9.6, center_h: 2, jitter_h: 2}` (docs/semantics.md, \"17. Availability\")"),
         17 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<AvailabilitySpec>;
+    /// M: a population of this many clients, of which `concurrency` train at once, one per slot
+    /// (docs/semantics.md, "18. A population of clients"); absent: each worker is its own client.
+    clients: u64, Scope::All, Check::Described("an integer in 1..=4294967295, at least `concurrency`"), 18
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<u64>;
+    /// C: a population's slots, how many of its clients train at once; N in the policies'
+    /// formulas. Default: `workers`.
+    concurrency: u32, Scope::Only("runs with clients", has_clients), Check::Count, 18
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<u32>;
+    /// How a free slot picks its client: `{rule: uniform}` (idle, present clients drawn uniformly)
+    /// or `{rule: round_robin}` (in client order, every client a turn before any gets two), with
+    /// `max_tries` clients looked at before the slot waits `retry_s` virtual seconds.
+    selection: Selection = Selection::default(), Scope::Only("runs with clients", has_clients),
+        Check::Described("a mapping, e.g. `{rule: uniform, max_tries: 100, retry_s: 60}` (rule `uniform` or `round_robin`)"), 18
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<Selection>;
+    /// A population's clients' sample counts: lognormal with this median and log-sd (sigma 0:
+    /// every client `median`); their label mix follows `partition`.
+    client_samples: ClientSamples = ClientSamples::default(), Scope::Only("runs with clients", has_clients),
+        Check::Described("a mapping, e.g. `{median: 20, sigma: 0.8}` (median >= 1, sigma in [0, 10])"), 18
+        => #[serde(default, skip_serializing_if = "Option::is_none")] Option<ClientSamples>;
     /// p in K~ = K0 (F_0 / F_t)^p.
     k_exponent: f64 = PolicyParams::default().k_exponent, Scope::Policy, Check::Described("a finite number > 0"), 5 => f64;
     /// How K~ becomes an integer: ceil, floor or round.

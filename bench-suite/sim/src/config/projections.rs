@@ -5,7 +5,8 @@ use abs_policies::{Policy, PolicyParams};
 
 use super::keys::RunConfig;
 use crate::catalog::DataSource;
-use crate::engine::{Availability, EngineConfig, Links, TraceError};
+use crate::engine::{Availability, AvailabilitySpec, EngineConfig, Links, TraceError};
+use crate::population::{ClientLaw, ClientTimes, Diurnal, Holders, Population};
 
 impl RunConfig {
     /// The data set a Burn model trains on (`None` for the analytic learner).
@@ -15,10 +16,26 @@ impl RunConfig {
             .then(|| DataSource::of(self.dataset, self.synthetic.unwrap_or_default()))
     }
 
+    /// N: the workers, or a population's slots (`concurrency`, default `workers`).
+    pub fn slots(&self) -> u32 {
+        match self.clients {
+            Some(_) => self.concurrency.unwrap_or(self.workers),
+            None => self.workers,
+        }
+    }
+
+    /// Who holds the training data: the workers, or a population's clients.
+    pub fn holders(&self) -> Holders {
+        match self.clients {
+            Some(_) => Holders::Clients(self.client_samples.unwrap_or_default().law()),
+            None => Holders::Workers(self.workers),
+        }
+    }
+
     /// The policy's parameters, gathered from their keys.
     pub fn policy_params(&self) -> PolicyParams {
         PolicyParams {
-            workers: self.workers,
+            workers: self.slots(),
             k: self.k,
             k0: self.k0,
             k_exponent: self.k_exponent,
@@ -45,7 +62,7 @@ impl RunConfig {
     /// What the engine needs; the policy was checked by `resolve`.
     pub fn engine_config(&self) -> Result<EngineConfig, abs_policies::PolicyError> {
         Ok(EngineConfig {
-            workers: self.workers,
+            workers: self.slots(),
             local_steps: self.local_steps,
             policy: self.policy()?,
             restart_when: self.restart_when,
@@ -62,6 +79,7 @@ impl RunConfig {
             download_latency: self.download_latency,
             network: None,
             availability: None,
+            population: None,
         })
     }
 
@@ -71,10 +89,44 @@ impl RunConfig {
         let seeds = crate::seeds::Seeds::new(self.seed);
         let mut cfg = self.engine_config()?;
         cfg.network = self.network.as_ref().map(|n| Links::new(n, self.workers, &seeds)).transpose()?;
+        // a population's availability is its clients' (diurnal), not the workers'
         cfg.availability = (self.availability.as_ref())
+            .filter(|_| self.clients.is_none())
             .map(|a| Availability::new(a, self.workers, &seeds))
             .transpose()?;
+        cfg.population = self.population(&seeds).map_err(|e| SystemError::Trace(TraceError::Model(e)))?;
         Ok(cfg)
+    }
+
+    /// The population the engine runs, where `clients` is set (the config checked its keys).
+    fn population(&self, seeds: &crate::seeds::Seeds) -> Result<Option<Population>, String> {
+        let Some(clients) = self.clients else {
+            return Ok(None);
+        };
+        let times = ClientTimes::new(&self.compute_time, self.granularity, self.local_steps, seeds)?;
+        let diurnal = match self.availability {
+            Some(AvailabilitySpec::Diurnal {
+                on_hours,
+                center_h,
+                jitter_h,
+            }) => Some(Diurnal {
+                on_hours,
+                center_h,
+                jitter_h,
+            }),
+            _ => None,
+        };
+        Ok(Some(Population {
+            clients,
+            selection: self.selection.unwrap_or_default(),
+            diurnal,
+            times,
+            law: ClientLaw {
+                v_mach: times.v_mach,
+                samples: self.client_samples.unwrap_or_default().law(),
+            },
+            seeds: *seeds,
+        }))
     }
 }
 

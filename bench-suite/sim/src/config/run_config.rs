@@ -316,6 +316,75 @@ mod tests {
     }
 
     #[test]
+    fn population_keys_enter_the_id_only_when_set_and_bad_ones_are_refused_by_name() {
+        let plain = resolve("model: analytic\n").unwrap();
+        let json = plain.canonical_json();
+        for key in ["clients", "concurrency", "selection", "client_samples"] {
+            assert!(!json.contains(key), "old ids stay valid: {key}");
+        }
+        let pop = resolve("model: analytic\nclients: 1000\nconcurrency: 20\n").unwrap();
+        assert_eq!((pop.slots(), pop.policy_params().workers), (20, 20), "N is C");
+        assert!(
+            pop.canonical_json().contains("\"selection\""),
+            "a population's defaults are in its id"
+        );
+        let spelled = resolve("model: analytic\nclients: 1000\nconcurrency: 20\nselection: {rule: uniform}\n").unwrap();
+        assert_eq!(pop.hash(), spelled.hash());
+        let rr = resolve("model: analytic\nclients: 1000\nconcurrency: 20\nselection: {rule: round_robin}\n").unwrap();
+        assert_ne!(pop.hash(), rr.hash());
+        // concurrency defaults to workers
+        assert_eq!(resolve("model: analytic\nclients: 1000\nworkers: 7\n").unwrap().slots(), 7);
+        for (yaml, key, needle) in [
+            ("clients: 0\n", "clients", "1..=4294967295"),
+            ("clients: 5000000000\n", "clients", "1..=4294967295"),
+            ("clients: 10\nconcurrency: 20\n", "concurrency", "more than 10"),
+            ("clients: 5\nworkers: 10\n", "workers", "more than 5"),
+            ("availability: {model: diurnal}\n", "availability", "without `clients`"),
+            (
+                "clients: 100\navailability: {model: diurnal, on_hours: 0}\n",
+                "availability.on_hours",
+                "(0, 24]",
+            ),
+            (
+                "clients: 100\navailability: {model: diurnal, on_hours: 12, jitter_h: 7}\n",
+                "availability.jitter_h",
+                "below 24",
+            ),
+            (
+                "clients: 100\navailability: {model: two_state, mean_up: 1, mean_down: 1}\n",
+                "availability",
+                "diurnal",
+            ),
+            ("clients: 100\nselection: {max_tries: 0}\n", "selection.max_tries", "1..=1000000"),
+            ("clients: 100\nselection: {retry_s: .inf}\n", "selection.retry_s", "finite"),
+            ("clients: 100\nclient_samples: {median: 0.5}\n", "client_samples.median", "[1, 1e9]"),
+            (
+                "clients: 100\nnetwork: {bandwidth: {model: constant, mbps: 1}}\n",
+                "network",
+                "per client",
+            ),
+            (
+                "clients: 100\ncompute_time: {model: trace, path: t.csv}\n",
+                "compute_time",
+                "per worker",
+            ),
+        ] {
+            let e = resolve(&format!("model: analytic\n{yaml}")).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{yaml}: {e}");
+            assert!(e.to_string().contains(needle), "{yaml}: {e}");
+        }
+        for (yaml, key, needle) in [
+            ("clients: 100\nselection: {rule: best}\n", "selection", "round_robin"),
+            ("clients: 100\nselection: {tries: 3}\n", "selection", "tries"),
+            ("clients: 100\navailability: {model: diurnal, hours: 3}\n", "availability", "hours"),
+        ] {
+            let e = parse_yaml(&format!("model: analytic\n{yaml}"), "t.yaml").unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(key), "{yaml}: {e}");
+            assert!(e.to_string().contains(needle), "{yaml}: {e}");
+        }
+    }
+
+    #[test]
     fn kernels_and_their_revision_identify_conv_model_cells_only() {
         let native = resolve("model: lenet\n").unwrap();
         assert_eq!(native.kernels, Some(Kernels::Native));
@@ -431,7 +500,7 @@ mod tests {
             let seeds = crate::seeds::Seeds::new(cfg.seed);
             let engine = cfg.engine_config_with_system().unwrap();
             let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds).unwrap();
-            let mut learner = AnalyticLearner::new(&cfg.analytic.unwrap(), cfg.workers, cfg.partition, cfg.lr, cfg.batch_size, seeds);
+            let mut learner = AnalyticLearner::new(&cfg.analytic.unwrap(), cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size, seeds);
             simulate(&engine, &mut learner, &mut times).unwrap().digest()
         };
         for name in abs_policies::PolicyName::ALL {

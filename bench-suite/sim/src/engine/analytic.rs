@@ -5,7 +5,8 @@
 //! population logistic loss is minimised by `w = 2 mu`, bias 0; engine tests check convergence
 //! against both. It trains in microseconds, so the engine can be tested exactly and fast.
 
-use crate::partition::{Partition, partition};
+use crate::partition::Partition;
+use crate::population::{Holders, Shards};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -54,7 +55,7 @@ pub struct AnalyticLearner {
     train_y: Vec<f32>,
     test_x: Vec<f32>,
     test_y: Vec<f32>,
-    shards: Vec<Vec<u32>>,
+    shards: Shards,
     mu: Vec<f64>,
     lr: f32,
     batch: usize,
@@ -85,7 +86,14 @@ fn softplus_neg(m: f64) -> f64 {
 
 impl AnalyticLearner {
     /// Generates the data and the shards; the caller has validated that every shard is non-empty.
-    pub fn new(spec: &AnalyticSpec, workers: u32, partition_scheme: Partition, lr: f64, batch_size: u32, seeds: Seeds) -> AnalyticLearner {
+    pub fn new(
+        spec: &AnalyticSpec,
+        holders: Holders,
+        partition_scheme: Partition,
+        lr: f64,
+        batch_size: u32,
+        seeds: Seeds,
+    ) -> AnalyticLearner {
         let dim = spec.dim as usize;
         let mut rng = seeds.stream(Purpose::DataGeneration, 0, 0);
         let dir: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(&mut rng)).collect();
@@ -94,13 +102,7 @@ impl AnalyticLearner {
         let (train_x, train_y) = draw_set(spec.train_samples as usize, &mu, &mut seeds.stream(Purpose::DataGeneration, 1, 0));
         let (test_x, test_y) = draw_set(spec.test_samples as usize, &mu, &mut seeds.stream(Purpose::DataGeneration, 2, 0));
         let labels: Vec<u32> = train_y.iter().map(|&y| y as u32).collect();
-        let shards = partition(
-            &labels,
-            2,
-            workers,
-            partition_scheme,
-            &mut seeds.stream(Purpose::DataPartition, 0, 0),
-        );
+        let shards = Shards::new(&labels, 2, holders, partition_scheme, &seeds).expect("two classes, alpha checked by the config");
         AnalyticLearner {
             dim,
             train_x,
@@ -122,9 +124,9 @@ impl AnalyticLearner {
         &self.mu
     }
 
-    /// Sizes of the workers' shards.
+    /// Sizes of the workers' shards (none for a population's clients, who always hold a sample).
     pub fn shard_sizes(&self) -> Vec<usize> {
-        self.shards.iter().map(Vec::len).collect()
+        self.shards.worker_sizes()
     }
 
     fn margin(&self, w: &[f32], x: &[f32]) -> f64 {
@@ -150,7 +152,7 @@ impl Learner for AnalyticLearner {
 
     fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64 {
         let mut rng = self.seeds.stream(Purpose::MiniBatch, u64::from(job.worker), job.job);
-        let shard = &self.shards[job.worker as usize];
+        let shard = self.shards.of(job.worker);
         let mut w = std::mem::take(&mut self.work);
         let mut grad = std::mem::take(&mut self.grad);
         w.copy_from_slice(base);
@@ -223,7 +225,7 @@ mod tests {
             test_samples: 4000,
             separation: 1.5,
         };
-        let mut l = AnalyticLearner::new(&spec, 1, Partition::Iid, 0.5, 32, Seeds::new(3));
+        let mut l = AnalyticLearner::new(&spec, Holders::Workers(1), Partition::Iid, 0.5, 32, Seeds::new(3));
         let mut w = l.init();
         let mut delta = vec![0.0; l.dim()];
         let first = l.evaluate(&w);
@@ -249,8 +251,8 @@ mod tests {
             test_samples: 100,
             separation: 1.0,
         };
-        let mut a = AnalyticLearner::new(&spec, 4, Partition::Iid, 0.1, 8, Seeds::new(9));
-        let mut b = AnalyticLearner::new(&spec, 4, Partition::Iid, 0.1, 8, Seeds::new(9));
+        let mut a = AnalyticLearner::new(&spec, Holders::Workers(4), Partition::Iid, 0.1, 8, Seeds::new(9));
+        let mut b = AnalyticLearner::new(&spec, Holders::Workers(4), Partition::Iid, 0.1, 8, Seeds::new(9));
         let w = a.init();
         assert_eq!(w, b.init());
         let (mut da, mut db) = (vec![0.0; 5], vec![0.0; 5]);

@@ -12,6 +12,7 @@ use rand_distr::{Distribution, Exp};
 use serde::{Deserialize, Serialize};
 
 use super::compute_time::{TraceCsv, TraceError, finite};
+use crate::population::Diurnal;
 use crate::seeds::{Purpose, Seeds};
 
 /// The `availability` config section: off when absent (every worker always present).
@@ -23,6 +24,27 @@ pub enum AvailabilitySpec {
     TwoState { mean_up: f64, mean_down: f64 },
     /// Absences read from a CSV `worker,from,to`: the worker is away from `from` until `to`.
     Trace { path: PathBuf },
+    /// A population's clients (`clients`), each present in one window a day of `on_hours`,
+    /// centred at `center_h` local time give or take `jitter_h` (docs/semantics.md, "18. A
+    /// population of clients"); the defaults are [`Diurnal`]'s.
+    Diurnal {
+        #[serde(default = "diurnal_on_hours")]
+        on_hours: f64,
+        #[serde(default = "diurnal_center_h")]
+        center_h: f64,
+        #[serde(default = "diurnal_jitter_h")]
+        jitter_h: f64,
+    },
+}
+
+fn diurnal_on_hours() -> f64 {
+    Diurnal::default().on_hours
+}
+fn diurnal_center_h() -> f64 {
+    Diurnal::default().center_h
+}
+fn diurnal_jitter_h() -> f64 {
+    Diurnal::default().jitter_h
 }
 
 impl AvailabilitySpec {
@@ -31,6 +53,20 @@ impl AvailabilitySpec {
         if let AvailabilitySpec::TwoState { mean_up, mean_down } = *self {
             finite("availability.mean_up".into(), mean_up, false)?;
             finite("availability.mean_down".into(), mean_down, false)?;
+        }
+        if let AvailabilitySpec::Diurnal {
+            on_hours,
+            center_h,
+            jitter_h,
+        } = *self
+        {
+            (Diurnal {
+                on_hours,
+                center_h,
+                jitter_h,
+            })
+            .validate()
+            .map_err(|(key, message)| (format!("availability.{key}"), message))?;
         }
         Ok(())
     }
@@ -61,6 +97,11 @@ impl Availability {
             AvailabilitySpec::Trace { path } => Availability::Trace {
                 away: read_absences(path, workers)?,
             },
+            AvailabilitySpec::Diurnal { .. } => {
+                return Err(TraceError::Model(
+                    "diurnal availability is a population's: it needs `clients`".into(),
+                ));
+            }
         })
     }
 

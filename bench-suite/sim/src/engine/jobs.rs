@@ -18,6 +18,11 @@ pub enum Cause {
     /// The worker's previous job arrived and the policy dispatches on arrival: it received the
     /// current model at that moment, while its update waited for the round to close.
     Arrival,
+    /// A population's slot: its previous job was lost when its client left, and another client
+    /// took the slot at that moment.
+    Lost,
+    /// A population's slot had found no idle, present client; it looked again and found this one.
+    Waited,
 }
 
 /// What became of a job.
@@ -30,7 +35,7 @@ pub enum Fate {
     Restarted,
     /// Cancelled at the end of round `round` by a sync policy.
     Cancelled,
-    /// Lost when its worker left, during the wait for round `round`.
+    /// Lost when its worker (a population's client) left, during the wait for round `round`.
     Unavailable,
     /// In flight (or uploaded but not yet aggregated) when the run stopped.
     Running,
@@ -47,13 +52,23 @@ impl Cause {
             Cause::Restart => "restart",
             Cause::Rejoin => "rejoin",
             Cause::Arrival => "arrival",
+            Cause::Lost => "lost",
+            Cause::Waited => "waited",
         }
     }
 
     pub fn parse(s: &str) -> Option<Cause> {
-        [Cause::Initial, Cause::Next, Cause::Restart, Cause::Rejoin, Cause::Arrival]
-            .into_iter()
-            .find(|c| c.name() == s)
+        [
+            Cause::Initial,
+            Cause::Next,
+            Cause::Restart,
+            Cause::Rejoin,
+            Cause::Arrival,
+            Cause::Lost,
+            Cause::Waited,
+        ]
+        .into_iter()
+        .find(|c| c.name() == s)
     }
 }
 
@@ -108,9 +123,12 @@ impl JobRecord {
 /// One job: who ran it, from which model, when, and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
+    /// The worker, or a population's slot.
     pub worker: u32,
-    /// The worker's job index (from 0, cancelled and lost jobs included).
+    /// The worker's (slot's) job index (from 0, cancelled and lost jobs included).
     pub job: u64,
+    /// The client that ran it, in a population (docs/semantics.md, "18. A population of clients").
+    pub client: Option<u64>,
     /// v: the version of the global model it trains from.
     pub base_version: u64,
     pub cause: Cause,

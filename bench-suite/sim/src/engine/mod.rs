@@ -14,7 +14,7 @@ mod timing;
 pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
 pub use availability::{Absences, Availability, AvailabilitySpec};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
-pub use events::{InFlight, JobQueue};
+pub use events::{Event, InFlight, JobQueue};
 pub use jobs::{Cause, Fate, JobRecord};
 pub use network::{BandwidthSpec, Links, NetworkSpec, transfer_seconds};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};

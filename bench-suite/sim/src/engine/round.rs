@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::availability::{Availability, Presence};
 use super::compute_time::{JobTimes, TraceError};
-use super::events::{InFlight, JobQueue};
+use super::events::{Event, InFlight, JobQueue};
 use super::jobs::{Cause, Fate, JobRecord};
 use super::network::{Links, transfer_seconds};
 use super::records::{EvalRecord, RoundRecord, RunRecords, StopReason};
 use crate::learner::{JobId, Learner, TrainJob};
+use crate::population::{Crowd, Population};
 
 /// Which loss estimate drives the adaptive K (`k_loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -51,6 +52,9 @@ pub struct EngineConfig {
     pub network: Option<Links>,
     /// Workers' absences (docs/semantics.md, "17. Availability"); `None`: always present.
     pub availability: Option<Availability>,
+    /// A population of clients of which `workers` train at once, one per slot (docs/semantics.md,
+    /// "18. A population of clients"); `None`: each worker is its own client.
+    pub population: Option<Population>,
 }
 
 /// The config table's defaults for the engine's keys (a policy of `abs` on 10 workers).
@@ -75,6 +79,7 @@ impl Default for EngineConfig {
             download_latency: 0.0,
             network: None,
             availability: None,
+            population: None,
         }
     }
 }
@@ -88,6 +93,9 @@ pub enum SimError {
     /// Fewer live jobs than K: a bug in the engine, never a config's fault.
     #[error("internal: event queue ran dry in round {round} with K = {k}")]
     QueueRanDry { round: u64, k: u32 },
+    /// A population that cannot be set up (its laws were checked with the config).
+    #[error("clients: {0}")]
+    Population(String),
     /// Absences so frequent that no job finishes: the wait for a round would never end.
     #[error(
         "availability: {changes} departures and returns in a row without a single update arriving (round {round}, virtual time {time:.1}): workers are never present long enough to finish a job; raise mean_up or shorten the jobs"
@@ -124,6 +132,11 @@ struct Worker {
     away: bool,
     /// The latest job's row in the job log.
     log: usize,
+    /// What the slot's pending event is: the job's arrival, or (populations) its client's
+    /// departure first; `finish` is then the departure.
+    event: Event,
+    /// A population's slot that found no client: it looks again at `finish`.
+    waiting: bool,
 }
 
 /// Whether the model after round `version - 1`, ending at `now`, is evaluated: every `every`
@@ -213,6 +226,10 @@ struct Engine<'a, L: Learner + ?Sized> {
     /// Bits in one model transfer, where a network is modelled.
     bits: f64,
     presence: Option<Presence>,
+    /// The slots' clients, in a population.
+    crowd: Option<Crowd>,
+    /// Slots waiting for a client.
+    waiting: usize,
 }
 
 /// Where a running simulation is, reported after every round (for progress displays; it never
@@ -269,6 +286,8 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             pending: false,
             away: away[w],
             log: 0,
+            event: Event::Arrival,
+            waiting: false,
         };
         let mut engine = Engine {
             cfg,
@@ -304,13 +323,19 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             clock: 0.0,
             bits,
             presence,
+            crowd: cfg
+                .population
+                .as_ref()
+                .map(|p| Crowd::new(p, cfg.workers))
+                .transpose()
+                .map_err(SimError::Population)?,
+            waiting: 0,
         };
-        let present = away.iter().filter(|a| !**a).count() as u32;
-        for w in 0..cfg.workers {
-            if !away[w as usize] {
-                engine.start_job(w, 0, Cause::Initial, 0.0, present)?;
-            }
-        }
+        let first: Vec<(u32, Cause)> = (0..cfg.workers)
+            .filter(|&w| !away[w as usize])
+            .map(|w| (w, Cause::Initial))
+            .collect();
+        engine.fill_slots(&first, 0, 0.0)?;
         engine.evaluate(0);
         if cfg.k_loss == KLoss::Eval {
             engine.f0 = Some(engine.latest_eval_loss);
@@ -388,12 +413,33 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                 return Ok(true);
             }
             let workers = &self.workers;
-            let is_live = |w: u32, job: u64| workers[w as usize].job == job && workers[w as usize].in_flight;
+            let is_live = |e: &InFlight| {
+                let w = &workers[e.worker as usize];
+                match e.event {
+                    Event::Retry => w.waiting && w.started == e.job,
+                    _ => w.job == e.job && w.in_flight,
+                }
+            };
             let Some(presence) = &self.presence else {
-                // no absences: the next event is the next live job's arrival
+                // no absences: the next event is the next live job's arrival (in a population, or
+                // its client's departure, or an idle slot looking for a client again)
                 match self.queue.pop_live(is_live) {
                     Some(e) if e.finish > self.cfg.max_time => return Ok(false),
-                    Some(e) => self.arrive(e)?,
+                    Some(e) if e.event == Event::Arrival => {
+                        self.arrive(e)?;
+                        changes = 0;
+                    }
+                    Some(e) => {
+                        changes += 1;
+                        if changes > CHANGES_WITHOUT_ARRIVAL * u64::from(self.cfg.workers) {
+                            return Err(SimError::NoProgress {
+                                round: self.round,
+                                time: e.finish,
+                                changes,
+                            });
+                        }
+                        self.slot_event(e)?;
+                    }
                     None => return Err(self.ran_dry()),
                 }
                 continue;
@@ -439,6 +485,9 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// model and starts again at once.
     fn arrive(&mut self, e: InFlight) -> Result<(), SimError> {
         self.clock = e.finish;
+        if let Some(crowd) = &mut self.crowd {
+            crowd.release(e.worker);
+        }
         let worker = &mut self.workers[e.worker as usize];
         worker.in_flight = false;
         self.in_flight -= 1;
@@ -462,10 +511,36 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                         return Ok(());
                     }
                 }
-                self.start_job(e.worker, self.round, Cause::Arrival, e.finish, 1)?;
+                self.fill_slot(e.worker, self.round, Cause::Arrival, e.finish, 1)?;
             }
         }
         Ok(())
+    }
+
+    /// A population's slot event other than an arrival: its client leaves (losing the job, and
+    /// another client takes the slot at once), or a slot that found no client looks again.
+    fn slot_event(&mut self, e: InFlight) -> Result<(), SimError> {
+        self.clock = e.finish;
+        let w = e.worker;
+        let worker = &mut self.workers[w as usize];
+        let cause = match e.event {
+            Event::Departure => {
+                worker.in_flight = false;
+                self.in_flight -= 1;
+                self.jobs[worker.log].settle(Fate::Unavailable, e.finish, self.round, None);
+                if let Some(crowd) = &mut self.crowd {
+                    crowd.release(w);
+                }
+                Cause::Lost
+            }
+            Event::Retry => {
+                worker.waiting = false;
+                self.waiting -= 1;
+                Cause::Waited
+            }
+            Event::Arrival => return self.arrive(e),
+        };
+        self.fill_slot(w, self.round, cause, e.finish, 1)
     }
 
     /// The next change of presence: worker `w` leaves (losing a job in flight) or comes back
@@ -506,6 +581,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         let mut staleness_of = std::mem::take(&mut self.staleness_of);
         staleness_of.clear();
         let mut bases = Vec::with_capacity(count);
+        let mut ids = Vec::with_capacity(count);
         for (i, a) in self.arrivals.iter().enumerate() {
             let (base, version, log) = match self.arrived_from.get(i) {
                 Some((base, version, log)) => (base, *version, *log),
@@ -516,6 +592,17 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             };
             let staleness = self.round - version;
             bases.push(Arc::clone(base));
+            // a population's job trains on its client's data, its draws keyed by its row
+            ids.push(match self.jobs[log].client {
+                Some(client) => JobId {
+                    worker: client as u32,
+                    job: log as u64,
+                },
+                None => JobId {
+                    worker: a.worker,
+                    job: a.job,
+                },
+            });
             stale_sum += staleness;
             stale_max = stale_max.max(staleness);
             staleness_of.push(staleness);
@@ -525,13 +612,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         // count = K^t unless absences closed the round early
         self.cfg.policy.server.coefficients(&staleness_of, self.k, &mut self.coefs);
         self.staleness_of = staleness_of;
-        let jobs: Vec<TrainJob<'_>> = (self.arrivals.iter().zip(&bases))
-            .map(|(a, base)| TrainJob {
+        let jobs: Vec<TrainJob<'_>> = (ids.iter().zip(&bases))
+            .map(|(&job, base)| TrainJob {
                 base: base.as_slice(),
-                job: JobId {
-                    worker: a.worker,
-                    job: a.job,
-                },
+                job,
             })
             .collect();
         self.losses.clear();
@@ -647,6 +731,9 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         stopping.sort_unstable_by_key(|s| s.0);
         let restarts = stopping.len() as u32;
         for &(w, fate, staleness) in &stopping {
+            if let Some(crowd) = &mut self.crowd {
+                crowd.release(w);
+            }
             let worker = &mut self.workers[w as usize];
             worker.in_flight = false;
             self.in_flight -= 1;
@@ -654,21 +741,18 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             starting.push((w, Cause::Restart));
         }
         self.stopping = stopping;
-        // everyone who receives w^{t+1} now shares the server's link
-        let together = starting.len() as u32;
-        for &(w, cause) in &starting {
-            self.start_job(w, version, cause, self.now, together)?;
-        }
+        self.fill_slots(&starting, version, self.now)?;
         self.starting = starting;
         self.comm.restarts += u64::from(restarts);
         let live = (self.workers.iter().enumerate())
-            .filter(|(_, s)| s.in_flight)
+            .filter(|(_, s)| s.in_flight || s.waiting)
             .map(|(w, s)| InFlight {
                 finish: s.finish,
                 worker: w as u32,
-                job: s.job,
+                job: if s.waiting { s.started } else { s.job },
+                event: if s.waiting { Event::Retry } else { s.event },
             });
-        self.queue.compact_if_needed(self.in_flight, live);
+        self.queue.compact_if_needed(self.in_flight + self.waiting, live);
         Ok(restarts)
     }
 
@@ -711,7 +795,68 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// Sends the current global model (version `version`) to `w` at time `at`, with `together`
     /// downloads sent at that instant, and starts its next job.
     fn start_job(&mut self, w: u32, version: u64, cause: Cause, at: f64, together: u32) -> Result<(), SimError> {
-        let compute = self.times.draw(w)?;
+        self.start_job_on(w, None, version, cause, at, together)
+    }
+
+    /// Gives slot `w` its next job: at once for a worker, or in a population to the client a
+    /// selection finds; a slot that finds none waits and looks again `retry_s` later.
+    fn fill_slot(&mut self, w: u32, version: u64, cause: Cause, at: f64, together: u32) -> Result<(), SimError> {
+        let Some(crowd) = &mut self.crowd else {
+            return self.start_job(w, version, cause, at, together);
+        };
+        match crowd.fill(w, at) {
+            Some(client) => self.start_job_on(w, Some(client), version, cause, at, together),
+            None => {
+                self.wait(w, at);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Self::fill_slot`] for every slot of `starting` at once, sending w^{version} at `at`: the
+    /// downloads sent (to every worker, or to the clients found) share the server's link.
+    fn fill_slots(&mut self, starting: &[(u32, Cause)], version: u64, at: f64) -> Result<(), SimError> {
+        let Some(crowd) = &mut self.crowd else {
+            let together = starting.len() as u32;
+            for &(w, cause) in starting {
+                self.start_job(w, version, cause, at, together)?;
+            }
+            return Ok(());
+        };
+        let picked: Vec<(u32, Cause, Option<u64>)> = starting.iter().map(|&(w, cause)| (w, cause, crowd.fill(w, at))).collect();
+        let together = picked.iter().filter(|p| p.2.is_some()).count() as u32;
+        for (w, cause, client) in picked {
+            match client {
+                Some(c) => self.start_job_on(w, Some(c), version, cause, at, together)?,
+                None => self.wait(w, at),
+            }
+        }
+        Ok(())
+    }
+
+    /// A population's slot that found no client: it looks again `retry_s` after `at`.
+    fn wait(&mut self, w: u32, at: f64) {
+        let retry_s = self.cfg.population.as_ref().map_or(f64::INFINITY, |p| p.selection.retry_s);
+        let worker = &mut self.workers[w as usize];
+        worker.waiting = true;
+        worker.finish = at + retry_s;
+        self.waiting += 1;
+        self.queue.push(InFlight {
+            finish: worker.finish,
+            worker: w,
+            job: worker.started,
+            event: Event::Retry,
+        });
+    }
+
+    /// [`Self::start_job`] on `client` of a population (its compute time, and its departure if it
+    /// leaves before the job arrives), or on the worker itself.
+    fn start_job_on(&mut self, w: u32, client: Option<u64>, version: u64, cause: Cause, at: f64, together: u32) -> Result<(), SimError> {
+        let row = self.jobs.len() as u64;
+        let (compute, crowd) = match (client, &mut self.crowd) {
+            (Some(c), Some(crowd)) => (crowd.job_time(c, row), Some(crowd)),
+            _ => (self.times.draw(w)?, None),
+        };
         let (download, upload, links) = match &self.cfg.network {
             None => (self.cfg.download_latency, self.cfg.upload_latency, None),
             Some(l) => (
@@ -721,24 +866,37 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             ),
         };
         let finish = at + download + compute + upload;
+        // a client that leaves before its update arrives loses the job then
+        let departure = match (client, crowd) {
+            (Some(c), Some(crowd)) => crowd.departure(c, at),
+            _ => f64::INFINITY,
+        };
+        let (event_time, event) = if departure < finish {
+            (departure, Event::Departure)
+        } else {
+            (finish, Event::Arrival)
+        };
         let worker = &mut self.workers[w as usize];
         worker.job = worker.started;
         worker.started += 1;
         worker.base = Arc::clone(&self.global);
         worker.version = version;
-        worker.finish = finish;
+        worker.finish = event_time;
+        worker.event = event;
         worker.in_flight = true;
         worker.log = self.jobs.len();
         self.in_flight += 1;
         self.by_start.push_back((version, w, worker.job));
         self.queue.push(InFlight {
-            finish,
+            finish: event_time,
             worker: w,
             job: worker.job,
+            event,
         });
         self.jobs.push(JobRecord {
             worker: w,
             job: worker.job,
+            client,
             base_version: version,
             cause,
             start: at,
@@ -785,3 +943,7 @@ mod tests;
 #[cfg(test)]
 #[path = "system_tests.rs"]
 mod system_tests;
+
+#[cfg(test)]
+#[path = "population_tests.rs"]
+mod population_tests;

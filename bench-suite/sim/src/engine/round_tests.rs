@@ -4,6 +4,7 @@ use super::*;
 use crate::engine::{AnalyticLearner, AnalyticSpec, ComputeTimeSpec, Granularity};
 use crate::learner::Eval;
 use crate::partition::Partition;
+use crate::population::Holders;
 use crate::seeds::Seeds;
 use abs_policies::{KRounding, PolicyName, PolicyParams, SaForm, StalenessBound, ThresholdForm};
 use proptest::prelude::*;
@@ -104,6 +105,7 @@ fn engine_cfg(name: PolicyName, p: &PolicyParams, max_rounds: u64) -> EngineConf
         download_latency: 0.0,
         network: None,
         availability: None,
+        population: None,
     }
 }
 
@@ -266,7 +268,7 @@ fn analytic_run_with(mut cfg: EngineConfig, p: &PolicyParams, seed: u64) -> RunR
         test_samples: 128,
         separation: 1.0,
     };
-    let mut learner = AnalyticLearner::new(&spec, p.workers, Partition::Iid, 0.2, 8, seeds);
+    let mut learner = AnalyticLearner::new(&spec, Holders::Workers(p.workers), Partition::Iid, 0.2, 8, seeds);
     let ct = ComputeTimeSpec::GammaCvb {
         mean: 1.0,
         v_task: 0.5,
@@ -352,7 +354,7 @@ fn analytic_learner_converges_under_local_sgd_and_abs() {
             test_samples: 4000,
             separation: 1.5,
         };
-        let mut learner = AnalyticLearner::new(&spec, 10, Partition::Iid, 0.1, 32, seeds);
+        let mut learner = AnalyticLearner::new(&spec, Holders::Workers(10), Partition::Iid, 0.1, 32, seeds);
         let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, 10, &seeds).unwrap();
         let mut cfg = engine_cfg(name, &p, 300);
         cfg.local_steps = 10;
@@ -380,7 +382,7 @@ fn target_accuracy_stops_the_run() {
         test_samples: 500,
         separation: 1.5,
     };
-    let mut learner = AnalyticLearner::new(&spec, 4, Partition::Iid, 0.1, 16, seeds);
+    let mut learner = AnalyticLearner::new(&spec, Holders::Workers(4), Partition::Iid, 0.1, 16, seeds);
     let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 5, 4, &seeds).unwrap();
     let mut cfg = engine_cfg(PolicyName::Abs, &p, 10_000);
     cfg.eval_every = 5;
@@ -403,7 +405,7 @@ fn max_time_stops_before_the_clock_passes_it() {
         test_samples: 100,
         separation: 1.0,
     };
-    let mut learner = AnalyticLearner::new(&spec, 4, Partition::Iid, 0.1, 4, seeds);
+    let mut learner = AnalyticLearner::new(&spec, Holders::Workers(4), Partition::Iid, 0.1, 4, seeds);
     let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 1, 4, &seeds).unwrap();
     let mut cfg = engine_cfg(PolicyName::Abs, &p, 100_000);
     cfg.max_time = 30.0;

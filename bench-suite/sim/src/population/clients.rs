@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use rand_distr::{Distribution, Gamma, LogNormal};
+use serde::{Deserialize, Serialize};
 
 use super::draws::ClientDraws;
 use crate::seeds::{Purpose, Seeds};
@@ -16,6 +17,54 @@ pub enum SampleLaw {
     Constant(u32),
     /// Lognormal with this median and log-sd, at least 1.
     LogNormal { median: f64, sigma: f64 },
+}
+
+/// The `client_samples` key: each client's number of samples, lognormal with this median and
+/// log-sd, at least 1 (sigma 0: every client holds `median`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientSamples {
+    pub median: f64,
+    pub sigma: f64,
+}
+
+impl Default for ClientSamples {
+    /// About 20 samples a client (3,000 clients hold about Fashion-MNIST's 60,000 images), spread
+    /// over a factor of about 2.2 either way (one sigma).
+    fn default() -> Self {
+        ClientSamples { median: 20.0, sigma: 0.8 }
+    }
+}
+
+impl ClientSamples {
+    /// Refuses a median below 1 or a negative or infinite sigma, naming the field.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.median.is_finite() && self.median >= 1.0 && self.median <= 1e9) {
+            return Err((
+                "client_samples.median".into(),
+                format!("value {} is not allowed: expected a number in [1, 1e9]", self.median),
+            ));
+        }
+        if !(self.sigma.is_finite() && self.sigma >= 0.0 && self.sigma <= 10.0) {
+            return Err((
+                "client_samples.sigma".into(),
+                format!("value {} is not allowed: expected a number in [0, 10]", self.sigma),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The law it describes.
+    pub fn law(&self) -> SampleLaw {
+        if self.sigma == 0.0 {
+            SampleLaw::Constant(self.median.round() as u32)
+        } else {
+            SampleLaw::LogNormal {
+                median: self.median,
+                sigma: self.sigma,
+            }
+        }
+    }
 }
 
 /// The laws clients' attributes are drawn from.
@@ -33,7 +82,7 @@ impl Default for ClientLaw {
     fn default() -> Self {
         ClientLaw {
             v_mach: 0.5,
-            samples: SampleLaw::LogNormal { median: 20.0, sigma: 0.8 },
+            samples: ClientSamples::default().law(),
         }
     }
 }
@@ -106,6 +155,18 @@ impl Clients {
         24.0 * self.draws.unit(client, PHASE)
     }
 
+    /// `client`'s number of samples (drawn again each time: for learners, which need nothing else).
+    pub fn samples(&self, client: u64) -> u32 {
+        match (self.law.samples, &self.samples) {
+            (SampleLaw::Constant(n), _) => n,
+            (_, Some(l)) => l
+                .sample(&mut self.draws.rng(client, SAMPLES))
+                .round()
+                .clamp(1.0, f64::from(u32::MAX)) as u32,
+            (_, None) => 1,
+        }
+    }
+
     /// Clients whose attributes are held now (at most the cap).
     pub fn cached(&self) -> usize {
         self.cache.len()
@@ -113,18 +174,10 @@ impl Clients {
 
     fn draw(&self, client: u64) -> ClientAttributes {
         let speed = self.speed.as_ref().map_or(1.0, |g| g.sample(&mut self.draws.rng(client, SPEED)));
-        let samples = match (self.law.samples, &self.samples) {
-            (SampleLaw::Constant(n), _) => n,
-            (_, Some(l)) => l
-                .sample(&mut self.draws.rng(client, SAMPLES))
-                .round()
-                .clamp(1.0, f64::from(u32::MAX)) as u32,
-            (_, None) => 1,
-        };
         ClientAttributes {
             speed,
             phase_h: self.phase_h(client),
-            samples,
+            samples: self.samples(client),
         }
     }
 }

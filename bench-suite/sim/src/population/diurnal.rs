@@ -1,6 +1,8 @@
 //! Daily availability from a client's time zone: one on-window a day, centred on a local hour,
 //! shifted a little each day, as a pure function of (client, time): no per-client state.
 
+use serde::{Deserialize, Serialize};
+
 use super::draws::ClientDraws;
 
 const HOUR: f64 = 3600.0;
@@ -8,7 +10,8 @@ const HOUR: f64 = 3600.0;
 /// Each client is present in one window a day of `on_hours`, centred at `center_h` local time
 /// (phones train when idle, charging and on Wi-Fi: mostly at night), the centre shifted by a
 /// uniform draw in [-jitter_h, +jitter_h] per client and day.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Diurnal {
     pub on_hours: f64,
     pub center_h: f64,
@@ -32,16 +35,22 @@ impl Diurnal {
     pub fn validate(&self) -> Result<(), (String, String)> {
         let finite = |v: f64| v.is_finite();
         if !(finite(self.on_hours) && self.on_hours > 0.0 && self.on_hours <= 24.0) {
-            return Err(("on_hours".into(), format!("{}: expected hours in (0, 24]", self.on_hours)));
+            return Err((
+                "on_hours".into(),
+                format!("value {} is not allowed: expected hours in (0, 24]", self.on_hours),
+            ));
         }
         if !(finite(self.center_h) && (0.0..24.0).contains(&self.center_h)) {
-            return Err(("center_h".into(), format!("{}: expected an hour in [0, 24)", self.center_h)));
+            return Err((
+                "center_h".into(),
+                format!("value {} is not allowed: expected an hour in [0, 24)", self.center_h),
+            ));
         }
         if !(finite(self.jitter_h) && self.jitter_h >= 0.0 && (self.on_hours >= 24.0 || self.on_hours + 2.0 * self.jitter_h < 24.0)) {
             return Err((
                 "jitter_h".into(),
                 format!(
-                    "{}: expected >= 0 with on_hours + 2 x jitter_h below 24 (one window a day)",
+                    "value {} is not allowed: expected >= 0 with on_hours + 2 x jitter_h below 24 (one window a day)",
                     self.jitter_h
                 ),
             ));

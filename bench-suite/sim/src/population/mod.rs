@@ -1,4 +1,4 @@
-//! A population of M clients of which C train at once (issue: cross-device scale), as pure
+//! A population of M clients of which C train at once (docs/semantics.md, "18. A population of clients"), as pure
 //! functions of (seed, client): nothing is stored for a client that is never touched, so memory
 //! does not grow with M.
 //!
@@ -10,19 +10,25 @@
 //! - [`ClientData`]: a client's training indices drawn from the shared set (its size, a Dirichlet
 //!   label mix), so M may exceed the number of images;
 //! - [`Selector`]: which idle, present client takes a free slot (`uniform` by rejection sampling
-//!   with a bounded number of tries, or `round_robin`), from its own seeded stream.
-//!
-//! Not yet wired to the engine or to run keys (that is the next step of the population work):
-//! these are the pieces it is built from, each tested on its own.
+//!   with a bounded number of tries, or `round_robin`), from its own seeded stream;
+//! - [`ClientTimes`]: a client's job times, the compute law scaled by its speed factor;
+//! - [`Crowd`]: the slots' clients during a run, which the engine drives;
+//! - [`Shards`]: a job's training indices, its worker's shard or its client's data.
 
 mod clients;
+mod crowd;
 mod data;
 mod diurnal;
 mod draws;
 mod selection;
+mod shards;
+mod times;
 
-pub use clients::{ClientAttributes, ClientLaw, Clients, SampleLaw};
+pub use clients::{ClientAttributes, ClientLaw, ClientSamples, Clients, SampleLaw};
+pub use crowd::{Crowd, Population};
 pub use data::{ClientData, LabelMix};
 pub use diurnal::Diurnal;
 pub use draws::ClientDraws;
-pub use selection::{Selection, Selector};
+pub use selection::{Selection, SelectionRule, Selector};
+pub use shards::{Holders, Shards};
+pub use times::ClientTimes;

@@ -35,6 +35,10 @@ pub struct FigureMeta {
     /// the best.
     #[serde(default)]
     pub profile: bool,
+    /// Also how many slots were busy over virtual time, from the cells' job logs (`jobs_log:
+    /// true`), one panel per condition (`<name>-concurrency`): for population sweeps.
+    #[serde(default)]
+    pub concurrency: bool,
 }
 
 /// Which cells' timelines a figure draws: for each series, its cell with the lowest seed (under

@@ -24,7 +24,8 @@ pub(super) fn check_counters(log: RunLog<'_>, eval_every: u64, eval_interval: Op
                 Some(t) => sent[(t as usize).min(n)] += 1,
                 None => return fail(format!("{}: started at the end of a round with base version 0", job_name(j))),
             },
-            Cause::Rejoin | Cause::Arrival => rejoin[(j.base_version as usize).min(n)] += 1,
+            // sent during a wait: returns, dispatches on arrival, a population's refilled slots
+            Cause::Rejoin | Cause::Arrival | Cause::Lost | Cause::Waited => rejoin[(j.base_version as usize).min(n)] += 1,
         }
     }
     let (mut uploads, mut restarts, mut downloads) = (0u64, 0u64, initial);

@@ -13,6 +13,7 @@ use crate::engine::{Cause, EvalRecord, Fate, JobRecord, JobTimes, RoundRecord, t
 use crate::seeds::Seeds;
 
 mod absences;
+mod clients;
 mod counters;
 mod rounds;
 mod sequences;
@@ -22,6 +23,7 @@ mod tests;
 mod times;
 
 use absences::check_absences;
+use clients::check_clients;
 use counters::check_counters;
 use rounds::check_rounds;
 use sequences::{check_sequences, jobs_by_worker};
@@ -60,7 +62,10 @@ fn fail<T>(message: String) -> Result<T, VerifyError> {
 }
 
 fn job_name(j: &JobRecord) -> String {
-    format!("job {} of worker {}", j.job, j.worker)
+    match j.client {
+        Some(c) => format!("job {} of slot {} (client {c})", j.job, j.worker),
+        None => format!("job {} of worker {}", j.job, j.worker),
+    }
 }
 
 /// Verifies `log` as a run of `cfg` with a model of `params` parameters.
@@ -68,7 +73,7 @@ pub fn verify(cfg: &RunConfig, params: usize, log: RunLog<'_>) -> Result<Verifie
     let engine = cfg
         .engine_config_with_system()
         .map_err(|e| VerifyError::Unverifiable(e.to_string()))?;
-    let by_worker = jobs_by_worker(cfg.workers, log.jobs)?;
+    let by_worker = jobs_by_worker(cfg.slots(), log.jobs)?;
     check_clock(log)?;
     check_job_times(cfg, params, &engine, &by_worker)?;
     check_sequences(&by_worker)?;
@@ -77,6 +82,11 @@ pub fn verify(cfg: &RunConfig, params: usize, log: RunLog<'_>) -> Result<Verifie
     check_counters(log, cfg.eval_every, cfg.eval_interval)?;
     if let Some(a) = &engine.availability {
         check_absences(a, &by_worker)?;
+    }
+    if let Some(p) = &engine.population {
+        check_clients(p, log.jobs)?;
+    } else if let Some(j) = log.jobs.iter().find(|j| j.client.is_some()) {
+        return fail(format!("{}: ran on a client, in a run without `clients`", job_name(j)));
     }
     Ok(Verified {
         jobs: log.jobs.len(),

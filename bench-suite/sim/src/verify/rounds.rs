@@ -95,8 +95,9 @@ pub(super) fn check_rounds(engine: &crate::engine::EngineConfig, log: RunLog<'_>
             ));
         }
         let last = jobs.iter().map(|j| j.finish).fold(f64::NEG_INFINITY, f64::max);
-        let at_kth = if engine.availability.is_some() {
-            // a round closed early by absences happens when the last job that could arrive is lost
+        let at_kth = if engine.availability.is_some() || engine.population.is_some() {
+            // a round closed early by absences (or a population's waiting slots) happens when the
+            // last job that could arrive is lost, or at the last arrival when none is in flight
             last <= row.time
         } else {
             last == row.time && row.arrivals == row.k

@@ -30,8 +30,11 @@ pub(super) fn check_sequences(by_worker: &[Vec<&JobRecord>]) -> Result<(), Verif
     for list in by_worker {
         for (i, j) in list.iter().enumerate() {
             let Some(prev) = i.checked_sub(1).map(|p| list[p]) else {
-                if !matches!(j.cause, Cause::Initial | Cause::Rejoin) || (j.cause == Cause::Initial && j.start != 0.0) {
-                    return fail(format!("{}: a first job must start at time 0 or on a return", job_name(j)));
+                if !matches!(j.cause, Cause::Initial | Cause::Rejoin | Cause::Waited) || (j.cause == Cause::Initial && j.start != 0.0) {
+                    return fail(format!(
+                        "{}: a first job must start at time 0, on a return, or when a waiting slot found a client",
+                        job_name(j)
+                    ));
                 }
                 continue;
             };
@@ -50,6 +53,18 @@ pub(super) fn check_sequences(by_worker: &[Vec<&JobRecord>]) -> Result<(), Verif
                             Fate::Running => true,
                             _ => false,
                         }
+                }
+                // a population's slot: its client left, and another took the slot at that instant
+                Cause::Lost => prev.fate == Fate::Unavailable && j.start == prev.end && prev.round == Some(j.base_version),
+                // a slot that had found no client found one later: after the previous job
+                // arrived (its round may close later), or was lost or stopped
+                Cause::Waited => {
+                    let freed = if matches!(prev.fate, Fate::Delivered | Fate::Dropped | Fate::Running) {
+                        prev.finish
+                    } else {
+                        prev.end
+                    };
+                    j.start >= freed
                 }
             };
             if !ok {

@@ -14,7 +14,7 @@ fn simulate_config(cfg: &RunConfig) -> RunRecords {
     let engine = cfg.engine_config_with_system().unwrap();
     let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds).unwrap();
     let spec = cfg.analytic.unwrap_or_default();
-    let mut learner = AnalyticLearner::new(&spec, cfg.workers, cfg.partition, cfg.lr, cfg.batch_size, seeds);
+    let mut learner = AnalyticLearner::new(&spec, cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size, seeds);
     simulate(&engine, &mut learner, &mut times).unwrap()
 }
 
@@ -26,6 +26,11 @@ fn check(cfg: &RunConfig, r: &RunRecords) -> Result<Verified, VerifyError> {
     };
     verify(cfg, r.params.len(), log)
 }
+
+/// About 40 of 100,000 clients present at a time, each for 36 s a day: slots wait for clients,
+/// and clients leave mid-job.
+const POPULATION: &str = "clients: 100000\nconcurrency: 5\navailability: {model: diurnal, on_hours: 0.01, jitter_h: 0}\n\
+                          selection: {max_tries: 2000, retry_s: 0.5}\nmax_time: 60";
 
 const SMALL: &str = "model: analytic\nanalytic: {dim: 4, train_samples: 256, test_samples: 64}\nlocal_steps: 2\neval_every: 3\n";
 
@@ -66,6 +71,9 @@ fn systems() -> impl Strategy<Value = &'static str> {
         "max_time: 7.5",
         "eval_interval: 1.5",
         "eval_interval: 0.25\navailability: {model: two_state, mean_up: 5, mean_down: 2}",
+        "clients: 40\nconcurrency: 4",
+        "clients: 40\nconcurrency: 4\nselection: {rule: round_robin}\npartition: {dirichlet: {alpha: 0.3}}",
+        POPULATION,
     ])
 }
 
@@ -271,4 +279,52 @@ fn eval_interval_evaluates_by_virtual_time() {
     ));
     let rounds: Vec<u64> = simulate_config(&by_rounds).evals.iter().map(|e| e.round).collect();
     assert_eq!(rounds, [0, 3, 6, 9]);
+}
+
+#[test]
+fn a_population_run_verifies_and_its_client_rules_are_checked() {
+    let cfg = config(&format!("{SMALL}policy: fedbuff\nk: 2\n{POPULATION}\nseed: 3\nmax_rounds: 1000\n"));
+    let r = simulate_config(&cfg);
+    assert!(r.jobs.iter().any(|j| j.fate == Fate::Unavailable), "the sample loses jobs");
+    assert!(r.jobs.iter().any(|j| j.cause == Cause::Waited), "slots wait");
+    check(&cfg, &r).unwrap();
+    type Corruption = (&'static str, fn(&mut RunRecords), &'static str);
+    let corruptions: Vec<Corruption> = vec![
+        (
+            "another client",
+            |r| {
+                let j = r.jobs.iter_mut().find(|j| j.fate == Fate::Delivered).unwrap();
+                j.client = j.client.map(|c| c + 1);
+            },
+            "",
+        ),
+        (
+            "a client twice at once",
+            |r| {
+                let c = r.jobs[0].client;
+                r.jobs[1].client = c;
+            },
+            "",
+        ),
+        (
+            "a loss that was an arrival",
+            |r| {
+                let j = r.jobs.iter_mut().find(|j| j.fate == Fate::Unavailable).unwrap();
+                j.end = j.finish - 1e-3;
+            },
+            "lost",
+        ),
+        (
+            "a client outside the population",
+            |r| r.jobs[2].client = Some(100_000),
+            "in a population of",
+        ),
+        ("no client", |r| r.jobs[2].client = None, "no client"),
+    ];
+    for (what, corrupt, expected) in corruptions {
+        let mut bad = r.clone();
+        corrupt(&mut bad);
+        let e = check(&cfg, &bad).expect_err(what).to_string();
+        assert!(e.contains(expected), "{what}: {e}");
+    }
 }

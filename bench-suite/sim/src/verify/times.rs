@@ -40,19 +40,28 @@ pub(super) fn check_job_times(
     by_worker: &[Vec<&JobRecord>],
 ) -> Result<(), VerifyError> {
     let seeds = Seeds::new(cfg.seed);
-    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds)
-        .map_err(|e| VerifyError::Unverifiable(e.to_string()))?;
+    // a population's compute times are its clients' draws (checked with the clients)
+    let mut times = match engine.population {
+        Some(_) => None,
+        None => Some(
+            JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.workers, &seeds)
+                .map_err(|e| VerifyError::Unverifiable(e.to_string()))?,
+        ),
+    };
     // downloads sent at one instant: the initial ones, and those of each round's end
     let mut together: HashMap<(bool, u64), u32> = HashMap::new();
     for j in by_worker.iter().flatten() {
         match j.cause {
             Cause::Initial => *together.entry((true, 0)).or_default() += 1,
             Cause::Next | Cause::Restart => *together.entry((false, j.base_version)).or_default() += 1,
-            Cause::Rejoin | Cause::Arrival => {}
+            Cause::Rejoin | Cause::Arrival | Cause::Lost | Cause::Waited => {}
         }
     }
     for j in by_worker.iter().flatten() {
-        let drawn = times.draw(j.worker).map_err(|e| VerifyError::Unverifiable(e.to_string()))?;
+        let drawn = match &mut times {
+            Some(t) => t.draw(j.worker).map_err(|e| VerifyError::Unverifiable(e.to_string()))?,
+            None => j.compute_s,
+        };
         if drawn.to_bits() != j.compute_s.to_bits() {
             return fail(format!(
                 "{}: compute time {} but the compute-time model's stream gives {drawn} for it",
@@ -63,7 +72,7 @@ pub(super) fn check_job_times(
         let sent_with = match j.cause {
             Cause::Initial => together[&(true, 0)],
             Cause::Next | Cause::Restart => together[&(false, j.base_version)],
-            Cause::Rejoin | Cause::Arrival => 1,
+            Cause::Rejoin | Cause::Arrival | Cause::Lost | Cause::Waited => 1,
         };
         if j.downloads_together != sent_with {
             return fail(format!(

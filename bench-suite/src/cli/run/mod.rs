@@ -88,7 +88,7 @@ fn summary(cfg: &RunConfig, output: &RunOutput, m: &crate::output::Manifest, out
         "{} on {} N={} seed={}: {} rounds, virtual time {:.1} s, comm {}, test accuracy {:.4} (stopped: {stop}); wrote {} [{}]",
         m.policy,
         m.data,
-        cfg.workers,
+        cfg.slots(),
         cfg.seed,
         m.rounds,
         m.virtual_time_s,

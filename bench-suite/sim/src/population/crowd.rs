@@ -1,0 +1,126 @@
+//! A population as a run sees it (docs/semantics.md, "18. A population of clients"): which client
+//! holds each slot, who is busy, who takes a free slot, how long its job computes and when it
+//! leaves. Memory is O(C + a bounded cache), whatever M.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Selection, Selector};
+use crate::seeds::{Purpose, Seeds};
+
+/// A population of clients, as a run's config gives it to the engine: M clients, how a free slot
+/// picks one, when each is present, and their job times (the slots, C, are the engine's workers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    pub clients: u64,
+    pub selection: Selection,
+    /// Daily on-windows; `None`: every client is always present.
+    pub diurnal: Option<Diurnal>,
+    pub times: ClientTimes,
+    /// The laws of the clients' speed factors and data sizes.
+    pub law: ClientLaw,
+    pub seeds: Seeds,
+}
+
+/// Clients whose attributes a run keeps at most (then the cache starts again: a client's
+/// attributes are the same whenever they are drawn).
+const ATTRIBUTE_CACHE: usize = 1 << 12;
+
+/// Hashes a client number with SplitMix64's finaliser (the busy set's keys are plain numbers).
+#[derive(Default)]
+pub struct ClientHasher(u64);
+
+impl Hasher for ClientHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// The slots' clients during one run.
+pub struct Crowd {
+    attributes: Clients,
+    times: ClientTimes,
+    presence: Option<(Diurnal, ClientDraws)>,
+    selector: Selector,
+    /// Clients holding a slot: from their selection until their job arrives, is stopped or is lost.
+    busy: HashSet<u64, BuildHasherDefault<ClientHasher>>,
+    /// Each slot's client, while it holds one.
+    held: Vec<Option<u64>>,
+}
+
+impl Crowd {
+    pub fn new(p: &Population, slots: u32) -> Result<Crowd, String> {
+        Ok(Crowd {
+            attributes: Clients::new(&p.seeds, p.law, ATTRIBUTE_CACHE)?,
+            times: p.times,
+            presence: p.diurnal.map(|d| (d, ClientDraws::new(&p.seeds, Purpose::ClientAvailability))),
+            selector: Selector::new(p.selection, p.clients, &p.seeds),
+            busy: HashSet::with_capacity_and_hasher(2 * slots as usize, BuildHasherDefault::default()),
+            held: vec![None; slots as usize],
+        })
+    }
+
+    /// Whether `client` is present at `t`.
+    pub fn present(&self, client: u64, t: f64) -> bool {
+        match &self.presence {
+            None => true,
+            Some((d, draws)) => d.present(draws, client, self.attributes.phase_h(client), t),
+        }
+    }
+
+    /// When `client`, present at `t`, leaves (infinity when it never does).
+    pub fn departure(&self, client: u64, t: f64) -> f64 {
+        match &self.presence {
+            None => f64::INFINITY,
+            Some((d, draws)) => d.next_change(draws, client, self.attributes.phase_h(client), t),
+        }
+    }
+
+    /// Picks an idle, present client for `slot` at `t` and marks it busy; `None`: the slot waits.
+    pub fn fill(&mut self, slot: u32, t: f64) -> Option<u64> {
+        let (busy, attributes, presence) = (&self.busy, &self.attributes, &self.presence);
+        let picked = self.selector.select(|c| {
+            !busy.contains(&c)
+                && presence
+                    .as_ref()
+                    .is_none_or(|(d, draws)| d.present(draws, c, attributes.phase_h(c), t))
+        })?;
+        self.busy.insert(picked);
+        self.held[slot as usize] = Some(picked);
+        Some(picked)
+    }
+
+    /// `slot`'s client is done with it (its job delivered, stopped or lost).
+    pub fn release(&mut self, slot: u32) {
+        if let Some(c) = self.held[slot as usize].take() {
+            self.busy.remove(&c);
+        }
+    }
+
+    /// The compute time of the run's job `job` on `client`.
+    pub fn job_time(&mut self, client: u64, job: u64) -> f64 {
+        let speed = self.attributes.get(client).speed;
+        self.times.draw(client, job, speed)
+    }
+
+    /// Selections that found no client (a slot waited).
+    pub fn misses(&self) -> u64 {
+        self.selector.misses
+    }
+
+    /// Clients holding a slot now.
+    pub fn busy(&self) -> usize {
+        self.busy.len()
+    }
+}

@@ -1,0 +1,103 @@
+//! Which training samples a job draws its mini-batches from (docs/semantics.md, "10. Data,
+//! partitions and local training" and "18. A population of clients"): its worker's shard of the
+//! partition, or its client's own data drawn from the shared set. Learners ask here, so the two
+//! regimes share one code path.
+
+use std::borrow::Cow;
+
+use super::{ClientData, ClientLaw, Clients, LabelMix, SampleLaw};
+use crate::partition::{Partition, partition};
+use crate::seeds::{Purpose, Seeds};
+
+/// Who holds the training data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Holders {
+    /// N workers, the set split among them by the partition.
+    Workers(u32),
+    /// A population's clients, each with a sample count from this law and a label mix from the
+    /// partition scheme (iid: the set's class shares; dirichlet: Dirichlet(alpha) per client).
+    Clients(SampleLaw),
+}
+
+/// Every holder's training indices.
+#[derive(Debug, Clone)]
+pub enum Shards {
+    Workers(Vec<Vec<u32>>),
+    Clients { data: ClientData, sizes: Clients },
+}
+
+impl Shards {
+    /// The shards of a training set with `labels` (below `classes`): the workers' partition (drawn
+    /// from the data-partition stream, as it always was), or the clients' draws.
+    pub fn new(labels: &[u32], classes: u32, holders: Holders, scheme: Partition, seeds: &Seeds) -> Result<Shards, String> {
+        match holders {
+            Holders::Workers(n) => Ok(Shards::Workers(partition(
+                labels,
+                classes,
+                n,
+                scheme,
+                &mut seeds.stream(Purpose::DataPartition, 0, 0),
+            ))),
+            Holders::Clients(samples) => {
+                let mix = match scheme {
+                    Partition::Iid => LabelMix::Iid,
+                    Partition::Dirichlet { alpha } => LabelMix::Dirichlet { alpha },
+                };
+                let law = ClientLaw { v_mach: 0.0, samples };
+                Ok(Shards::Clients {
+                    data: ClientData::new(seeds, labels, classes, mix)?,
+                    sizes: Clients::new(seeds, law, 1)?,
+                })
+            }
+        }
+    }
+
+    /// The training indices of `holder` (a job's `JobId::worker`: its worker, or its client).
+    pub fn of(&self, holder: u32) -> Cow<'_, [u32]> {
+        match self {
+            Shards::Workers(s) => Cow::Borrowed(&s[holder as usize]),
+            Shards::Clients { data, sizes } => {
+                let client = u64::from(holder);
+                Cow::Owned(data.shard(client, sizes.samples(client)))
+            }
+        }
+    }
+
+    /// The first worker whose shard is empty (a population's client always holds a sample).
+    pub fn first_empty(&self) -> Option<usize> {
+        match self {
+            Shards::Workers(s) => s.iter().position(Vec::is_empty),
+            Shards::Clients { .. } => None,
+        }
+    }
+
+    /// The workers' shard sizes (none for a population).
+    pub fn worker_sizes(&self) -> Vec<usize> {
+        match self {
+            Shards::Workers(s) => s.iter().map(Vec::len).collect(),
+            Shards::Clients { .. } => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_get_the_partition_and_clients_their_own_draws() {
+        let labels: Vec<u32> = (0..1_000u32).map(|i| i % 10).collect();
+        let seeds = Seeds::new(3);
+        let workers = Shards::new(&labels, 10, Holders::Workers(4), Partition::Iid, &seeds).unwrap();
+        let direct = partition(&labels, 10, 4, Partition::Iid, &mut seeds.stream(Purpose::DataPartition, 0, 0));
+        assert!((0..4).all(|w| workers.of(w).as_ref() == direct[w as usize].as_slice()));
+        assert_eq!(workers.worker_sizes(), vec![250; 4]);
+        let clients = Shards::new(&labels, 10, Holders::Clients(SampleLaw::Constant(7)), Partition::Iid, &seeds).unwrap();
+        // more clients than images, each with its 7 samples, the same whenever asked
+        let far = clients.of(3_000_000_000);
+        assert_eq!(far.len(), 7);
+        assert_eq!(clients.of(3_000_000_000), far);
+        assert!(far.iter().all(|&i| i < 1_000));
+        assert_eq!(clients.first_empty(), None);
+    }
+}

@@ -1,0 +1,70 @@
+//! A population's memory does not grow with M: the run of 10^8 clients allocates at its peak no
+//! more than the run of 10^4 clients (same slots, same rounds) plus the bounded attribute cache,
+//! measured by a counting allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use abs_policies::{Policy, PolicyName, PolicyParams};
+use abs_sim::doubles::{NoWork, engine_config, population};
+use abs_sim::engine::{ComputeTimeSpec, EngineConfig, Granularity, JobTimes, simulate};
+use abs_sim::seeds::Seeds;
+
+struct Counting;
+
+static NOW: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Peak bytes allocated during a FedBuff run (K = 10) of 4,000 rounds on 1,000 slots of `m`
+/// clients, over what was allocated before it; and the jobs it ran.
+fn peak_of(m: u64) -> (usize, usize) {
+    const SLOTS: u32 = 1_000;
+    let params = PolicyParams {
+        workers: SLOTS,
+        k: Some(10),
+        ..PolicyParams::default()
+    };
+    let cfg = EngineConfig {
+        population: Some(population(m, true, 1)),
+        policy: Policy::resolve(PolicyName::Fedbuff.knobs(), &params).unwrap(),
+        ..engine_config(PolicyName::Fedbuff, SLOTS, 4_000)
+    };
+    let before = NOW.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let mut times = JobTimes::new(&ComputeTimeSpec::default(), Granularity::Job, 10, SLOTS, &Seeds::new(1)).unwrap();
+    let records = simulate(&cfg, &mut NoWork, &mut times).unwrap();
+    let jobs = records.jobs.len();
+    drop(records);
+    (PEAK.load(Ordering::Relaxed) - before, jobs)
+}
+
+#[test]
+fn memory_does_not_grow_with_the_population() {
+    let (small, small_jobs) = peak_of(10_000);
+    let (huge, huge_jobs) = peak_of(100_000_000);
+    eprintln!("peak bytes: M = 10^4 {small} ({small_jobs} jobs), M = 10^8 {huge} ({huge_jobs} jobs)");
+    // the job log differs by the jobs run; beyond that, the attribute cache (at most 4,096 clients,
+    // with the hash map's spare room) is all a larger population may add
+    let per_job = std::mem::size_of::<abs_sim::engine::JobRecord>();
+    let allowance = 4_096 * 64 * 2 + per_job * 2 * huge_jobs.abs_diff(small_jobs);
+    assert!(
+        huge <= small + allowance,
+        "M = 10^8 peaked at {huge} bytes ({huge_jobs} jobs), M = 10^4 at {small} ({small_jobs} jobs)"
+    );
+    assert!(small > 1_000_000, "the run allocates its job log: {small}");
+}
