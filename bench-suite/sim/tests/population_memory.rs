@@ -1,6 +1,6 @@
 //! A population's memory does not grow with M: the run of 10^8 clients allocates at its peak no
-//! more than the run of 10^4 clients (same slots, same rounds) plus the bounded attribute cache,
-//! measured by a counting allocator.
+//! more than the run of 10^4 clients (same slots, same rounds), measured by a counting allocator:
+//! nothing is stored per client.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,10 +58,9 @@ fn memory_does_not_grow_with_the_population() {
     let (small, small_jobs) = peak_of(10_000);
     let (huge, huge_jobs) = peak_of(100_000_000);
     eprintln!("peak bytes: M = 10^4 {small} ({small_jobs} jobs), M = 10^8 {huge} ({huge_jobs} jobs)");
-    // the job log differs by the jobs run; beyond that, the attribute cache (at most 4,096 clients,
-    // with the hash map's spare room) is all a larger population may add
+    // the job log differs by the jobs run (its vector may double once more); nothing else may grow
     let per_job = std::mem::size_of::<abs_sim::engine::JobRecord>();
-    let allowance = 4_096 * 64 * 2 + per_job * 2 * huge_jobs.abs_diff(small_jobs);
+    let allowance = 64 * 1024 + per_job * 2 * huge_jobs.abs_diff(small_jobs);
     assert!(
         huge <= small + allowance,
         "M = 10^8 peaked at {huge} bytes ({huge_jobs} jobs), M = 10^4 at {small} ({small_jobs} jobs)"

@@ -155,6 +155,12 @@ impl Clients {
         24.0 * self.draws.unit(client, PHASE)
     }
 
+    /// `client`'s speed factor alone (drawn again each time: for the engine, which needs nothing
+    /// else at a job's start).
+    pub fn speed(&self, client: u64) -> f64 {
+        self.speed.as_ref().map_or(1.0, |g| g.sample(&mut self.draws.rng(client, SPEED)))
+    }
+
     /// `client`'s number of samples (drawn again each time: for learners, which need nothing else).
     pub fn samples(&self, client: u64) -> u32 {
         match (self.law.samples, &self.samples) {
@@ -173,9 +179,8 @@ impl Clients {
     }
 
     fn draw(&self, client: u64) -> ClientAttributes {
-        let speed = self.speed.as_ref().map_or(1.0, |g| g.sample(&mut self.draws.rng(client, SPEED)));
         ClientAttributes {
-            speed,
+            speed: self.speed(client),
             phase_h: self.phase_h(client),
             samples: self.samples(client),
         }

@@ -1,6 +1,6 @@
 //! A population as a run sees it (docs/semantics.md, "18. A population of clients"): which client
 //! holds each slot, who is busy, who takes a free slot, how long its job computes and when it
-//! leaves. Memory is O(C + a bounded cache), whatever M.
+//! leaves. Memory is O(C), whatever M: a client's attributes are drawn again whenever needed.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -21,10 +21,6 @@ pub struct Population {
     pub law: ClientLaw,
     pub seeds: Seeds,
 }
-
-/// Clients whose attributes a run keeps at most (then the cache starts again: a client's
-/// attributes are the same whenever they are drawn).
-const ATTRIBUTE_CACHE: usize = 1 << 12;
 
 /// Hashes a client number with SplitMix64's finaliser (the busy set's keys are plain numbers).
 #[derive(Default)]
@@ -62,7 +58,7 @@ pub struct Crowd {
 impl Crowd {
     pub fn new(p: &Population, slots: u32) -> Result<Crowd, String> {
         Ok(Crowd {
-            attributes: Clients::new(&p.seeds, p.law, ATTRIBUTE_CACHE)?,
+            attributes: Clients::new(&p.seeds, p.law, 1)?,
             times: p.times,
             presence: p.diurnal.map(|d| (d, ClientDraws::new(&p.seeds, Purpose::ClientAvailability))),
             selector: Selector::new(p.selection, p.clients, &p.seeds),
@@ -109,9 +105,8 @@ impl Crowd {
     }
 
     /// The compute time of the run's job `job` on `client`.
-    pub fn job_time(&mut self, client: u64, job: u64) -> f64 {
-        let speed = self.attributes.get(client).speed;
-        self.times.draw(client, job, speed)
+    pub fn job_time(&self, client: u64, job: u64) -> f64 {
+        self.times.draw(client, job, self.attributes.speed(client))
     }
 
     /// Selections that found no client (a slot waited).

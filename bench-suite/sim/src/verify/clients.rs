@@ -18,7 +18,7 @@ fn released(j: &JobRecord) -> f64 {
 
 /// The client rules of a population run, on the whole job log (its rows in start order).
 pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), VerifyError> {
-    let mut attributes = Clients::new(&p.seeds, p.law, 1 << 16).map_err(VerifyError::Unverifiable)?;
+    let attributes = Clients::new(&p.seeds, p.law, 1).map_err(VerifyError::Unverifiable)?;
     let away = ClientDraws::new(&p.seeds, Purpose::ClientAvailability);
     let mut held: HashMap<u64, (f64, &JobRecord)> = HashMap::new();
     for (row, j) in jobs.iter().enumerate() {
@@ -28,8 +28,7 @@ pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), Ve
         if c >= p.clients {
             return fail(format!("{}: client {c}, in a population of {}", job_name(j), p.clients));
         }
-        let a = attributes.get(c);
-        let drawn = p.times.draw(c, row as u64, a.speed);
+        let drawn = p.times.draw(c, row as u64, attributes.speed(c));
         if drawn.to_bits() != j.compute_s.to_bits() {
             return fail(format!(
                 "{}: compute time {} but client {c}'s draw for job {row} of the run is {drawn}",
@@ -38,10 +37,11 @@ pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), Ve
             ));
         }
         if let Some(d) = &p.diurnal {
-            if !d.present(&away, c, a.phase_h, j.start) {
+            let phase_h = attributes.phase_h(c);
+            if !d.present(&away, c, phase_h, j.start) {
                 return fail(format!("{}: started at {} while client {c} was away", job_name(j), j.start));
             }
-            let leaves = d.next_change(&away, c, a.phase_h, j.start);
+            let leaves = d.next_change(&away, c, phase_h, j.start);
             let lost = j.fate == Fate::Unavailable;
             // a job still in flight when the run stopped may end after its client leaves
             let in_flight_at_stop = j.fate == Fate::Running && j.finish > j.end;
