@@ -11,7 +11,7 @@ BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install icount icount-baseline icount-tools figures figures-field figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
+.PHONY: install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
 
 ## The committed figures, byte for byte: the paper's figures, the readings and the network sweep
 ## (sweeps/*.yaml) and the summary with paired comparisons and the paper's claims, into reports/,
@@ -27,6 +27,11 @@ figures: build data
 ## series tuned per condition), into reports/: about 3.5 hours on 2 cores (docs/performance.md).
 figures-field: build data
 	$(BIN) figures --only field
+
+## A population of 3,000 label-skewed clients, 50 or 200 training at once, present by time of day
+## (sweeps/population.yaml: five methods, each tuned per C), into reports/.
+figures-population: build data
+	$(BIN) figures --only population
 
 ## The same on CIFAR-10 (from ./data or $$ABS_DATA_DIR, else downloaded from its official source),
 ## into reports/cifar10/.

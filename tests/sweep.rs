@@ -400,7 +400,7 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     );
     // one row per series of each figure, and per series and condition of the readings
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 8 * 4 + 2 * 14 + 3 * 6, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 8 * 4 + 2 * 14 + 3 * 6 + 5 * 2, "{csv}");
     // the field: tuned per series and condition, its curves per condition and its ranking
     for f in ["field", "field-curves", "field-profile"] {
         assert!(
@@ -418,12 +418,20 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         tuning.starts_with("figure,series,condition,setting,chosen,median_time_to_target,reached,tuning_seeds,mean_final_accuracy"),
         "{tuning}"
     );
-    assert_eq!(tuning.lines().count(), 1 + 4 * (3 * 4 + 5 + 4 * 12), "{tuning}");
-    assert_eq!(tuning.lines().filter(|l| l.contains(",true,")).count(), 8 * 4, "{tuning}");
+    // the field's settings, then the population's (5 series x 2 conditions x 3 lr)
+    assert_eq!(tuning.lines().count(), 1 + 4 * (3 * 4 + 5 + 4 * 12) + 5 * 2 * 3, "{tuning}");
+    assert_eq!(tuning.lines().filter(|l| l.contains(",true,")).count(), 8 * 4 + 5 * 2, "{tuning}");
     assert!(
         md.contains("**Ranking across conditions**") && md.contains("| dirichlet_0.3 | within 10% of the best |"),
         "{md}"
     );
+    // the population: per C, its forest plot, its curves and its busy slots from the job logs
+    for f in ["population", "population-curves", "population-concurrency"] {
+        assert!(
+            out.join(format!("{f}.png")).is_file() && md.contains(&format!("![{f}]({f}.svg)")),
+            "{f}: {md}"
+        );
+    }
     // the network sweep: its forest plot and the timelines drawn from its cells' job logs
     for f in ["network", "network-timeline-abs", "network-timeline-adasync_k2"] {
         assert!(

@@ -33,7 +33,12 @@ impl Context {
                 .join(", ")
         };
         let models = set(&|c| c.config.model.to_string());
-        let workers = set(&|c| c.config.workers.to_string());
+        // N: the workers, or a population's clients and slots (C, N in the formulas)
+        let clients = set(&|c| c.config.clients.map(|m| m.to_string()).unwrap_or_default());
+        let workers = match clients.as_str() {
+            "" => format!("N = {}", set(&|c| c.config.workers.to_string())),
+            m => format!("M = {m} clients · C = {}", set(&|c| c.config.slots().to_string())),
+        };
         // seeds per series and condition: "10 seeds", or "5-10 seeds" when an exclude rule thins one
         let mut per_series: BTreeMap<(&str, &str), BTreeSet<u64>> = BTreeMap::new();
         for c in &sweep.cells {
@@ -47,7 +52,7 @@ impl Context {
             format!("{fewest}–{most}")
         };
         let mut subtitle = format!(
-            "{dataset} · {models} · N = {workers} · {seeds} seed{} · line: mean over seeds, {}",
+            "{dataset} · {models} · {workers} · {seeds} seed{} · line: mean over seeds, {}",
             if most == 1 { "" } else { "s" },
             bands.caption()
         );
