@@ -2,7 +2,7 @@
 //! set; then the cross-key checks of a resolved config.
 
 use crate::catalog::{DatasetName, ModelName};
-use crate::engine::{AvailabilitySpec, ComputeTimeSpec};
+use crate::engine::{AvailabilitySpec, BandwidthSpec, ComputeTimeSpec, NetworkSpec};
 use crate::partition::Partition;
 
 /// What a key's value may be: a range check on a numeric key, or words for the reference.
@@ -162,11 +162,14 @@ impl super::keys::RunConfig {
                 );
             }
         }
-        if self.network.is_some() {
+        if let Some(NetworkSpec {
+            bandwidth: BandwidthSpec::Trace { .. },
+            ..
+        }) = self.network
+        {
             return refuse(
                 "network",
-                "is not modelled per client yet: with `clients` leave it out (transfers then take upload_latency and download_latency)"
-                    .into(),
+                "bandwidth model trace gives links per worker, not per client: with `clients` use constant, cycle or gamma".into(),
             );
         }
         if let ComputeTimeSpec::Trace { .. } = self.compute_time {

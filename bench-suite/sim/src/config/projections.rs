@@ -88,7 +88,11 @@ impl RunConfig {
     pub fn engine_config_with_system(&self) -> Result<EngineConfig, SystemError> {
         let seeds = crate::seeds::Seeds::new(self.seed);
         let mut cfg = self.engine_config()?;
-        cfg.network = self.network.as_ref().map(|n| Links::new(n, self.workers, &seeds)).transpose()?;
+        cfg.network = match (&self.network, self.clients) {
+            (None, _) => None,
+            (Some(n), None) => Some(Links::new(n, self.workers, &seeds)?),
+            (Some(n), Some(_)) => Some(Links::for_clients(n, &seeds)?),
+        };
         // a population's availability is its clients' (diurnal), not the workers'
         cfg.availability = (self.availability.as_ref())
             .filter(|_| self.clients.is_none())

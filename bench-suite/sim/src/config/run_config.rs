@@ -359,9 +359,9 @@ mod tests {
             ("clients: 100\nselection: {retry_s: .inf}\n", "selection.retry_s", "finite"),
             ("clients: 100\nclient_samples: {median: 0.5}\n", "client_samples.median", "[1, 1e9]"),
             (
-                "clients: 100\nnetwork: {bandwidth: {model: constant, mbps: 1}}\n",
+                "clients: 100\nnetwork: {bandwidth: {model: trace, path: links.csv}}\n",
                 "network",
-                "per client",
+                "per worker",
             ),
             (
                 "clients: 100\ncompute_time: {model: trace, path: t.csv}\n",

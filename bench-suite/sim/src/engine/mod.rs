@@ -16,7 +16,7 @@ pub use availability::{Absences, Availability, AvailabilitySpec};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
 pub use events::{Event, InFlight, JobQueue};
 pub use jobs::{Cause, Fate, JobRecord};
-pub use network::{BandwidthSpec, Links, NetworkSpec, transfer_seconds};
+pub use network::{BandwidthSpec, ClientLinks, Links, NetworkSpec, transfer_seconds};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
 pub use round::{EngineConfig, KLoss, Progress, SimError, eval_due, simulate, simulate_observed};
 pub use timing::{HostTimes, Timed, simulate_timed};

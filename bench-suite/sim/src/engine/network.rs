@@ -10,6 +10,7 @@ use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
 
 use super::compute_time::{TraceCsv, TraceError, finite};
+use crate::population::ClientDraws;
 use crate::seeds::{Purpose, Seeds};
 
 /// How each worker's bandwidth is set (`network.bandwidth`), in Mbit/s.
@@ -100,6 +101,33 @@ pub struct Links {
     /// Bytes of one transfer before compression; `None`: 4 per model parameter.
     pub model_bytes: Option<f64>,
     pub compression: f64,
+    /// A population's links, one per client drawn when needed (docs/semantics.md, "18. A
+    /// population of clients"); the per-worker vectors are then empty.
+    pub clients: Option<ClientLinks>,
+}
+
+/// Each client's link, a pure function of (seed, client): the bandwidth model applied to the
+/// client's own draws (`cycle`: client c has `mbps[c mod len]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientLinks {
+    bandwidth: BandwidthSpec,
+    upload_ratio: f64,
+    gamma: Option<Gamma<f64>>,
+    draws: ClientDraws,
+}
+
+impl ClientLinks {
+    /// `client`'s (upload, download) Mbit/s.
+    pub fn of(&self, client: u64) -> (f64, f64) {
+        let down = match (&self.bandwidth, &self.gamma) {
+            (BandwidthSpec::Constant { mbps }, _) => *mbps,
+            (BandwidthSpec::Cycle { mbps }, _) => mbps[(client % mbps.len() as u64) as usize],
+            (_, Some(g)) => g.sample(&mut self.draws.rng(client, 0)),
+            // a trace is refused with clients; never reached
+            (_, None) => f64::NAN,
+        };
+        (down * self.upload_ratio, down)
+    }
 }
 
 impl Links {
@@ -133,6 +161,48 @@ impl Links {
             server_mbps: spec.server_mbps,
             model_bytes: spec.model_bytes,
             compression: spec.compression,
+            clients: None,
+        }
+    }
+
+    /// A population's links: every client's drawn when needed (a trace of links, kept per
+    /// worker, cannot be used).
+    pub fn for_clients(spec: &NetworkSpec, seeds: &Seeds) -> Result<Links, TraceError> {
+        let gamma = match &spec.bandwidth {
+            BandwidthSpec::Gamma { mean_mbps, cv } => {
+                let shape = 1.0 / (cv * cv);
+                Some(Gamma::new(shape, mean_mbps / shape).map_err(|e| TraceError::Model(e.to_string()))?)
+            }
+            BandwidthSpec::Trace { .. } => {
+                return Err(TraceError::Model("network: a trace of links is per worker, not per client".into()));
+            }
+            _ => None,
+        };
+        Ok(Links {
+            clients: Some(ClientLinks {
+                bandwidth: spec.bandwidth.clone(),
+                upload_ratio: spec.upload_ratio,
+                gamma,
+                draws: ClientDraws::new(seeds, Purpose::Bandwidth),
+            }),
+            ..Links::of(spec, Vec::new(), Vec::new())
+        })
+    }
+
+    /// The (upload, download) Mbit/s of worker `worker`, or of `client` in a population.
+    pub fn holder(&self, worker: u32, client: Option<u64>) -> (f64, f64) {
+        match (client, &self.clients) {
+            (Some(c), Some(links)) => links.of(c),
+            _ => (self.upload_mbps[worker as usize], self.download_mbps[worker as usize]),
+        }
+    }
+
+    /// The rate of a download of `own` Mbit/s sent with `together - 1` others at the same
+    /// instant: `own`, or an equal share of the server's link if that is smaller.
+    pub fn shared(&self, own: f64, together: u32) -> f64 {
+        match self.server_mbps {
+            Some(s) => own.min(s / f64::from(together.max(1))),
+            None => own,
         }
     }
 
@@ -144,11 +214,7 @@ impl Links {
     /// The rate of a download to `worker` sent with `together - 1` others at the same instant:
     /// its own bandwidth, or an equal share of the server's link if that is smaller.
     pub fn download_rate(&self, worker: u32, together: u32) -> f64 {
-        let own = self.download_mbps[worker as usize];
-        match self.server_mbps {
-            Some(s) => own.min(s / f64::from(together.max(1))),
-            None => own,
-        }
+        self.shared(self.download_mbps[worker as usize], together)
     }
 }
 
@@ -198,6 +264,33 @@ fn read_links(path: &Path, workers: u32) -> Result<(Vec<f64>, Vec<f64>), TraceEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_populations_links_are_each_clients_own_draws() {
+        let spec = |bandwidth| NetworkSpec {
+            bandwidth,
+            upload_ratio: 0.5,
+            server_mbps: Some(10.0),
+            model_bytes: None,
+            compression: 1.0,
+        };
+        let seeds = Seeds::new(4);
+        let cycle = Links::for_clients(&spec(BandwidthSpec::Cycle { mbps: vec![100.0, 10.0] }), &seeds).unwrap();
+        assert_eq!(cycle.holder(0, Some(7)), (5.0, 10.0));
+        assert_eq!(cycle.holder(3, Some(4_000_000_000)), (50.0, 100.0));
+        assert_eq!(cycle.shared(100.0, 4), 2.5);
+        let gamma = spec(BandwidthSpec::Gamma { mean_mbps: 20.0, cv: 0.5 });
+        let links = Links::for_clients(&gamma, &seeds).unwrap();
+        let n = 20_000u64;
+        let mean = (0..n).map(|c| links.holder(0, Some(c * 7_919)).1).sum::<f64>() / n as f64;
+        assert!((mean - 20.0).abs() < 0.3, "{mean}");
+        // pure: another Links of the same seed, asked in another order, gives the same link
+        let again = Links::for_clients(&gamma, &seeds).unwrap();
+        assert_eq!(again.holder(9, Some(123)), links.holder(0, Some(123)));
+        assert_ne!(links.holder(0, Some(123)), links.holder(0, Some(124)));
+        let trace = spec(BandwidthSpec::Trace { path: "links.csv".into() });
+        assert!(Links::for_clients(&trace, &seeds).unwrap_err().to_string().contains("per worker"));
+    }
 
     fn spec(bandwidth: BandwidthSpec) -> NetworkSpec {
         NetworkSpec {

@@ -860,9 +860,9 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         let (download, upload, links) = match &self.cfg.network {
             None => (self.cfg.download_latency, self.cfg.upload_latency, None),
             Some(l) => (
-                transfer_seconds(self.cfg.download_latency, self.bits, l.download_rate(w, together)),
-                transfer_seconds(self.cfg.upload_latency, self.bits, l.upload_mbps[w as usize]),
-                Some((l.upload_mbps[w as usize], l.download_mbps[w as usize])),
+                transfer_seconds(self.cfg.download_latency, self.bits, l.shared(l.holder(w, client).1, together)),
+                transfer_seconds(self.cfg.upload_latency, self.bits, l.holder(w, client).0),
+                Some(l.holder(w, client)),
             ),
         };
         let finish = at + download + compute + upload;

@@ -73,6 +73,7 @@ fn systems() -> impl Strategy<Value = &'static str> {
         "eval_interval: 0.25\navailability: {model: two_state, mean_up: 5, mean_down: 2}",
         "clients: 40\nconcurrency: 4",
         "clients: 40\nconcurrency: 4\nselection: {rule: round_robin}\npartition: {dirichlet: {alpha: 0.3}}",
+        "clients: 40\nconcurrency: 4\nnetwork: {bandwidth: {model: gamma, mean_mbps: 0.5, cv: 0.5}, server_mbps: 1, upload_ratio: 0.5}",
         POPULATION,
     ])
 }

@@ -85,11 +85,11 @@ pub(super) fn check_job_times(
             None => (cfg.download_latency, cfg.upload_latency, (None, None)),
             Some(l) => {
                 let bits = l.bits(params);
-                let w = j.worker as usize;
+                let (up, down) = l.holder(j.worker, j.client);
                 (
-                    transfer_seconds(cfg.download_latency, bits, l.download_rate(j.worker, sent_with)),
-                    transfer_seconds(cfg.upload_latency, bits, l.upload_mbps[w]),
-                    (Some(l.upload_mbps[w]), Some(l.download_mbps[w])),
+                    transfer_seconds(cfg.download_latency, bits, l.shared(down, sent_with)),
+                    transfer_seconds(cfg.upload_latency, bits, up),
+                    (Some(up), Some(down)),
                 )
             }
         };
