@@ -35,6 +35,8 @@ pub enum Purpose {
     Selection = 12,
     /// A population's clients' daily on-windows, per client and day.
     ClientAvailability = 13,
+    /// Which absence pattern of a trace each client follows.
+    ClientPattern = 14,
 }
 
 /// The root seed of one run, from which every stream is derived.

@@ -153,14 +153,11 @@ impl super::keys::RunConfig {
         }
         self.selection.unwrap_or_default().validate()?;
         self.client_samples.unwrap_or_default().validate()?;
-        match &self.availability {
-            None | Some(AvailabilitySpec::Diurnal { .. }) => {}
-            Some(AvailabilitySpec::TwoState { .. }) | Some(AvailabilitySpec::Trace { .. }) => {
-                return refuse(
-                    "availability",
-                    "models two_state and trace describe workers, not clients: with `clients` use `{model: diurnal}` (or leave availability out)".into(),
-                );
-            }
+        if let Some(AvailabilitySpec::TwoState { .. }) = &self.availability {
+            return refuse(
+                "availability",
+                "model two_state describes workers, not clients: with `clients` use `{model: diurnal}` or a trace of absence patterns (or leave availability out)".into(),
+            );
         }
         if let Some(NetworkSpec {
             bandwidth: BandwidthSpec::Trace { .. },

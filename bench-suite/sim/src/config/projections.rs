@@ -5,8 +5,9 @@ use abs_policies::{Policy, PolicyParams};
 
 use super::keys::RunConfig;
 use crate::catalog::DataSource;
-use crate::engine::{Availability, AvailabilitySpec, EngineConfig, Links, TraceError};
-use crate::population::{ClientLaw, ClientTimes, Diurnal, Holders, Population};
+use crate::engine::{Availability, AvailabilitySpec, EngineConfig, Links, TraceError, read_patterns};
+use crate::population::{ClientLaw, ClientTimes, Diurnal, Holders, Population, Schedule};
+use std::sync::Arc;
 
 impl RunConfig {
     /// The data set a Burn model trains on (`None` for the analytic learner).
@@ -108,22 +109,24 @@ impl RunConfig {
             return Ok(None);
         };
         let times = ClientTimes::new(&self.compute_time, self.granularity, self.local_steps, seeds)?;
-        let diurnal = match self.availability {
+        let presence = match &self.availability {
+            None => Schedule::Always,
             Some(AvailabilitySpec::Diurnal {
                 on_hours,
                 center_h,
                 jitter_h,
-            }) => Some(Diurnal {
-                on_hours,
-                center_h,
-                jitter_h,
+            }) => Schedule::Diurnal(Diurnal {
+                on_hours: *on_hours,
+                center_h: *center_h,
+                jitter_h: *jitter_h,
             }),
-            _ => None,
+            Some(AvailabilitySpec::Trace { path }) => Schedule::Patterns(Arc::new(read_patterns(path).map_err(|e| e.to_string())?)),
+            Some(AvailabilitySpec::TwoState { .. }) => return Err("availability model two_state describes workers, not clients".into()),
         };
         Ok(Some(Population {
             clients,
             selection: self.selection.unwrap_or_default(),
-            diurnal,
+            presence,
             times,
             law: ClientLaw {
                 v_mach: times.v_mach,

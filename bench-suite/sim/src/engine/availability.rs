@@ -95,7 +95,7 @@ impl Availability {
                 seeds: *seeds,
             },
             AvailabilitySpec::Trace { path } => Availability::Trace {
-                away: read_absences(path, workers)?,
+                away: read_absences(path, Some(workers))?,
             },
             AvailabilitySpec::Diurnal { .. } => {
                 return Err(TraceError::Model(
@@ -156,8 +156,16 @@ impl Iterator for Absences {
     }
 }
 
-/// Reads `worker,from,to` rows (any order); rows of workers >= `workers` are ignored.
-fn read_absences(path: &Path, workers: u32) -> Result<Vec<Vec<(f64, f64)>>, TraceError> {
+/// A trace's absences as a population's patterns (docs/semantics.md, "18. A population of
+/// clients"): one per `worker` number from 0 to the largest in the file (a number with no row is a
+/// pattern without absences).
+pub fn read_patterns(path: &Path) -> Result<Vec<Vec<(f64, f64)>>, TraceError> {
+    read_absences(path, None)
+}
+
+/// Reads `worker,from,to` rows (any order); rows of workers >= `workers` are ignored (with `None`,
+/// every row is kept and there are as many workers as the largest number + 1).
+fn read_absences(path: &Path, workers: Option<u32>) -> Result<Vec<Vec<(f64, f64)>>, TraceError> {
     let csv = TraceCsv { key: "availability", path };
     let err = |message: String| csv.error(message);
     let mut by_worker: BTreeMap<u32, Vec<(f64, f64, usize)>> = BTreeMap::new();
@@ -179,6 +187,19 @@ fn read_absences(path: &Path, workers: u32) -> Result<Vec<Vec<(f64, f64)>>, Trac
         }
         by_worker.entry(worker).or_default().push((from, to, line));
     }
+    let workers = match workers {
+        Some(n) => n,
+        None => {
+            let n = by_worker.keys().last().map_or(0, |w| w + 1);
+            if n > 1_000_000 {
+                return Err(err(format!(
+                    "worker {}: a population's absence patterns are numbered 0..1000000",
+                    n - 1
+                )));
+            }
+            n
+        }
+    };
     let mut away = vec![Vec::new(); workers as usize];
     for (worker, mut rows) in by_worker.into_iter().filter(|(w, _)| *w < workers) {
         rows.sort_by(|a, b| a.0.total_cmp(&b.0));

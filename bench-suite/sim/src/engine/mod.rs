@@ -12,7 +12,7 @@ mod round;
 mod timing;
 
 pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
-pub use availability::{Absences, Availability, AvailabilitySpec};
+pub use availability::{Absences, Availability, AvailabilitySpec, read_patterns};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
 pub use events::{Event, InFlight, JobQueue};
 pub use jobs::{Cause, Fate, JobRecord};

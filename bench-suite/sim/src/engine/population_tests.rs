@@ -8,7 +8,7 @@ use abs_policies::{PolicyName, PolicyParams};
 use super::*;
 use crate::doubles::{NoWork, population};
 use crate::engine::{ComputeTimeSpec, Granularity, JobTimes};
-use crate::population::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Selection};
+use crate::population::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Schedule, Selection};
 use crate::seeds::{Purpose, Seeds};
 
 fn cfg(name: PolicyName, slots: u32, k: u32, pop: Population, max_time: f64) -> EngineConfig {
@@ -100,7 +100,7 @@ fn a_client_leaving_mid_upload_loses_the_job_at_that_instant() {
     // 30 minutes of compute, an hour of upload: the client leaves during the upload
     assert!(leaves > found + 1_800.0 && leaves < found + 5_400.0, "{found} {leaves}");
     let mut pop = constant_jobs(1, 1_800.0, seed);
-    pop.diurnal = Some(d);
+    pop.presence = Schedule::Diurnal(d);
     let mut c = cfg(PolicyName::Async, 1, 1, pop, found + 4_000.0);
     c.upload_latency = 3_600.0;
     let records = run(&c);

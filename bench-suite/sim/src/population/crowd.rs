@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Selection, Selector};
-use crate::seeds::{Purpose, Seeds};
+use super::{ClientLaw, ClientTimes, Clients, Presence, Schedule, Selection, Selector};
+use crate::seeds::Seeds;
 
 /// A population of clients, as a run's config gives it to the engine: M clients, how a free slot
 /// picks one, when each is present, and their job times (the slots, C, are the engine's workers).
@@ -14,8 +14,8 @@ use crate::seeds::{Purpose, Seeds};
 pub struct Population {
     pub clients: u64,
     pub selection: Selection,
-    /// Daily on-windows; `None`: every client is always present.
-    pub diurnal: Option<Diurnal>,
+    /// When clients are present.
+    pub presence: Schedule,
     pub times: ClientTimes,
     /// The laws of the clients' speed factors and data sizes.
     pub law: ClientLaw,
@@ -47,7 +47,7 @@ impl Hasher for ClientHasher {
 pub struct Crowd {
     attributes: Clients,
     times: ClientTimes,
-    presence: Option<(Diurnal, ClientDraws)>,
+    presence: Presence,
     selector: Selector,
     /// Clients holding a slot: from their selection until their job arrives, is stopped or is lost.
     busy: HashSet<u64, BuildHasherDefault<ClientHasher>>,
@@ -60,7 +60,7 @@ impl Crowd {
         Ok(Crowd {
             attributes: Clients::new(&p.seeds, p.law, 1)?,
             times: p.times,
-            presence: p.diurnal.map(|d| (d, ClientDraws::new(&p.seeds, Purpose::ClientAvailability))),
+            presence: Presence::new(p.presence.clone(), &p.seeds),
             selector: Selector::new(p.selection, p.clients, &p.seeds),
             busy: HashSet::with_capacity_and_hasher(2 * slots as usize, BuildHasherDefault::default()),
             held: vec![None; slots as usize],
@@ -69,29 +69,18 @@ impl Crowd {
 
     /// Whether `client` is present at `t`.
     pub fn present(&self, client: u64, t: f64) -> bool {
-        match &self.presence {
-            None => true,
-            Some((d, draws)) => d.present(draws, client, self.attributes.phase_h(client), t),
-        }
+        self.presence.present(client, t)
     }
 
     /// When `client`, present at `t`, leaves (infinity when it never does).
     pub fn departure(&self, client: u64, t: f64) -> f64 {
-        match &self.presence {
-            None => f64::INFINITY,
-            Some((d, draws)) => d.next_change(draws, client, self.attributes.phase_h(client), t),
-        }
+        self.presence.next_change(client, t)
     }
 
     /// Picks an idle, present client for `slot` at `t` and marks it busy; `None`: the slot waits.
     pub fn fill(&mut self, slot: u32, t: f64) -> Option<u64> {
-        let (busy, attributes, presence) = (&self.busy, &self.attributes, &self.presence);
-        let picked = self.selector.select(|c| {
-            !busy.contains(&c)
-                && presence
-                    .as_ref()
-                    .is_none_or(|(d, draws)| d.present(draws, c, attributes.phase_h(c), t))
-        })?;
+        let (busy, presence) = (&self.busy, &self.presence);
+        let picked = self.selector.select(|c| !busy.contains(&c) && presence.present(c, t))?;
         self.busy.insert(picked);
         self.held[slot as usize] = Some(picked);
         Some(picked)

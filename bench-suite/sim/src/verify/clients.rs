@@ -3,8 +3,7 @@
 //! every compute time is the client's draw (docs/semantics.md, "18. A population of clients").
 
 use super::*;
-use crate::population::{ClientDraws, Clients, Population};
-use crate::seeds::Purpose;
+use crate::population::{Clients, Population, Presence, Schedule};
 
 /// When a job's client was free again: when the job arrived (even if aggregated later or never),
 /// or when it was lost or stopped.
@@ -19,7 +18,7 @@ fn released(j: &JobRecord) -> f64 {
 /// The client rules of a population run, on the whole job log (its rows in start order).
 pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), VerifyError> {
     let attributes = Clients::new(&p.seeds, p.law, 1).map_err(VerifyError::Unverifiable)?;
-    let away = ClientDraws::new(&p.seeds, Purpose::ClientAvailability);
+    let presence = Presence::new(p.presence.clone(), &p.seeds);
     let mut held: HashMap<u64, (f64, &JobRecord)> = HashMap::new();
     for (row, j) in jobs.iter().enumerate() {
         let Some(c) = j.client else {
@@ -36,12 +35,11 @@ pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), Ve
                 j.compute_s
             ));
         }
-        if let Some(d) = &p.diurnal {
-            let phase_h = attributes.phase_h(c);
-            if !d.present(&away, c, phase_h, j.start) {
+        if p.presence != Schedule::Always {
+            if !presence.present(c, j.start) {
                 return fail(format!("{}: started at {} while client {c} was away", job_name(j), j.start));
             }
-            let leaves = d.next_change(&away, c, phase_h, j.start);
+            let leaves = presence.next_change(c, j.start);
             let lost = j.fate == Fate::Unavailable;
             // a job still in flight when the run stopped may end after its client leaves
             let in_flight_at_stop = j.fate == Fate::Running && j.finish > j.end;

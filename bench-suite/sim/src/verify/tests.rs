@@ -329,3 +329,37 @@ fn a_population_run_verifies_and_its_client_rules_are_checked() {
         assert!(e.contains(expected), "{what}: {e}");
     }
 }
+
+#[test]
+fn a_population_following_a_traces_patterns_verifies() {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("away.csv");
+    // three patterns: away often, away once, never away (no row for 2 but pattern 3 exists)
+    let mut csv = String::from("worker,from,to\n");
+    for k in 0..40 {
+        csv.push_str(&format!("0,{},{}\n", 3.0 * f64::from(k) + 1.0, 3.0 * f64::from(k) + 2.0));
+    }
+    csv.push_str("1,5,9\n3,0,0.5\n");
+    std::fs::write(&path, csv).unwrap();
+    let cfg = config(&format!(
+        "{SMALL}policy: k_async\nk: 2\nclients: 30\nconcurrency: 4\nseed: 2\nmax_rounds: 60\n\
+         availability: {{model: trace, path: {}}}\nselection: {{retry_s: 0.25}}\n",
+        path.display()
+    ));
+    let r = simulate_config(&cfg);
+    assert!(
+        r.jobs.iter().any(|j| j.fate == Fate::Unavailable),
+        "clients of pattern 0 leave mid-job"
+    );
+    check(&cfg, &r).unwrap();
+    // a job moved onto a client away at its start is caught
+    let mut bad = r.clone();
+    let population = cfg.engine_config_with_system().unwrap().population.unwrap();
+    let presence = crate::population::Presence::new(population.presence, &Seeds::new(2));
+    let (i, absent) = (bad.jobs.iter().enumerate())
+        .filter(|(_, j)| j.fate == Fate::Delivered)
+        .find_map(|(i, j)| (0..30u64).find(|&c| !presence.present(c, j.start)).map(|c| (i, c)))
+        .unwrap();
+    bad.jobs[i].client = Some(absent);
+    assert!(check(&cfg, &bad).is_err());
+}
