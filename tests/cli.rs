@@ -339,3 +339,43 @@ fn a_timeline_goes_into_the_run_folder_or_the_file_named() {
     let o = run(&["timeline", out.to_str().unwrap(), "--from", "5", "--to", "2"]);
     assert_eq!(o.status.code(), Some(2), "refused before any work");
 }
+
+#[test]
+fn a_population_run_logs_its_clients_verifies_and_reruns_bit_for_bit() {
+    let dir = scratch("population");
+    let yaml = "policy: fedbuff\nk: 3\nmodel: analytic\nanalytic: {dim: 5, train_samples: 1200, test_samples: 400}\n\
+                clients: 1000000\nconcurrency: 12\navailability: {model: diurnal, on_hours: 0.05, jitter_h: 0}\n\
+                selection: {max_tries: 20000, retry_s: 1}\nmax_time: 400\nmax_rounds: 100000\neval_interval: 50\nseed: 5\n";
+    let cfg = write_config(&dir, yaml);
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for out in [&a, &b] {
+        let o = run(&["run", cfg.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let line = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(line.contains("N=12"), "N is the concurrency: {line}");
+    }
+    for f in ["rounds.parquet", "evals.parquet", "jobs.parquet"] {
+        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f}");
+    }
+    let jobs = std::fs::read_to_string(a.join("jobs.csv")).unwrap();
+    let header: Vec<&str> = jobs.lines().next().unwrap().split(',').collect();
+    let client = header.iter().position(|h| *h == "client").expect("a client column");
+    let cause = header.iter().position(|h| *h == "cause").unwrap();
+    let fate = header.iter().position(|h| *h == "fate").unwrap();
+    let rows: Vec<Vec<&str>> = jobs.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() > 500 && rows.iter().all(|r| r[client].parse::<u64>().unwrap() < 1_000_000));
+    assert!(rows.iter().any(|r| r[fate] == "unavailable"), "clients leave mid-job");
+    assert!(rows.iter().any(|r| r[cause] == "lost" || r[cause] == "waited"));
+    let o = run(&["verify", a.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // a run without clients keeps the job log it always had
+    let plain = write_config(&dir, SMALL);
+    let out = dir.join("plain");
+    assert!(
+        run(&["run", plain.to_str().unwrap(), "--out", out.to_str().unwrap(), "--csv"])
+            .status
+            .success()
+    );
+    let header = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
+    assert!(!header.lines().next().unwrap().contains("client"));
+}
