@@ -114,7 +114,7 @@ fn mix_in(w: &mut [f32], c: f32, base: &[f32], delta: &[f32]) {
     }
 }
 
-/// A worker's latest job and the model version it started from.
+/// A worker's (in a population, a slot's) latest job and the model version it started from.
 struct Worker {
     base: Arc<Vec<f32>>,
     /// v_n: the round whose global model the worker holds.
@@ -123,6 +123,8 @@ struct Worker {
     job: u64,
     /// Jobs started so far.
     started: u64,
+    /// When the pending event happens: the latest job's arrival, its client's departure, or a
+    /// waiting slot's next look for a client.
     finish: f64,
     /// Whether the latest job is still computing or uploading (not arrived, cancelled or lost).
     in_flight: bool,
