@@ -122,7 +122,7 @@ run_keys! {
     /// Workers that leave and come back (docs/semantics.md, "17. Availability"); absent: every
     /// worker is always present.
     availability: AvailabilitySpec, Scope::All,
-        Check::Described("a mapping with a `model`, e.g. `{model: two_state, mean_up: 60, mean_down: 20}`, `{model: trace, path: away.csv}` or, with `clients`, `{model: diurnal, on_hours: 9.6, center_h: 2, jitter_h: 2}` (docs/semantics.md, \"17. Availability\")"),
+        Check::Described("a mapping with a `model`, e.g. `{model: two_state, mean_up: 60, mean_down: 20}`, `{model: trace, path: away.csv}` or, with `clients`, `{model: diurnal, on_hours: 9.6, center_h: 2, jitter_h: 2}` (a trace's rows are then absence patterns; docs/semantics.md, sections 17 and 18)"),
         17 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<AvailabilitySpec>;
     /// M: a population of this many clients, of which `concurrency` train at once, one per slot
     /// (docs/semantics.md, "18. A population of clients"); absent: each worker is its own client.
