@@ -24,7 +24,7 @@ figures: build data
 	$(BIN) figures --only $(COMMITTED_FIGURES)
 
 ## The asynchronous-FL field beside ABS (sweeps/field.yaml: eight methods, four conditions, each
-## series tuned per condition), into reports/: about 3.5 hours on 2 cores (docs/performance.md).
+## series tuned per condition), into reports/: about 4 hours on 2 cores (docs/performance.md).
 figures-field: build data
 	$(BIN) figures --only field
 

@@ -137,7 +137,35 @@ pub(super) fn accuracy_traces(loaded: &Loaded) -> PolarsResult<BTreeMap<String, 
         e.1.x.push(m);
         e.1.y.push(a);
     }
+    hold_diverged_runs(loaded, &mut out);
     Ok(out)
+}
+
+/// A run that diverged stopped early, its last evaluation that of the diverged model: its time
+/// curve holds that accuracy until the run's `max_time`, so that the mean over seeds goes on past
+/// the divergence (pooled curves end at their shortest trace) and shows it, rather than ending
+/// there for every seed. Runs without a finite `max_time`, and the comm curves, are left as they are.
+fn hold_diverged_runs(loaded: &Loaded, traces: &mut BTreeMap<String, (Trace, Trace)>) {
+    let Ok(ids) = loaded.cells.column("cell").and_then(|c| Ok(c.str()?.clone())) else {
+        return;
+    };
+    for (i, dir) in loaded.dirs.iter().enumerate() {
+        let Ok(m) = crate::output::read_manifest(dir) else {
+            continue;
+        };
+        let (Some(id), true) = (ids.get(i), m.stop_reason == abs_sim::engine::StopReason::Diverged) else {
+            continue;
+        };
+        let until = m.config.max_time.0;
+        if let Some((time, _)) = traces.get_mut(id)
+            && until.is_finite()
+            && time.x.last().is_some_and(|&x| x < until)
+        {
+            let last = time.y.last().copied().unwrap_or(f64::NAN);
+            time.x.push(until);
+            time.y.push(last);
+        }
+    }
 }
 
 /// Cells grouped into series (label and non-seed varying keys), in the sweep's order.
