@@ -156,15 +156,51 @@ fn hold_diverged_runs(loaded: &Loaded, traces: &mut BTreeMap<String, (Trace, Tra
         let (Some(id), true) = (ids.get(i), m.stop_reason == abs_sim::engine::StopReason::Diverged) else {
             continue;
         };
-        let until = m.config.max_time.0;
-        if let Some((time, _)) = traces.get_mut(id)
-            && until.is_finite()
-            && time.x.last().is_some_and(|&x| x < until)
-        {
-            let last = time.y.last().copied().unwrap_or(f64::NAN);
-            time.x.push(until);
-            time.y.push(last);
+        if let Some((time, _)) = traces.get_mut(id) {
+            hold_until(time, m.config.max_time.0);
         }
+    }
+}
+
+/// Extends `trace` with its last value at `until` (when finite and after its last point).
+fn hold_until(trace: &mut Trace, until: f64) {
+    if until.is_finite()
+        && let (Some(&x), Some(&y)) = (trace.x.last(), trace.y.last())
+        && x < until
+    {
+        trace.x.push(until);
+        trace.y.push(y);
+    }
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::*;
+
+    #[test]
+    fn a_diverged_seed_holds_its_last_accuracy_so_the_mean_goes_on() {
+        let diverged = || Trace {
+            x: vec![0.0, 1.0, 2.0],
+            y: vec![0.1, 0.6, 0.0],
+        };
+        let fine = Trace {
+            x: vec![0.0, 5.0, 9.5],
+            y: vec![0.1, 0.7, 0.9],
+        };
+        // as it was: the pooled curve ends where the diverged seed stopped
+        let cut = band(&[diverged(), fine.clone()], 20, BandKind::Minmax, 1).unwrap();
+        assert_eq!(*cut.x.last().unwrap(), 2.0);
+        let mut held = diverged();
+        hold_until(&mut held, 10.0);
+        assert_eq!((held.x.last(), held.y.last()), (Some(&10.0), Some(&0.0)));
+        let pooled = band(&[held.clone(), fine.clone()], 20, BandKind::Minmax, 1).unwrap();
+        assert_eq!(*pooled.x.last().unwrap(), 9.5);
+        assert!((pooled.mean.last().unwrap() - 0.45).abs() < 1e-12, "{:?}", pooled.mean);
+        // nothing to hold to: an infinite budget, or a trace already there
+        let mut same = diverged();
+        hold_until(&mut same, f64::INFINITY);
+        hold_until(&mut held, 10.0);
+        assert_eq!((same, held.x.len()), (diverged(), 4));
     }
 }
 
