@@ -173,37 +173,6 @@ fn hold_until(trace: &mut Trace, until: f64) {
     }
 }
 
-#[cfg(test)]
-mod hold_tests {
-    use super::*;
-
-    #[test]
-    fn a_diverged_seed_holds_its_last_accuracy_so_the_mean_goes_on() {
-        let diverged = || Trace {
-            x: vec![0.0, 1.0, 2.0],
-            y: vec![0.1, 0.6, 0.0],
-        };
-        let fine = Trace {
-            x: vec![0.0, 5.0, 9.5],
-            y: vec![0.1, 0.7, 0.9],
-        };
-        // as it was: the pooled curve ends where the diverged seed stopped
-        let cut = band(&[diverged(), fine.clone()], 20, BandKind::Minmax, 1).unwrap();
-        assert_eq!(*cut.x.last().unwrap(), 2.0);
-        let mut held = diverged();
-        hold_until(&mut held, 10.0);
-        assert_eq!((held.x.last(), held.y.last()), (Some(&10.0), Some(&0.0)));
-        let pooled = band(&[held.clone(), fine.clone()], 20, BandKind::Minmax, 1).unwrap();
-        assert_eq!(*pooled.x.last().unwrap(), 9.5);
-        assert!((pooled.mean.last().unwrap() - 0.45).abs() < 1e-12, "{:?}", pooled.mean);
-        // nothing to hold to: an infinite budget, or a trace already there
-        let mut same = diverged();
-        hold_until(&mut same, f64::INFINITY);
-        hold_until(&mut held, 10.0);
-        assert_eq!((same, held.x.len()), (diverged(), 4));
-    }
-}
-
 /// Cells grouped into series (label and non-seed varying keys), in the sweep's order.
 pub(super) fn series_groups(loaded: &Loaded) -> PolarsResult<Vec<(String, Vec<String>)>> {
     let names = series_names(&loaded.cells, &group_keys(loaded))?;
@@ -256,4 +225,35 @@ pub(super) fn accuracy_chart(loaded: &Loaded, title: &str, panels: &[XAxis], con
         subtitle: context.subtitle.clone(),
         panels,
     })
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::*;
+
+    #[test]
+    fn a_diverged_seed_holds_its_last_accuracy_so_the_mean_goes_on() {
+        let diverged = || Trace {
+            x: vec![0.0, 1.0, 2.0],
+            y: vec![0.1, 0.6, 0.0],
+        };
+        let fine = Trace {
+            x: vec![0.0, 5.0, 9.5],
+            y: vec![0.1, 0.7, 0.9],
+        };
+        // as it was: the pooled curve ends where the diverged seed stopped
+        let cut = band(&[diverged(), fine.clone()], 20, BandKind::Minmax, 1).unwrap();
+        assert_eq!(*cut.x.last().unwrap(), 2.0);
+        let mut held = diverged();
+        hold_until(&mut held, 10.0);
+        assert_eq!((held.x.last(), held.y.last()), (Some(&10.0), Some(&0.0)));
+        let pooled = band(&[held.clone(), fine.clone()], 20, BandKind::Minmax, 1).unwrap();
+        assert_eq!(*pooled.x.last().unwrap(), 9.5);
+        assert!((pooled.mean.last().unwrap() - 0.45).abs() < 1e-12, "{:?}", pooled.mean);
+        // nothing to hold to: an infinite budget, or a trace already there
+        let mut same = diverged();
+        hold_until(&mut same, f64::INFINITY);
+        hold_until(&mut held, 10.0);
+        assert_eq!((same, held.x.len()), (diverged(), 4));
+    }
 }
