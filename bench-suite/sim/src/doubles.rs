@@ -4,7 +4,7 @@ use abs_policies::{Policy, PolicyName, PolicyParams};
 
 use crate::engine::{ComputeTimeSpec, EngineConfig, Granularity};
 use crate::learner::{Eval, JobId, Learner};
-use crate::population::{ClientLaw, ClientTimes, Diurnal, Population, Schedule, Selection};
+use crate::population::{ClientTimes, Diurnal, Population, Schedule, Selection};
 use crate::seeds::Seeds;
 
 /// Returns a zero delta and a constant loss: all that is left to time is the engine.
@@ -60,10 +60,6 @@ pub fn population(clients: u64, diurnal: bool, seed: u64) -> Population {
             Schedule::Always
         },
         times,
-        law: ClientLaw {
-            v_mach: times.v_mach,
-            ..ClientLaw::default()
-        },
         seeds,
     }
 }

@@ -3,32 +3,23 @@
 //! (the job arrived, was lost or was stopped). One panel per condition, one line per series (the
 //! mean over seeds, with its band).
 
-use abs_sim::engine::{Fate, JobRecord};
+use abs_sim::engine::JobRecord;
 use abs_sim::sweep::Sweep;
 
 use super::chart::{Chart, Legend, Panel, Series};
 use super::curves::{Trace, band};
+use super::figures::conditions_of;
 use super::series::{CURVE_POINTS, Context};
 use crate::error::Error;
 use crate::output::{jobs_from, read_manifest, read_records};
 use crate::results::BOOTSTRAP_SEED;
-
-/// When a job's slot was free again: at its arrival (even if aggregated later, or never), or when
-/// it was lost or stopped.
-fn released(j: &JobRecord) -> f64 {
-    if matches!(j.fate, Fate::Unavailable | Fate::Restarted | Fate::Cancelled) {
-        j.end
-    } else {
-        j.finish
-    }
-}
 
 /// The busy slots of a run as a step function from 0 to `end`.
 pub fn busy_trace(jobs: &[JobRecord], end: f64) -> Trace {
     let mut changes: Vec<(f64, i64)> = Vec::with_capacity(2 * jobs.len());
     for j in jobs {
         changes.push((j.start, 1));
-        changes.push((released(j), -1));
+        changes.push((j.released(), -1));
     }
     // at equal times the slots freed go first: a slot refilled at once stays counted once
     changes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
@@ -53,14 +44,8 @@ pub fn busy_trace(jobs: &[JobRecord], end: f64) -> Trace {
 /// Busy slots against virtual time, one panel per condition; a cell without a job log is skipped
 /// and said.
 pub fn concurrency_chart(results: &std::path::Path, sweep: &Sweep, title: &str, context: &Context) -> crate::error::Result<Chart> {
-    let mut conditions: Vec<&str> = Vec::new();
-    for c in &sweep.cells {
-        if !conditions.contains(&c.condition.as_str()) {
-            conditions.push(&c.condition);
-        }
-    }
     let mut panels = Vec::new();
-    for (i, condition) in conditions.iter().enumerate() {
+    for (i, condition) in conditions_of(sweep).iter().enumerate() {
         let mut by_label: Vec<(String, Vec<Trace>)> = Vec::new();
         for cell in sweep.cells.iter().filter(|c| c.condition == *condition) {
             let dir = crate::runner::cell_dir(results, cell);
@@ -111,7 +96,7 @@ pub fn concurrency_chart(results: &std::path::Path, sweep: &Sweep, title: &str, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use abs_sim::engine::Cause;
+    use abs_sim::engine::{Cause, Fate};
 
     fn job(start: f64, finish: f64, fate: Fate, end: f64) -> JobRecord {
         JobRecord {

@@ -152,16 +152,21 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
     Ok(())
 }
 
-/// Every series' test accuracy against virtual time, one panel per condition (sweep order).
-fn condition_curves(d: &Drawing, sweep: &Sweep, title: &str, context: &Context) -> crate::error::Result<Chart> {
+/// The sweep's conditions, in the order of its cells.
+pub(super) fn conditions_of(sweep: &Sweep) -> Vec<&str> {
     let mut conditions: Vec<&str> = Vec::new();
     for c in &sweep.cells {
         if !conditions.contains(&c.condition.as_str()) {
             conditions.push(&c.condition);
         }
     }
+    conditions
+}
+
+/// Every series' test accuracy against virtual time, one panel per condition (sweep order).
+fn condition_curves(d: &Drawing, sweep: &Sweep, title: &str, context: &Context) -> crate::error::Result<Chart> {
     let mut panels = Vec::new();
-    for (i, condition) in conditions.iter().enumerate() {
+    for (i, condition) in conditions_of(sweep).iter().enumerate() {
         let cells: Vec<_> = sweep.cells.iter().filter(|c| c.condition == *condition).cloned().collect();
         let loaded = load(d.results, Some(&cells))?;
         if loaded.cells.height() == 0 {

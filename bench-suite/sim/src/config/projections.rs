@@ -6,7 +6,7 @@ use abs_policies::{Policy, PolicyParams};
 use super::keys::RunConfig;
 use crate::catalog::DataSource;
 use crate::engine::{Availability, AvailabilitySpec, EngineConfig, Links, TraceError, read_patterns};
-use crate::population::{ClientLaw, ClientTimes, Diurnal, Holders, Population, Schedule};
+use crate::population::{ClientTimes, Diurnal, Holders, Population, Schedule};
 use std::sync::Arc;
 
 impl RunConfig {
@@ -128,10 +128,6 @@ impl RunConfig {
             selection: self.selection.unwrap_or_default(),
             presence,
             times,
-            law: ClientLaw {
-                v_mach: times.v_mach,
-                samples: self.client_samples.unwrap_or_default().law(),
-            },
             seeds: *seeds,
         }))
     }

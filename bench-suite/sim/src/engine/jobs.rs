@@ -114,6 +114,16 @@ impl Fate {
 }
 
 impl JobRecord {
+    /// When the job's worker (a population's client and slot) was free of it: at its arrival
+    /// (even if aggregated later, or never), or when it was lost or stopped.
+    pub fn released(&self) -> f64 {
+        if matches!(self.fate, Fate::Unavailable | Fate::Restarted | Fate::Cancelled) {
+            self.end
+        } else {
+            self.finish
+        }
+    }
+
     /// Records what became of the job, when, and in which round (with its staleness where it has one).
     pub(super) fn settle(&mut self, fate: Fate, end: f64, round: u64, staleness: Option<u64>) {
         (self.fate, self.end, self.round, self.staleness) = (fate, end, Some(round), staleness);

@@ -8,7 +8,7 @@ use abs_policies::{PolicyName, PolicyParams};
 use super::*;
 use crate::doubles::{NoWork, population};
 use crate::engine::{ComputeTimeSpec, Granularity, JobTimes};
-use crate::population::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Schedule, Selection};
+use crate::population::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Presence, Schedule, Selection};
 use crate::seeds::{Purpose, Seeds};
 
 fn cfg(name: PolicyName, slots: u32, k: u32, pop: Population, max_time: f64) -> EngineConfig {
@@ -41,10 +41,6 @@ fn constant_jobs(clients: u64, compute: f64, seed: u64) -> Population {
     let times = ClientTimes::new(&ComputeTimeSpec::Constant { value: compute }, Granularity::Job, 1, &seeds).unwrap();
     Population {
         times,
-        law: ClientLaw {
-            v_mach: 0.0,
-            ..ClientLaw::default()
-        },
         ..population(clients, false, seed)
     }
 }
@@ -112,30 +108,6 @@ fn a_client_leaving_mid_upload_loses_the_job_at_that_instant() {
     assert_eq!((j.fate, j.end.to_bits()), (Fate::Unavailable, leaves.to_bits()));
 }
 
-/// (client, phase) presence as the test recomputes it, independently of the engine's crowd.
-struct Presence {
-    d: Diurnal,
-    draws: ClientDraws,
-    phases: Clients,
-}
-
-impl Presence {
-    fn new(d: Diurnal, seed: u64) -> Presence {
-        let seeds = Seeds::new(seed);
-        Presence {
-            d,
-            draws: ClientDraws::new(&seeds, Purpose::ClientAvailability),
-            phases: Clients::new(&seeds, ClientLaw::default(), 1).unwrap(),
-        }
-    }
-    fn present(&self, c: u64, t: f64) -> bool {
-        self.d.present(&self.draws, c, self.phases.phase_h(c), t)
-    }
-    fn leaves(&self, c: u64, t: f64) -> f64 {
-        self.d.next_change(&self.draws, c, self.phases.phase_h(c), t)
-    }
-}
-
 #[test]
 fn an_open_population_obeys_littles_law_and_its_clients_rules() {
     // 30 clients present 40% of the day, 20 slots, FedBuff K = 5, jobs of about 10 minutes, two
@@ -156,7 +128,7 @@ fn an_open_population_obeys_littles_law_and_its_clients_rules() {
     let horizon = 2.0 * 86_400.0;
     let records = run(&cfg(PolicyName::Fedbuff, 20, 5, pop, horizon));
     let jobs = &records.jobs;
-    let presence = Presence::new(Diurnal::default(), seed);
+    let presence = Presence::new(Schedule::Diurnal(Diurnal::default()), &Seeds::new(seed));
     let lost = jobs.iter().filter(|j| j.fate == Fate::Unavailable).count();
     let waited = jobs.iter().filter(|j| j.cause == Cause::Waited).count();
     assert!(
@@ -166,13 +138,7 @@ fn an_open_population_obeys_littles_law_and_its_clients_rules() {
     );
     // a client holds a slot from its job's start until the job arrives (even if it is then
     // aggregated later, or never), is lost or is stopped
-    let held_until = |j: &JobRecord| {
-        if matches!(j.fate, Fate::Unavailable | Fate::Restarted | Fate::Cancelled) {
-            j.end
-        } else {
-            j.finish
-        }
-    };
+    let held_until = JobRecord::released;
     let mut by_client: HashMap<u64, Vec<&JobRecord>> = HashMap::new();
     for j in jobs {
         let c = j.client.unwrap();
@@ -180,7 +146,7 @@ fn an_open_population_obeys_littles_law_and_its_clients_rules() {
         // a job starts only while its client is present; it is lost exactly when its client
         // leaves first, otherwise its client stays until it arrives
         assert!(presence.present(c, j.start), "{j:?}");
-        let leaves = presence.leaves(c, j.start);
+        let leaves = presence.next_change(c, j.start);
         if j.fate == Fate::Unavailable {
             assert!(leaves < j.finish && j.end.to_bits() == leaves.to_bits(), "{j:?} leaves {leaves}");
         } else if j.fate != Fate::Running || j.finish <= j.end {

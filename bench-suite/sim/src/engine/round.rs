@@ -432,14 +432,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                         changes = 0;
                     }
                     Some(e) => {
-                        changes += 1;
-                        if changes > CHANGES_WITHOUT_ARRIVAL * u64::from(self.cfg.workers) {
-                            return Err(SimError::NoProgress {
-                                round: self.round,
-                                time: e.finish,
-                                changes,
-                            });
-                        }
+                        self.no_arrival_yet(&mut changes, e.finish)?;
                         self.slot_event(e)?;
                     }
                     None => return Err(self.ran_dry()),
@@ -461,19 +454,26 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
                     if c.time > self.cfg.max_time {
                         return Ok(false);
                     }
-                    changes += 1;
-                    if changes > CHANGES_WITHOUT_ARRIVAL * u64::from(self.cfg.workers) {
-                        return Err(SimError::NoProgress {
-                            round: self.round,
-                            time: c.time,
-                            changes,
-                        });
-                    }
+                    self.no_arrival_yet(&mut changes, c.time)?;
                     self.change_presence(c.worker)?;
                 }
                 _ => return Err(self.ran_dry()),
             }
         }
+    }
+
+    /// Counts an event at `time` that brought no arrival (a change of presence, a lost job, a
+    /// slot looking again); too many in a row stop the run (docs/semantics.md, section 17).
+    fn no_arrival_yet(&self, changes: &mut u64, time: f64) -> Result<(), SimError> {
+        *changes += 1;
+        if *changes > CHANGES_WITHOUT_ARRIVAL * u64::from(self.cfg.workers) {
+            return Err(SimError::NoProgress {
+                round: self.round,
+                time,
+                changes: *changes,
+            });
+        }
+        Ok(())
     }
 
     fn ran_dry(&self) -> SimError {
@@ -861,11 +861,14 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
         };
         let (download, upload, links) = match &self.cfg.network {
             None => (self.cfg.download_latency, self.cfg.upload_latency, None),
-            Some(l) => (
-                transfer_seconds(self.cfg.download_latency, self.bits, l.shared(l.holder(w, client).1, together)),
-                transfer_seconds(self.cfg.upload_latency, self.bits, l.holder(w, client).0),
-                Some(l.holder(w, client)),
-            ),
+            Some(l) => {
+                let (up, down) = l.holder(w, client);
+                (
+                    transfer_seconds(self.cfg.download_latency, self.bits, l.shared(down, together)),
+                    transfer_seconds(self.cfg.upload_latency, self.bits, up),
+                    Some((up, down)),
+                )
+            }
         };
         let finish = at + download + compute + upload;
         // a client that leaves before its update arrives loses the job then

@@ -17,9 +17,18 @@ pub struct Population {
     /// When clients are present.
     pub presence: Schedule,
     pub times: ClientTimes,
-    /// The laws of the clients' speed factors and data sizes.
-    pub law: ClientLaw,
     pub seeds: Seeds,
+}
+
+impl Population {
+    /// The law of the clients' speed factors (the compute law's `v_mach`), which is all a run
+    /// draws of a client besides its times, presence and data.
+    pub fn speed_law(&self) -> ClientLaw {
+        ClientLaw {
+            v_mach: self.times.v_mach,
+            ..ClientLaw::default()
+        }
+    }
 }
 
 /// Hashes a client number with SplitMix64's finaliser (the busy set's keys are plain numbers).
@@ -58,18 +67,13 @@ pub struct Crowd {
 impl Crowd {
     pub fn new(p: &Population, slots: u32) -> Result<Crowd, String> {
         Ok(Crowd {
-            attributes: Clients::new(&p.seeds, p.law, 1)?,
+            attributes: Clients::new(&p.seeds, p.speed_law(), 1)?,
             times: p.times,
             presence: Presence::new(p.presence.clone(), &p.seeds),
             selector: Selector::new(p.selection, p.clients, &p.seeds),
             busy: HashSet::with_capacity_and_hasher(2 * slots as usize, BuildHasherDefault::default()),
             held: vec![None; slots as usize],
         })
-    }
-
-    /// Whether `client` is present at `t`.
-    pub fn present(&self, client: u64, t: f64) -> bool {
-        self.presence.present(client, t)
     }
 
     /// When `client`, present at `t`, leaves (infinity when it never does).
@@ -96,15 +100,5 @@ impl Crowd {
     /// The compute time of the run's job `job` on `client`.
     pub fn job_time(&self, client: u64, job: u64) -> f64 {
         self.times.draw(client, job, self.attributes.speed(client))
-    }
-
-    /// Selections that found no client (a slot waited).
-    pub fn misses(&self) -> u64 {
-        self.selector.misses
-    }
-
-    /// Clients holding a slot now.
-    pub fn busy(&self) -> usize {
-        self.busy.len()
     }
 }

@@ -5,19 +5,9 @@
 use super::*;
 use crate::population::{Clients, Population, Presence, Schedule};
 
-/// When a job's client was free again: when the job arrived (even if aggregated later or never),
-/// or when it was lost or stopped.
-fn released(j: &JobRecord) -> f64 {
-    if matches!(j.fate, Fate::Unavailable | Fate::Restarted | Fate::Cancelled) {
-        j.end
-    } else {
-        j.finish
-    }
-}
-
 /// The client rules of a population run, on the whole job log (its rows in start order).
 pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), VerifyError> {
-    let attributes = Clients::new(&p.seeds, p.law, 1).map_err(VerifyError::Unverifiable)?;
+    let attributes = Clients::new(&p.seeds, p.speed_law(), 1).map_err(VerifyError::Unverifiable)?;
     let presence = Presence::new(p.presence.clone(), &p.seeds);
     let mut held: HashMap<u64, (f64, &JobRecord)> = HashMap::new();
     for (row, j) in jobs.iter().enumerate() {
@@ -46,7 +36,7 @@ pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), Ve
             if lost && (leaves >= j.finish || j.end.to_bits() != leaves.to_bits()) {
                 return fail(format!("{}: lost at {}, but client {c} left at {leaves}", job_name(j), j.end));
             }
-            if !lost && !in_flight_at_stop && leaves < released(j) {
+            if !lost && !in_flight_at_stop && leaves < j.released() {
                 return fail(format!(
                     "{}: {} although client {c} left at {leaves}, before its update arrived",
                     job_name(j),
@@ -66,7 +56,7 @@ pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), Ve
                 job_name(before)
             ));
         }
-        held.insert(c, (released(j), j));
+        held.insert(c, (j.released(), j));
     }
     Ok(())
 }

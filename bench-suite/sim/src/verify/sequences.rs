@@ -58,14 +58,7 @@ pub(super) fn check_sequences(by_worker: &[Vec<&JobRecord>]) -> Result<(), Verif
                 Cause::Lost => prev.fate == Fate::Unavailable && j.start == prev.end && prev.round == Some(j.base_version),
                 // a slot that had found no client found one later: after the previous job
                 // arrived (its round may close later), or was lost or stopped
-                Cause::Waited => {
-                    let freed = if matches!(prev.fate, Fate::Delivered | Fate::Dropped | Fate::Running) {
-                        prev.finish
-                    } else {
-                        prev.end
-                    };
-                    j.start >= freed
-                }
+                Cause::Waited => j.start >= prev.released(),
             };
             if !ok {
                 return fail(format!(
