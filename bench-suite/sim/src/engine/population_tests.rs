@@ -80,12 +80,12 @@ fn a_client_leaving_mid_upload_loses_the_job_at_that_instant() {
     let seed = (0..100u64)
         .find(|&s| {
             let seeds = Seeds::new(s);
-            let phase = Clients::new(&seeds, ClientLaw::default(), 1).unwrap().phase_h(0);
+            let phase = Clients::new(&seeds, ClientLaw::default()).unwrap().phase_h(0);
             !d.present(&ClientDraws::new(&seeds, Purpose::ClientAvailability), 0, phase, 0.0)
         })
         .unwrap();
     let seeds = Seeds::new(seed);
-    let phase = Clients::new(&seeds, ClientLaw::default(), 1).unwrap().phase_h(0);
+    let phase = Clients::new(&seeds, ClientLaw::default()).unwrap().phase_h(0);
     let draws = ClientDraws::new(&seeds, Purpose::ClientAvailability);
     // the slot looks every minute: it finds the client at the first minute of its window
     let found = (1..10_000u64)

@@ -1,8 +1,6 @@
-//! Each client's attributes, drawn at first use from its own draws and cached within a bound: the
-//! cache only saves work, since a client's attributes are the same whenever (and however often)
-//! they are drawn.
-
-use std::collections::HashMap;
+//! Each client's attributes, drawn from its own draws whenever they are needed and never stored:
+//! a client's attributes are the same whenever (and however often) they are drawn, so a run's
+//! memory does not grow with the clients it touches.
 
 use rand_distr::{Distribution, Gamma, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -109,14 +107,11 @@ pub struct Clients {
     law: ClientLaw,
     speed: Option<Gamma<f64>>,
     samples: Option<LogNormal<f64>>,
-    cache: HashMap<u64, ClientAttributes>,
-    cap: usize,
 }
 
 impl Clients {
-    /// `cap` bounds the cache (emptied when full); the laws' parameters must be valid (the config
-    /// refuses others).
-    pub fn new(seeds: &Seeds, law: ClientLaw, cap: usize) -> Result<Clients, String> {
+    /// The laws' parameters must be valid (the config refuses others).
+    pub fn new(seeds: &Seeds, law: ClientLaw) -> Result<Clients, String> {
         let speed = if law.v_mach > 0.0 {
             let shape = 1.0 / (law.v_mach * law.v_mach);
             Some(Gamma::new(shape, 1.0 / shape).map_err(|e| format!("v_mach {}: {e}", law.v_mach))?)
@@ -132,22 +127,16 @@ impl Clients {
             law,
             speed,
             samples,
-            cache: HashMap::new(),
-            cap: cap.max(1),
         })
     }
 
-    /// `client`'s attributes.
-    pub fn get(&mut self, client: u64) -> ClientAttributes {
-        if let Some(a) = self.cache.get(&client) {
-            return *a;
+    /// `client`'s attributes, all at once (the run draws each one alone, where it is needed).
+    pub fn attributes(&self, client: u64) -> ClientAttributes {
+        ClientAttributes {
+            speed: self.speed(client),
+            phase_h: self.phase_h(client),
+            samples: self.samples(client),
         }
-        let a = self.draw(client);
-        if self.cache.len() >= self.cap {
-            self.cache.clear();
-        }
-        self.cache.insert(client, a);
-        a
     }
 
     /// `client`'s time zone alone (its `phase_h`), for presence checks: one hash, no cache.
@@ -173,18 +162,6 @@ impl Clients {
         }
     }
 
-    /// Clients whose attributes are held now (at most the cap).
-    pub fn cached(&self) -> usize {
-        self.cache.len()
-    }
-
-    fn draw(&self, client: u64) -> ClientAttributes {
-        ClientAttributes {
-            speed: self.speed(client),
-            phase_h: self.phase_h(client),
-            samples: self.samples(client),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -194,32 +171,29 @@ mod tests {
     #[test]
     fn a_client_is_the_same_whenever_it_is_first_touched() {
         let seeds = Seeds::new(11);
-        let mut forward = Clients::new(&seeds, ClientLaw::default(), 1_000_000).unwrap();
-        let mut backward = Clients::new(&seeds, ClientLaw::default(), 1_000_000).unwrap();
-        let mut tiny = Clients::new(&seeds, ClientLaw::default(), 7).unwrap();
+        let forward = Clients::new(&seeds, ClientLaw::default()).unwrap();
+        let backward = Clients::new(&seeds, ClientLaw::default()).unwrap();
         let ids: Vec<u64> = (0..500).map(|i| i * 7_919 + 3).collect();
-        let a: Vec<ClientAttributes> = ids.iter().map(|&c| forward.get(c)).collect();
-        let mut b: Vec<ClientAttributes> = ids.iter().rev().map(|&c| backward.get(c)).collect();
+        let a: Vec<ClientAttributes> = ids.iter().map(|&c| forward.attributes(c)).collect();
+        let mut b: Vec<ClientAttributes> = ids.iter().rev().map(|&c| backward.attributes(c)).collect();
         b.reverse();
         assert_eq!(a, b, "draw order does not matter");
         assert!(ids.iter().zip(&a).all(|(&c, x)| forward.phase_h(c) == x.phase_h));
-        // a cache of 7 is emptied again and again: the same attributes, never more than 7 held
-        for round in 0..3 {
-            for (i, &c) in ids.iter().enumerate() {
-                assert_eq!(tiny.get(c), a[i], "round {round}, client {c}");
-                assert!(tiny.cached() <= 7);
-            }
+        // drawn again, interleaved with other clients: the same attributes
+        for (i, &c) in ids.iter().enumerate().step_by(3) {
+            assert_eq!(backward.attributes(c + 1).samples, forward.attributes(c + 1).samples);
+            assert_eq!(backward.attributes(c), a[i], "client {c}");
         }
         // another seed, other clients
-        let mut other = Clients::new(&Seeds::new(12), ClientLaw::default(), 10).unwrap();
-        assert_ne!(other.get(ids[0]), a[0]);
+        let other = Clients::new(&Seeds::new(12), ClientLaw::default()).unwrap();
+        assert_ne!(other.attributes(ids[0]), a[0]);
     }
 
     #[test]
     fn attributes_follow_their_laws() {
-        let mut clients = Clients::new(&Seeds::new(3), ClientLaw::default(), 64).unwrap();
+        let clients = Clients::new(&Seeds::new(3), ClientLaw::default()).unwrap();
         let n = 20_000u64;
-        let all: Vec<ClientAttributes> = (0..n).map(|c| clients.get(c * 1_000_003)).collect();
+        let all: Vec<ClientAttributes> = (0..n).map(|c| clients.attributes(c * 1_000_003)).collect();
         let mean_speed = all.iter().map(|a| a.speed).sum::<f64>() / n as f64;
         let cv = (all.iter().map(|a| (a.speed - mean_speed).powi(2)).sum::<f64>() / n as f64).sqrt() / mean_speed;
         assert!((mean_speed - 1.0).abs() < 0.02 && (cv - 0.5).abs() < 0.02, "{mean_speed} {cv}");
@@ -232,7 +206,7 @@ mod tests {
             v_mach: 0.0,
             samples: SampleLaw::Constant(5),
         };
-        let mut same = Clients::new(&Seeds::new(3), fixed, 4).unwrap();
-        assert_eq!((same.get(9).speed, same.get(9).samples), (1.0, 5));
+        let same = Clients::new(&Seeds::new(3), fixed).unwrap();
+        assert_eq!((same.attributes(9).speed, same.attributes(9).samples), (1.0, 5));
     }
 }

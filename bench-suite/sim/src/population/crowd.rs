@@ -67,7 +67,7 @@ pub struct Crowd {
 impl Crowd {
     pub fn new(p: &Population, slots: u32) -> Result<Crowd, String> {
         Ok(Crowd {
-            attributes: Clients::new(&p.seeds, p.speed_law(), 1)?,
+            attributes: Clients::new(&p.seeds, p.speed_law())?,
             times: p.times,
             presence: Presence::new(p.presence.clone(), &p.seeds),
             selector: Selector::new(p.selection, p.clients, &p.seeds),

@@ -4,8 +4,8 @@
 //!
 //! - [`ClientDraws`]: a counter-based stream per (purpose, client, index), cheap enough to draw at
 //!   every job start (a hash, no stored state);
-//! - [`Clients`]: each client's attributes (speed factor, time-zone phase, sample count), drawn at
-//!   first use and kept in a bounded cache that may be emptied at any time without changing a draw;
+//! - [`Clients`]: each client's attributes (speed factor, time-zone phase, sample count), drawn
+//!   where needed and never stored (the same whenever drawn);
 //! - [`Diurnal`]: daily on-windows from a client's phase, presence as a function of (client, time);
 //! - [`ClientData`]: a client's training indices drawn from the shared set (its size, a Dirichlet
 //!   label mix), so M may exceed the number of images;

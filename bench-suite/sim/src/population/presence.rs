@@ -33,7 +33,7 @@ impl Presence {
         Presence {
             schedule,
             windows: ClientDraws::new(seeds, Purpose::ClientAvailability),
-            phases: Clients::new(seeds, ClientLaw::default(), 1).unwrap_or_else(|_| unreachable!("the default law is valid")),
+            phases: Clients::new(seeds, ClientLaw::default()).unwrap_or_else(|_| unreachable!("the default law is valid")),
             pick: ClientDraws::new(seeds, Purpose::ClientPattern),
         }
     }

@@ -46,7 +46,7 @@ impl Shards {
                 let law = ClientLaw { v_mach: 0.0, samples };
                 Ok(Shards::Clients {
                     data: ClientData::new(seeds, labels, classes, mix)?,
-                    sizes: Clients::new(seeds, law, 1)?,
+                    sizes: Clients::new(seeds, law)?,
                 })
             }
         }

@@ -7,7 +7,7 @@ use crate::population::{Clients, Population, Presence, Schedule};
 
 /// The client rules of a population run, on the whole job log (its rows in start order).
 pub(super) fn check_clients(p: &Population, jobs: &[JobRecord]) -> Result<(), VerifyError> {
-    let attributes = Clients::new(&p.seeds, p.speed_law(), 1).map_err(VerifyError::Unverifiable)?;
+    let attributes = Clients::new(&p.seeds, p.speed_law()).map_err(VerifyError::Unverifiable)?;
     let presence = Presence::new(p.presence.clone(), &p.seeds);
     let mut held: HashMap<u64, (f64, &JobRecord)> = HashMap::new();
     for (row, j) in jobs.iter().enumerate() {
