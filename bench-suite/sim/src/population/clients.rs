@@ -161,7 +161,6 @@ impl Clients {
             (_, None) => 1,
         }
     }
-
 }
 
 #[cfg(test)]
