@@ -32,12 +32,21 @@ impl Context {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // counts in increasing order ("C = 50, 200", not the strings' order)
+        let numbers = |f: &dyn Fn(&Cell) -> u64| {
+            let all: BTreeSet<u64> = sweep.cells.iter().map(f).collect();
+            all.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        };
         let models = set(&|c| c.config.model.to_string());
         // N: the workers, or a population's clients and slots (C, N in the formulas)
-        let clients = set(&|c| c.config.clients.map(|m| m.to_string()).unwrap_or_default());
-        let workers = match clients.as_str() {
-            "" => format!("N = {}", set(&|c| c.config.workers.to_string())),
-            m => format!("M = {m} clients · C = {}", set(&|c| c.config.slots().to_string())),
+        let workers = if sweep.cells.iter().any(|c| c.config.clients.is_some()) {
+            format!(
+                "M = {} clients · C = {}",
+                numbers(&|c| c.config.clients.unwrap_or(u64::from(c.config.workers))),
+                numbers(&|c| u64::from(c.config.slots()))
+            )
+        } else {
+            format!("N = {}", numbers(&|c| u64::from(c.config.workers)))
         };
         // seeds per series and condition: "10 seeds", or "5-10 seeds" when an exclude rule thins one
         let mut per_series: BTreeMap<(&str, &str), BTreeSet<u64>> = BTreeMap::new();
