@@ -34,6 +34,23 @@ pub struct Panel {
     pub legend: Legend,
 }
 
+/// Past this many virtual seconds a time axis is drawn in hours (a 12-hour run's ticks would
+/// read 40000.0 in seconds).
+const HOURS_FROM_S: f64 = 3.0 * 3600.0;
+
+/// The label of a virtual-time axis for these series: seconds, or hours when the longest runs past
+/// three virtual hours, in which case the series' x are turned into hours.
+pub fn time_axis(series: &mut [Series]) -> String {
+    let longest = series.iter().filter_map(|s| s.band.x.last()).fold(0.0f64, |a, &b| a.max(b));
+    if longest <= HOURS_FROM_S {
+        return "virtual time (s)".into();
+    }
+    for s in series.iter_mut() {
+        s.band.x.iter_mut().for_each(|x| *x /= 3600.0);
+    }
+    "virtual time (h)".into()
+}
+
 /// A whole figure: a title, a line under it (data set, model, N, seeds), panels side by side.
 #[derive(Debug, Clone)]
 pub struct Chart {
@@ -190,4 +207,33 @@ where
         .label_font((FONT, 13))
         .draw()
         .map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending_at(end: f64) -> Series {
+        Series {
+            name: "s".into(),
+            band: Band {
+                x: vec![0.0, end / 2.0, end],
+                mean: vec![0.1; 3],
+                lo: vec![0.1; 3],
+                hi: vec![0.1; 3],
+                seeds: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn a_time_axis_turns_to_hours_past_three_virtual_hours() {
+        let mut short = vec![ending_at(60.0), ending_at(10_800.0)];
+        assert_eq!(time_axis(&mut short), "virtual time (s)");
+        assert_eq!(short[1].band.x, vec![0.0, 5_400.0, 10_800.0], "seconds left as they are");
+        let mut long = vec![ending_at(1_800.0), ending_at(43_200.0)];
+        assert_eq!(time_axis(&mut long), "virtual time (h)");
+        assert_eq!(long[1].band.x, vec![0.0, 6.0, 12.0]);
+        assert_eq!(long[0].band.x, vec![0.0, 0.25, 0.5], "every series in the same unit");
+    }
 }

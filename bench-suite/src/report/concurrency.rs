@@ -6,7 +6,7 @@
 use abs_sim::engine::JobRecord;
 use abs_sim::sweep::Sweep;
 
-use super::chart::{Chart, Legend, Panel, Series};
+use super::chart::{Chart, Legend, Panel, Series, time_axis};
 use super::curves::{Trace, band};
 use super::figures::conditions_of;
 use super::series::{CURVE_POINTS, Context};
@@ -66,7 +66,7 @@ pub fn concurrency_chart(results: &std::path::Path, sweep: &Sweep, title: &str, 
                 None => by_label.push((cell.label.clone(), vec![trace])),
             }
         }
-        let series: Vec<Series> = by_label
+        let mut series: Vec<Series> = by_label
             .into_iter()
             .filter_map(|(name, traces)| band(&traces, CURVE_POINTS, context.bands, BOOTSTRAP_SEED).map(|band| Series { name, band }))
             .collect();
@@ -75,7 +75,7 @@ pub fn concurrency_chart(results: &std::path::Path, sweep: &Sweep, title: &str, 
         }
         panels.push(Panel {
             caption: format!("({}) {condition}", (b'a' + (i % 26) as u8) as char),
-            x_label: "virtual time (s)".into(),
+            x_label: time_axis(&mut series),
             y_label: "busy slots".into(),
             series,
             legend: Legend::LowerRight,

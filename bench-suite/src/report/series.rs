@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use super::chart::{Chart, Legend, Panel, Series};
+use super::chart::{Chart, Legend, Panel, Series, time_axis};
 use super::curves::{BandKind, Trace, band};
 use crate::results::{BOOTSTRAP_SEED, Loaded, group_keys};
 use abs_sim::sweep::{Cell, Sweep, XAxis};
@@ -205,7 +205,7 @@ pub(super) fn accuracy_chart(loaded: &Loaded, title: &str, panels: &[XAxis], con
         .iter()
         .enumerate()
         .map(|(p, axis)| {
-            let series = groups
+            let mut series: Vec<Series> = groups
                 .iter()
                 .filter_map(|(name, ids)| {
                     let ts: Vec<Trace> = ids
@@ -217,12 +217,12 @@ pub(super) fn accuracy_chart(loaded: &Loaded, title: &str, panels: &[XAxis], con
                 })
                 .collect();
             let (what, x_label) = match axis {
-                XAxis::Time => ("virtual time", "virtual time (s)"),
-                XAxis::Comm => ("communication", "communication rounds (uploads + restarts)"),
+                XAxis::Time => ("virtual time", time_axis(&mut series)),
+                XAxis::Comm => ("communication", "communication rounds (uploads + restarts)".to_string()),
             };
             Panel {
                 caption: format!("{} test accuracy vs {what}", letters.get(p).unwrap_or(&"")),
-                x_label: x_label.to_string(),
+                x_label,
                 y_label: "test accuracy".to_string(),
                 series,
                 legend: Legend::LowerRight,
