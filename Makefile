@@ -15,8 +15,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ## The committed figures, byte for byte: the paper's figures, the readings, the network sweep, the
 ## population of clients (sweeps/*.yaml) and the summary with paired comparisons and the paper's
-## claims, into reports/, on Fashion-MNIST from Debian's package (installed when missing). Finished cells are cached in
-## reports/results and reused. Another data set is asked for: `make figures-cifar10`.
+## claims, into reports/, on Fashion-MNIST from Debian's package (installed when missing).
+## Finished cells are cached in reports/results and reused. Another data set is asked for: `make
+## figures-cifar10`.
 ## With the population sweep (sweeps/population.yaml), about 2.5 hours of cells on 2 cores. The
 ## field sweep (sweeps/field.yaml, about 4 hours more) is left out: `make figures-field`.
 export ABS_DATA_DIR ?= $(CURDIR)/data

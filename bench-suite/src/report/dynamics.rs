@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use super::chart::{Chart, Legend, Panel, Series};
+use super::chart::{Chart, Legend, Panel, Series, time_axis};
 use super::curves::Band;
 use super::series::Context;
 use crate::results::Loaded;
@@ -47,9 +47,9 @@ pub(super) fn dynamics_chart(loaded: &Loaded, sweep: &Sweep, labels: &[String], 
             });
         }
     }
-    let panel = |caption: &str, y: &str, series| Panel {
+    let panel = |caption: &str, y: &str, mut series: Vec<Series>| Panel {
         caption: caption.to_string(),
-        x_label: "virtual time (s)".to_string(),
+        x_label: time_axis(&mut series),
         y_label: y.to_string(),
         series,
         legend: Legend::UpperRight,

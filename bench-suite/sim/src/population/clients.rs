@@ -85,16 +85,6 @@ impl Default for ClientLaw {
     }
 }
 
-/// What a client is: drawn once per run, the same whenever it is drawn.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClientAttributes {
-    /// Multiplies the mean of its jobs' compute times.
-    pub speed: f64,
-    /// Its time zone, as the hours its local clock is ahead of the run's, in [0, 24).
-    pub phase_h: f64,
-    pub samples: u32,
-}
-
 /// The draws behind each attribute (the index of the client's draws).
 const SPEED: u64 = 0;
 const PHASE: u64 = 1;
@@ -130,22 +120,14 @@ impl Clients {
         })
     }
 
-    /// `client`'s attributes, all at once (the run draws each one alone, where it is needed).
-    pub fn attributes(&self, client: u64) -> ClientAttributes {
-        ClientAttributes {
-            speed: self.speed(client),
-            phase_h: self.phase_h(client),
-            samples: self.samples(client),
-        }
-    }
-
-    /// `client`'s time zone alone (its `phase_h`), for presence checks: one hash, no cache.
+    /// `client`'s time zone, as the hours its local clock is ahead of the run's, in [0, 24): one
+    /// hash, for presence checks.
     pub fn phase_h(&self, client: u64) -> f64 {
         24.0 * self.draws.unit(client, PHASE)
     }
 
-    /// `client`'s speed factor alone (drawn again each time: for the engine, which needs nothing
-    /// else at a job's start).
+    /// `client`'s speed factor, which multiplies the mean of its jobs' compute times (drawn again
+    /// each time: for the engine, which needs nothing else at a job's start).
     pub fn speed(&self, client: u64) -> f64 {
         self.speed.as_ref().map_or(1.0, |g| g.sample(&mut self.draws.rng(client, SPEED)))
     }
@@ -166,6 +148,24 @@ impl Clients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A client's attributes, all at once (the run draws each alone, where it is needed).
+    #[derive(Debug, PartialEq)]
+    struct ClientAttributes {
+        speed: f64,
+        phase_h: f64,
+        samples: u32,
+    }
+
+    impl Clients {
+        fn attributes(&self, client: u64) -> ClientAttributes {
+            ClientAttributes {
+                speed: self.speed(client),
+                phase_h: self.phase_h(client),
+                samples: self.samples(client),
+            }
+        }
+    }
 
     #[test]
     fn a_client_is_the_same_whenever_it_is_first_touched() {

@@ -25,7 +25,7 @@ mod selection;
 mod shards;
 mod times;
 
-pub use clients::{ClientAttributes, ClientLaw, ClientSamples, Clients, SampleLaw};
+pub use clients::{ClientLaw, ClientSamples, Clients, SampleLaw};
 pub use crowd::{Crowd, Population};
 pub use data::{ClientData, LabelMix};
 pub use diurnal::Diurnal;
