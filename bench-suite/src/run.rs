@@ -5,7 +5,7 @@ use abs_sim::catalog::Kernels;
 
 use abs_sim::Seeds;
 use abs_sim::config::RunConfig;
-use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, TraceError, simulate_timed};
+use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, TraceError, Validation, simulate_timed};
 
 use crate::output::{Manifest, Outputs, write_run};
 
@@ -106,6 +106,8 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
                 eval_samples: cfg.eval_samples,
                 replica_batching: cfg.replica_batching,
                 kernels,
+                holdout: cfg.holdout,
+                evaluate_on: cfg.evaluate_on,
                 ..TrainOptions::default()
             };
             let described = match &data.source_dir {
@@ -123,7 +125,13 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
         }
         _ => {
             let spec = cfg.analytic.unwrap_or_default();
-            let mut learner = AnalyticLearner::new(&spec, cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size, seeds);
+            let validation = Validation {
+                holdout: cfg.holdout,
+                evaluate_on: cfg.evaluate_on,
+            };
+            let mut learner =
+                AnalyticLearner::with_validation(&spec, cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size, seeds, validation)
+                    .map_err(RunError::Learner)?;
             if let Some(w) = learner.shard_sizes().iter().position(|&s| s == 0) {
                 return Err(RunError::EmptyShard { worker: w });
             }

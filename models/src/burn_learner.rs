@@ -17,6 +17,7 @@ use abs_sim::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 use abs_sim::partition::Partition;
 use abs_sim::population::{Holders, Shards};
 use abs_sim::seeds::{Purpose, Seeds};
+use abs_sim::validation::EvalSplit;
 
 /// How a Burn learner trains and evaluates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,6 +36,10 @@ pub struct TrainOptions {
     pub replica_batching: bool,
     /// Which kernels compute the convolution stages of `lenet` and `cnn` (native on flex only).
     pub kernels: Kernels,
+    /// Training samples held out of every shard as a validation split (0: none).
+    pub holdout: u32,
+    /// What evaluations measure: the test set, or the held-out samples.
+    pub evaluate_on: EvalSplit,
 }
 
 /// Images per forward pass when evaluating (as `abs-bench run` evaluates).
@@ -54,6 +59,8 @@ impl Default for TrainOptions {
             eval_batch: EVAL_BATCH,
             replica_batching: d.replica_batching.unwrap_or_default(),
             kernels: Kernels::default(),
+            holdout: d.holdout.unwrap_or_default(),
+            evaluate_on: d.evaluate_on.unwrap_or_default(),
         }
     }
 }
@@ -111,7 +118,8 @@ impl<M: Net> BurnLearner<M> {
         let shapes = param_shapes(&replica);
         let dim = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
         let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
-        let shards = Shards::new(&labels, data.classes as u32, opts.holders, opts.partition, &seeds)?;
+        let held = abs_sim::validation::held_out(labels.len(), opts.holdout)?;
+        let shards = Shards::holding_out(&labels, data.classes as u32, opts.holders, opts.partition, &seeds, &held)?;
         if let (Some(w), Holders::Workers(n)) = (shards.first_empty(), opts.holders) {
             return Err(format!(
                 "worker {w} received an empty shard of {} ({} training samples for {n} workers)",
@@ -119,10 +127,14 @@ impl<M: Net> BurnLearner<M> {
                 data.train.len(),
             ));
         }
-        let n_test = data.test.len() as u32;
+        // what is evaluated: the test set, or the held-out training samples; then a fixed subset
+        let mut idx: Vec<u32> = match opts.evaluate_on {
+            EvalSplit::Test => (0..data.test.len() as u32).collect(),
+            EvalSplit::Validation => held,
+        };
+        let n_eval = idx.len() as u32;
         let eval_indices: Vec<u32> = match opts.eval_samples {
-            Some(k) if k < n_test => {
-                let mut idx: Vec<u32> = (0..n_test).collect();
+            Some(k) if k < n_eval => {
                 let mut rng = seeds.stream(Purpose::EvalSubset, 0, 0);
                 // partial Fisher-Yates: the first k entries are a uniform sample without replacement
                 for i in 0..k as usize {
@@ -133,7 +145,7 @@ impl<M: Net> BurnLearner<M> {
                 idx.sort_unstable();
                 idx
             }
-            _ => (0..n_test).collect(),
+            _ => idx,
         };
         Ok(BurnLearner {
             replica: Some(replica),
@@ -267,7 +279,11 @@ impl<M: Net> Learner for BurnLearner<M> {
         let classes = self.data.classes;
         let (mut loss, mut correct) = (0.0f64, 0usize);
         for chunk in self.eval_indices.chunks(self.opts.eval_batch.max(1)) {
-            let (x, y) = self.batch_tensor(&self.data.test, chunk, &self.eval_device);
+            let split = match self.opts.evaluate_on {
+                EvalSplit::Test => &self.data.test,
+                EvalSplit::Validation => &self.data.train,
+            };
+            let (x, y) = self.batch_tensor(split, chunk, &self.eval_device);
             let logits = model.forward(x).into_data().try_into_vec::<f32>().expect("logits are f32");
             for (row, &label) in logits.chunks_exact(classes).zip(&y) {
                 let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -17,6 +17,7 @@ pub mod population;
 pub mod seeds;
 pub mod stats;
 pub mod sweep;
+pub mod validation;
 pub mod verify;
 
 pub use learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};

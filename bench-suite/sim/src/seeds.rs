@@ -37,6 +37,8 @@ pub enum Purpose {
     ClientAvailability = 13,
     /// Which absence pattern of a trace each client follows.
     ClientPattern = 14,
+    /// Which training samples a validation split holds out (keyed by a fixed root, not the run's).
+    Validation = 15,
 }
 
 /// The root seed of one run, from which every stream is derived.

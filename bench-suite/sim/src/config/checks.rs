@@ -70,6 +70,12 @@ impl super::keys::RunConfig {
                 format!("dirichlet alpha {alpha} is not allowed: expected a finite number > 0"),
             ));
         }
+        if self.evaluate_on == crate::validation::EvalSplit::Validation && self.holdout == 0 {
+            return Err((
+                "evaluate_on".into(),
+                "`validation` needs a validation split: set `holdout` to the training samples to hold out, e.g. 5000".into(),
+            ));
+        }
         self.compute_time.validate()?;
         if let Some(n) = &self.network {
             n.validate()?;

@@ -7,6 +7,7 @@
 
 use crate::partition::Partition;
 use crate::population::{Holders, Shards};
+use crate::validation::EvalSplit;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,15 @@ pub struct AnalyticLearner {
     seeds: Seeds,
     work: Vec<f32>,
     grad: Vec<f64>,
+    /// The held-out training samples evaluations measure (`None`: the test set).
+    eval_on: Option<Vec<u32>>,
+}
+
+/// A learner's validation split: how many training samples to hold out, and what to evaluate on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Validation {
+    pub holdout: u32,
+    pub evaluate_on: EvalSplit,
 }
 
 fn draw_set(n: usize, mu: &[f64], rng: &mut impl Rng) -> (Vec<f32>, Vec<f32>) {
@@ -94,6 +104,25 @@ impl AnalyticLearner {
         batch_size: u32,
         seeds: Seeds,
     ) -> AnalyticLearner {
+        let whole = Validation {
+            holdout: 0,
+            evaluate_on: EvalSplit::Test,
+        };
+        Self::with_validation(spec, holders, partition_scheme, lr, batch_size, seeds, whole).expect("nothing held out")
+    }
+
+    /// [`AnalyticLearner::new`] with `validation.holdout` training samples kept out of every shard,
+    /// evaluated on instead of the test set with `evaluate_on: validation`. Err: the split would
+    /// leave no training sample.
+    pub fn with_validation(
+        spec: &AnalyticSpec,
+        holders: Holders,
+        partition_scheme: Partition,
+        lr: f64,
+        batch_size: u32,
+        seeds: Seeds,
+        validation: Validation,
+    ) -> Result<AnalyticLearner, String> {
         let dim = spec.dim as usize;
         let mut rng = seeds.stream(Purpose::DataGeneration, 0, 0);
         let dir: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(&mut rng)).collect();
@@ -102,8 +131,10 @@ impl AnalyticLearner {
         let (train_x, train_y) = draw_set(spec.train_samples as usize, &mu, &mut seeds.stream(Purpose::DataGeneration, 1, 0));
         let (test_x, test_y) = draw_set(spec.test_samples as usize, &mu, &mut seeds.stream(Purpose::DataGeneration, 2, 0));
         let labels: Vec<u32> = train_y.iter().map(|&y| y as u32).collect();
-        let shards = Shards::new(&labels, 2, holders, partition_scheme, &seeds).expect("two classes, alpha checked by the config");
-        AnalyticLearner {
+        let held = crate::validation::held_out(labels.len(), validation.holdout)?;
+        let shards = Shards::holding_out(&labels, 2, holders, partition_scheme, &seeds, &held)?;
+        let eval_on = (validation.evaluate_on == EvalSplit::Validation).then_some(held);
+        Ok(AnalyticLearner {
             dim,
             train_x,
             train_y,
@@ -116,7 +147,8 @@ impl AnalyticLearner {
             seeds,
             work: vec![0.0; dim + 1],
             grad: vec![0.0; dim + 1],
-        }
+            eval_on,
+        })
     }
 
     /// The class mean mu; the loss minimiser is `2 mu` with bias 0.
@@ -188,14 +220,19 @@ impl Learner for AnalyticLearner {
     }
 
     fn evaluate(&mut self, params: &[f32]) -> Eval {
-        let n = self.test_y.len();
+        let (xs, ys, indices) = match &self.eval_on {
+            Some(held) => (&self.train_x, &self.train_y, Some(held.as_slice())),
+            None => (&self.test_x, &self.test_y, None),
+        };
+        let n = indices.map_or(ys.len(), <[u32]>::len);
         let (mut loss, mut correct) = (0.0, 0usize);
-        for i in 0..n {
-            let x = &self.test_x[i * self.dim..(i + 1) * self.dim];
+        for j in 0..n {
+            let i = indices.map_or(j, |idx| idx[j] as usize);
+            let x = &xs[i * self.dim..(i + 1) * self.dim];
             let z = self.margin(params, x);
-            let sign = 2.0 * f64::from(self.test_y[i]) - 1.0;
+            let sign = 2.0 * f64::from(ys[i]) - 1.0;
             loss += softplus_neg(sign * z);
-            if (z > 0.0) == (self.test_y[i] > 0.5) {
+            if (z > 0.0) == (ys[i] > 0.5) {
                 correct += 1;
             }
         }
@@ -241,6 +278,42 @@ mod tests {
         let dot: f64 = w.iter().zip(l.mu()).map(|(a, b)| f64::from(*a) * b).sum();
         let nw: f64 = w[..5].iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
         assert!(dot / (nw * 1.5) > 0.98, "cosine {}", dot / (nw * 1.5));
+    }
+
+    #[test]
+    fn a_validation_split_is_held_out_of_training_and_evaluated_on_request() {
+        let spec = AnalyticSpec {
+            dim: 4,
+            train_samples: 400,
+            test_samples: 100,
+            separation: 1.0,
+        };
+        let make = |holdout, evaluate_on| {
+            let v = Validation { holdout, evaluate_on };
+            AnalyticLearner::with_validation(&spec, Holders::Workers(4), Partition::Iid, 0.1, 8, Seeds::new(9), v)
+        };
+        let mut plain = make(0, EvalSplit::Test).unwrap();
+        let mut held = make(100, EvalSplit::Test).unwrap();
+        let mut validated = make(100, EvalSplit::Validation).unwrap();
+        assert_eq!(held.shard_sizes(), vec![75; 4], "300 samples left to train on");
+        let w = plain.init();
+        assert_eq!(held.init(), w, "the model's start does not move");
+        // the same weights, measured on the test set with and without the split, on the held-out
+        // samples with it: the test measurement ignores the split, the validation one does not
+        let trained: Vec<f32> = w.iter().enumerate().map(|(i, v)| v + 0.3 * (i as f32 - 1.5)).collect();
+        assert_eq!(plain.evaluate(&trained), held.evaluate(&trained));
+        assert_ne!(held.evaluate(&trained), validated.evaluate(&trained));
+        // and it is what the held-out samples themselves give
+        let idx = crate::validation::held_out(400, 100).unwrap();
+        let correct = idx
+            .iter()
+            .filter(|&&i| {
+                let x = &validated.train_x[i as usize * 4..(i as usize + 1) * 4];
+                (validated.margin(&trained, x) > 0.0) == (validated.train_y[i as usize] > 0.5)
+            })
+            .count();
+        assert_eq!(validated.evaluate(&trained).accuracy, correct as f64 / 100.0);
+        assert!(make(400, EvalSplit::Validation).is_err(), "nothing left to train on");
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod records;
 mod round;
 mod timing;
 
-pub use analytic::{AnalyticLearner, AnalyticSpec, normal_cdf};
+pub use analytic::{AnalyticLearner, AnalyticSpec, Validation, normal_cdf};
 pub use availability::{Absences, Availability, AvailabilitySpec, read_patterns};
 pub use compute_time::{ComputeTimeSpec, Granularity, JobTimes, Trace, TraceError};
 pub use events::{Event, InFlight, JobQueue};

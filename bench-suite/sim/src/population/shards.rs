@@ -23,13 +23,54 @@ pub enum Holders {
 #[derive(Debug, Clone)]
 pub enum Shards {
     Workers(Vec<Vec<u32>>),
-    Clients { data: ClientData, sizes: Clients },
+    /// `kept`: the training indices left after a validation split (the clients' draws index it);
+    /// `None`: the whole set.
+    Clients {
+        data: ClientData,
+        sizes: Clients,
+        kept: Option<Vec<u32>>,
+    },
 }
 
 impl Shards {
     /// The shards of a training set with `labels` (below `classes`): the workers' partition (drawn
     /// from the data-partition stream, as it always was), or the clients' draws.
     pub fn new(labels: &[u32], classes: u32, holders: Holders, scheme: Partition, seeds: &Seeds) -> Result<Shards, String> {
+        Shards::holding_out(labels, classes, holders, scheme, seeds, &[])
+    }
+
+    /// [`Shards::new`] over the training samples not in `held` (a validation split, sorted): the
+    /// partition or the clients' draws see only the kept samples, in their order, and every index
+    /// handed out is one of the whole set. With nothing held out, exactly [`Shards::new`].
+    pub fn holding_out(
+        labels: &[u32],
+        classes: u32,
+        holders: Holders,
+        scheme: Partition,
+        seeds: &Seeds,
+        held: &[u32],
+    ) -> Result<Shards, String> {
+        if held.is_empty() {
+            return Shards::whole(labels, classes, holders, scheme, seeds);
+        }
+        let kept = crate::validation::kept(labels.len(), held);
+        let kept_labels: Vec<u32> = kept.iter().map(|&i| labels[i as usize]).collect();
+        Ok(match Shards::whole(&kept_labels, classes, holders, scheme, seeds)? {
+            Shards::Workers(shards) => Shards::Workers(
+                shards
+                    .into_iter()
+                    .map(|s| s.into_iter().map(|i| kept[i as usize]).collect())
+                    .collect(),
+            ),
+            Shards::Clients { data, sizes, .. } => Shards::Clients {
+                data,
+                sizes,
+                kept: Some(kept),
+            },
+        })
+    }
+
+    fn whole(labels: &[u32], classes: u32, holders: Holders, scheme: Partition, seeds: &Seeds) -> Result<Shards, String> {
         match holders {
             Holders::Workers(n) => Ok(Shards::Workers(partition(
                 labels,
@@ -47,6 +88,7 @@ impl Shards {
                 Ok(Shards::Clients {
                     data: ClientData::new(seeds, labels, classes, mix)?,
                     sizes: Clients::new(seeds, law)?,
+                    kept: None,
                 })
             }
         }
@@ -56,9 +98,13 @@ impl Shards {
     pub fn of(&self, holder: u32) -> Cow<'_, [u32]> {
         match self {
             Shards::Workers(s) => Cow::Borrowed(&s[holder as usize]),
-            Shards::Clients { data, sizes } => {
+            Shards::Clients { data, sizes, kept } => {
                 let client = u64::from(holder);
-                Cow::Owned(data.shard(client, sizes.samples(client)))
+                let mut shard = data.shard(client, sizes.samples(client));
+                if let Some(kept) = kept {
+                    shard.iter_mut().for_each(|i| *i = kept[*i as usize]);
+                }
+                Cow::Owned(shard)
             }
         }
     }
@@ -99,5 +145,32 @@ mod tests {
         assert_eq!(clients.of(3_000_000_000), far);
         assert!(far.iter().all(|&i| i < 1_000));
         assert_eq!(clients.first_empty(), None);
+    }
+
+    #[test]
+    fn a_validation_split_is_never_trained_on() {
+        let labels: Vec<u32> = (0..1_000u32).map(|i| i % 10).collect();
+        let seeds = Seeds::new(3);
+        let held = crate::validation::held_out(labels.len(), 200).unwrap();
+        let none = Shards::holding_out(&labels, 10, Holders::Workers(4), Partition::Iid, &seeds, &[]).unwrap();
+        let plain = Shards::new(&labels, 10, Holders::Workers(4), Partition::Iid, &seeds).unwrap();
+        assert!((0..4).all(|w| none.of(w) == plain.of(w)), "nothing held out: the shards as before");
+        for holders in [Holders::Workers(4), Holders::Clients(SampleLaw::Constant(50))] {
+            for scheme in [Partition::Iid, Partition::Dirichlet { alpha: 0.3 }] {
+                let s = Shards::holding_out(&labels, 10, holders, scheme, &seeds, &held).unwrap();
+                let mut seen = 0;
+                for h in 0..4 {
+                    let shard = s.of(h);
+                    seen += shard.len();
+                    assert!(
+                        shard.iter().all(|i| held.binary_search(i).is_err() && *i < 1_000),
+                        "{holders:?} {scheme:?}"
+                    );
+                }
+                assert!(seen > 0);
+            }
+        }
+        let iid = Shards::holding_out(&labels, 10, Holders::Workers(4), Partition::Iid, &seeds, &held).unwrap();
+        assert_eq!(iid.worker_sizes(), vec![200; 4], "800 kept samples in 4 equal shards");
     }
 }

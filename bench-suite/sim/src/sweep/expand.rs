@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::cell::{Cell, ExpandOptions, Sweep, resolve_cell};
 use super::file::{Origin, SweepFile, parse_sweep};
-use super::tune::{ALL_SERIES, Candidate, TuneGroup, TuneSpec, Tuning, check_seeds, check_spec};
+use super::tune::{ALL_SERIES, Beyond, Candidate, TuneGroup, TuneSpec, Tuning, check_seeds, check_spec, past_edges};
 use crate::config::{ConfigError, RawConfig};
 
 /// Reads and expands a sweep file.
@@ -349,8 +349,9 @@ fn entry_cells(
 }
 
 /// A tuned sweep's candidates: for each policy entry and condition, every setting of its tuning
-/// grid, resolved on the reported seeds (the entry's cells with the setting) and on the tuning
-/// seeds (stopping at the target).
+/// grid and every setting with values past the grid's edges ([`past_edges`]), each resolved on the
+/// reported seeds (the entry's cells with the setting and the validation split held out) and, rung
+/// by rung, on the tuning seeds (evaluated on the validation split).
 fn tuned(
     file: &SweepFile,
     spec: &TuneSpec,
@@ -367,17 +368,17 @@ fn tuned(
         ));
     }
     let entries: Vec<String> = file.policies.keys().cloned().collect();
-    check_spec(spec, (!entries.is_empty()).then_some(&entries[..]), o)?;
+    check_spec(spec, (!entries.is_empty()).then_some(&entries[..]), changes.quick, o)?;
     let mut groups = Vec::new();
     for policy in &layers.policies {
         let label = policy.0.as_str();
         let grid = spec.grid_of(label);
         // where a tuned key's list is given: the series' own grid, else `all`'s
-        let source = |k: &str| {
+        let source = |k: &str| -> String {
             if spec.grid.get(label).is_some_and(|g| g.contains_key(k)) {
-                label
+                label.to_string()
             } else {
-                ALL_SERIES
+                ALL_SERIES.to_string()
             }
         };
         for k in grid.keys() {
@@ -395,77 +396,73 @@ fn tuned(
                 ));
             }
         }
-        let settings: Vec<IndexMap<String, Value>> = combinations(&grid.values().map(Vec::len).collect::<Vec<_>>())
-            .into_iter()
-            .map(|idx| grid.iter().zip(&idx).map(|((k, v), &i)| (k.clone(), v[i].clone())).collect())
-            .collect();
+        let written = settings_of(&grid);
         for condition in &layers.conditions {
-            let mut candidates = Vec::with_capacity(settings.len());
-            for setting in &settings {
-                let layer = o.layers("tune", setting)?;
-                // a tuned key the series does not read, or a value the run refuses, is named where
-                // the tuning grid gives it
-                let unread = |cell: &Cell| match cell.ignored.iter().find(|(k, _)| setting.contains_key(*k)) {
-                    Some((k, by)) => Err(o.error(
-                        Some(&format!("tune.{}", source(k))),
-                        format!(
-                            "tunes `{k}` for series `{}`, but `{k}` is ignored by {by}: tune only the knobs a series reads",
-                            cell.label
-                        ),
-                    )),
-                    None => Ok(()),
-                };
-                let reported = entry_cells(file, layers, policy, condition, Some((setting, &layer)), o, unread).map_err(|e| {
-                    match e.key.as_deref() {
-                        Some(k) if setting.contains_key(k) => {
-                            o.error(Some(&format!("tune.{}", source(k))), format!("`{k}`: {}", e.message))
-                        }
-                        _ => e,
-                    }
-                })?;
-                let Some(first) = reported.first() else {
+            let make = |setting: &IndexMap<String, Value>, written: bool| {
+                candidate(file, spec, layers, policy, condition, setting, written, o, changes, &source)
+            };
+            let mut candidates = Vec::with_capacity(written.len());
+            for setting in &written {
+                candidates.extend(make(setting, true)?);
+            }
+            let Some(first) = candidates.first().map(|c| c.setting.clone()) else {
+                continue;
+            };
+            // past each numeric key's edges: values the run refuses end that side, saying why
+            let mut beyond = IndexMap::new();
+            let mut extended = grid.clone();
+            for (k, values) in &grid {
+                let Some((below, above)) = past_edges(values, spec.extend) else {
                     continue;
                 };
-                // the tuning cells: the setting on each tuning seed, stopping at the target
-                let target = changes
-                    .target
-                    .or(first.config.target_accuracy)
-                    .unwrap_or_else(|| first.config.dataset.default_target(changes.quick));
-                let mut stop = o.layer("tune", "target_accuracy", &Value::from(target))?;
-                stop.merge(o.layer("tune", "stop_at_target", &Value::from(true))?);
-                let mut tuning = Vec::with_capacity(spec.seeds.len());
-                for &seed in &spec.seeds {
-                    let mut raw = layers.base.clone();
-                    for l in [&condition.1, &layer, &policy.1, &stop] {
-                        raw.merge(l.clone());
+                let accept = |list: Vec<Value>| -> (Vec<Value>, Option<String>) {
+                    let mut kept = Vec::new();
+                    for v in list {
+                        let mut setting = first.clone();
+                        setting.insert(k.clone(), v.clone());
+                        match make(&setting, false) {
+                            Ok(_) => kept.push(v),
+                            Err(e) => return (kept, Some(format!("{k}={v} is refused: {}", e.message))),
+                        }
                     }
-                    raw.merge(o.layer("tune.seeds", "seed", &Value::from(seed))?);
-                    let mut point = setting.clone();
-                    point.insert("seed".into(), Value::from(seed));
-                    tuning.push(resolve_cell(raw, (label, &condition.0), point, o)?);
+                    (kept, None)
+                };
+                let (below, below_stop) = accept(below);
+                let (above, above_stop) = accept(above);
+                let all = extended.entry(k.clone()).or_default();
+                *all = below.iter().rev().chain(values.iter()).chain(above.iter()).cloned().collect();
+                beyond.insert(
+                    k.clone(),
+                    Beyond {
+                        below,
+                        above,
+                        below_stop,
+                        above_stop,
+                    },
+                );
+            }
+            for setting in settings_of(&extended) {
+                if !written.contains(&setting) {
+                    // a combination the run refuses is one no extension can reach
+                    if let Ok(c) = make(&setting, false) {
+                        candidates.extend(c);
+                    }
                 }
-                candidates.push(Candidate {
-                    setting: setting.clone(),
-                    tuning,
-                    reported,
-                });
             }
-            if let Some(first) = candidates.first() {
-                groups.push(TuneGroup {
-                    label: first.reported[0].label.clone(),
-                    condition: condition.0.clone(),
-                    grid: grid.clone(),
-                    candidates,
-                    chosen: None,
-                    scores: Vec::new(),
-                });
-            }
+            groups.push(TuneGroup {
+                label: candidates[0].reported[0].label.clone(),
+                condition: condition.0.clone(),
+                grid: grid.clone(),
+                beyond,
+                candidates,
+                result: None,
+            });
         }
     }
     // known only now without a `policies` section: the series' label, and the reported seeds
     if entries.is_empty() {
         let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
-        check_spec(spec, Some(&labels[..]), o)?;
+        check_spec(spec, Some(&labels[..]), changes.quick, o)?;
     }
     let reported: Vec<u64> = groups
         .iter()
@@ -476,8 +473,101 @@ fn tuned(
     check_seeds(spec, &reported, o)?;
     Ok(Tuning {
         seeds: spec.seeds.clone(),
+        halving: spec.halving,
+        extend: spec.extend,
+        validation: spec.validation,
         groups,
     })
+}
+
+/// Every setting of `grid`, first key slowest.
+fn settings_of(grid: &IndexMap<String, Vec<Value>>) -> Vec<IndexMap<String, Value>> {
+    combinations(&grid.values().map(Vec::len).collect::<Vec<_>>())
+        .into_iter()
+        .map(|idx| grid.iter().zip(&idx).map(|((k, v), &i)| (k.clone(), v[i].clone())).collect())
+        .collect()
+}
+
+/// One setting of a series under a condition, resolved: its reported cells (None when the exclude
+/// rules drop them all) and its tuning cells, rung by rung. A tuned key the series does not read,
+/// or a value the run refuses, is named where the tuning grid gives it (`source`).
+#[allow(clippy::too_many_arguments)]
+fn candidate(
+    file: &SweepFile,
+    spec: &TuneSpec,
+    layers: &Layers,
+    policy: &(String, RawConfig),
+    condition: &(String, RawConfig),
+    setting: &IndexMap<String, Value>,
+    written: bool,
+    o: &Origin,
+    changes: &ExpandOptions,
+    source: &dyn Fn(&str) -> String,
+) -> Result<Option<Candidate>, ConfigError> {
+    let label = policy.0.as_str();
+    let mut layer = o.layers("tune", setting)?;
+    // every cell of a tuned sweep trains without the validation split, reported ones included
+    layer.merge(o.layer("tune.validation", "holdout", &Value::from(spec.validation))?);
+    let unread = |cell: &Cell| match cell.ignored.iter().find(|(k, _)| setting.contains_key(*k)) {
+        Some((k, by)) => Err(o.error(
+            Some(&format!("tune.{}", source(k))),
+            format!(
+                "tunes `{k}` for series `{}`, but `{k}` is ignored by {by}: tune only the knobs a series reads",
+                cell.label
+            ),
+        )),
+        None => Ok(()),
+    };
+    let reported =
+        entry_cells(file, layers, policy, condition, Some((setting, &layer)), o, unread).map_err(|e| match e.key.as_deref() {
+            Some(k) if setting.contains_key(k) => o.error(Some(&format!("tune.{}", source(k))), format!("`{k}`: {}", e.message)),
+            _ => e,
+        })?;
+    let Some(first) = reported.first() else {
+        return Ok(None);
+    };
+    // the tuning cells: the setting on each tuning seed, scored on the validation split at the
+    // target, run for each rung's share of the budget
+    let target = changes
+        .target
+        .or(first.config.target_accuracy)
+        .unwrap_or_else(|| first.config.dataset.default_target(changes.quick));
+    let mut scored = o.layer("tune", "target_accuracy", &Value::from(target))?;
+    scored.merge(o.layer("tune", "evaluate_on", &Value::from("validation"))?);
+    let rungs = spec.halving.rungs.max(1) as usize;
+    let mut cells: Vec<Vec<Cell>> = vec![Vec::with_capacity(spec.seeds.len()); rungs];
+    for &seed in &spec.seeds {
+        let mut raw = layers.base.clone();
+        for l in [&condition.1, &layer, &policy.1, &scored] {
+            raw.merge(l.clone());
+        }
+        raw.merge(o.layer("tune.seeds", "seed", &Value::from(seed))?);
+        let mut point = setting.clone();
+        point.insert("seed".into(), Value::from(seed));
+        let whole = resolve_cell(raw.clone(), (label, &condition.0), point.clone(), o)?;
+        for (r, rung) in cells.iter_mut().enumerate() {
+            if r + 1 == rungs {
+                rung.push(whole.clone());
+                continue;
+            }
+            let share = spec.halving.fraction(r);
+            let budget = if whole.config.max_time.0.is_finite() {
+                o.layer("tune.halving", "max_time", &Value::from(whole.config.max_time.0 * share))?
+            } else {
+                let rounds = ((whole.config.max_rounds as f64 * share).ceil() as u64).max(1);
+                o.layer("tune.halving", "max_rounds", &Value::from(rounds))?
+            };
+            let mut short = raw.clone();
+            short.merge(budget);
+            rung.push(resolve_cell(short, (label, &condition.0), point.clone(), o)?);
+        }
+    }
+    Ok(Some(Candidate {
+        setting: setting.clone(),
+        written,
+        rungs: cells,
+        reported,
+    }))
 }
 
 /// Whether some rule matches every key it gives: `policy` matches the cell's label, `condition`

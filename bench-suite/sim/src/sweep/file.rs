@@ -227,9 +227,10 @@ impl Origin<'_> {
             .collect()
     }
 
-    /// `tune`: `{seeds: [S, ...], grid: {SERIES: {KEY: [V, ...]}}}`, SERIES a policy entry or `all`.
+    /// `tune`: `{seeds: [S, ...], validation: N, grid: {SERIES: {KEY: [V, ...]}}, halving: {rungs, eta,
+    /// keep}, extend: E}`, SERIES a policy entry or `all`.
     pub(super) fn tune(&self, node: Node) -> Result<TuneSpec, ConfigError> {
-        let shape = "`tune: {seeds: [100, 101], grid: {all: {lr: [0.05, 0.1]}, fedbuff: {k: [5, 10]}}}`";
+        let shape = "`tune: {seeds: [100, 101, 102], validation: 5000, grid: {all: {lr: [0.05, 0.1]}, fedbuff: {k: [5, 10]}}}`";
         let Node::Map(m) = node else {
             return Err(self.error(Some("tune"), format!("expected {shape}; found {}", node.kind())));
         };
@@ -263,10 +264,37 @@ impl Origin<'_> {
                         spec.grid.insert(name.clone(), self.lists(&format!("tune.{name}"), keys)?);
                     }
                 }
+                "validation" => spec.validation = self.whole("tune.validation", v, u64::from(u32::MAX))? as u32,
+                "extend" => spec.extend = self.whole("tune.extend", v, 10)? as u32,
+                "halving" => {
+                    let Node::Map(h) = v else {
+                        return Err(self.error(
+                            Some("tune.halving"),
+                            format!(
+                                "expected a mapping, e.g. `halving: {{rungs: 3, eta: 3, keep: 2}}`; found {}",
+                                v.kind()
+                            ),
+                        ));
+                    };
+                    for (hk, hv) in h {
+                        let key = format!("tune.halving.{hk}");
+                        match hk.as_str() {
+                            "rungs" => spec.halving.rungs = self.whole(&key, hv, 10)? as u32,
+                            "eta" => spec.halving.eta = self.whole(&key, hv, 100)? as u32,
+                            "keep" => spec.halving.keep = self.whole(&key, hv, 1000)? as usize,
+                            other => {
+                                return Err(self.error(
+                                    Some("tune.halving"),
+                                    format!("unknown key `{other}`: expected `rungs`, `eta` and `keep`"),
+                                ));
+                            }
+                        }
+                    }
+                }
                 other => {
                     return Err(self.error(
                         Some(&format!("tune.{other}")),
-                        format!("unknown key `{other}`: expected `seeds` and `grid`, as in {shape}"),
+                        format!("unknown key `{other}`: expected `seeds`, `validation`, `grid`, `halving` and `extend`, as in {shape}"),
                     ));
                 }
             }
@@ -275,6 +303,15 @@ impl Origin<'_> {
             return Err(self.error(Some("tune"), format!("has no `grid`: expected {shape}")));
         }
         Ok(spec)
+    }
+
+    /// `node` as a whole number in 0..=`max`.
+    fn whole(&self, key: &str, node: Node, max: u64) -> Result<u64, ConfigError> {
+        match node {
+            Node::Scalar(Value::Number(n)) if n.as_u64().is_some_and(|v| v <= max) => Ok(n.as_u64().unwrap_or_default()),
+            Node::Scalar(v) => Err(self.error(Some(key), format!("value {v} is not allowed: expected a whole number in 0..={max}"))),
+            other => Err(self.error(Some(key), format!("expected a whole number in 0..={max}; found {}", other.kind()))),
+        }
     }
 
     /// `conditions`: a mapping of condition names to tables of run keys.

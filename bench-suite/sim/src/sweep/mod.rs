@@ -46,4 +46,7 @@ pub use cell::{Cell, ExpandOptions, Sweep, ignored_key_warnings};
 pub use distinct::{SameCell, distinct};
 pub use expand::{expand, expand_with, load_sweep, load_sweep_with};
 pub use figure::{Claim, FigureMeta, TimelineMeta, XAxis};
-pub use tune::{ALL_SERIES, Candidate, TuneGroup, TuneOutcome, TuneScore, TuneSpec, Tuning, best};
+pub use tune::{
+    ALL_SERIES, Beyond, Candidate, GroupResult, HOLD_MARGIN, Halving, MIN_TUNING_SEEDS, Trial, TuneGroup, TuneOutcome, TuneScore, TuneSpec,
+    Tuning, Waiting, best, past_edges,
+};
