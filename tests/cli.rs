@@ -379,3 +379,116 @@ fn a_population_run_logs_its_clients_verifies_and_reruns_bit_for_bit() {
     let header = std::fs::read_to_string(out.join("jobs.csv")).unwrap();
     assert!(!header.lines().next().unwrap().contains("client"));
 }
+
+/// The README's exit-code table, "exit codes: 0 done, 1 ..., 2 ... (a, b), ...": (code, words) per
+/// item, the items split at commas outside parentheses, up to the sentence's full stop.
+fn exit_code_table(readme: &str) -> Vec<(u8, String)> {
+    let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let at: Vec<usize> = text.match_indices("exit codes: ").map(|(i, _)| i).collect();
+    assert_eq!(at.len(), 1, "the README has one exit-code table (\"exit codes: 0 done, ...\")");
+    let mut items = vec![String::new()];
+    let mut depth = 0;
+    for c in text[at[0] + "exit codes: ".len()..].chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(String::new());
+                continue;
+            }
+            '.' if depth == 0 => break,
+            _ => {}
+        }
+        items.last_mut().unwrap().push(c);
+    }
+    items
+        .iter()
+        .map(|item| {
+            let (code, words) = item.trim().split_once(' ').unwrap_or((item.trim(), ""));
+            let code = code
+                .parse()
+                .unwrap_or_else(|_| panic!("README exit codes: \"{item}\" does not start with a code"));
+            (code, words.to_string())
+        })
+        .collect()
+}
+
+/// The exit codes the docs state are the ones the binary ends with: the README's table lists 0 and
+/// exactly the codes of `exit::MEANINGS`, in order, each with its words; each kind of error (and a
+/// flag clap refuses) ends with the code whose words name it; and every "exits with status N" of
+/// the README and docs/cluster.md, said of failed cells, is the code of failed cells.
+#[test]
+fn the_docs_exit_codes_are_the_ones_the_binary_ends_with() {
+    use abs_bench::error::{Error, exit};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let table = exit_code_table(&std::fs::read_to_string(root.join("README.md")).unwrap());
+    let expected: Vec<(u8, &str)> = std::iter::once((0, "done")).chain(exit::MEANINGS).collect();
+    assert_eq!(
+        table.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        expected.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        "the README's exit codes {table:?} are not the code's {expected:?}"
+    );
+    for ((code, words), (_, said)) in expected.iter().zip(&table) {
+        assert!(
+            said.contains(words),
+            "the README says exit {code} is \"{said}\"; the code: \"{words}\""
+        );
+    }
+
+    let words_of = |code: u8| {
+        exit::MEANINGS
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or("(a code missing from exit::MEANINGS)", |(_, w)| w)
+    };
+    let cells_failed = || Error::CellsFailed {
+        failed: 1,
+        of: 2,
+        folder: PathBuf::from("failed"),
+        lines: vec![],
+    };
+    let cases = [
+        (Error::Usage("a flag".into()), "refused before any work"),
+        (cells_failed(), "some cells failed"),
+        (Error::Unverified("a cell".into()), "found a difference"),
+        (Error::NotReproducible("a cell".into()), "found a difference"),
+        (Error::Report("a figure".into()), "failed while working"),
+        (Error::io("read", "a file")(std::io::Error::other("gone")), "failed while working"),
+    ];
+    for (e, words) in cases {
+        assert_eq!(words_of(e.exit_code()), words, "{e:?} ends with exit {}", e.exit_code());
+    }
+    let o = run(&["run", "--no-such-flag"]);
+    let code = o.status.code().expect("an exit code") as u8;
+    assert_eq!(words_of(code), "refused before any work", "clap refuses a flag with exit {code}");
+
+    let failed = cells_failed().exit_code();
+    for doc in ["README.md", "docs/cluster.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let stated: Vec<(usize, u8)> = text
+            .match_indices("exits with status ")
+            .map(|(i, m)| {
+                let digits: String = text[i + m.len()..].chars().take_while(char::is_ascii_digit).collect();
+                (
+                    i,
+                    digits
+                        .parse()
+                        .unwrap_or_else(|_| panic!("{doc}: \"exits with status\" without a number")),
+                )
+            })
+            .collect();
+        assert!(!stated.is_empty(), "{doc} says what a sweep with a failed cell exits with");
+        for (i, code) in stated {
+            let sentence = &text[text[..i].rfind(". ").map_or(0, |s| s + 2)..i];
+            assert!(
+                sentence.contains("fail"),
+                "{doc}: \"{sentence}exits with status {code}\" is not about failed cells: check it against exit::MEANINGS here"
+            );
+            assert_eq!(
+                code, failed,
+                "{doc}: \"{sentence}exits with status {code}\": failed cells end with {failed}"
+            );
+        }
+    }
+}

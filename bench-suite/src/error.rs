@@ -89,6 +89,15 @@ pub mod exit {
     pub const CELLS_FAILED: u8 = 3;
     /// A check found a difference: `verify` a bad cell, `repro` a result that is not reproducible.
     pub const CHECK_FAILED: u8 = 4;
+
+    /// Every code above with the words the README's table gives it (tests/cli.rs holds the README
+    /// and docs/cluster.md to them, and to what [`Error::exit_code`](super::Error::exit_code) returns).
+    pub const MEANINGS: [(u8, &str); 4] = [
+        (FAILED, "failed while working"),
+        (REFUSED, "refused before any work"),
+        (CELLS_FAILED, "some cells failed"),
+        (CHECK_FAILED, "found a difference"),
+    ];
 }
 
 impl Error {
