@@ -109,7 +109,7 @@ impl super::keys::RunConfig {
                 }
                 at_least_one("analytic.test_samples", a.test_samples)?;
                 finite_positive("analytic.separation", a.separation)?;
-                one_sample_per_worker("analytic.train_samples", a.train_samples, self.workers)?;
+                one_sample_per_worker("analytic.train_samples", a.train_samples, self.workers_read())?;
             }
             _ => {
                 if let Some(s) = self.synthetic {
@@ -119,7 +119,7 @@ impl super::keys::RunConfig {
                             format!("value {} is not allowed: expected 0..=100", s.signal_percent),
                         ));
                     }
-                    one_sample_per_worker("synthetic.train_samples", s.train_samples, self.workers)?;
+                    one_sample_per_worker("synthetic.train_samples", s.train_samples, self.workers_read())?;
                     at_least_one("synthetic.test_samples", s.test_samples)?;
                 }
             }
@@ -201,7 +201,20 @@ fn finite_positive(key: &str, v: f64) -> Result<f64, (String, String)> {
     }
 }
 
-fn one_sample_per_worker(key: &str, samples: u32, workers: u32) -> Result<(), (String, String)> {
+impl super::keys::RunConfig {
+    /// `workers` where the run reads it; `None` for a population with its own `concurrency`,
+    /// whose `workers` is not read (and is forgotten in the id), so it must not refuse a config.
+    fn workers_read(&self) -> Option<u32> {
+        super::keys::reads_workers(self).then_some(self.workers)
+    }
+}
+
+/// Refuses fewer training samples than workers (some worker would get none), where `workers` is
+/// read.
+fn one_sample_per_worker(key: &str, samples: u32, workers: Option<u32>) -> Result<(), (String, String)> {
+    let Some(workers) = workers else {
+        return Ok(());
+    };
     if samples >= workers {
         Ok(())
     } else {

@@ -65,6 +65,12 @@ fn has_clients(c: &RunConfig) -> bool {
     c.clients.is_some()
 }
 
+/// The runs that read `workers`: all but a population with its own `concurrency` (there N is
+/// `concurrency`, which otherwise defaults to `workers`).
+pub(super) fn reads_workers(c: &RunConfig) -> bool {
+    c.clients.is_none() || c.concurrency.is_none()
+}
+
 /// The runs that train a Burn model.
 fn burn(c: &RunConfig) -> bool {
     c.model.is_burn()
@@ -76,8 +82,9 @@ run_keys! {
     /// weight, sync, normalise, apply, dispatch}`.
     policy: PolicySpec = PolicySpec::Named(PolicyName::Abs), Scope::All, Check::Described("a name or a knob table"), 7
         => PolicySpec;
-    /// N, the number of workers.
-    workers: u32 = PolicyParams::default().workers, Scope::All, Check::Count, 1 => u32;
+    /// N, the number of workers (with `clients`, the default of `concurrency`).
+    workers: u32 = PolicyParams::default().workers, Scope::Only("runs without both `clients` and `concurrency`", reads_workers),
+        Check::Count, 1 => u32;
     /// The fixed K of fixed-K policies (required by them), in 1..=N.
     k: u32, Scope::Policy, Check::Described("1..=N"), 5 => Option<u32>;
     /// K in round 0 of adaptive policies, in 1..=N.
@@ -253,6 +260,12 @@ run_keys! {
         /// release (docs/semantics.md, "Cell identity"). Left out of the canonical form when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data_digest: Option<String>,
+        /// The content digest of each file the run reads besides its data set (a `compute_time`,
+        /// `availability` or `network` trace), by the key that names it: stamped from the files
+        /// before the id is taken, and taking the place of their paths in the id
+        /// (`RunConfig::stamp_traces`; docs/semantics.md, "Cell identity"). Absent without traces.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trace_digests: Option<std::collections::BTreeMap<String, String>>,
         /// The native kernels' numerics revision (`catalog::NATIVE_KERNELS_REVISION`), set with
         /// `kernels: native`: a cell computed by another revision is another cell.
         #[serde(default, skip_serializing_if = "Option::is_none")]

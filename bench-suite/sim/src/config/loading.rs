@@ -12,7 +12,8 @@ pub struct LoadedConfig {
 }
 
 /// Reads a config file, lays `--set` overrides over it, then `flags` (keys set by dedicated
-/// command-line flags such as `--backend`), and resolves the result.
+/// command-line flags such as `--backend`), resolves the result, and stamps the content digests of
+/// the traces it names (refusing one that cannot be read).
 pub fn load_run_config(path: &std::path::Path, sets: &[String], flags: RawConfig) -> Result<LoadedConfig, ConfigError> {
     let mut raw = super::raw::parse_file(path)?;
     for s in sets {
@@ -22,7 +23,7 @@ pub fn load_run_config(path: &std::path::Path, sets: &[String], flags: RawConfig
     raw.merge(flags);
     let origin = path.display().to_string();
     let source = std::fs::read_to_string(path).unwrap_or_default();
-    let config = RunConfig::resolve(raw.clone(), &origin).map_err(|e| {
+    let mut config = RunConfig::resolve(raw.clone(), &origin).map_err(|e| {
         // a value from --set is reported as such, one from the file with its line
         match &e.key {
             Some(k) if sets.iter().any(|s| s.split('=').next().map(str::trim) == k.split('.').next()) => ConfigError {
@@ -36,6 +37,11 @@ pub fn load_run_config(path: &std::path::Path, sets: &[String], flags: RawConfig
             _ => e.locate(&source),
         }
     })?;
+    // the traces' content enters the id: a run (or `repro`) reads them at once, so one that
+    // cannot be read is refused here, naming the key and the file
+    if let Err(e) = config.stamp_traces() {
+        return Err(ConfigError::new(&origin, Some(e.key().to_string()), e.to_string()).locate(&source));
+    }
     let warnings = config
         .ignored_keys(&raw)
         .into_iter()

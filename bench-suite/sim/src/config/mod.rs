@@ -15,6 +15,7 @@ mod run_config;
 pub use checks::Check;
 pub use declare::{KeyDoc, Scope};
 pub use error::ConfigError;
+pub use identity::trace_digest;
 pub use keys::{RawConfig, RunConfig};
 pub use loading::{LoadedConfig, load_run_config};
 pub use projections::SystemError;

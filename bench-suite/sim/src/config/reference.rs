@@ -14,11 +14,15 @@ pub fn reference_table() -> String {
          config_reference` rewrites it). A run config is a YAML mapping of these keys; unknown keys are refused. \
          A sweep's `base`, policy entries, `grid` and `zip` take the same keys. \
          Where a named policy has its own default (its paper's), the default column gives it after the \
-         key's. The section of \
+         key's; a sweep sets such a key for that policy only where it is explicit (its policy entry, the grid, its \
+         tuning grid), never in its `base` or a condition, which would run another method under the policy's label (refused \
+         before any work; semantics.md, section 7, \"Own defaults in a sweep\"). The section of \
          [semantics.md](semantics.md) in the last column says what each one does to the simulation.\n\n\
          A key that the chosen policy or model does not read (`zeta` with `adasync`, `kernels` with `mlp`) is \
          accepted with a warning naming it, and takes its default in the resolved config, so it enters neither \
-         the manifest nor the cell id (semantics.md, section 11, \"Cell identity\").\n\n\
+         the manifest nor the cell id (semantics.md, section 11, \"Cell identity\"); so does `workers` in a \
+         population with its own `concurrency`. A trace a config names (`compute_time`, `availability`, \
+         `network`) enters the id by its content, not its path.\n\n\
          | key | type | default | allowed | read by | meaning | section |\n|---|---|---|---|---|---|---|\n",
     );
     let own = policy_defaults();

@@ -384,6 +384,56 @@ mod tests {
         }
     }
 
+    /// With `clients` and `concurrency` both set, N is `concurrency` and the run never reads
+    /// `workers`: a value set there is named as ignored, cannot change the records, and leaves the
+    /// id. Where it is read (a population without `concurrency`, which defaults to it; no
+    /// population) it stays in the id, and such cells keep the ids they had.
+    #[test]
+    fn workers_leaves_the_id_where_a_population_sets_its_concurrency() {
+        use crate::engine::{AnalyticLearner, JobTimes, simulate};
+        let pop = "model: analytic\nclients: 40\nconcurrency: 4\nanalytic: {dim: 4, train_samples: 400, test_samples: 50}\n\
+                   max_rounds: 12\neval_every: 2\n";
+        let plain = resolve(pop).unwrap();
+        let records = |cfg: &RunConfig| {
+            let seeds = crate::seeds::Seeds::new(cfg.seed);
+            let engine = cfg.engine_config_with_system().unwrap();
+            let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds).unwrap();
+            let mut learner = AnalyticLearner::new(&cfg.analytic.unwrap(), cfg.holders(), cfg.partition, cfg.lr, cfg.batch_size, seeds);
+            simulate(&engine, &mut learner, &mut times).unwrap().digest()
+        };
+        let reference = records(&plain);
+        for workers in [1, 3, 10, 500] {
+            let layer = parse_yaml(&format!("{pop}workers: {workers}\n"), "t.yaml").unwrap();
+            let unforgotten = RunConfig::resolve_inner(layer.clone()).unwrap();
+            assert_eq!(records(&unforgotten), reference, "workers: {workers} changes no record");
+            let c = RunConfig::resolve(layer.clone(), "t.yaml").unwrap();
+            assert_eq!(c, plain, "workers: {workers} takes its default");
+            assert_eq!(c.hash(), plain.hash(), "workers: {workers}");
+            let ignored = c.ignored_keys(&layer);
+            assert_eq!(ignored.iter().map(|(k, _)| *k).collect::<Vec<_>>(), ["workers"], "{ignored:?}");
+            assert!(ignored[0].1.contains("left out of the cell id"), "{}", ignored[0].1);
+        }
+        // read where it gives N: without concurrency (its default), and without a population
+        for base in ["model: analytic\nclients: 1000\n", "model: analytic\n"] {
+            let id = |w: u32| resolve(&format!("{base}workers: {w}\n")).unwrap().hash();
+            assert_ne!(id(7), id(8), "{base}");
+            let layer = parse_yaml(&format!("{base}workers: 7\n"), "t.yaml").unwrap();
+            assert!(
+                RunConfig::resolve(layer.clone(), "t").unwrap().ignored_keys(&layer).is_empty(),
+                "{base}"
+            );
+        }
+        // ids taken before workers left the id of such cells: unchanged where it is read, and
+        // where it was at its default
+        for (yaml, id) in [
+            ("model: analytic\nclients: 1000\nconcurrency: 20\n", "560b9a66939c20d6"),
+            ("model: analytic\nclients: 1000\nworkers: 7\n", "151b58ca1cc037bc"),
+            ("model: analytic\nworkers: 7\n", "29c1c63b3d7e978f"),
+        ] {
+            assert_eq!(resolve(yaml).unwrap().hash(), id, "{yaml}");
+        }
+    }
+
     #[test]
     fn kernels_and_their_revision_identify_conv_model_cells_only() {
         let native = resolve("model: lenet\n").unwrap();

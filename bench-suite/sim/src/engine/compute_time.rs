@@ -130,6 +130,28 @@ pub enum TraceError {
         path.display()
     )]
     RanOut { path: PathBuf, worker: u32, job: u64, rows: usize },
+    /// The file holds other content than the digest its config was stamped with when the cell's
+    /// id was taken (docs/semantics.md, "Cell identity"): it was edited since.
+    #[error(
+        "{key} trace {}: the file changed since the cell's id was taken (it holds content {found}, the config names {recorded}): run it again, so that the new content gets its own cell",
+        path.display()
+    )]
+    Changed {
+        key: &'static str,
+        path: PathBuf,
+        recorded: String,
+        found: String,
+    },
+}
+
+impl TraceError {
+    /// The config key whose trace (or model) it is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            TraceError::Read { key, .. } | TraceError::Invalid { key, .. } | TraceError::Changed { key, .. } => key,
+            TraceError::Model(_) | TraceError::RanOut { .. } => "compute_time",
+        }
+    }
 }
 
 /// Per-job time tables read from a trace CSV.

@@ -57,7 +57,7 @@ pub(super) fn resolve_cell(
     point: IndexMap<String, Value>,
     o: &Origin,
 ) -> Result<Cell, ConfigError> {
-    let config = RunConfig::resolve(raw.clone(), o.path).map_err(|mut e| {
+    let mut config = RunConfig::resolve(raw.clone(), o.path).map_err(|mut e| {
         let mut entry = if label.is_empty() {
             String::new()
         } else {
@@ -75,6 +75,9 @@ pub(super) fn resolve_cell(
     } else {
         label.to_string()
     };
+    // the traces' content enters the id (docs/semantics.md, "Cell identity"); a trace that cannot
+    // be read leaves its path there, and the cell fails when it runs (as it would have anyway)
+    let _unreadable = config.stamp_traces_with(|key, path| o.trace_digest(key, path));
     let id = config.hash();
     let ignored = config.ignored_keys(&raw);
     Ok(Cell {

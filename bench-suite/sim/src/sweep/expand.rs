@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use abs_policies::PolicySpec;
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -42,7 +43,7 @@ pub fn expand(source: &str, path: &str) -> Result<Vec<Cell>, ConfigError> {
 
 /// Expands sweep YAML text with `options` applied; `path` names it in errors.
 pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<Sweep, ConfigError> {
-    let o = Origin { path, source };
+    let o = Origin::new(path, source);
     let mut file = parse_sweep(&o)?;
     if changes.quick {
         apply_quick(&mut file, &o)?;
@@ -51,6 +52,7 @@ pub fn expand_with(source: &str, path: &str, changes: &ExpandOptions) -> Result<
     let owner = varied_keys(&file, &o)?;
     let policies = policy_tables(&file, &owner, &o)?;
     let layers = Layers::parse(&file, policies, &o)?;
+    check_own_defaults(&file, &layers, &owner, &changes.overrides, &o)?;
     check_exclude(&file, &owner, &o)?;
     let (mut cells, mut tuning) = match &file.tune {
         None => (cross_product(&file, &layers, &o)?, None),
@@ -217,6 +219,104 @@ fn policy_tables(file: &SweepFile, owner: &IndexMap<String, String>, o: &Origin)
         tables.push((name.clone(), table));
     }
     Ok(tables)
+}
+
+/// Refuses a key set in the base or a condition that would replace a named method's own default
+/// (`RawConfig::policy_defaults`: FedBuff's `k` and `sa_form`, FedAdam's `server_optimizer` and
+/// `server_lr`, ...) in an entry that does not set it: the entry would run another method under
+/// its label, and nothing in its results would say so. Where the method is named (its policy
+/// entry, or the base that names it), where the grid or a zip group varies the key (each cell's
+/// point shows it) and where the tuning grid tunes it for the series, the value is explicit.
+fn check_own_defaults(
+    file: &SweepFile,
+    layers: &Layers,
+    owner: &IndexMap<String, String>,
+    overrides: &[(String, Value)],
+    o: &Origin,
+) -> Result<(), ConfigError> {
+    // (entry, the policy it runs, whether the base names that policy) for every policy an entry
+    // may run; an entry that names none runs the base's, or each the grid or a zip group gives
+    let varied: Vec<&PolicySpec> = (layers.grid.iter().chain(&layers.zip))
+        .flatten()
+        .filter_map(|l| l.policy.as_ref())
+        .collect();
+    let mut runs: Vec<(&str, &RawConfig, &PolicySpec, bool)> = Vec::new();
+    for (label, entry) in &layers.policies {
+        match (&entry.policy, &layers.base.policy) {
+            (Some(p), _) => runs.push((label, entry, p, false)),
+            (None, _) if !varied.is_empty() => runs.extend(varied.iter().map(|p| (label.as_str(), entry, *p, false))),
+            (None, Some(p)) => runs.push((label, entry, p, true)),
+            (None, None) => {} // the default policy, abs, has no own defaults
+        }
+    }
+    let conditions = layers.conditions.iter().filter(|(name, _)| !name.is_empty());
+    let sources = std::iter::once(("base".to_string(), &layers.base)).chain(conditions.map(|(n, l)| (format!("conditions.{n}"), l)));
+    for (source, layer) in sources {
+        let from_base = source == "base";
+        for &key in RawConfig::KEYS.iter().filter(|k| layer.is_set(k)) {
+            let varied_there = owner.get(key).is_some_and(|by| by != "conditions section");
+            // a condition that sets the key hides the base's value; under every condition, always
+            let hidden = from_base && layers.conditions.iter().all(|(name, l)| !name.is_empty() && l.is_set(key));
+            if varied_there || hidden {
+                continue;
+            }
+            let mut replaced: Vec<(String, String, String)> = Vec::new(); // (entry, policy, own default)
+            for &(label, entry, policy, named_by_base) in &runs {
+                let tuned = file.tune.as_ref().is_some_and(|t| t.grid_of(label).contains_key(key));
+                if (from_base && named_by_base) || entry.is_set(key) || tuned {
+                    continue;
+                }
+                let own = RawConfig::policy_defaults(policy);
+                let Some(value) = own.is_set(key).then(|| json_field(&own, key)).flatten() else {
+                    continue;
+                };
+                let name = policy.label();
+                let label = if label.is_empty() { name.clone() } else { label.to_string() };
+                if !replaced.iter().any(|(l, p, _)| *l == label && *p == name) {
+                    replaced.push((label, name, value.to_string()));
+                }
+            }
+            let Some((entry, method, _)) = replaced.first() else {
+                continue;
+            };
+            let value = json_field(layer, key).map_or_else(String::new, |v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            });
+            let list = replaced
+                .iter()
+                .map(|(l, p, v)| format!("`{l}` ({p}, own default {v})"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let plural = if replaced.len() == 1 { "y" } else { "ies" };
+            let setter = if from_base && overrides.iter().any(|(k, _)| k == key) {
+                format!("the override `{key}={value}`, laid over the base,")
+            } else {
+                format!("`{source}`")
+            };
+            let mut e = o.error(
+                Some(&format!("{source}{}", if from_base { format!(".{key}") } else { String::new() })),
+                format!(
+                    "{setter} sets `{key}`, which would replace the own default of policy entr{plural} {list}: each would run another \
+                     method under its label: set it in the policy entry, where it is explicit (e.g. `{entry}: {{policy: {method}, {key}: {value}}}`), \
+                     or tune it under `tune.grid.{entry}`"
+                ),
+            );
+            if setter.starts_with("the override") {
+                e.line = None;
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// The value of `key` in `layer`, as JSON (`None` when it is not set).
+fn json_field(layer: &RawConfig, key: &str) -> Option<Value> {
+    match serde_json::to_value(layer) {
+        Ok(Value::Object(mut m)) => m.remove(key),
+        _ => None,
+    }
 }
 
 /// Every exclude rule tests only the policy label and keys the sweep varies.
@@ -828,6 +928,83 @@ mod tests {
         );
         let e = expand(&format!("{BASE}policies: [abs, {{k: 2}}]\n"), "s.yaml").unwrap_err();
         assert!(e.to_string().contains("item 1") && e.to_string().contains("policy: NAME"), "{e}");
+    }
+
+    /// A key a named method has its own default for (FedBuff's `k` and `sa_form`, FedAdam's
+    /// `server_optimizer` and `server_lr`, ...), set in the base or a condition, would run that
+    /// method as another under its label: refused before any cell, naming the file, the line, the
+    /// key, the entries and what to do instead. Set where the method is named (its entry, or the
+    /// base that names it), varied by the grid, or tuned, it is explicit and stays allowed.
+    #[test]
+    fn shared_keys_cannot_replace_a_named_methods_own_default() {
+        let entries = "policies: {abs: abs, buff: fedbuff, ada: async_delay_adaptive, adam: fedadam}\n";
+        let refused = [
+            (
+                format!("base:\n  model: analytic\n  max_rounds: 10\n  sa_form: inv\n{entries}"),
+                ExpandOptions::default(),
+                "base.sa_form",
+                Some(4),
+                vec![
+                    "`sa_form`",
+                    "`buff` (fedbuff, own default \"inv_sqrt_plus_one\")",
+                    "`ada` (async_delay_adaptive, own default \"delay_adaptive\")",
+                ],
+            ),
+            (
+                format!("{BASE}{entries}conditions:\n  plain: {{}}\n  fast: {{server_lr: 0.1}}\n"),
+                ExpandOptions::default(),
+                "conditions.fast",
+                Some(5),
+                vec!["`server_lr`", "`adam` (fedadam, own default 0.01)"],
+            ),
+            (
+                format!("{BASE}policies: [abs, fedbuff]\nconditions: {{a: {{k: 4}}, b: {{}}}}\n"),
+                ExpandOptions::default(),
+                "conditions.a",
+                Some(3),
+                vec!["`k`", "`fedbuff` (fedbuff, own default 10)"],
+            ),
+            (
+                format!("{BASE}{entries}"),
+                ExpandOptions {
+                    overrides: vec![("server_optimizer".into(), Value::from("sgd"))],
+                    ..Default::default()
+                },
+                "base.server_optimizer",
+                None,
+                vec!["the override", "`adam` (fedadam, own default \"adam\")"],
+            ),
+        ];
+        for (yaml, options, key, line, needles) in refused {
+            let e = expand_with(&yaml, "s.yaml", &options).unwrap_err();
+            assert_eq!((e.key.as_deref(), e.line), (Some(key), line), "{yaml}\n{e}");
+            let text = e.to_string();
+            assert!(text.starts_with("s.yaml"), "{text}");
+            for needle in needles.iter().chain(&["set it in the policy entry", "tune.grid."]) {
+                assert!(text.contains(needle), "{needle} not in: {text}");
+            }
+            assert!(!text.contains("`abs`"), "abs has no own default there: {text}");
+        }
+        // explicit: in the entry, beside `policy` in the base, in the grid, over the entry's own
+        // (the entry wins), for a method without an own default for the key
+        for yaml in [
+            format!("{BASE}policies: {{buff: {{policy: fedbuff, sa_form: inv, k: 4}}, adam: {{policy: fedadam, server_lr: 0.1}}}}\n"),
+            "base: {model: analytic, max_rounds: 10, policy: fedbuff, k: 4, sa_form: inv}\nconditions: {a: {}, b: {lr: 0.2}}\n".to_string(),
+            format!("{BASE}policies: [abs, fedbuff]\ngrid: {{k: [2, 4]}}\n"),
+            "base: {model: analytic, max_rounds: 10, k: 4}\npolicies: {buff: {policy: fedbuff, k: 5}, k4: {policy: k_async}}\n".to_string(),
+            format!("{BASE}policies: [abs, fedavgm, local_sgd]\nconditions: {{fast: {{server_lr: 2}}}}\n"),
+        ] {
+            let cells = expand(&yaml, "s.yaml").unwrap_or_else(|e| panic!("{yaml}\n{e}"));
+            assert!(!cells.is_empty());
+        }
+        let cells = expand(&format!("{BASE}policies: {{buff: {{policy: fedbuff, sa_form: inv}}}}\n"), "s.yaml").unwrap();
+        assert_eq!(cells[0].config.sa_form, abs_policies::SaForm::Inv);
+        // tuned per series, under `all` or the entry's own grid
+        let tuned = format!(
+            "{BASE}policies: [abs, fedbuff, fedadam]\ngrid: {{seed: [0]}}\n\
+             tune: {{seeds: [100, 101, 102], validation: 100, grid: {{all: {{lr: [0.1]}}, fedbuff: {{k: [2, 4]}}, fedadam: {{server_lr: [0.01, 0.1]}}}}}}\n"
+        );
+        expand_with(&tuned, "s.yaml", &ExpandOptions::default()).unwrap();
     }
 
     #[test]

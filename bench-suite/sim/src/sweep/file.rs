@@ -77,6 +77,30 @@ pub(super) struct SweepFile {
 pub(super) struct Origin<'a> {
     pub(super) path: &'a str,
     pub(super) source: &'a str,
+    /// The content digest of each trace file read while expanding (the cells of a sweep share
+    /// their traces: each is read once).
+    pub(super) digests: std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, String>>,
+}
+
+impl<'a> Origin<'a> {
+    /// Where `source`, the text of the sweep file `path`, is read from.
+    pub(super) fn new(path: &'a str, source: &'a str) -> Origin<'a> {
+        Origin {
+            path,
+            source,
+            digests: Default::default(),
+        }
+    }
+
+    /// The content digest of the trace file `path` of the key `key`, read once per expansion.
+    pub(super) fn trace_digest(&self, key: &'static str, path: &std::path::Path) -> Result<String, crate::engine::TraceError> {
+        if let Some(d) = self.digests.borrow().get(path) {
+            return Ok(d.clone());
+        }
+        let d = crate::config::trace_digest(key, path)?;
+        self.digests.borrow_mut().insert(path.to_path_buf(), d.clone());
+        Ok(d)
+    }
 }
 
 impl Origin<'_> {

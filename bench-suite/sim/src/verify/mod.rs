@@ -36,7 +36,8 @@ pub enum VerifyError {
     /// An invariant does not hold: the first one found, in words.
     #[error("{0}")]
     Violation(String),
-    /// The models cannot be rebuilt (a trace file that is gone, a config that no longer resolves).
+    /// The models cannot be rebuilt (a trace file that is gone or changed since the run, a config
+    /// that no longer resolves).
     #[error("cannot verify: {0}")]
     Unverifiable(String),
 }
@@ -70,6 +71,8 @@ fn job_name(j: &JobRecord) -> String {
 
 /// Verifies `log` as a run of `cfg` with a model of `params` parameters.
 pub fn verify(cfg: &RunConfig, params: usize, log: RunLog<'_>) -> Result<Verified, VerifyError> {
+    // the job times are drawn again from the traces: they must be the ones the run read
+    cfg.check_traces().map_err(|e| VerifyError::Unverifiable(e.to_string()))?;
     let engine = cfg
         .engine_config_with_system()
         .map_err(|e| VerifyError::Unverifiable(e.to_string()))?;

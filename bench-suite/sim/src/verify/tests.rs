@@ -229,6 +229,27 @@ fn a_trace_that_is_gone_makes_the_run_unverifiable() {
     assert!(matches!(check(&cfg, &r), Err(VerifyError::Unverifiable(_))));
 }
 
+/// A trace edited after the run cannot verify it (its times would be drawn from other rows): the
+/// digest stamped in the config says so, instead of a violation the run never had.
+#[test]
+fn a_trace_changed_since_the_run_makes_it_unverifiable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("away.csv");
+    std::fs::write(&path, "worker,from,to\n0,1,2\n").unwrap();
+    let mut cfg = config(&format!(
+        "{SMALL}workers: 3\nmax_rounds: 5\navailability: {{model: trace, path: {}}}\n",
+        path.display()
+    ));
+    cfg.stamp_traces().unwrap();
+    let r = simulate_config(&cfg);
+    assert!(check(&cfg, &r).is_ok());
+    std::fs::write(&path, "worker,from,to\n0,1,4\n").unwrap();
+    match check(&cfg, &r) {
+        Err(VerifyError::Unverifiable(m)) => assert!(m.contains("changed since"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 /// Many workers, heavy-tailed job times and a fixed bound: every job is stopped at the first round
 /// end that finds it over the bound (staleness S + 1, never later), in worker order within a round,
 /// and no job over the bound is ever delivered (the engine finds them from the front of its
