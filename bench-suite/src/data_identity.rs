@@ -1,7 +1,9 @@
 //! A cell's data set enters its id by what it holds, never by where it lies: before an id is
 //! taken, the binary finds the data set's files (as a run would) and, unless they are the official
 //! release the catalog knows, stamps their content digest into the config (docs/semantics.md,
-//! "Cell identity").
+//! "Cell identity"). Trace files are stamped by the core (`RunConfig::stamp_traces`) when a sweep
+//! is expanded or a run config loaded; reading results where they are gone takes the digests their
+//! finished cells recorded.
 
 use abs_sim::catalog::DatasetName;
 use abs_sim::config::RunConfig;
@@ -67,7 +69,9 @@ pub fn stamp_sweep_with(sweep: &mut abs_sim::sweep::Sweep, mut stamp: impl FnMut
 
 /// [`stamp_cells`] for reading results: a cell whose data set cannot be found here takes the
 /// digest its finished cells in `results` recorded (the first found for that data set; none: the
-/// official release), so that results can be read where the data is not.
+/// official release), and one whose traces cannot be read here the trace digests of its finished
+/// cell (the same config, the traces at the same paths), so that results can be read where the
+/// data and the traces are not.
 pub fn stamp_cells_from(cells: &mut [Cell], results: &std::path::Path) {
     let mut recorded: Option<Vec<RunConfig>> = None;
     for c in cells {
@@ -80,8 +84,31 @@ pub fn stamp_cells_from(cells: &mut [Cell], results: &std::path::Path) {
                 c.config.data_digest = found.and_then(|f| f.data_digest.clone());
             }
         }
+        let stamped = c.config.trace_digests.as_ref().map_or(0, |d| d.len());
+        if c.config.trace_files().len() > stamped {
+            let finished = recorded.get_or_insert_with(|| finished_configs(results));
+            if let Some(digests) = recorded_trace_digests(&c.config, finished) {
+                c.config.trace_digests = Some(digests);
+            }
+        }
         c.id = c.config.hash();
     }
+}
+
+/// The trace digests of the finished config in `finished` that is `config` but for them, and
+/// agrees with every digest `config` has (a trace read here that differs is another cell).
+fn recorded_trace_digests(config: &RunConfig, finished: &[RunConfig]) -> Option<std::collections::BTreeMap<String, String>> {
+    let unstamped = |c: &RunConfig| RunConfig {
+        trace_digests: None,
+        ..c.clone()
+    };
+    let this = unstamped(config);
+    let ours = config.trace_digests.clone().unwrap_or_default();
+    finished.iter().find_map(|f| {
+        let theirs = f.trace_digests.as_ref()?;
+        let agrees = ours.iter().all(|(k, d)| theirs.get(k) == Some(d));
+        (agrees && unstamped(f) == this).then(|| theirs.clone())
+    })
 }
 
 /// The configs recorded by the finished cells of a results folder (unreadable ones left out).
@@ -105,5 +132,42 @@ pub fn stamp_of(cfg: &RunConfig) -> Result<Option<String>> {
             Ok((cfg.dataset.release_digest() != Some(data.digest())).then(|| data.digest().to_string()))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{CellOutcome, run_cell};
+
+    /// Results are read where a cell's trace is gone: its id takes the trace digests its finished
+    /// cell recorded, and is the id it was computed under; a cell no finished one matches keeps its
+    /// path in the id.
+    #[test]
+    fn results_are_found_where_the_traces_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("times.csv");
+        let rows: String = (0..40)
+            .flat_map(|j| (0..2).map(move |w| format!("{w},{j},{}\n", 1 + (j + w) % 3)))
+            .collect();
+        std::fs::write(&trace, format!("worker,job,time\n{rows}")).unwrap();
+        let sweep = |seeds: &str| {
+            format!(
+                "base: {{model: analytic, workers: 2, max_rounds: 5, analytic: {{dim: 3, train_samples: 100, test_samples: 20}}, \
+                 compute_time: {{model: trace, path: {}}}}}\ngrid: {{seed: [{seeds}]}}\n",
+                trace.display()
+            )
+        };
+        let out = dir.path().join("out");
+        let cells = abs_sim::sweep::expand(&sweep("0"), "s.yaml").unwrap();
+        assert!(cells[0].config.trace_digests.is_some());
+        assert_eq!(run_cell(&out, &cells[0], false, &mut |_| {}), CellOutcome::Done);
+        std::fs::remove_file(&trace).unwrap();
+        let mut read = abs_sim::sweep::expand(&sweep("0, 1"), "s.yaml").unwrap();
+        assert_eq!(read[0].config.trace_digests, None, "the trace is gone");
+        stamp_cells_from(&mut read, &out);
+        assert_eq!(read[0].id, cells[0].id, "the finished cell is found");
+        assert_eq!(read[1].config.trace_digests, None, "nothing finished for seed 1: the path stays");
+        assert_ne!(read[1].id, read[0].id);
     }
 }

@@ -74,6 +74,8 @@ pub fn run_into(
 
 /// [`run`], calling `observe` after every round.
 pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
+    // a trace edited since the id was taken would file its results under the old content's cell
+    cfg.check_traces()?;
     let seeds = Seeds::new(cfg.seed);
     let engine = cfg.engine_config_with_system()?;
     let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
@@ -196,6 +198,34 @@ mod tests {
         // per job the two paths differ by ~1e-6 relative; SGD amplifies that over rounds (measured
         // here: 8e-4 after 12 rounds), as any change of summation order would
         assert!(moved <= 1e-2, "final parameters differ by {moved}");
+    }
+
+    /// A run whose compute-time trace was edited after its id was taken is refused before it
+    /// reads the file (its results would be filed under the old content's cell); unchanged, it
+    /// runs.
+    #[test]
+    fn a_trace_edited_since_the_id_was_taken_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("times.csv");
+        let times = |t: u32| {
+            (0..40)
+                .flat_map(|j| (0..2).map(move |w| format!("{w},{j},{t}\n")))
+                .collect::<String>()
+        };
+        std::fs::write(&path, format!("worker,job,time\n{}", times(1))).unwrap();
+        let yaml = format!(
+            "model: analytic\nworkers: 2\nmax_rounds: 5\nanalytic: {{dim: 3, train_samples: 100, test_samples: 20}}\n\
+             compute_time: {{model: trace, path: {}}}\n",
+            path.display()
+        );
+        let mut cfg = RunConfig::resolve(parse_yaml(&yaml, "test").unwrap(), "test").unwrap();
+        cfg.stamp_traces().unwrap();
+        assert!(run(&cfg).is_ok());
+        std::fs::write(&path, format!("worker,job,time\n{}", times(2))).unwrap();
+        match run(&cfg) {
+            Err(RunError::JobTimes(e @ TraceError::Changed { .. })) => assert!(e.to_string().contains("times.csv"), "{e}"),
+            other => panic!("not refused: {:?}", other.map(|o| o.records.rounds.len())),
+        }
     }
 
     fn run_yaml(yaml: &str) -> RunOutput {

@@ -38,7 +38,9 @@ pub fn repro(args: ReproArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let cfg = load_run_config(&args.config, &args.sets, RawConfig::default())?.config;
+    // the id it prints is the one `run` takes: traces stamped on loading, the data's digest here
+    let mut cfg = load_run_config(&args.config, &args.sets, RawConfig::default())?.config;
+    crate::data_identity::stamp(&mut cfg)?;
     let threads = if args.threads.is_empty() {
         crate::repro::default_threads(crate::runner::Budget::cores())
     } else {
