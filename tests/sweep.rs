@@ -401,26 +401,47 @@ fn quick_figures_on_synthetic_data_write_every_file() {
     // one row per series of each figure, and per series and condition of the readings
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 5 + 5 + 5 + 5 + 8 * 4 + 2 * 14 + 3 * 6 + 5 * 2, "{csv}");
-    // the field: tuned per series and condition, its curves per condition and its ranking
-    for f in ["field", "field-curves", "field-profile"] {
+    // the field: tuned per series and condition, its curves per condition, its ranking and how the
+    // ranking depends on the tuning budget
+    for f in ["field", "field-curves", "field-profile", "field-budget"] {
         assert!(
             out.join(format!("{f}.png")).is_file() && md.contains(&format!("![{f}]({f}.svg)")),
             "{f}: {md}"
         );
     }
     assert!(
-        md.contains("**Tuning.**") && md.contains("| fedbuff | churn | lr: 0.05, 0.1, 0.2, 0.4; k: 2, 5, 10 | 12 |"),
+        md.contains("**Tuning** (docs/semantics.md") && md.contains("| fedbuff | churn | lr: 0.05, 0.1, 0.2, 0.4; k: 2, 5, 10 | "),
         "{md}"
     );
-    // every setting tried, with its score on the tuning seed and the one chosen per series and condition
-    let tuning = std::fs::read_to_string(out.join("tuning.csv")).unwrap();
     assert!(
-        tuning.starts_with("figure,series,condition,setting,chosen,median_time_to_target,reached,tuning_seeds,mean_final_accuracy"),
-        "{tuning}"
+        md.contains("**Ranking against the tuning budget**") && md.contains("Tuning cost: "),
+        "{md}"
     );
-    // the field's settings, then the population's (5 series x 2 conditions x 3 lr)
-    assert_eq!(tuning.lines().count(), 1 + 4 * (3 * 4 + 5 + 4 * 12) + 5 * 2 * 3, "{tuning}");
-    assert_eq!(tuning.lines().filter(|l| l.contains(",true,")).count(), 8 * 4 + 5 * 2, "{tuning}");
+    // every setting tried, with the budget it reached, its score there on the tuning seed, and the
+    // one chosen per series and condition
+    let tuning = std::fs::read_to_string(out.join("tuning.csv")).unwrap();
+    let header = "figure,series,condition,setting,budget_share,extension,chosen,on_edge,held,tuning_seeds,median_time_to_target,mean_accuracy_at_budget";
+    assert!(tuning.starts_with(header), "{tuning}");
+    // fields split at commas outside quotes (a setting or an edge note holds commas)
+    let fields = |line: &str| -> Vec<String> {
+        let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+        for ch in line.chars() {
+            match ch {
+                '"' => quoted = !quoted,
+                ',' if !quoted => out.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        out.push(cur);
+        out
+    };
+    let rows: Vec<Vec<String>> = tuning.lines().skip(1).map(fields).collect();
+    assert!(rows.iter().all(|r| r.len() == 12), "{tuning}");
+    // the field's 32 series and conditions, then the population's 10: one choice each
+    assert_eq!(rows.iter().filter(|r| r[6] == "true").count(), 8 * 4 + 5 * 2, "{tuning}");
+    // the first rung tried every setting of every grid (4 lr, 5 for delay-adaptive; 12 with a second knob)
+    let first_rung = rows.iter().filter(|r| r[0] == "field" && r[5] == "false").count();
+    assert_eq!(first_rung, 4 * (3 * 4 + 5 + 4 * 12), "{tuning}");
     assert!(
         md.contains("**Ranking across conditions**") && md.contains("| dirichlet_0.3 | within 10% of the best |"),
         "{md}"
@@ -711,9 +732,11 @@ fn repeated_kills_at_random_moments_never_leave_half_a_cell() {
     assert!(ok(&run(&["verify", killed.to_str().unwrap()])).contains("12 of 12 runs verified"));
 }
 
-/// A tuned sweep runs every setting on the tuning seeds, then only the setting with the lowest
-/// median time to target (worked out here from the tuning cells' own table) on the reported seeds;
-/// no tuning seed is ever reported.
+/// A tuned sweep runs every setting on the tuning seeds (here without halving or extensions, so
+/// every setting runs its whole budget), evaluated on the validation split, then only the best
+/// setting by the protocol (worked out here from the tuning cells' own table: most seeds that
+/// reached and held the target, then the lowest median time, then the highest mean accuracy at the
+/// budget) on the reported seeds, on the test set; no tuning seed is ever reported.
 #[test]
 fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
     let dir = scratch("tune");
@@ -722,7 +745,7 @@ fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
         "s.yaml",
         "base: {model: analytic, workers: 4, max_rounds: 60, eval_every: 1, target_accuracy: 0.92}\n\
          policies: {abs: abs, local: local_sgd}\ngrid: {seed: [0, 1, 2]}\n\
-         tune: {seeds: [50, 51, 52], grid: {all: {lr: [0.01, 0.1, 0.5]}}}\n",
+         tune: {seeds: [50, 51, 52], validation: 500, halving: {rungs: 1}, extend: 0, grid: {all: {lr: [0.01, 0.1, 0.5]}}}\n",
     );
     let out = dir.join("out");
     let o = out.to_str().unwrap();
@@ -730,40 +753,78 @@ fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
     // every cell of the folder: (policy, lr, seed, time to target or infinity)
     let table = ok(&run(&["results", o, "--cells"]));
     let head: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
-    let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+    let col = |name: &str| {
+        head.iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name}:\n{table}"))
+    };
     let rows: Vec<Vec<String>> = table
         .lines()
         .skip(1)
         .map(|l| l.split_whitespace().map(str::to_string).collect())
         .collect();
     assert_eq!(rows.len(), 2 * 3 * 3 + 2 * 3, "18 tuning cells and 6 reported:\n{table}");
-    // (policy, lr) -> (times, final accuracies) over the tuning seeds
-    let mut tried: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r[col("seed")].parse::<u64>().unwrap() >= 50) {
-        assert_eq!(r[col("stop_at_target")], "true", "tuning cells stop at the target: {r:?}");
-        let t = r[col("time_to_target")].parse::<f64>().unwrap_or(f64::INFINITY);
-        let entry = tried.entry((r[col("label")].clone(), r[col("lr")].clone())).or_default();
-        entry.0.push(t);
-        entry.1.push(r[col("final_accuracy")].parse::<f64>().unwrap());
+    for e in std::fs::read_dir(out.join("cells")).unwrap().flatten() {
+        let manifest = std::fs::read_to_string(e.path().join("manifest.json")).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+        assert_eq!(
+            m["config"]["holdout"], 500,
+            "every cell trains without the validation split: {manifest}"
+        );
+        assert_eq!(
+            m["config"]["stop_at_target"], false,
+            "tuning cells run their whole budget: {manifest}"
+        );
     }
-    // the rule: lowest median time, then highest mean final accuracy, then the first lr listed
+    // (policy, lr) -> (held, times, final accuracies) over the tuning seeds
+    // (held count, times to target, final accuracies)
+    type Tried = (usize, Vec<f64>, Vec<f64>);
+    let mut tried: BTreeMap<(String, String), Tried> = BTreeMap::new();
+    for r in rows.iter() {
+        let tuning = r[col("seed")].parse::<u64>().unwrap() >= 50;
+        let on = if tuning { "validation" } else { "-" };
+        assert_eq!(
+            r[col("evaluate_on")],
+            on,
+            "tuning cells evaluate on it, reported ones on the test set: {r:?}"
+        );
+        if !tuning {
+            continue;
+        }
+        let held = r[col("held")] == "true";
+        let t = r[col("time_to_target")]
+            .parse::<f64>()
+            .ok()
+            .filter(|_| held)
+            .unwrap_or(f64::INFINITY);
+        let entry = tried.entry((r[col("label")].clone(), r[col("lr")].clone())).or_default();
+        entry.0 += usize::from(held);
+        entry.1.push(t);
+        entry.2.push(r[col("final_accuracy")].parse::<f64>().unwrap());
+    }
     let best = |policy: &str| {
-        let mut by_lr: Vec<(f64, f64, String)> = tried
+        let mut by_lr: Vec<(i64, f64, f64, String)> = tried
             .iter()
             .filter(|((p, _), _)| p == policy)
-            .map(|((_, lr), (times, accuracies))| {
+            .map(|((_, lr), (held, times, accuracies))| {
                 let mut t = times.clone();
                 t.sort_by(f64::total_cmp);
-                (t[1], -accuracies.iter().sum::<f64>() / 3.0, lr.clone())
+                (-(*held as i64), t[1], -accuracies.iter().sum::<f64>() / 3.0, lr.clone())
             })
             .collect();
         assert_eq!(by_lr.len(), 3);
-        by_lr.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        // the grid's order breaks a full tie: 0.01, 0.1, 0.5 sort the same as text
+        by_lr.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.total_cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
         assert!(
-            (by_lr[0].0, by_lr[0].1) != (by_lr[2].0, by_lr[2].1),
+            (by_lr[0].0, by_lr[0].1, by_lr[0].2) != (by_lr[2].0, by_lr[2].1, by_lr[2].2),
             "the choice matters for {policy}: {by_lr:?}"
         );
-        by_lr[0].2.clone()
+        by_lr[0].3.clone()
     };
     // the sweep's reported cells: the reported seeds, at each series' best lr
     let reported = ok(&run(&["results", o, "--sweep", &sweep, "--cells"]));
@@ -798,38 +859,52 @@ fn a_tuned_sweep_reports_the_best_setting_and_never_a_tuning_seed() {
     );
 }
 
-/// A tuned sweep on a cluster: each shard runs its share of the phase that is due (the tuning until
-/// every tuning cell is finished, then the chosen settings), and `slurm` writes the array of the
-/// phase that is due and says which.
+/// A tuned sweep on a cluster: each shard runs its share of the stage that is due (a rung of the
+/// halving, an extension past a grid's edge, then the chosen settings) and goes on while the stage
+/// is complete; `slurm` writes the array of the stage that is due and says which. Run this way, the
+/// choice is the one a single process makes.
 #[test]
-fn a_tuned_sweep_runs_in_two_phases_across_shards() {
+fn a_tuned_sweep_runs_stage_by_stage_across_shards() {
     let dir = scratch("tune-shards");
-    let sweep = write(
-        &dir,
-        "s.yaml",
-        "base: {model: analytic, workers: 4, max_rounds: 30, eval_every: 1, target_accuracy: 0.92}\n\
+    let yaml = "base: {model: analytic, workers: 4, max_rounds: 30, eval_every: 1, target_accuracy: 0.92}\n\
          policies: {abs: abs, local: local_sgd}\ngrid: {seed: [0, 1]}\n\
-         tune: {seeds: [50, 51], grid: {all: {lr: [0.1, 0.5]}}}\n",
-    );
+         tune: {seeds: [50, 51, 52], validation: 500, grid: {all: {lr: [0.1, 0.5]}}}\n";
+    let sweep = write(&dir, "s.yaml", yaml);
     let out = dir.join("out");
     let o = out.to_str().unwrap();
     let finished = || std::fs::read_dir(out.join("cells")).map_or(0, |d| d.count());
     let slurm = ok(&run(&["slurm", &sweep, "--out", o, "--shards", "2"]));
     assert!(
-        slurm.contains("tuned: this array runs its 8 tuning cells (8 unfinished)") && slurm.contains("8 cells in 2 shards"),
+        slurm.contains("tuned: this array runs the 12 cells of its current tuning stage (12 unfinished)")
+            && slurm.contains("12 cells in 2 shards"),
         "{slurm}"
     );
-    // shard 0 of the tuning, then shard 1: nothing reported yet after the first
+    // shard 0 of the first rung: half of it, and it stops there (the rest is shard 1's)
     ok(&run(&["sweep", &sweep, "--out", o, "--shard", "0/2"]));
-    assert_eq!(finished(), 4, "half of the tuning, no chosen setting");
-    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "1/2"]));
-    assert_eq!(finished(), 8, "the tuning done; the shard stops there");
-    // now the chosen settings are due: 2 series x 2 seeds
-    let slurm = ok(&run(&["slurm", &sweep, "--out", o, "--shards", "2"]));
-    assert!(!slurm.contains("tuned:") && slurm.contains("4 cells in 2 shards"), "{slurm}");
-    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "0/2"]));
-    ok(&run(&["sweep", &sweep, "--out", o, "--shard", "1/2"]));
-    assert_eq!(finished(), 12);
+    assert_eq!(finished(), 6, "half of the first rung, nothing more");
+    let mut rounds = 0;
+    let reported = || run(&["results", o, "--sweep", &sweep, "--cells"]);
+    while !reported().status.success() || ok(&reported()).lines().count() < 5 {
+        rounds += 1;
+        assert!(rounds < 12, "the protocol never finished across shards");
+        ok(&run(&["sweep", &sweep, "--out", o, "--shard", "1/2"]));
+        ok(&run(&["sweep", &sweep, "--out", o, "--shard", "0/2"]));
+    }
+    // the chosen settings are due, then done: 2 series x 2 seeds
     let table = ok(&run(&["results", o, "--sweep", &sweep, "--cells"]));
     assert_eq!(table.lines().count(), 1 + 4, "{table}");
+    let slurm = ok(&run(&["slurm", &sweep, "--out", o, "--shards", "2"]));
+    assert!(!slurm.contains("tuned:") && slurm.contains("4 cells in 2 shards"), "{slurm}");
+    // one process on a fresh folder chooses the same
+    let alone = dir.join("alone");
+    ok(&run(&["sweep", &sweep, "--out", alone.to_str().unwrap()]));
+    // the same configs, so the same ids, in the same order
+    let choice = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip(1)
+            .map(|x| x.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    let single = ok(&run(&["results", alone.to_str().unwrap(), "--sweep", &sweep, "--cells"]));
+    assert_eq!(choice(&single), choice(&table));
 }

@@ -17,7 +17,7 @@ use abs_sim::learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
 use abs_sim::partition::Partition;
 use abs_sim::population::{Holders, Shards};
 use abs_sim::seeds::{Purpose, Seeds};
-use abs_sim::validation::EvalSplit;
+use abs_sim::validation::{EvalSplit, Holdout};
 
 /// How a Burn learner trains and evaluates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +37,7 @@ pub struct TrainOptions {
     /// Which kernels compute the convolution stages of `lenet` and `cnn` (native on flex only).
     pub kernels: Kernels,
     /// Training samples held out of every shard as a validation split (0: none).
-    pub holdout: u32,
+    pub holdout: Holdout,
     /// What evaluations measure: the test set, or the held-out samples.
     pub evaluate_on: EvalSplit,
 }
@@ -118,7 +118,7 @@ impl<M: Net> BurnLearner<M> {
         let shapes = param_shapes(&replica);
         let dim = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
         let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
-        let held = abs_sim::validation::held_out(labels.len(), opts.holdout)?;
+        let held = abs_sim::validation::held_out(labels.len(), opts.holdout.of(labels.len()))?;
         let shards = Shards::holding_out(&labels, data.classes as u32, opts.holders, opts.partition, &seeds, &held)?;
         if let (Some(w), Holders::Workers(n)) = (shards.first_empty(), opts.holders) {
             return Err(format!(

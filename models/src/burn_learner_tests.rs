@@ -44,6 +44,8 @@ fn opts(lr: f64, batch: u32, workers: u32) -> TrainOptions {
         eval_batch: 128,
         replica_batching: false,
         kernels: Kernels::default(),
+        holdout: abs_sim::validation::Holdout::Samples(0),
+        evaluate_on: abs_sim::validation::EvalSplit::Test,
     }
 }
 

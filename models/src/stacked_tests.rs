@@ -51,6 +51,8 @@ fn learner(arch: Arch, data: &Arc<Dataset>, batching: bool) -> Box<dyn Learner> 
         replica_batching: batching,
         // stacking is compared with Burn's own one-by-one kernels
         kernels: Kernels::Burn,
+        holdout: abs_sim::validation::Holdout::Samples(0),
+        evaluate_on: abs_sim::validation::EvalSplit::Test,
     };
     burn_learner(arch, Arc::clone(data), opts, Seeds::new(11), Device::flex()).unwrap()
 }

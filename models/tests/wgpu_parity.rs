@@ -55,6 +55,8 @@ fn training_steps_agree_between_flex_and_wgpu() {
         eval_batch: 64,
         replica_batching: false,
         kernels: Kernels::Burn,
+        holdout: abs_sim::validation::Holdout::Samples(0),
+        evaluate_on: abs_sim::validation::EvalSplit::Test,
     };
     for arch in [Arch::Logreg, Arch::Lenet] {
         let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
@@ -101,6 +103,8 @@ fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
         eval_batch: 64,
         replica_batching,
         kernels: Kernels::Burn,
+        holdout: abs_sim::validation::Holdout::Samples(0),
+        evaluate_on: abs_sim::validation::EvalSplit::Test,
     };
     let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
     let mut on_cpu = burn_learner(Arch::Lenet, data.clone(), opts(false), Seeds::new(6), cpu).unwrap();

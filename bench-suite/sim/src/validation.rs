@@ -26,6 +26,57 @@ impl EvalSplit {
     }
 }
 
+/// How many training samples a validation split holds out: a count, or a share of the training set
+/// (so one sweep suits data sets of any size). YAML `5000` is a count, `0.1` a share.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Holdout {
+    Samples(u32),
+    /// In (0, 1).
+    Share(f64),
+}
+
+/// None held out.
+impl Default for Holdout {
+    fn default() -> Self {
+        Holdout::Samples(0)
+    }
+}
+
+impl Holdout {
+    /// Whether nothing is held out (the default: the key stays out of the canonical form).
+    pub fn is_none(&self) -> bool {
+        *self == Holdout::Samples(0)
+    }
+
+    /// The samples held out of a training set of `n`: the count, or the share rounded.
+    pub fn of(&self, n: usize) -> u32 {
+        match *self {
+            Holdout::Samples(k) => k,
+            Holdout::Share(f) => (f * n as f64).round() as u32,
+        }
+    }
+
+    /// Refuses a share outside (0, 1).
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Holdout::Share(f) if !(f > 0.0 && f < 1.0) => Err(format!(
+                "value {f} is not allowed: expected a count of samples (a whole number) or a share of the training set in (0, 1)"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for Holdout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Holdout::Samples(k) => write!(f, "{k} training samples"),
+            Holdout::Share(s) => write!(f, "{}% of the training samples", s * 100.0),
+        }
+    }
+}
+
 /// The root of the validation split's own stream: the split is a property of the training set
 /// and `holdout`, never of the run's seed, so tuning seeds and reported seeds hold out the same
 /// samples.
@@ -83,6 +134,12 @@ mod tests {
         assert!(held.iter().any(|&i| i > 500) && held.iter().any(|&i| i < 500));
         assert!(held_out(1_000, 0).unwrap().is_empty());
         assert_eq!(kept(5, &[]), vec![0, 1, 2, 3, 4]);
+        // a count or a share of the set
+        assert_eq!((Holdout::Samples(70).of(1_000), Holdout::Share(0.1).of(60_000)), (70, 6_000));
+        let parse = |y: &str| serde_json::from_str::<Holdout>(y).unwrap();
+        assert_eq!((parse("5000"), parse("0.1")), (Holdout::Samples(5000), Holdout::Share(0.1)));
+        assert!(Holdout::Share(1.5).validate().is_err() && Holdout::Share(0.2).validate().is_ok());
+        assert!(Holdout::default().is_none());
         let e = held_out(100, 100).unwrap_err();
         assert!(e.contains("holdout 100") && e.contains("has 100"), "{e}");
     }

@@ -119,37 +119,54 @@ fn expand(sweeps: &[(String, PathBuf)], dataset: &str, target: f64, opts: &Figur
 }
 
 /// Runs every selected sweep's unfinished cells once (figures share cells), in figure order: first
-/// the untuned sweeps' cells with the tuned ones' tuning cells, then, each tuned sweep's settings
-/// chosen, their reported cells; returns the failed ones, described, and how many cells were asked
-/// for. A sweep not selected is tuned from what is finished, so the summary can show it.
+/// the untuned sweeps' cells with the tuned ones' first tuning stage, then each tuned sweep's next
+/// stages as they become due (docs/semantics.md, section 13, "Tuning"), then, each tuned sweep's
+/// settings chosen, their reported cells; returns the failed ones, described, and how many cells
+/// were asked for. A sweep not selected is tuned from what is finished, so the summary can show it.
 fn run_cells(sweeps: &mut [(String, Sweep)], results: &Path, opts: &FiguresArgs) -> Result<(Vec<String>, usize)> {
     let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
     let count = sweeps.iter().filter(|(n, _)| selected(n)).count();
-    let first: Vec<Cell> = sweeps
+    let mut pending: Vec<Cell> = sweeps
         .iter()
-        .filter(|(name, _)| selected(name))
-        .flat_map(|(_, s)| s.first_cells())
+        .filter(|(name, s)| selected(name) && s.tuning.is_none())
+        .flat_map(|(_, s)| s.cells.clone())
         .collect();
-    let mut failed = run_phase(results, first, opts, &format!("{count} sweeps"))?;
-    let mut asked = failed.1;
-    let mut second = Vec::new();
-    for (name, sweep) in sweeps.iter_mut() {
-        match crate::results::choose(results, sweep)? {
-            Choice::Made if sweep.tuning.is_some() && selected(name) => second.extend(sweep.cells.iter().cloned()),
-            Choice::Made => {}
-            Choice::Waiting { unfinished, of } if selected(name) => {
-                eprintln!("figures: {name}: {unfinished} of its {of} tuning cells are not finished, so no setting is chosen");
+    let (mut failed, mut asked) = (Vec::new(), 0);
+    let mut what = format!("{count} sweeps");
+    // each pass runs what is due: the untuned cells, every tuned sweep's current stage and the
+    // chosen settings of those whose tuning is done; it ends when nothing due is unfinished, or
+    // when a cell failed (its stage cannot be decided without it)
+    loop {
+        for (name, sweep) in sweeps.iter_mut() {
+            match crate::results::choose(results, sweep)? {
+                Choice::Made if sweep.tuning.is_some() && selected(name) => pending.extend(sweep.cells.iter().cloned()),
+                Choice::Made => {}
+                Choice::Waiting { due, .. } if selected(name) => pending.extend(due),
+                // not asked for: left out of the summary until its tuning is done, without a word
+                Choice::Waiting { .. } => {}
             }
-            // not asked for: left out of the summary until its tuning is done, without a word
-            Choice::Waiting { .. } => {}
+        }
+        let unfinished = pending
+            .iter()
+            .any(|c| !results.join("cells").join(&c.id).join("manifest.json").is_file());
+        let (more, n) = run_phase(results, std::mem::take(&mut pending), opts, &what)?;
+        asked = asked.max(n);
+        let stop = !unfinished || !more.is_empty();
+        failed.extend(more);
+        what = "tuned sweeps' next stage and chosen settings, with the rest".to_string();
+        if stop {
+            break;
         }
     }
-    if !second.is_empty() {
-        let (more, n) = run_phase(results, second, opts, "tuned sweeps' chosen settings")?;
-        failed.0.extend(more);
-        asked += n;
+    for (name, sweep) in sweeps.iter_mut() {
+        if let (true, Choice::Waiting { due, unfinished }) = (selected(name), crate::results::choose(results, sweep)?) {
+            eprintln!(
+                "figures: {name}: {unfinished} of the {} cells of its current tuning stage are not finished, so no setting is chosen",
+                due.len()
+            );
+        }
     }
-    Ok((failed.0, asked))
+    Ok((failed, asked))
 }
 
 /// Runs `cells`' unfinished ones once (figures share cells); returns the failed ones, described,

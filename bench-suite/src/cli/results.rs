@@ -54,9 +54,10 @@ pub fn results(a: ResultsArgs) -> Result<()> {
             crate::data_identity::stamp_cells_from(cells, &a.dir);
             Ok(())
         })?;
-        if let crate::results::Choice::Waiting { unfinished, of } = crate::results::choose(&a.dir, &mut sweep)? {
+        if let crate::results::Choice::Waiting { due, unfinished } = crate::results::choose(&a.dir, &mut sweep)? {
+            let of = due.len();
             return Err(Error::Usage(format!(
-                "{}: {unfinished} of its {of} tuning cells are not finished in {}, so its settings are not chosen yet (run `abs-bench sweep` first)",
+                "{}: {unfinished} of the {of} cells of its current tuning stage are not finished in {}, so its settings are not chosen yet (run `abs-bench sweep` first)",
                 path.display(),
                 a.dir.display()
             )));
@@ -125,6 +126,7 @@ fn per_cell(loaded: &crate::results::Loaded, target: Option<f64>) -> PolarsResul
         "target",
         "time_to_target",
         "comm_to_target",
+        "held",
     ];
     let mut keep: Vec<Expr> = ["cell", "label"].iter().map(|k| col(*k)).collect();
     keep.extend(loaded.varying.iter().map(|k| col(k.as_str())));

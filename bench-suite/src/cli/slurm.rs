@@ -54,7 +54,7 @@ pub fn slurm(a: SlurmArgs) -> Result<()> {
         crate::runner::Phase::Cells(cells) => cells,
         crate::runner::Phase::Tuning { cells, unfinished } => {
             println!(
-                "{}: tuned: this array runs its {} tuning cells ({unfinished} unfinished); when it is done, run `abs-bench slurm` again for the chosen settings",
+                "{}: tuned: this array runs the {} cells of its current tuning stage ({unfinished} unfinished); when it is done, run `abs-bench slurm` again for the next stage, until it writes the chosen settings",
                 a.sweep.display(),
                 cells.len()
             );

@@ -55,36 +55,41 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     };
     let sharded = shard.is_some();
     let shard = shard.unwrap_or(Shard::ALL);
-    if a.force
-        && !a.dry_run
-        && let Some(t) = &sweep.tuning
-    {
-        // forced: the tuning runs again too, before anything is chosen from it
-        run_phase(&a, shard, t.cells())?;
-        if sharded {
-            return Ok(());
-        }
-    }
-    // at most twice: the tuning cells, then (all finished) the chosen settings
-    for _ in 0..2 {
-        let tuning = match Phase::of(&a.out, &mut sweep)? {
+    // forced: every stage runs again, each chosen from cells this run computed
+    let mut forced: Vec<String> = Vec::new();
+    // stage by stage: the tuning's rungs and extensions as they become due, then the chosen settings
+    loop {
+        let phase = if a.force && sweep.tuning.is_some() {
+            Phase::forced(&a.out, &mut sweep, &forced)?
+        } else {
+            Phase::of(&a.out, &mut sweep)?
+        };
+        let stage = match phase {
             Phase::Cells(cells) => return run_phase(&a, shard, cells),
             Phase::Tuning { cells, unfinished } => {
                 eprintln!(
-                    "{}: tuning: {unfinished} of its {} tuning cells to run; the chosen settings run once they are all finished",
+                    "{}: tuning: {unfinished} of the {} cells of its current stage to run; the next stage, and then the chosen settings, run once they are all finished",
                     a.sweep.display(),
                     cells.len()
                 );
                 cells
             }
         };
-        run_phase(&a, shard, tuning)?;
-        if a.dry_run || sharded {
-            // each shard runs its share of the tuning; the chosen settings wait for all of them
+        forced.extend(stage.iter().map(|c| c.id.clone()));
+        run_phase(&a, shard, stage.clone())?;
+        if a.dry_run || (sharded && a.force) {
+            return Ok(());
+        }
+        // a shard goes on while the stage is complete; otherwise the other shards' share is missing
+        if sharded && !stage_finished(&a.out, &stage) {
             return Ok(());
         }
     }
-    Ok(())
+}
+
+/// Whether every cell of `stage` is finished in `out`.
+fn stage_finished(out: &Path, stage: &[abs_sim::sweep::Cell]) -> bool {
+    stage.iter().all(|c| cells_dir(out).join(&c.id).join("manifest.json").is_file())
 }
 
 /// Lists or runs this shard's part of `cells`.

@@ -116,6 +116,19 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
                 render(&chart, &svg, &png).map_err(Error::Report)?;
                 written.push(svg);
             }
+            if let Some(t) = sweep.tuning.as_ref().filter(|_| fig.budget) {
+                let curves = crate::report::budget_curves(t);
+                if !curves.is_empty() {
+                    let (svg, png) = out("budget");
+                    let title = context.title("Best time to target against the tuning budget");
+                    let subtitle = format!(
+                        "{} · tuning seeds, validation split · line: median over bootstrap draws of the trials, band: quartiles",
+                        fig.title
+                    );
+                    render(&crate::report::budget_chart(&curves, title, subtitle), &svg, &png).map_err(Error::Report)?;
+                    written.push(svg);
+                }
+            }
             if let Some(medians) = &medians {
                 let (svg, png) = out("profile");
                 // one panel: a short title, the figure's own under it with the data set (no bands here)

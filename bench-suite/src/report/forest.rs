@@ -39,7 +39,7 @@ pub struct Forest {
 const FASTER: RGBColor = RGBColor(0, 114, 178);
 const SLOWER: RGBColor = RGBColor(213, 94, 0);
 const UNCLEAR: RGBColor = RGBColor(120, 120, 120);
-const LABELS_W: u32 = 230;
+const LABELS_W: u32 = 300;
 
 /// Writes `forest` to `svg` and `png`.
 pub fn render_forest(forest: &Forest, svg: &Path, png: &Path) -> Result<(), String> {
@@ -155,7 +155,8 @@ pub(super) fn forest_of(title: &str, comparisons: &[crate::results::ComparisonRo
         if series.len() > 1 {
             n = format!("{}: {n}", c.series);
         }
-        n
+        // how many seeds reached the target and held it to the end, series vs reference
+        format!("{n} · held {} vs {}", c.held.0, c.held.1)
     };
     let panel = |caption: &str, x_label: &str, pick: fn(&crate::results::ComparisonRow) -> &abs_sim::stats::Comparison| ForestPanel {
         caption: caption.to_string(),

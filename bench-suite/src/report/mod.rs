@@ -1,6 +1,7 @@
 //! Reports: the paper's figures (plotters, SVG + PNG) and summary tables (Markdown + CSV) drawn from
 //! a results folder.
 
+mod budget;
 mod chart;
 mod claims;
 mod comparisons;
@@ -15,6 +16,7 @@ mod summary;
 mod tables;
 mod timeline;
 
+pub use budget::{BudgetCurves, budget_chart, budget_curves, budget_markdown};
 pub use chart::{Chart, Legend, Panel, Series, render};
 pub use claims::{ClaimRow, evaluate as evaluate_claims};
 pub use comparisons::{compact_frame, full_frame, interval_text, ratio_and_verdict, reached_text};

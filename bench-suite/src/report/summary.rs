@@ -70,6 +70,15 @@ pub(super) fn summary_section(
     if fig.is_some_and(|f| f.concurrency) {
         images.push(format!("{name}-concurrency"));
     }
+    let budget = sweep
+        .tuning
+        .as_ref()
+        .filter(|_| fig.is_some_and(|f| f.budget))
+        .map(super::budget::budget_curves)
+        .filter(|c| !c.is_empty());
+    if budget.is_some() {
+        images.push(format!("{name}-budget"));
+    }
     if let Some(t) = fig.and_then(|f| f.timeline.as_ref()) {
         let drawn = |l: &&String| {
             t.cell(&sweep.cells, l)
@@ -95,6 +104,10 @@ pub(super) fn summary_section(
         Some(t) => format!("{table}\n{}", tuning_markdown(t)),
         None => table,
     };
+    let table = match &budget {
+        Some(curves) => format!("{table}\n{}", super::budget::budget_markdown(curves)),
+        None => table,
+    };
     let section = Section {
         name: name.to_string(),
         title: fig.map_or(name.to_string(), |f| f.title.clone()),
@@ -104,16 +117,24 @@ pub(super) fn summary_section(
     Ok((section, rows))
 }
 
-/// A tuned sweep's grid, budget and choice per series and condition.
+/// A tuned sweep's protocol, grid, budget and choice per series and condition, what was moved past
+/// a grid's edge and what is still on one, and what the halving saved.
 pub(super) fn tuning_markdown(t: &abs_sim::sweep::Tuning) -> String {
     let seeds = t.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let h = t.halving;
+    let rungs = (0..h.rungs as usize)
+        .map(|r| format_share(h.fraction(r)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut md = format!(
-        "**Tuning.** Each series and condition ran every setting of its grid on the tuning seeds {seeds} (never \
-         reported), stopping at the target; the setting with the lowest median time to target was chosen (a seed \
-         that never reached it counts as infinitely slow; ties by mean final accuracy), then run on the reported \
-         seeds. Budget: settings x tuning seeds.\n\n\
-         | series | condition | grid | budget | chosen | median time to target | reached |\n|---|---|---|---:|---|---:|---:|\n"
+        "**Tuning** (docs/semantics.md, section 13). Each series and condition searched its grid on the tuning seeds          {seeds} (never reported), evaluated on a validation split of {} held out of every cell          (the reported cells train without them too and are measured on the test set). Successive halving: every          setting ran for {rungs} of the budget in turn, the best third (at least {}) going on to the next. A setting          ranks by the tuning seeds that reached the target **and held it** to the end of the budget (none fell          more than {} below it, none diverged), then by the median time to target, then by the mean accuracy at          the end of the budget; the best at the whole budget is chosen and run on the reported seeds. A choice on          the largest or smallest value of a numeric grid moved one geometric step past it while that won, at most          {} times; a choice still there is marked below. Cost: tuning cells run, in whole budgets (a rung's          cell counts its share), beside what every setting tried would cost at the whole budget.\n\n         | series | condition | grid | settings tried | cost (unpruned) | chosen | median time to target | held |\n         |---|---|---|---:|---:|---|---:|---:|\n",
+        t.validation,
+        h.keep,
+        abs_sim::sweep::HOLD_MARGIN,
+        t.extend,
     );
+    let (mut cost, mut unpruned) = (0.0, 0.0);
+    let mut notes = Vec::new();
     for g in &t.groups {
         let grid = g
             .grid
@@ -121,27 +142,61 @@ pub(super) fn tuning_markdown(t: &abs_sim::sweep::Tuning) -> String {
             .map(|(k, v)| format!("{k}: {}", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")))
             .collect::<Vec<_>>()
             .join("; ");
-        let (chosen, median, reached) = match g.chosen.and_then(|i| Some((g.candidates.get(i)?, g.scores.get(i)?))) {
-            Some((c, s)) => (
-                c.describe(),
-                if s.median_time.is_finite() {
-                    format!("{:.1}", s.median_time)
-                } else {
-                    "never".into()
-                },
-                format!("{}/{}", s.reached, s.seeds),
-            ),
-            None => ("not chosen".into(), "-".into(), "-".into()),
+        let grid = if grid.is_empty() { "-".to_string() } else { grid };
+        let Some(r) = &g.result else {
+            md.push_str(&format!(
+                "| {} | {} | {grid} | - | - | not chosen | - | - |\n",
+                g.label, g.condition
+            ));
+            continue;
         };
+        let s = r.trials.iter().find(|t| t.candidate == r.chosen).map(|t| t.score);
+        let median = s
+            .filter(|s| s.median_time.is_finite())
+            .map_or("never".into(), |s| format!("{:.1}", s.median_time));
+        let held = s.map_or("-".into(), |s| format!("{}/{}", s.reached, s.seeds));
+        let mut chosen = g.candidates[r.chosen].describe();
+        if !r.edges.is_empty() {
+            chosen.push_str(" **(edge)**");
+        }
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {chosen} | {median} | {reached} |\n",
+            "| {} | {} | {grid} | {} | {:.1} ({:.0}) | {chosen} | {median} | {held} |\n",
             g.label,
             g.condition,
-            if grid.is_empty() { "-".into() } else { grid },
-            t.budget(g)
+            r.trials.len(),
+            r.cost,
+            r.unpruned_cost
+        ));
+        cost += r.cost;
+        unpruned += r.unpruned_cost;
+        for e in &r.extensions {
+            notes.push(format!("- {} ({}): past an edge, {e}", g.label, g.condition));
+        }
+        for e in &r.edges {
+            notes.push(format!("- {} ({}): **on an edge**: {e}", g.label, g.condition));
+        }
+    }
+    if unpruned > 0.0 {
+        md.push_str(&format!(
+            "\nTuning cost: {cost:.1} whole-budget runs, {:.0}% of the {unpruned:.0} that every setting tried would have              cost at the whole budget (successive halving saved {:.0}%).\n",
+            100.0 * cost / unpruned,
+            100.0 * (1.0 - cost / unpruned)
         ));
     }
+    if !notes.is_empty() {
+        md.push('\n');
+        md.push_str(&notes.join("\n"));
+        md.push('\n');
+    }
     md
+}
+
+/// A share of the budget as a fraction (1/9, 1/3, all).
+fn format_share(share: f64) -> String {
+    if share >= 1.0 {
+        return "all".to_string();
+    }
+    format!("1/{:.0}", 1.0 / share)
 }
 
 pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String> {
@@ -211,31 +266,37 @@ pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String
     )
 }
 
-/// Every setting a tuned sweep tried, per series and condition, with its score on the tuning seeds
-/// and whether it was chosen (for tuning.csv).
+/// Every setting a tuned sweep tried, per series and condition: the highest rung it ran, its score
+/// there on the tuning seeds, whether it was an extension past an edge, whether it was chosen and
+/// whether that choice is still on an edge (for tuning.csv).
 fn tuning_frame(tuned: &[(String, abs_sim::sweep::Tuning)]) -> PolarsResult<DataFrame> {
-    let rows: Vec<(&str, &abs_sim::sweep::TuneGroup, usize)> = tuned
+    use abs_sim::sweep::{GroupResult, Halving, Trial, TuneGroup};
+    let rows: Vec<(&str, &TuneGroup, &GroupResult, &Trial, &Halving)> = tuned
         .iter()
         .flat_map(|(name, t)| {
-            t.groups
-                .iter()
-                .flat_map(move |g| (0..g.candidates.len()).map(move |i| (name.as_str(), g, i)))
+            t.groups.iter().flat_map(move |g| {
+                g.result
+                    .iter()
+                    .flat_map(move |r| r.trials.iter().map(move |trial| (name.as_str(), g, r, trial, &t.halving)))
+            })
         })
         .collect();
     let score = |f: fn(&abs_sim::sweep::TuneScore) -> f64| -> Vec<Option<f64>> {
-        rows.iter()
-            .map(|(_, g, i)| g.scores.get(*i).map(f).filter(|v| v.is_finite()))
-            .collect()
+        rows.iter().map(|(.., t, _)| Some(f(&t.score)).filter(|v| v.is_finite())).collect()
     };
+    let chosen = |(_, _, r, t, _): &(&str, &TuneGroup, &GroupResult, &Trial, &Halving)| r.chosen == t.candidate;
     df!(
-        "figure" => rows.iter().map(|(n, _, _)| n.to_string()).collect::<Vec<_>>(),
-        "series" => rows.iter().map(|(_, g, _)| g.label.clone()).collect::<Vec<_>>(),
-        "condition" => rows.iter().map(|(_, g, _)| g.condition.clone()).collect::<Vec<_>>(),
-        "setting" => rows.iter().map(|(_, g, i)| g.candidates[*i].describe()).collect::<Vec<_>>(),
-        "chosen" => rows.iter().map(|(_, g, i)| g.chosen == Some(*i)).collect::<Vec<_>>(),
+        "figure" => rows.iter().map(|(n, ..)| n.to_string()).collect::<Vec<_>>(),
+        "series" => rows.iter().map(|(_, g, ..)| g.label.clone()).collect::<Vec<_>>(),
+        "condition" => rows.iter().map(|(_, g, ..)| g.condition.clone()).collect::<Vec<_>>(),
+        "setting" => rows.iter().map(|(_, g, _, t, _)| g.candidates[t.candidate].describe()).collect::<Vec<_>>(),
+        "budget_share" => rows.iter().map(|(.., t, h)| h.fraction(t.rung)).collect::<Vec<_>>(),
+        "extension" => rows.iter().map(|(.., t, _)| t.extension).collect::<Vec<_>>(),
+        "chosen" => rows.iter().map(chosen).collect::<Vec<_>>(),
+        "on_edge" => rows.iter().map(|row| chosen(row).then(|| row.2.edges.join("; ")).filter(|e| !e.is_empty())).collect::<Vec<_>>(),
+        "held" => rows.iter().map(|(.., t, _)| t.score.reached as u32).collect::<Vec<_>>(),
+        "tuning_seeds" => rows.iter().map(|(.., t, _)| t.score.seeds as u32).collect::<Vec<_>>(),
         "median_time_to_target" => score(|s| s.median_time),
-        "reached" => rows.iter().map(|(_, g, i)| g.scores.get(*i).map(|s| s.reached as u32)).collect::<Vec<_>>(),
-        "tuning_seeds" => rows.iter().map(|(_, g, i)| g.scores.get(*i).map(|s| s.seeds as u32)).collect::<Vec<_>>(),
-        "mean_final_accuracy" => score(|s| s.mean_final_accuracy),
+        "mean_accuracy_at_budget" => score(|s| s.mean_final_accuracy),
     )
 }

@@ -17,6 +17,9 @@ pub struct SummaryRow {
     pub condition: String,
     pub seeds: u32,
     pub reached: u32,
+    /// Seeds that reached the target and held it to the end of the run (no fall of more than
+    /// `HOLD_MARGIN` below it, no divergence).
+    pub held: u32,
     pub target: f64,
     /// Mean and sample sd over the seeds that reached the target.
     pub time_mean: Option<f64>,
@@ -46,7 +49,7 @@ pub fn rows_from_summary(
     target: f64,
 ) -> PolarsResult<Vec<SummaryRow>> {
     let f = |name: &str| -> PolarsResult<Vec<Option<f64>>> { Ok(summary.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect()) };
-    let (seeds, reached) = (f("seeds")?, f("reached")?);
+    let (seeds, reached, held) = (f("seeds")?, f("reached")?, f("held")?);
     let (acc, acc_sd) = (f("final_accuracy_mean")?, f("final_accuracy_sd")?);
     let (time, time_sd) = (f("time_to_target_mean")?, f("time_to_target_sd")?);
     let (comm, comm_sd) = (f("comm_to_target_mean")?, f("comm_to_target_sd")?);
@@ -64,6 +67,7 @@ pub fn rows_from_summary(
                 condition: condition.clone(),
                 seeds: seeds[i].unwrap_or(0.0) as u32,
                 reached: reached[i].unwrap_or(0.0) as u32,
+                held: held[i].unwrap_or(0.0) as u32,
                 target,
                 time_mean: time[i],
                 time_sd: time_sd[i],
@@ -108,7 +112,7 @@ fn versus_text(c: &Comparison) -> String {
 pub fn markdown(rows: &[SummaryRow]) -> String {
     let reference = rows.first().map_or("", |r| r.reference.as_str());
     let mut s = format!(
-        "| series | reached target | time to target (s) | time / {reference} [95% CI] | comm to target | comm / {reference} [95% CI] | final accuracy | deepest dip |\n|---|---|---|---|---|---|---|---|\n"
+        "| series | reached target | held to the end | time to target (s) | time / {reference} [95% CI] | comm to target | comm / {reference} [95% CI] | final accuracy | deepest dip |\n|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in rows {
         let (time, comm) = match &r.versus {
@@ -119,9 +123,11 @@ pub fn markdown(rows: &[SummaryRow]) -> String {
             None => ("-".into(), "-".into()),
         };
         s.push_str(&format!(
-            "| {} | {}/{} | {} | {time} | {} | {comm} | {} | {} |\n",
+            "| {} | {}/{} | {}/{} | {} | {time} | {} | {comm} | {} | {} |\n",
             r.series,
             r.reached,
+            r.seeds,
+            r.held,
             r.seeds,
             pm(r.time_mean, r.time_sd, 1),
             pm(r.comm_mean, r.comm_sd, 0),
@@ -139,7 +145,7 @@ pub fn conditions_markdown(comparisons: &[ComparisonRow]) -> String {
         return "No comparisons: the reference series has no finished cells.\n".to_string();
     };
     let mut s = format!(
-        "| condition | series | seeds reached (series vs {r}) | time / {r} [95% CI] | comm / {r} [95% CI] | uploads / {r} [95% CI] |\n|---|---|---|---|---|---|\n",
+        "| condition | series | seeds reached (series vs {r}) | held to the end | time / {r} [95% CI] | comm / {r} [95% CI] | uploads / {r} [95% CI] |\n|---|---|---|---|---|---|---|\n",
         r = first.reference
     );
     for c in comparisons {
@@ -149,9 +155,11 @@ pub fn conditions_markdown(comparisons: &[ComparisonRow]) -> String {
             format!("{} ({})", c.condition, c.point)
         };
         s.push_str(&format!(
-            "| {condition} | {} | {} | {} | {} | {} |\n",
+            "| {condition} | {} | {} | {} vs {} | {} | {} | {} |\n",
             c.series,
             reached_text(&c.time),
+            c.held.0,
+            c.held.1,
             versus_text(&c.time),
             versus_text(&c.comm),
             versus_text(&c.uploads),
@@ -185,6 +193,7 @@ pub fn frame(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
         "condition" => rows.iter().map(|r| r.condition.clone()).collect::<Vec<_>>(),
         "seeds" => rows.iter().map(|r| r.seeds).collect::<Vec<_>>(),
         "reached" => rows.iter().map(|r| r.reached).collect::<Vec<_>>(),
+        "held" => rows.iter().map(|r| r.held).collect::<Vec<_>>(),
         "target_accuracy" => rows.iter().map(|r| r.target).collect::<Vec<_>>(),
         "time_to_target_mean" => col(|r| r.time_mean),
         "time_to_target_sd" => col(|r| r.time_sd),

@@ -26,6 +26,9 @@ pub struct ComparisonRow {
     pub point: String,
     /// Seeds run by only one of the two (not paired, so not in the comparisons).
     pub unpaired: usize,
+    /// Paired seeds that reached the target and then held it to the end of the run (docs/statistics.md,
+    /// "Stability"), series then reference.
+    pub held: (usize, usize),
     /// Time, comm (uploads + restarts) and uploads to target.
     pub time: Comparison,
     pub comm: Comparison,
@@ -40,6 +43,8 @@ struct CellOutcome {
     label: String,
     group: (String, String),
     seed: i64,
+    /// Reached the target and held it to the end.
+    held: bool,
     time: Outcome,
     comm: Outcome,
     uploads: Outcome,
@@ -130,6 +135,10 @@ impl Outcomes {
                     condition: condition.clone(),
                     point: point.clone(),
                     unpaired: seeds.len() + reference_seeds.len() - 2 * both.len(),
+                    held: (
+                        both.iter().filter(|(s, _)| s.held).count(),
+                        both.iter().filter(|(_, r)| r.held).count(),
+                    ),
                     time: compare(&pairs(|c| c.time), BOOTSTRAP_SEED),
                     comm: compare(&pairs(|c| c.comm), BOOTSTRAP_SEED),
                     uploads: compare(&pairs(|c| c.uploads), BOOTSTRAP_SEED),
@@ -204,6 +213,13 @@ fn outcomes(loaded: &Loaded, target: Option<f64>) -> PolarsResult<Vec<CellOutcom
     let (time, final_time) = (floats("time_to_target")?, floats("final_time")?);
     let (comm, final_comm) = (floats("comm_to_target")?, floats("final_comm")?);
     let (uploads, final_uploads) = (floats("uploads_to_target")?, floats("final_uploads")?);
+    let held: Vec<bool> = df
+        .column("held")?
+        .cast(&DataType::Boolean)?
+        .bool()?
+        .iter()
+        .map(|h| h == Some(true))
+        .collect();
     Ok(keys
         .into_iter()
         .enumerate()
@@ -211,6 +227,7 @@ fn outcomes(loaded: &Loaded, target: Option<f64>) -> PolarsResult<Vec<CellOutcom
             label,
             group: (condition, point),
             seed: seeds[i].unwrap_or(0),
+            held: held[i],
             time: outcome(&time, &final_time, i),
             comm: outcome(&comm, &final_comm, i),
             uploads: outcome(&uploads, &final_uploads, i),

@@ -13,7 +13,9 @@ use abs_sim::sweep::Cell;
 /// The finished cells of a results folder.
 pub struct Loaded {
     /// One row per cell: `cell` (id), `label` (the sweep's policy entry, else the policy),
-    /// `condition` (the sweep's condition, empty without one), `policy`, then every config key (nested keys dotted, e.g. `compute_time.model`), typed.
+    /// `condition` (the sweep's condition, empty without one), `policy`, `stop_reason` (why the run
+    /// stopped: `max_rounds`, `max_time`, `target` or `diverged`), then every config key (nested
+    /// keys dotted, e.g. `compute_time.model`), typed.
     pub cells: DataFrame,
     /// Config columns whose value differs between cells, in column order (`seed` included).
     pub varying: Vec<String>,
@@ -129,18 +131,20 @@ pub fn load(dir: &Path, only: Option<&[Cell]>) -> crate::error::Result<Loaded> {
         row.insert("label".to_string(), Value::String(label.clone()));
         row.insert("condition".to_string(), Value::String(condition.clone()));
         row.insert("policy".to_string(), Value::String(manifest.policy.clone()));
+        let stop = serde_json::to_value(manifest.stop_reason).unwrap_or(Value::Null);
+        row.insert("stop_reason".to_string(), stop);
         flatten("", &config, &mut row, &mut order);
         rows.push(row);
     }
     let mut columns: Vec<Column> = Vec::new();
     let mut varying = Vec::new();
-    for name in ["cell", "label", "condition", "policy"]
+    for name in ["cell", "label", "condition", "policy", "stop_reason"]
         .iter()
         .map(|s| s.to_string())
         .chain(order.iter().cloned())
     {
         let values: Vec<Option<&Value>> = rows.iter().map(|r| r.get(&name).filter(|v| !v.is_null())).collect();
-        let is_config = !matches!(name.as_str(), "cell" | "label" | "condition" | "policy");
+        let is_config = !matches!(name.as_str(), "cell" | "label" | "condition" | "policy" | "stop_reason");
         if is_config && values.windows(2).any(|w| w[0] != w[1]) {
             varying.push(name.clone());
         }

@@ -9,4 +9,4 @@ mod tune;
 pub use compare::{BOOTSTRAP_SEED, ComparisonRow, Outcomes, compare_with, comparison_keys, point_keys};
 pub use load::{Loaded, load};
 pub use summary::{cell_metrics, default_target_used, format_table, group_keys, summarize};
-pub use tune::{Choice, choose};
+pub use tune::{Choice, choose, choose_among};

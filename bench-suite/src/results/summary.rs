@@ -4,6 +4,7 @@ use polars::prelude::*;
 
 use super::load::Loaded;
 use abs_sim::catalog::DatasetName;
+use abs_sim::sweep::HOLD_MARGIN;
 
 /// A cell's data set's default target accuracy, by its `dataset` column.
 fn dataset_target() -> Expr {
@@ -51,10 +52,12 @@ pub fn default_target_used(loaded: &Loaded) -> String {
 
 /// One row per cell: `cell`, `rounds`, `final_time`, `final_comm`, `final_uploads`,
 /// `final_accuracy`, `best_accuracy`, `max_drop` (the deepest fall of test accuracy below its best
-/// so far: how far the run dipped), `target`, and the first `time_to_target`, `comm_to_target`,
+/// so far: how far the run dipped), `target`, the first `time_to_target`, `comm_to_target`,
 /// `uploads_to_target`, `rounds_to_target` at an evaluation with test accuracy >= target (null
-/// when never reached). The target is `target` when given, else each cell's `target_accuracy`,
-/// else its data set's default ([`DatasetName::default_target`], as `figures` uses).
+/// when never reached), and `held`: whether the run reached the target and then held it to its end
+/// (no later evaluation more than [`HOLD_MARGIN`] below the target, no divergence; null when it
+/// never reached it). The target is `target` when given, else each cell's `target_accuracy`, else
+/// its data set's default ([`DatasetName::default_target`], as `figures` uses).
 pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFrame> {
     let target = match target {
         Some(t) => lit(t),
@@ -81,7 +84,12 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
             col("time").filter(hit.clone()).min().alias("time_to_target"),
             col("comm").filter(hit.clone()).min().alias("comm_to_target"),
             col("uploads").filter(hit.clone()).min().alias("uploads_to_target"),
-            col("round").filter(hit).min().alias("rounds_to_target"),
+            col("round").filter(hit.clone()).min().alias("rounds_to_target"),
+            // the lowest accuracy from the first hit on: how far the run fell back after it
+            col("test_accuracy")
+                .filter(col("time").gt_eq(col("time").filter(hit).min()))
+                .min()
+                .alias("lowest_after_target"),
         ]);
     // the cells' order (the sweep's) carries through to summaries
     let mut keep_order = JoinArgs::new(JoinType::Left);
@@ -91,7 +99,17 @@ pub fn cell_metrics(loaded: &Loaded, target: Option<f64>) -> PolarsResult<LazyFr
         .clone()
         .lazy()
         .join(metrics, [col("cell")], [col("cell")], keep_order.clone());
-    Ok(cells.join(max_drops(loaded)?.lazy(), [col("cell")], [col("cell")], keep_order))
+    let held = when(col("time_to_target").is_null())
+        .then(lit(NULL).cast(DataType::Boolean))
+        .otherwise(
+            col("lowest_after_target")
+                .gt_eq(col("target") - lit(HOLD_MARGIN))
+                .and(col("stop_reason").neq(lit("diverged"))),
+        );
+    Ok(cells
+        .join(max_drops(loaded)?.lazy(), [col("cell")], [col("cell")], keep_order)
+        .with_column(held.alias("held"))
+        .drop(cols(["lowest_after_target"])))
 }
 
 /// Per cell, the deepest fall of test accuracy below the best evaluation before it.
@@ -137,7 +155,8 @@ pub fn group_keys(loaded: &Loaded) -> Vec<String> {
         .collect()
 }
 
-/// Per label and grid point (seeds pooled): `seeds`, `reached` (seeds that hit the target), mean and
+/// Per label and grid point (seeds pooled): `seeds`, `reached` (seeds that hit the target), `held`
+/// (those that then held it to the end of the run), mean and
 /// sample sd of final accuracy, of time and comm to target over the seeds that reached it, and of
 /// `max_drop`.
 pub fn summarize(loaded: &Loaded, target: Option<f64>) -> PolarsResult<DataFrame> {
@@ -148,7 +167,11 @@ pub fn summarize(loaded: &Loaded, target: Option<f64>) -> PolarsResult<DataFrame
             col(name).std(1).alias(format!("{name}_sd")),
         ]
     };
-    let mut aggs = vec![len().alias("seeds"), col("time_to_target").count().alias("reached")];
+    let mut aggs = vec![
+        len().alias("seeds"),
+        col("time_to_target").count().alias("reached"),
+        col("held").cast(DataType::UInt32).sum().alias("held"),
+    ];
     aggs.extend(mean_sd("final_accuracy"));
     aggs.extend(mean_sd("time_to_target"));
     aggs.extend(mean_sd("comm_to_target"));

@@ -207,12 +207,14 @@ mod tests {
     }
 }
 
-/// What a sweep runs now: an untuned sweep's cells; a tuned sweep's tuning cells until they are all
-/// finished in `out`, then its chosen settings on the reported seeds (`sweep.cells`).
+/// What a sweep runs now: an untuned sweep's cells; a tuned sweep's current tuning stage until the
+/// protocol has chosen every setting from the finished cells in `out`, then its chosen settings on
+/// the reported seeds (`sweep.cells`).
 #[derive(Debug)]
 pub enum Phase {
     Cells(Vec<Cell>),
-    /// The tuning cells, with how many of them are not finished yet.
+    /// The tuning stage due (docs/semantics.md, section 13, "Tuning"), with how many of its cells
+    /// are not finished yet.
     Tuning {
         cells: Vec<Cell>,
         unfinished: usize,
@@ -221,12 +223,19 @@ pub enum Phase {
 
 impl Phase {
     pub fn of(out: &Path, sweep: &mut Sweep) -> Result<Phase> {
-        match crate::results::choose(out, sweep)? {
-            crate::results::Choice::Made => Ok(Phase::Cells(sweep.cells.clone())),
-            crate::results::Choice::Waiting { unfinished, .. } => Ok(Phase::Tuning {
-                cells: sweep.first_cells(),
-                unfinished,
-            }),
-        }
+        Self::from(crate::results::choose(out, sweep)?, sweep)
+    }
+
+    /// As [`Phase::of`], counting as finished only the cells in `ran` (`--force`: every stage runs
+    /// again, each chosen from what this run computed).
+    pub fn forced(out: &Path, sweep: &mut Sweep, ran: &[String]) -> Result<Phase> {
+        Self::from(crate::results::choose_among(out, sweep, Some(ran))?, sweep)
+    }
+
+    fn from(choice: crate::results::Choice, sweep: &Sweep) -> Result<Phase> {
+        Ok(match choice {
+            crate::results::Choice::Made => Phase::Cells(sweep.cells.clone()),
+            crate::results::Choice::Waiting { due, unfinished } => Phase::Tuning { cells: due, unfinished },
+        })
     }
 }

@@ -70,7 +70,8 @@ impl super::keys::RunConfig {
                 format!("dirichlet alpha {alpha} is not allowed: expected a finite number > 0"),
             ));
         }
-        if self.evaluate_on == crate::validation::EvalSplit::Validation && self.holdout == 0 {
+        self.holdout.validate().map_err(|e| ("holdout".to_string(), e))?;
+        if self.evaluate_on == crate::validation::EvalSplit::Validation && self.holdout.is_none() {
             return Err((
                 "evaluate_on".into(),
                 "`validation` needs a validation split: set `holdout` to the training samples to hold out, e.g. 5000".into(),

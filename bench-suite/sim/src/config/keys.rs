@@ -17,12 +17,7 @@ use crate::catalog::{Backend, DatasetName, Kernels, ModelName, SyntheticSpec};
 use crate::engine::{AnalyticSpec, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, KLoss, NetworkSpec};
 use crate::partition::Partition;
 use crate::population::{ClientSamples, Selection};
-use crate::validation::EvalSplit;
-
-/// Whether a count is zero (a key at 0 stays out of the canonical form, so no id moves).
-fn is_zero(v: &u32) -> bool {
-    *v == 0
-}
+use crate::validation::{EvalSplit, Holdout};
 
 /// The runs whose policy applies weighted deltas (and so a server optimizer).
 fn applies_deltas(c: &RunConfig) -> bool {
@@ -215,11 +210,13 @@ run_keys! {
         => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
     /// Evaluate on a fixed, seeded subset of this many test samples (default: the whole test set).
     eval_samples: u32, Scope::Only("Burn models", burn), Check::AtLeastOne, 10 => Option<u32>;
-    /// Training samples held out of every shard and client as a validation split: a fixed draw
-    /// from the training set, the same for every seed (docs/semantics.md, "10. Data, partitions and
-    /// local training"); 0: none. A tuned sweep sets it in every cell from `tune.validation`.
-    holdout: u32 = 0, Scope::All, Check::Described("an integer >= 0, below the training set's size"), 10
-        => #[serde(default, skip_serializing_if = "is_zero")] u32;
+    /// Training samples held out of every shard and client as a validation split (a count, or a
+    /// share of the training set): a fixed draw, the same for every seed (docs/semantics.md, "10.
+    /// Data, partitions and local training"); 0: none. A tuned sweep sets it in every cell from
+    /// `tune.validation`.
+    holdout: Holdout = Holdout::default(), Scope::All,
+        Check::Described("a count of training samples (a whole number, below the set's size) or a share of them in (0, 1)"), 10
+        => #[serde(default, skip_serializing_if = "Holdout::is_none")] Holdout;
     /// What evaluations measure: `test` (the test set, or its `eval_samples` subset) or
     /// `validation` (the `holdout` samples; tuning cells evaluate there).
     evaluate_on: EvalSplit = EvalSplit::Test, Scope::All, Check::Described("`test`, `validation` (needs `holdout` > 0)"), 10

@@ -7,7 +7,7 @@
 
 use crate::partition::Partition;
 use crate::population::{Holders, Shards};
-use crate::validation::EvalSplit;
+use crate::validation::{EvalSplit, Holdout};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ pub struct AnalyticLearner {
 /// A learner's validation split: how many training samples to hold out, and what to evaluate on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Validation {
-    pub holdout: u32,
+    pub holdout: Holdout,
     pub evaluate_on: EvalSplit,
 }
 
@@ -105,7 +105,7 @@ impl AnalyticLearner {
         seeds: Seeds,
     ) -> AnalyticLearner {
         let whole = Validation {
-            holdout: 0,
+            holdout: Holdout::default(),
             evaluate_on: EvalSplit::Test,
         };
         Self::with_validation(spec, holders, partition_scheme, lr, batch_size, seeds, whole).expect("nothing held out")
@@ -131,7 +131,7 @@ impl AnalyticLearner {
         let (train_x, train_y) = draw_set(spec.train_samples as usize, &mu, &mut seeds.stream(Purpose::DataGeneration, 1, 0));
         let (test_x, test_y) = draw_set(spec.test_samples as usize, &mu, &mut seeds.stream(Purpose::DataGeneration, 2, 0));
         let labels: Vec<u32> = train_y.iter().map(|&y| y as u32).collect();
-        let held = crate::validation::held_out(labels.len(), validation.holdout)?;
+        let held = crate::validation::held_out(labels.len(), validation.holdout.of(labels.len()))?;
         let shards = Shards::holding_out(&labels, 2, holders, partition_scheme, &seeds, &held)?;
         let eval_on = (validation.evaluate_on == EvalSplit::Validation).then_some(held);
         Ok(AnalyticLearner {
@@ -292,9 +292,9 @@ mod tests {
             let v = Validation { holdout, evaluate_on };
             AnalyticLearner::with_validation(&spec, Holders::Workers(4), Partition::Iid, 0.1, 8, Seeds::new(9), v)
         };
-        let mut plain = make(0, EvalSplit::Test).unwrap();
-        let mut held = make(100, EvalSplit::Test).unwrap();
-        let mut validated = make(100, EvalSplit::Validation).unwrap();
+        let mut plain = make(Holdout::Samples(0), EvalSplit::Test).unwrap();
+        let mut held = make(Holdout::Share(0.25), EvalSplit::Test).unwrap();
+        let mut validated = make(Holdout::Samples(100), EvalSplit::Validation).unwrap();
         assert_eq!(held.shard_sizes(), vec![75; 4], "300 samples left to train on");
         let w = plain.init();
         assert_eq!(held.init(), w, "the model's start does not move");
@@ -313,7 +313,10 @@ mod tests {
             })
             .count();
         assert_eq!(validated.evaluate(&trained).accuracy, correct as f64 / 100.0);
-        assert!(make(400, EvalSplit::Validation).is_err(), "nothing left to train on");
+        assert!(
+            make(Holdout::Samples(400), EvalSplit::Validation).is_err(),
+            "nothing left to train on"
+        );
     }
 
     #[test]

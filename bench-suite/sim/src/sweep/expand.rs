@@ -607,7 +607,8 @@ fn candidate(
     let label = policy.0.as_str();
     let mut layer = o.layers("tune", setting)?;
     // every cell of a tuned sweep trains without the validation split, reported ones included
-    layer.merge(o.layer("tune.validation", "holdout", &Value::from(spec.validation))?);
+    let holdout = serde_json::to_value(spec.validation).unwrap_or(Value::Null);
+    layer.merge(o.layer("tune.validation", "holdout", &holdout)?);
     let unread = |cell: &Cell| match cell.ignored.iter().find(|(k, _)| setting.contains_key(*k)) {
         Some((k, by)) => Err(o.error(
             Some(&format!("tune.{}", source(k))),

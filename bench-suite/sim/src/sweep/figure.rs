@@ -39,6 +39,11 @@ pub struct FigureMeta {
     /// true`), one panel per condition (`<name>-concurrency`): for population sweeps.
     #[serde(default)]
     pub concurrency: bool,
+    /// For a tuned sweep: also how each series' best time to target depends on the number of
+    /// tuning trials (`<name>-budget`, bootstrap over the trials), and whether the series' order
+    /// changes along it.
+    #[serde(default)]
+    pub budget: bool,
 }
 
 /// Which cells' timelines a figure draws: for each series, its cell with the lowest seed (under

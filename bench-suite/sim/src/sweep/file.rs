@@ -288,7 +288,7 @@ impl Origin<'_> {
                         spec.grid.insert(name.clone(), self.lists(&format!("tune.{name}"), keys)?);
                     }
                 }
-                "validation" => spec.validation = self.whole("tune.validation", v, u64::from(u32::MAX))? as u32,
+                "validation" => spec.validation = self.holdout(v)?,
                 "extend" => spec.extend = self.whole("tune.extend", v, 10)? as u32,
                 "halving" => {
                     let Node::Map(h) = v else {
@@ -327,6 +327,17 @@ impl Origin<'_> {
             return Err(self.error(Some("tune"), format!("has no `grid`: expected {shape}")));
         }
         Ok(spec)
+    }
+
+    /// `tune.validation`: a count of training samples, or a share of them in (0, 1).
+    fn holdout(&self, node: Node) -> Result<crate::validation::Holdout, ConfigError> {
+        let what = "expected a count of training samples (e.g. `5000`) or a share of them in (0, 1) (e.g. `0.1`)";
+        match node {
+            Node::Scalar(v) => {
+                serde_json::from_value(v.clone()).map_err(|_| self.error(Some("tune.validation"), format!("value {v}: {what}")))
+            }
+            other => Err(self.error(Some("tune.validation"), format!("{what}; found {}", other.kind()))),
+        }
     }
 
     /// `node` as a whole number in 0..=`max`.

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::cell::{Cell, Sweep};
 use crate::config::ConfigError;
+use crate::validation::Holdout;
 
 /// The series name in `tune.grid` whose knobs every series is tuned over.
 pub const ALL_SERIES: &str = "all";
@@ -38,7 +39,7 @@ pub struct TuneSpec {
     pub grid: IndexMap<String, IndexMap<String, Vec<Value>>>,
     /// Training samples held out of every cell of the sweep (`holdout`); tuning cells evaluate on
     /// them, reported cells on the test set.
-    pub validation: u32,
+    pub validation: Holdout,
     pub halving: Halving,
     /// How many times a choice on a grid's edge may move one geometric step past it.
     pub extend: u32,
@@ -51,7 +52,7 @@ impl Default for TuneSpec {
         TuneSpec {
             seeds: Vec::new(),
             grid: IndexMap::new(),
-            validation: 0,
+            validation: Holdout::default(),
             halving: Halving::default(),
             extend: 2,
         }
@@ -110,7 +111,7 @@ pub struct Tuning {
     pub halving: Halving,
     pub extend: u32,
     /// Training samples held out of every cell (`holdout`).
-    pub validation: u32,
+    pub validation: Holdout,
     pub groups: Vec<TuneGroup>,
 }
 
@@ -575,7 +576,10 @@ pub(super) fn check_spec(spec: &TuneSpec, labels: Option<&[String]>, quick: bool
             ),
         ));
     }
-    if spec.validation == 0 {
+    if let Err(e) = spec.validation.validate() {
+        return Err(o.error(Some("tune.validation"), e));
+    }
+    if spec.validation.is_none() {
         return Err(o.error(
             Some("tune"),
             "has no `validation`: give the training samples to hold out as a validation split, which tuning scores on (the test set is for the report), e.g. `validation: 5000`",
@@ -691,7 +695,7 @@ mod tests {
                     assert!(!x.config.stop_at_target && x.config.target_accuracy.is_some(), "{x:?}");
                     assert_eq!(
                         (x.config.holdout, x.config.evaluate_on),
-                        (100, crate::validation::EvalSplit::Validation)
+                        (Holdout::Samples(100), crate::validation::EvalSplit::Validation)
                     );
                     assert_eq!(x.config.max_rounds, [20, 60, 180][r]);
                 }
@@ -699,7 +703,10 @@ mod tests {
             assert_eq!(c.reported.iter().map(|x| x.config.seed).collect::<Vec<_>>(), [0, 1]);
             for x in &c.reported {
                 assert!(!x.config.stop_at_target && x.config.target_accuracy.is_none());
-                assert_eq!((x.config.holdout, x.config.evaluate_on), (100, crate::validation::EvalSplit::Test));
+                assert_eq!(
+                    (x.config.holdout, x.config.evaluate_on),
+                    (Holdout::Samples(100), crate::validation::EvalSplit::Test)
+                );
                 assert_eq!(x.config.lr, c.setting["lr"].as_f64().unwrap());
             }
         }
