@@ -417,6 +417,17 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         md.contains("**Ranking against the tuning budget**") && md.contains("Tuning cost: "),
         "{md}"
     );
+    // stability beside time to target: in both kinds of table, in summary.csv and the forest's labels
+    assert!(
+        md.contains("| held to the end |") && md.contains("| series | reached target | held to the end |"),
+        "{md}"
+    );
+    assert!(csv.starts_with("figure,series,condition,seeds,reached,held,"), "{csv}");
+    let forest = std::fs::read_to_string(out.join("field.svg")).unwrap();
+    assert!(
+        forest.contains("fedbuff: churn · held "),
+        "the forest's labels say how many seeds held the target"
+    );
     // every setting tried, with the budget it reached, its score there on the tuning seed, and the
     // one chosen per series and condition
     let tuning = std::fs::read_to_string(out.join("tuning.csv")).unwrap();
