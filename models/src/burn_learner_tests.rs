@@ -167,6 +167,40 @@ fn eval_subset_is_seeded_and_sized() {
     assert_eq!(a.shard_sizes(), vec![50, 50]);
 }
 
+/// A validation split is held out of the shards and, with `evaluate_on: validation`, is what an
+/// evaluation measures: its subset is drawn from the held-out training samples, never the test set.
+#[test]
+fn a_validation_split_is_held_out_and_evaluated_on_request() {
+    let data = mnist_like(400);
+    let shape = InputShape {
+        channels: 1,
+        height: 28,
+        width: 28,
+        classes: 10,
+    };
+    let make = |holdout, evaluate_on, eval_samples| {
+        let mut o = opts(0.1, 8, 4);
+        (o.holdout, o.evaluate_on, o.eval_samples) = (holdout, evaluate_on, eval_samples);
+        BurnLearner::new(|d| Logreg::new(shape, d), Arc::clone(&data), o, Seeds::new(1), Device::flex()).unwrap()
+    };
+    let held = abs_sim::validation::held_out(400, 100).unwrap();
+    let test = make(Holdout::Samples(100), EvalSplit::Test, None);
+    assert_eq!(test.shard_sizes(), vec![75; 4], "300 kept samples in 4 shards");
+    assert_eq!(test.eval_indices.len(), 300, "the whole test set");
+    let validation = make(Holdout::Share(0.25), EvalSplit::Validation, None);
+    assert_eq!(validation.eval_indices, held, "a quarter of 400 is the same 100 held out");
+    let subset = make(Holdout::Samples(100), EvalSplit::Validation, Some(30));
+    assert_eq!(subset.eval_indices.len(), 30);
+    assert!(subset.eval_indices.iter().all(|i| held.binary_search(i).is_ok()));
+    // the same weights measured on the two splits
+    let (mut t, mut v) = (test, validation);
+    let w = t.init();
+    assert_ne!(t.evaluate(&w), v.evaluate(&w));
+    let mut o = opts(0.1, 8, 4);
+    o.holdout = Holdout::Samples(400);
+    assert!(BurnLearner::new(|d| Logreg::new(shape, d), Arc::clone(&data), o, Seeds::new(1), Device::flex()).is_err());
+}
+
 #[test]
 fn default_options_are_the_run_config_defaults() {
     let cfg = abs_sim::config::RunConfig::resolve(abs_sim::config::RawConfig::default(), "defaults").unwrap();
