@@ -317,19 +317,41 @@ impl TuneGroup {
 
     /// Runs the protocol as far as the finished cells allow: the result, or the cells now due.
     pub fn plan(&self, halving: &Halving, extend: u32, outcome: &dyn Fn(&Cell) -> Option<TuneOutcome>) -> Result<GroupResult, Vec<Cell>> {
+        let mut run = Run {
+            trials: Vec::new(),
+            cost: 0.0,
+        };
+        let chosen = self.halve(halving, outcome, &mut run)?;
+        let mut tried = Tried::of(&self.grid);
+        let (chosen, extensions) = self.extend_past_edges(chosen, halving, extend, outcome, &mut run, &mut tried)?;
+        let edges = self.edges(chosen, extend, &tried);
+        let unpruned_cost = run.trials.iter().map(|t| self.seeds(t.candidate)).sum();
+        Ok(GroupResult {
+            trials: run.trials,
+            chosen,
+            extensions,
+            edges,
+            cost: run.cost,
+            unpruned_cost,
+        })
+    }
+
+    /// Tuning seeds of candidate `c`.
+    fn seeds(&self, c: usize) -> f64 {
+        self.candidates[c].rungs[0].len() as f64
+    }
+
+    /// Successive halving over the grid's own settings: the candidate chosen at the whole budget.
+    fn halve(&self, halving: &Halving, outcome: &dyn Fn(&Cell) -> Option<TuneOutcome>, run: &mut Run) -> Result<usize, Vec<Cell>> {
         let last = halving.rungs.max(1) as usize - 1;
-        let mut trials: Vec<Trial> = Vec::new();
         let mut alive: Vec<usize> = (0..self.candidates.len()).filter(|&i| self.candidates[i].written).collect();
-        let mut cost = 0.0;
-        let seeds = |c: usize| self.candidates[c].rungs[0].len() as f64;
-        let mut chosen = 0;
         for rung in 0..=last {
             let scores = self.scores(&alive, rung, outcome)?;
             for (&c, &score) in alive.iter().zip(&scores) {
-                cost += halving.fraction(rung) * seeds(c);
-                match trials.iter_mut().find(|t| t.candidate == c) {
+                run.cost += halving.fraction(rung) * self.seeds(c);
+                match run.trials.iter_mut().find(|t| t.candidate == c) {
                     Some(t) => (t.rung, t.score) = (rung, score),
-                    None => trials.push(Trial {
+                    None => run.trials.push(Trial {
                         candidate: c,
                         rung,
                         score,
@@ -338,8 +360,7 @@ impl TuneGroup {
                 }
             }
             if rung == last {
-                chosen = alive[best(&scores).unwrap_or(0)];
-                break;
+                return Ok(alive[best(&scores).unwrap_or(0)]);
             }
             let mut order: Vec<usize> = (0..alive.len()).collect();
             // stable: a full tie keeps the earlier setting ahead
@@ -352,113 +373,145 @@ impl TuneGroup {
             next.sort_unstable();
             alive = next;
         }
-        // the values of each numeric key tried so far
-        let mut tried: IndexMap<&str, Vec<f64>> = IndexMap::new();
-        for (k, values) in &self.grid {
-            let numbers: Vec<f64> = values.iter().filter_map(Value::as_f64).collect();
-            if values.len() >= 2 && numbers.len() == values.len() {
-                tried.insert(k.as_str(), numbers);
-            }
-        }
-        let edge_of = |tried: &IndexMap<&str, Vec<f64>>, chosen: usize, k: &str| -> Option<bool> {
-            let v = self.candidates[chosen].setting.get(k)?.as_f64()?;
-            let values = tried.get(k)?;
-            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-            // Some(true): on the upper edge, Some(false): on the lower one
-            if v >= max {
-                Some(true)
-            } else if v <= min {
-                Some(false)
-            } else {
-                None
-            }
-        };
-        let next_past = |tried: &IndexMap<&str, Vec<f64>>, k: &str, upper: bool| -> Option<Value> {
-            let b = self.beyond.get(k)?;
-            let list = if upper { &b.above } else { &b.below };
-            let values = tried.get(k)?;
-            list.iter().find(|v| v.as_f64().is_some_and(|x| !values.contains(&x))).cloned()
-        };
+        Ok(alive[0])
+    }
+
+    /// While `chosen` sits on an edge of a numeric key, the settings one step past each such edge,
+    /// run at the whole budget, at most `extend` times: the final choice and each move, described.
+    fn extend_past_edges(
+        &self,
+        mut chosen: usize,
+        halving: &Halving,
+        extend: u32,
+        outcome: &dyn Fn(&Cell) -> Option<TuneOutcome>,
+        run: &mut Run,
+        tried: &mut Tried,
+    ) -> Result<(usize, Vec<String>), Vec<Cell>> {
+        let last = halving.rungs.max(1) as usize - 1;
         let mut extensions = Vec::new();
-        let mut steps = 0;
-        while steps < extend {
-            let mut proposals: Vec<(usize, String, Value)> = Vec::new();
-            for k in tried.keys() {
-                let Some(upper) = edge_of(&tried, chosen, k) else {
-                    continue;
-                };
-                let Some(v) = next_past(&tried, k, upper) else {
-                    continue;
-                };
-                let mut setting = self.candidates[chosen].setting.clone();
-                setting.insert(k.to_string(), v.clone());
-                if let Some(c) = self.find(&setting) {
-                    proposals.push((c, k.to_string(), v));
-                }
-            }
+        for _ in 0..extend {
+            let setting = &self.candidates[chosen].setting;
+            let proposals: Vec<(usize, String, Value)> = tried
+                .keys()
+                .into_iter()
+                .filter_map(|k| {
+                    let v = tried.next_past(&self.beyond, &k, tried.edge(setting, &k)?)?;
+                    let mut next = setting.clone();
+                    next.insert(k.to_string(), v.clone());
+                    Some((self.find(&next)?, k.to_string(), v))
+                })
+                .collect();
             if proposals.is_empty() {
                 break;
             }
             let indices: Vec<usize> = proposals.iter().map(|p| p.0).collect();
             let scores = self.scores(&indices, last, outcome)?;
-            steps += 1;
-            let current = trials.iter().find(|t| t.candidate == chosen).map(|t| t.score).unwrap_or(scores[0]);
+            let current = run.trials.iter().find(|t| t.candidate == chosen).map_or(scores[0], |t| t.score);
             let mut winner: Option<usize> = None;
             for (i, ((c, k, v), score)) in proposals.iter().zip(&scores).enumerate() {
-                cost += seeds(*c);
-                trials.push(Trial {
+                run.cost += self.seeds(*c);
+                run.trials.push(Trial {
                     candidate: *c,
                     rung: last,
                     score: *score,
                     extension: true,
                 });
-                if let (Some(list), Some(x)) = (tried.get_mut(k.as_str()), v.as_f64()) {
-                    list.push(x);
-                }
-                let best_so_far = winner.map_or(current, |w| scores[w]);
-                if score.beats(&best_so_far) {
+                tried.add(k, v);
+                if score.beats(&winner.map_or(current, |w| scores[w])) {
                     winner = Some(i);
                 }
             }
             for (i, (_, k, v)) in proposals.iter().enumerate() {
-                let from = &self.candidates[chosen].setting[k.as_str()];
                 let verdict = if winner == Some(i) { "chosen" } else { "not better" };
-                extensions.push(format!("{k} {from} -> {v} ({verdict})"));
+                extensions.push(format!("{k} {} -> {v} ({verdict})", setting[k.as_str()]));
             }
             match winner {
                 Some(w) => chosen = proposals[w].0,
                 None => break,
             }
         }
+        Ok((chosen, extensions))
+    }
+
+    /// Each numeric key on whose largest or smallest tried value `chosen` sits, with why it went no
+    /// further.
+    fn edges(&self, chosen: usize, extend: u32, tried: &Tried) -> Vec<String> {
+        let setting = &self.candidates[chosen].setting;
         let mut edges = Vec::new();
         for k in tried.keys() {
-            let Some(upper) = edge_of(&tried, chosen, k) else {
+            let k = k.as_str();
+            let Some(upper) = tried.edge(setting, k) else {
                 continue;
             };
-            let why = match self.beyond.get(*k) {
+            let why = match self.beyond.get(k) {
                 None => "no value past it: the grid is not all positive numbers".to_string(),
                 Some(b) => {
                     let stop = if upper { &b.above_stop } else { &b.below_stop };
-                    let left = next_past(&tried, k, upper).is_some();
                     match stop {
-                        Some(refused) if !left => refused.clone(),
+                        Some(refused) if tried.next_past(&self.beyond, k, upper).is_none() => refused.clone(),
                         _ => format!("extension budget spent (extend: {extend})"),
                     }
                 }
             };
             let which = if upper { "largest" } else { "smallest" };
-            edges.push(format!("{k}={}: the {which} tried ({why})", self.candidates[chosen].setting[*k]));
+            edges.push(format!("{k}={}: the {which} tried ({why})", setting[k]));
         }
-        let unpruned_cost = trials.iter().map(|t| seeds(t.candidate)).sum();
-        Ok(GroupResult {
-            trials,
-            chosen,
-            extensions,
-            edges,
-            cost,
-            unpruned_cost,
-        })
+        edges
+    }
+}
+
+/// What a group has run so far: its trials and their cost in whole budgets.
+struct Run {
+    trials: Vec<Trial>,
+    cost: f64,
+}
+
+/// The values tried so far of each numeric key with two or more values in the grid.
+struct Tried {
+    values: IndexMap<String, Vec<f64>>,
+}
+
+impl Tried {
+    fn of(grid: &IndexMap<String, Vec<Value>>) -> Tried {
+        let values = grid
+            .iter()
+            .filter_map(|(k, v)| {
+                let numbers: Vec<f64> = v.iter().filter_map(Value::as_f64).collect();
+                (v.len() >= 2 && numbers.len() == v.len()).then(|| (k.clone(), numbers))
+            })
+            .collect();
+        Tried { values }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.values.keys().cloned().collect()
+    }
+
+    fn add(&mut self, k: &str, v: &Value) {
+        if let (Some(list), Some(x)) = (self.values.get_mut(k), v.as_f64()) {
+            list.push(x);
+        }
+    }
+
+    /// Some(true) when `setting`'s value of `k` is the largest tried, Some(false) the smallest.
+    fn edge(&self, setting: &IndexMap<String, Value>, k: &str) -> Option<bool> {
+        let v = setting.get(k)?.as_f64()?;
+        let values = self.values.get(k)?;
+        if v >= values.iter().copied().fold(f64::NEG_INFINITY, f64::max) {
+            Some(true)
+        } else if v <= values.iter().copied().fold(f64::INFINITY, f64::min) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// The nearest value past the upper (lower) edge of `k` not tried yet.
+    fn next_past(&self, beyond: &IndexMap<String, Beyond>, k: &str, upper: bool) -> Option<Value> {
+        let b = beyond.get(k)?;
+        let list = if upper { &b.above } else { &b.below };
+        let values = self.values.get(k)?;
+        list.iter().find(|v| v.as_f64().is_some_and(|x| !values.contains(&x))).cloned()
     }
 }
 
