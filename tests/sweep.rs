@@ -422,6 +422,11 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         md.contains("| held to the end |") && md.contains("| series | reached target | held to the end |"),
         "{md}"
     );
+    // the tuning table is a table (at the start of its lines, not indented into a code block)
+    assert!(
+        md.contains("\n| series | condition | grid | settings tried |") && !md.contains("  | series |"),
+        "{md}"
+    );
     assert!(csv.starts_with("figure,series,condition,seeds,reached,held,"), "{csv}");
     let forest = std::fs::read_to_string(out.join("field.svg")).unwrap();
     assert!(

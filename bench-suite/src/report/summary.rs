@@ -127,7 +127,18 @@ pub(super) fn tuning_markdown(t: &abs_sim::sweep::Tuning) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let mut md = format!(
-        "**Tuning** (docs/semantics.md, section 13). Each series and condition searched its grid on the tuning seeds          {seeds} (never reported), evaluated on a validation split of {} held out of every cell          (the reported cells train without them too and are measured on the test set). Successive halving: every          setting ran for {rungs} of the budget in turn, the best third (at least {}) going on to the next. A setting          ranks by the tuning seeds that reached the target **and held it** to the end of the budget (none fell          more than {} below it, none diverged), then by the median time to target, then by the mean accuracy at          the end of the budget; the best at the whole budget is chosen and run on the reported seeds. A choice on          the largest or smallest value of a numeric grid moved one geometric step past it while that won, at most          {} times; a choice still there is marked below. Cost: tuning cells run, in whole budgets (a rung's          cell counts its share), beside what every setting tried would cost at the whole budget.\n\n         | series | condition | grid | settings tried | cost (unpruned) | chosen | median time to target | held |\n         |---|---|---|---:|---:|---|---:|---:|\n",
+        "**Tuning** (docs/semantics.md, section 13). Each series and condition searched its grid on the tuning \
+         seeds {seeds} (never reported), evaluated on a validation split of {} held out of every cell (the \
+         reported cells train without them too and are measured on the test set). Successive halving: every \
+         setting ran for {rungs} of the budget in turn, the best third (at least {}) going on to the next. A \
+         setting ranks by the tuning seeds that reached the target **and held it** to the end of the budget (none \
+         fell more than {} below it, none diverged), then by the median time to target, then by the mean accuracy \
+         at the end of the budget; the best at the whole budget is chosen and run on the reported seeds. A choice \
+         on the largest or smallest value of a numeric grid moved one geometric step past it while that won, at \
+         most {} times; a choice still there is marked below. Cost: tuning cells run, in whole budgets (a rung's \
+         cell counts its share), beside what every setting tried would cost at the whole budget.\n\n\
+         | series | condition | grid | settings tried | cost (unpruned) | chosen | median time to target | held |\n\
+         |---|---|---|---:|---:|---|---:|---:|\n",
         t.validation,
         h.keep,
         abs_sim::sweep::HOLD_MARGIN,
@@ -178,7 +189,8 @@ pub(super) fn tuning_markdown(t: &abs_sim::sweep::Tuning) -> String {
     }
     if unpruned > 0.0 {
         md.push_str(&format!(
-            "\nTuning cost: {cost:.1} whole-budget runs, {:.0}% of the {unpruned:.0} that every setting tried would have              cost at the whole budget (successive halving saved {:.0}%).\n",
+            "\nTuning cost: {cost:.1} whole-budget runs, {:.0}% of the {unpruned:.0} that every setting tried would \
+             have cost at the whole budget (successive halving saved {:.0}%).\n",
             100.0 * cost / unpruned,
             100.0 * (1.0 - cost / unpruned)
         ));
