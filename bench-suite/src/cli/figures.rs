@@ -146,9 +146,7 @@ fn run_cells(sweeps: &mut [(String, Sweep)], results: &Path, opts: &FiguresArgs)
                 Choice::Waiting { .. } => {}
             }
         }
-        let unfinished = pending
-            .iter()
-            .any(|c| !results.join("cells").join(&c.id).join("manifest.json").is_file());
+        let unfinished = pending.iter().any(|c| !crate::runner::is_finished(results, c));
         let (more, n) = run_phase(results, std::mem::take(&mut pending), opts, &what)?;
         asked = asked.max(n);
         let stop = !unfinished || !more.is_empty();

@@ -81,15 +81,10 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             return Ok(());
         }
         // a shard goes on while the stage is complete; otherwise the other shards' share is missing
-        if sharded && !stage_finished(&a.out, &stage) {
+        if sharded && !stage.iter().all(|c| crate::runner::is_finished(&a.out, c)) {
             return Ok(());
         }
     }
-}
-
-/// Whether every cell of `stage` is finished in `out`.
-fn stage_finished(out: &Path, stage: &[abs_sim::sweep::Cell]) -> bool {
-    stage.iter().all(|c| cells_dir(out).join(&c.id).join("manifest.json").is_file())
 }
 
 /// Lists or runs this shard's part of `cells`.

@@ -46,7 +46,7 @@ pub fn choose_among(results: &Path, sweep: &mut Sweep, only: Option<&[String]>) 
             .iter()
             .filter(|c| !outcomes.contains_key(&c.id))
             .filter(|c| only.is_none_or(|ids| ids.contains(&c.id)))
-            .filter(|c| results.join("cells").join(&c.id).join("manifest.json").is_file())
+            .filter(|c| crate::runner::is_finished(results, c))
             .cloned()
             .collect();
         let before = outcomes.len();

@@ -511,17 +511,22 @@ fn tuned(
             // past each numeric key's edges: values the run refuses end that side, saying why
             let mut beyond = IndexMap::new();
             let mut extended = grid.clone();
+            // the settings resolved to check a value past an edge, kept for the extended grid
+            let mut probed: Vec<Candidate> = Vec::new();
             for (k, values) in &grid {
                 let Some((below, above)) = past_edges(values, spec.extend) else {
                     continue;
                 };
-                let accept = |list: Vec<Value>| -> (Vec<Value>, Option<String>) {
+                let mut accept = |list: Vec<Value>| -> (Vec<Value>, Option<String>) {
                     let mut kept = Vec::new();
                     for v in list {
                         let mut setting = first.clone();
                         setting.insert(k.clone(), v.clone());
                         match make(&setting, false) {
-                            Ok(_) => kept.push(v),
+                            Ok(c) => {
+                                probed.extend(c);
+                                kept.push(v);
+                            }
                             Err(e) => return (kept, Some(format!("{k}={v} is refused: {}", e.message))),
                         }
                     }
@@ -542,11 +547,13 @@ fn tuned(
                 );
             }
             for setting in settings_of(&extended) {
-                if !written.contains(&setting) {
+                if written.contains(&setting) {
+                    continue;
+                }
+                match probed.iter().position(|c| c.setting == setting) {
+                    Some(i) => candidates.push(probed.swap_remove(i)),
                     // a combination the run refuses is one no extension can reach
-                    if let Ok(c) = make(&setting, false) {
-                        candidates.extend(c);
-                    }
+                    None => candidates.extend(make(&setting, false).ok().flatten()),
                 }
             }
             groups.push(TuneGroup {
