@@ -8,7 +8,7 @@ mod repro;
 mod results;
 mod run;
 mod slurm;
-mod sweep;
+pub mod sweep;
 mod timeline;
 mod verify;
 

@@ -13,29 +13,45 @@ use abs_sim::sweep::Cell;
 pub struct SweepArgs {
     /// The sweep file (YAML: base, policies, conditions, grid, zip, exclude, quick, figure,
     /// jobs_log; docs/config.md).
-    sweep: PathBuf,
+    pub sweep: PathBuf,
     /// Results folder.
     #[arg(long, default_value = "out/sweep")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Print the cell count and a table of cells; run nothing.
     #[arg(long)]
-    dry_run: bool,
+    pub dry_run: bool,
     /// Rerun cells that are already finished.
     #[arg(long)]
-    force: bool,
+    pub force: bool,
     /// Cells at once (default: one per core); each gets cores/jobs backend threads.
     #[arg(long, short = 'j')]
-    jobs: Option<usize>,
+    pub jobs: Option<usize>,
     /// Run only shard INDEX/COUNT (0-based) of the cells; default from $SLURM_ARRAY_TASK_ID or
     /// $JOB_COMPLETION_INDEX (see docs/cluster.md).
     #[arg(long, value_name = "INDEX/COUNT")]
-    shard: Option<String>,
+    pub shard: Option<String>,
     /// Every cell also writes its job log, jobs.parquet (as `jobs_log: true` in the sweep file); a
     /// cell finished without one is run again, to the same results plus its log.
     #[arg(long)]
-    jobs_log: bool,
+    pub jobs_log: bool,
 }
 
+impl SweepArgs {
+    /// The sweep file `sweep` into `out`, with every flag at its default (the library's entry).
+    pub fn new(sweep: PathBuf, out: PathBuf) -> SweepArgs {
+        SweepArgs {
+            sweep,
+            out,
+            dry_run: false,
+            force: false,
+            jobs: None,
+            shard: None,
+            jobs_log: false,
+        }
+    }
+}
+
+/// Runs (or lists, with `dry_run`) a sweep stage by stage into its results folder.
 pub fn sweep(a: SweepArgs) -> Result<()> {
     let mut sweep = abs_sim::sweep::load_sweep_with(&a.sweep, &Default::default())?;
     if a.jobs_log {

@@ -17,7 +17,7 @@ pub use declare::{KeyDoc, Scope};
 pub use error::ConfigError;
 pub use identity::trace_digest;
 pub use keys::{RawConfig, RunConfig};
-pub use loading::{LoadedConfig, load_run_config};
+pub use loading::{LoadedConfig, load_run_config, load_run_config_text};
 pub use projections::SystemError;
 pub use raw::{parse_file, parse_set, parse_yaml};
 pub use real::Real;

@@ -104,7 +104,9 @@ pub fn parse_yaml(source: &str, origin: &str) -> Result<RawConfig, ConfigError> 
         };
         let mut err = ConfigError::new(origin, key, explained);
         err.line = line;
-        if err.message.contains("unknown field") {
+        if let Some(rest) = err.message.split_once("unknown field `").map(|(_, rest)| rest) {
+            // the key is the unknown one itself, wherever it sits
+            err.key = err.key.or_else(|| rest.split_once('`').map(|(name, _)| name.to_string()));
             err.message.push_str(" (docs/config.md lists every key)");
         }
         err
