@@ -3,12 +3,17 @@
 
 mod analytic;
 mod availability;
+mod clock;
 mod compute_time;
+mod config;
 mod events;
+mod inbox;
 mod jobs;
 mod network;
 mod records;
 mod round;
+mod slots;
+mod step;
 mod timing;
 
 pub use analytic::{AnalyticLearner, AnalyticSpec, Validation, normal_cdf};

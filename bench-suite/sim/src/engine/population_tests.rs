@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use abs_policies::{PolicyName, PolicyParams};
+use abs_policies::{Policy, PolicyName, PolicyParams};
 
 use super::*;
 use crate::doubles::{NoWork, population};
-use crate::engine::{ComputeTimeSpec, Granularity, JobTimes};
-use crate::population::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Presence, Schedule, Selection};
+use crate::engine::{ComputeTimeSpec, Fate, Granularity, JobRecord, JobTimes};
+use crate::population::{ClientDraws, ClientLaw, ClientTimes, Clients, Diurnal, Population, Presence, Schedule, Selection};
 use crate::seeds::{Purpose, Seeds};
 
 fn cfg(name: PolicyName, slots: u32, k: u32, pop: Population, max_time: f64) -> EngineConfig {

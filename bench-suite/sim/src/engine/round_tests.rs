@@ -1,12 +1,12 @@
 //! Hand-worked traces, exact equivalences between policies, and invariants on random configs.
 
 use super::*;
-use crate::engine::{AnalyticLearner, AnalyticSpec, ComputeTimeSpec, Granularity};
-use crate::learner::Eval;
+use crate::engine::{AnalyticLearner, AnalyticSpec, ComputeTimeSpec, Fate, Granularity, JobRecord, RoundRecord};
+use crate::learner::{Eval, JobId};
 use crate::partition::Partition;
 use crate::population::Holders;
 use crate::seeds::Seeds;
-use abs_policies::{KRounding, PolicyName, PolicyParams, SaForm, StalenessBound, ThresholdForm};
+use abs_policies::{KRounding, Policy, PolicyName, PolicyParams, RestartWhen, SaForm, StalenessBound, ThresholdForm};
 use proptest::prelude::*;
 use std::path::PathBuf;
 

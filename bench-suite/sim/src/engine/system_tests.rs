@@ -2,9 +2,9 @@
 
 use super::*;
 use crate::doubles::NoWork;
-use crate::engine::{Availability, AvailabilitySpec, BandwidthSpec, ComputeTimeSpec, Granularity, Links, NetworkSpec};
+use crate::engine::{Availability, AvailabilitySpec, BandwidthSpec, ComputeTimeSpec, Fate, Granularity, Links, NetworkSpec};
 use crate::seeds::Seeds;
-use abs_policies::{PolicyName, PolicyParams};
+use abs_policies::{Policy, PolicyName, PolicyParams};
 use std::path::PathBuf;
 
 fn policy_cfg(name: PolicyName, workers: u32, k: u32, rounds: u64) -> EngineConfig {
