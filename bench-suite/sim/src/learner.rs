@@ -59,3 +59,67 @@ pub fn train_one_by_one<L: Learner + ?Sized>(
         *l = learner.train(j.base, j.job, steps, d);
     }
 }
+
+/// Defines a failure type that carries any error, boxed, and the round in which the engine met it:
+/// a caller downcasts the error back to its own type (a Python binding to the exception it raised).
+macro_rules! boxed_failure {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            error: Box<dyn std::error::Error + Send + Sync + 'static>,
+            round: u64,
+        }
+
+        impl $name {
+            /// The failure `error` (any error, or a message); the engine sets its round.
+            pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+                $name { error: error.into(), round: 0 }
+            }
+
+            /// The round t in which the run met it.
+            pub fn round(&self) -> u64 {
+                self.round
+            }
+
+            /// The error as given.
+            pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+                &*self.error
+            }
+
+            /// The error as given, to downcast or re-raise.
+            pub fn into_error(self) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+                self.error
+            }
+
+            /// The error as `E`, if it is one.
+            pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+                self.error.downcast_ref()
+            }
+
+            /// The error as `E`, or the failure back if it is not one.
+            pub fn downcast<E: std::error::Error + 'static>(self) -> Result<Box<E>, Self> {
+                let round = self.round;
+                self.error.downcast().map_err(|error| $name { error, round })
+            }
+
+            pub(crate) fn in_round(mut self, round: u64) -> Self {
+                self.round = round;
+                self
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.error.fmt(f)
+            }
+        }
+
+        impl std::error::Error for $name {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.error.source()
+            }
+        }
+    };
+}
+pub(crate) use boxed_failure;

@@ -10,6 +10,7 @@ use abs_policies::Dispatch;
 use super::events::InFlight;
 use super::jobs::{Cause, Fate};
 use super::round::{Engine, SimError};
+use super::step::{RoundFacts, Update};
 use crate::learner::{JobId, Learner, TrainJob};
 
 /// What reached the server during the wait for the current round, and the reused buffers that
@@ -24,12 +25,14 @@ pub(super) struct Inbox {
     /// Arrivals dropped (over `max_staleness`) during the wait for the current round.
     pub dropped: u64,
     /// The arrivals' bases: held while they train, and until the server step only where it needs
-    /// them (a base still held when the step writes w^t makes it copy w^t first).
+    /// them (`keep_bases`; a base still held when the step writes w^t makes it copy w^t first).
     pub bases: Vec<Arc<Vec<f32>>>,
+    pub keep_bases: bool,
     /// The arrivals' job identities (a population's job is keyed by its client and its row).
     pub ids: Vec<JobId>,
-    /// The arrivals' staleness, t - v_n.
+    /// The arrivals' staleness, t - v_n, and in a population their clients.
     pub staleness: Vec<u64>,
+    pub clients: Vec<Option<u64>>,
     /// The arrivals' deltas and mean losses (the deltas buffer keeps the largest round's count).
     pub deltas: Vec<Vec<f32>>,
     pub losses: Vec<f64>,
@@ -93,6 +96,7 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         inbox.staleness.clear();
         inbox.bases.clear();
         inbox.ids.clear();
+        inbox.clients.clear();
         let round = self.clock.round;
         for (i, a) in inbox.arrivals.iter().enumerate() {
             let (base, version, log) = match inbox.arrived_from.get(i) {
@@ -105,7 +109,9 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
             let staleness = round - version;
             inbox.bases.push(Arc::clone(base));
             // a population's job trains on its client's data, its draws keyed by its row
-            inbox.ids.push(match self.ledger.jobs[log].client {
+            let client = self.ledger.jobs[log].client;
+            inbox.clients.push(client);
+            inbox.ids.push(match client {
                 Some(client) => JobId {
                     worker: client as u32,
                     job: log as u64,
@@ -134,7 +140,7 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         // the bases are released here unless the server step reads them, so the copy-on-write
         // update copies only when a worker still holds w^t
         drop(jobs);
-        if !self.step.needs_bases() {
+        if !inbox.keep_bases {
             inbox.bases.clear();
         }
         // uploads count the round's dropped arrivals too: they were sent, not aggregated
@@ -148,18 +154,31 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
 
     /// The server step on the round's delivered updates (docs/semantics.md, "6. Aggregation and
     /// weighting"): w^t becomes w^{t+1}, copied first only if a worker still holds w^t as its base.
-    pub(super) fn server_step(&mut self) {
+    pub(super) fn server_step(&mut self) -> Result<(), SimError> {
         let global = Arc::make_mut(&mut self.global).as_mut_slice();
-        let inbox = &mut self.inbox;
-        let count = inbox.arrivals.len();
-        self.step.step(
-            global,
-            &inbox.staleness,
-            self.clock.k,
-            self.cfg.server_lr,
-            &inbox.deltas[..count],
-            &inbox.bases,
-        );
-        inbox.bases.clear();
+        let inbox = &self.inbox;
+        let round = self.clock.round;
+        let updates: Vec<Update<'_>> = (inbox.arrivals.iter().enumerate())
+            .map(|(i, a)| Update {
+                delta: &inbox.deltas[i],
+                staleness: inbox.staleness[i],
+                worker: a.worker,
+                client: inbox.clients[i],
+                base_version: round - inbox.staleness[i],
+                base: inbox.bases.get(i).map(|b| b.as_slice()),
+                loss: inbox.losses[i],
+            })
+            .collect();
+        let facts = RoundFacts {
+            round,
+            k: self.clock.k,
+            workers: self.cfg.workers,
+            server_lr: self.cfg.server_lr,
+            time: self.clock.now,
+        };
+        let stepped = self.step.step(global, &updates, &facts);
+        drop(updates);
+        self.inbox.bases.clear();
+        stepped.map_err(|f| SimError::Step(f.in_round(round)))
     }
 }

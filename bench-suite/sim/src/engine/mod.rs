@@ -23,5 +23,6 @@ pub use events::{Event, InFlight, JobQueue};
 pub use jobs::{Cause, Fate, JobRecord};
 pub use network::{BandwidthSpec, ClientLinks, Links, NetworkSpec, transfer_seconds};
 pub use records::{EvalRecord, RoundRecord, RunRecords, StopReason};
-pub use round::{EngineConfig, KLoss, Progress, SimError, eval_due, simulate, simulate_observed};
-pub use timing::{HostTimes, Timed, simulate_timed};
+pub use round::{EngineConfig, KLoss, Progress, SimError, eval_due, simulate, simulate_observed, simulate_with};
+pub use step::{BuiltinStep, RoundFacts, ServerStep, StepFailure, Update};
+pub use timing::{HostTimes, Timed, simulate_timed, simulate_timed_with};

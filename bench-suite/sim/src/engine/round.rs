@@ -17,7 +17,7 @@ use super::inbox::Inbox;
 use super::jobs::Cause;
 use super::records::{RunRecords, StopReason};
 use super::slots::Slots;
-use super::step::BuiltinStep;
+use super::step::{BuiltinStep, ServerStep, StepFailure};
 use crate::learner::Learner;
 
 pub use super::clock::eval_due;
@@ -40,6 +40,9 @@ pub enum SimError {
         "availability: {changes} departures and returns in a row without a single update arriving (round {round}, virtual time {time:.1}): workers are never present long enough to finish a job; raise mean_up or shorten the jobs"
     )]
     NoProgress { round: u64, time: f64, changes: u64 },
+    /// The server step a run supplied failed: the run stopped in that round.
+    #[error("server step failed in round {}: {}", .0.round(), .0)]
+    Step(#[source] StepFailure),
 }
 
 /// One simulation: the global model, the slots' jobs, the clock, the server's inbox and step, and
@@ -53,7 +56,7 @@ pub(super) struct Engine<'a, L: Learner + ?Sized> {
     pub slots: Slots,
     pub clock: Clock,
     pub inbox: Inbox,
-    pub step: BuiltinStep,
+    pub step: &'a mut dyn ServerStep,
     pub ledger: Ledger,
 }
 
@@ -83,7 +86,28 @@ pub fn simulate_observed<L: Learner + ?Sized>(
     times: &mut JobTimes,
     observe: &mut dyn FnMut(&Progress),
 ) -> Result<RunRecords, SimError> {
-    let mut engine = Engine::start(cfg, learner, times)?;
+    simulate_with(cfg, learner, times, None, observe)
+}
+
+/// [`simulate_observed`] with the server step `step` in place of the policy's ([`BuiltinStep`]),
+/// when given (docs/semantics.md, "6. Aggregation and weighting"). The policy still decides which
+/// updates each round takes; a step that fails stops the run with [`SimError::Step`].
+pub fn simulate_with<L: Learner + ?Sized>(
+    cfg: &EngineConfig,
+    learner: &mut L,
+    times: &mut JobTimes,
+    step: Option<&mut dyn ServerStep>,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<RunRecords, SimError> {
+    let mut builtin;
+    let step: &mut dyn ServerStep = match step {
+        Some(step) => step,
+        None => {
+            builtin = BuiltinStep::new(cfg.policy.server);
+            &mut builtin
+        }
+    };
+    let mut engine = Engine::start(cfg, learner, times, step)?;
     let stop = engine.run(observe)?;
     Ok(engine.finish(stop))
 }
@@ -91,7 +115,7 @@ pub fn simulate_observed<L: Learner + ?Sized>(
 impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// w^0, every present worker's first job (or every slot filled from the population), and the
     /// evaluation of w^0.
-    fn start(cfg: &'a EngineConfig, learner: &'a mut L, times: &'a mut JobTimes) -> Result<Self, SimError> {
+    fn start(cfg: &'a EngineConfig, learner: &'a mut L, times: &'a mut JobTimes, step: &'a mut dyn ServerStep) -> Result<Self, SimError> {
         let n = cfg.workers as usize;
         let init = Arc::new(learner.init());
         let slots = Slots::new(cfg, &init)?;
@@ -117,9 +141,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             inbox: Inbox {
                 arrivals: Vec::with_capacity(n),
                 staleness: Vec::with_capacity(n),
+                keep_bases: step.needs_bases(),
                 ..Inbox::default()
             },
-            step: BuiltinStep::new(cfg.policy.server),
+            step,
             ledger: Ledger {
                 jobs: Vec::with_capacity(4 * n),
                 ..Ledger::default()
@@ -173,7 +198,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// K^{t+1} and tau_max, restart, record. Returns why the run stops after this round, if it does.
     fn round_after_arrivals(&mut self) -> Result<Option<StopReason>, SimError> {
         let delivery = self.deliver();
-        self.server_step();
+        self.server_step()?;
         let version = self.clock.round + 1;
         let reached_target = self.evaluate_if_due(version);
         let (k_next, tau) = self.next_k_and_threshold(version, delivery.train_loss);

@@ -86,9 +86,21 @@ pub fn simulate_timed<L: Learner + ?Sized>(
     times: &mut super::JobTimes,
     observe: &mut dyn FnMut(&super::Progress),
 ) -> Result<(super::RunRecords, HostTimes), super::SimError> {
+    simulate_timed_with(config, learner, times, None, observe)
+}
+
+/// [`simulate_timed`] with the server step `step` in place of the policy's, when given (see
+/// [`super::simulate_with`]); the step's time counts as the engine's.
+pub fn simulate_timed_with<L: Learner + ?Sized>(
+    config: &super::EngineConfig,
+    learner: &mut L,
+    times: &mut super::JobTimes,
+    step: Option<&mut dyn super::ServerStep>,
+    observe: &mut dyn FnMut(&super::Progress),
+) -> Result<(super::RunRecords, HostTimes), super::SimError> {
     let started = Instant::now();
     let mut timed = Timed::new(learner);
-    let records = super::simulate_observed(config, &mut timed, times, observe)?;
+    let records = super::simulate_with(config, &mut timed, times, step, observe)?;
     let mut host = timed.times;
     host.simulate_s = started.elapsed().as_secs_f64();
     Ok((records, host))
