@@ -23,6 +23,12 @@ pub struct TrainJob<'a> {
 }
 
 /// Trains and evaluates replicas of one model as flat `f32` parameter vectors.
+///
+/// Its methods cannot fail. A learner that can (one written in another language, whose calls may
+/// raise) returns any values from the call that failed and reports the failure through
+/// [`Learner::take_failure`], which the engine asks after `init`, every `train_batch` and every
+/// `evaluate`: a failure stops the run with
+/// [`SimError::Learner`](crate::engine::SimError::Learner).
 pub trait Learner {
     /// Number of parameters.
     fn dim(&self) -> usize;
@@ -44,6 +50,11 @@ pub trait Learner {
 
     /// Evaluates `params` on the held-out set.
     fn evaluate(&mut self, params: &[f32]) -> Eval;
+
+    /// The failure of the latest call, if it failed; taking it clears it. The default never fails.
+    fn take_failure(&mut self) -> Option<LearnerFailure> {
+        None
+    }
 }
 
 /// Trains `jobs` one after another with [`Learner::train`]: what [`Learner::train_batch`] does by
@@ -123,3 +134,10 @@ macro_rules! boxed_failure {
     };
 }
 pub(crate) use boxed_failure;
+
+boxed_failure! {
+    /// Why a learner could not go on: any error, boxed (a caller gets its own type back with
+    /// [`LearnerFailure::downcast`]). The run stops in that round with
+    /// [`SimError::Learner`](crate::engine::SimError::Learner).
+    LearnerFailure
+}

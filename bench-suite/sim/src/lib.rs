@@ -20,6 +20,6 @@ pub mod sweep;
 pub mod validation;
 pub mod verify;
 
-pub use learner::{Eval, JobId, Learner, TrainJob, train_one_by_one};
+pub use learner::{Eval, JobId, Learner, LearnerFailure, TrainJob, train_one_by_one};
 pub use partition::{Partition, partition};
 pub use seeds::{Purpose, RNG_ALGORITHM, Seeds};

@@ -144,18 +144,19 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
 
     /// Evaluates w^{version} every `eval_every` rounds; says whether it reached a target that stops
     /// the run.
-    pub(super) fn evaluate_if_due(&mut self, version: u64) -> bool {
+    pub(super) fn evaluate_if_due(&mut self, version: u64) -> Result<bool, SimError> {
+        let clock = &mut self.clock;
         if !eval_due(
             self.cfg.eval_every,
             self.cfg.eval_interval,
             version,
-            self.clock.now,
-            &mut self.clock.next_eval,
+            clock.now,
+            &mut clock.next_eval,
         ) {
-            return false;
+            return Ok(false);
         }
-        self.evaluate(version);
-        self.ledger.evals.last().is_some_and(|e| self.reached_target(e))
+        self.evaluate(version)?;
+        Ok(self.ledger.evals.last().is_some_and(|e| self.reached_target(e)))
     }
 
     /// K^{t+1} from the loss estimate F_t (every `k_update_every` rounds), and the staleness
@@ -195,8 +196,11 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
     }
 
     /// Evaluates w^{round} (the current global model) and records it.
-    pub(super) fn evaluate(&mut self, round: u64) {
+    pub(super) fn evaluate(&mut self, round: u64) -> Result<(), SimError> {
         let e = self.learner.evaluate(&self.global);
+        if let Some(failure) = self.learner.take_failure() {
+            return Err(SimError::Learner(failure.in_round(self.clock.round)));
+        }
         self.clock.latest_eval_loss = e.loss;
         let comm = &self.ledger.comm;
         self.ledger.evals.push(EvalRecord {
@@ -208,6 +212,7 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
             test_loss: e.loss,
             test_accuracy: e.accuracy,
         });
+        Ok(())
     }
 
     pub(super) fn reached_target(&self, e: &EvalRecord) -> bool {

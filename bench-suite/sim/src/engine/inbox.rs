@@ -85,7 +85,7 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
 
     /// Trains each arriving job from the model version it started from (lazy compute: a job is
     /// computed only when it is delivered), settles its row and counts its upload.
-    pub(super) fn deliver(&mut self) -> Delivery {
+    pub(super) fn deliver(&mut self) -> Result<Delivery, SimError> {
         let inbox = &mut self.inbox;
         let count = inbox.arrivals.len();
         let dim = self.global.len();
@@ -137,6 +137,9 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         inbox.losses.resize(count, 0.0);
         self.learner
             .train_batch(&jobs, self.cfg.local_steps, &mut inbox.deltas[..count], &mut inbox.losses);
+        if let Some(failure) = self.learner.take_failure() {
+            return Err(SimError::Learner(failure.in_round(round)));
+        }
         // the bases are released here unless the server step reads them, so the copy-on-write
         // update copies only when a worker still holds w^t
         drop(jobs);
@@ -145,11 +148,11 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         }
         // uploads count the round's dropped arrivals too: they were sent, not aggregated
         self.ledger.comm.uploads += count as u64 + std::mem::take(&mut inbox.dropped);
-        Delivery {
+        Ok(Delivery {
             train_loss: inbox.losses.iter().sum::<f64>() / count as f64,
             stale_sum,
             stale_max,
-        }
+        })
     }
 
     /// The server step on the round's delivered updates (docs/semantics.md, "6. Aggregation and

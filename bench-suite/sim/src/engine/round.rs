@@ -18,7 +18,7 @@ use super::jobs::Cause;
 use super::records::{RunRecords, StopReason};
 use super::slots::Slots;
 use super::step::{BuiltinStep, ServerStep, StepFailure};
-use crate::learner::Learner;
+use crate::learner::{Learner, LearnerFailure};
 
 pub use super::clock::eval_due;
 pub use super::config::{EngineConfig, KLoss};
@@ -43,6 +43,10 @@ pub enum SimError {
     /// The server step a run supplied failed: the run stopped in that round.
     #[error("server step failed in round {}: {}", .0.round(), .0)]
     Step(#[source] StepFailure),
+    /// The learner reported a failure (docs/semantics.md, "10. Data, partitions and local
+    /// training"): the run stopped in that round.
+    #[error("learner failed in round {}: {}", .0.round(), .0)]
+    Learner(#[source] LearnerFailure),
 }
 
 /// One simulation: the global model, the slots' jobs, the clock, the server's inbox and step, and
@@ -109,7 +113,7 @@ pub fn simulate_with<L: Learner + ?Sized>(
     };
     let mut engine = Engine::start(cfg, learner, times, step)?;
     let stop = engine.run(observe)?;
-    Ok(engine.finish(stop))
+    engine.finish(stop)
 }
 
 impl<'a, L: Learner + ?Sized> Engine<'a, L> {
@@ -118,6 +122,9 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     fn start(cfg: &'a EngineConfig, learner: &'a mut L, times: &'a mut JobTimes, step: &'a mut dyn ServerStep) -> Result<Self, SimError> {
         let n = cfg.workers as usize;
         let init = Arc::new(learner.init());
+        if let Some(failure) = learner.take_failure() {
+            return Err(SimError::Learner(failure.in_round(0)));
+        }
         let slots = Slots::new(cfg, &init)?;
         let first: Vec<(u32, Cause)> = (0..cfg.workers)
             .filter(|&w| !slots.workers[w as usize].away)
@@ -151,7 +158,7 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
             },
         };
         engine.fill_slots(&first, 0, 0.0)?;
-        engine.evaluate(0);
+        engine.evaluate(0)?;
         if cfg.k_loss == KLoss::Eval {
             engine.clock.f0 = Some(engine.clock.latest_eval_loss);
         }
@@ -197,10 +204,10 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     /// The rest of round t once its K arrivals are in: deliver, aggregate, evaluate when due, pick
     /// K^{t+1} and tau_max, restart, record. Returns why the run stops after this round, if it does.
     fn round_after_arrivals(&mut self) -> Result<Option<StopReason>, SimError> {
-        let delivery = self.deliver();
+        let delivery = self.deliver()?;
         self.server_step()?;
         let version = self.clock.round + 1;
-        let reached_target = self.evaluate_if_due(version);
+        let reached_target = self.evaluate_if_due(version)?;
         let (k_next, tau) = self.next_k_and_threshold(version, delivery.train_loss);
         let restarts = self.restart(version, tau)?;
         self.record_round(&delivery, tau, restarts);
@@ -216,22 +223,22 @@ impl<'a, L: Learner + ?Sized> Engine<'a, L> {
     }
 
     /// The records, with a last evaluation of the final model if the last round had none.
-    fn finish(mut self, stop: StopReason) -> RunRecords {
+    fn finish(mut self, stop: StopReason) -> Result<RunRecords, SimError> {
         let completed = self.ledger.rounds.len() as u64;
         if self.ledger.evals.last().map(|e| e.round) != Some(completed) {
-            self.evaluate(completed);
+            self.evaluate(completed)?;
         }
         let end = self.clock.latest;
         for row in self.ledger.jobs.iter_mut().filter(|r| r.end.is_nan()) {
             row.end = end;
         }
-        RunRecords {
+        Ok(RunRecords {
             rounds: self.ledger.rounds,
             evals: self.ledger.evals,
             jobs: self.ledger.jobs,
             stop,
             params: self.global.as_ref().clone(),
-        }
+        })
     }
 }
 

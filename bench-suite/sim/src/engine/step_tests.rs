@@ -5,8 +5,9 @@
 use super::*;
 use crate::engine::{
     AnalyticLearner, AnalyticSpec, Availability, AvailabilitySpec, ComputeTimeSpec, EngineConfig, Granularity, JobTimes, RunRecords,
-    SimError, simulate, simulate_with,
+    SimError, simulate, simulate_timed, simulate_with,
 };
+use crate::learner::{Eval, JobId, Learner, LearnerFailure, TrainJob};
 use crate::partition::Partition;
 use crate::population::Holders;
 use crate::seeds::Seeds;
@@ -271,4 +272,95 @@ fn bases_are_released_before_a_step_that_does_not_ask() {
     let mut step = NoBases::default();
     run_ok(&cfg, 0, &mut step);
     assert!(!step.0);
+}
+
+// ---------- learner failures ----------
+
+/// The error a failing learner reports.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("{0}")]
+struct Raised(&'static str);
+
+/// The analytic learner, failing at its `train_at`-th batch or its `eval_at`-th evaluation.
+struct Failing {
+    inner: AnalyticLearner,
+    train_at: usize,
+    eval_at: usize,
+    batches: usize,
+    evals: usize,
+    failure: Option<LearnerFailure>,
+}
+
+impl Failing {
+    fn new(workers: u32, seed: u64, train_at: usize, eval_at: usize) -> Self {
+        Failing {
+            inner: learner(workers, seed),
+            train_at,
+            eval_at,
+            batches: 0,
+            evals: 0,
+            failure: None,
+        }
+    }
+}
+
+impl Learner for Failing {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn init(&mut self) -> Vec<f32> {
+        self.inner.init()
+    }
+    fn train(&mut self, base: &[f32], job: JobId, steps: u32, delta: &mut [f32]) -> f64 {
+        self.inner.train(base, job, steps, delta)
+    }
+    fn train_batch(&mut self, jobs: &[TrainJob<'_>], steps: u32, deltas: &mut [Vec<f32>], losses: &mut [f64]) {
+        self.batches += 1;
+        if self.batches == self.train_at {
+            // a failed call returns whatever it has: here nothing trained
+            self.failure = Some(LearnerFailure::new(Raised("training failed")));
+            return;
+        }
+        self.inner.train_batch(jobs, steps, deltas, losses);
+    }
+    fn evaluate(&mut self, params: &[f32]) -> Eval {
+        self.evals += 1;
+        if self.evals == self.eval_at {
+            self.failure = Some(LearnerFailure::new(Raised("evaluation failed")));
+        }
+        self.inner.evaluate(params)
+    }
+    fn take_failure(&mut self) -> Option<LearnerFailure> {
+        self.failure.take()
+    }
+}
+
+#[test]
+fn a_learner_that_reports_a_failure_stops_the_run() {
+    let cfg = config(PolicyName::Abs, &params(6), 60);
+    let failed = |learner: &mut Failing| simulate(&cfg, learner, &mut times(&cfg, 0)).unwrap_err();
+    // the 4th batch is round 3's
+    let mut learner = Failing::new(6, 0, 4, 0);
+    let e = failed(&mut learner);
+    assert_eq!(e.to_string(), "learner failed in round 3: training failed");
+    let SimError::Learner(failure) = e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(
+        (failure.round(), failure.downcast_ref::<Raised>()),
+        (3, Some(&Raised("training failed")))
+    );
+    assert_eq!(learner.batches, 4, "nothing trained after the failure");
+    // evaluations: w^0 at the start, then after rounds 4 and 9 (eval_every 5)
+    for (eval_at, round) in [(1, 0), (3, 9)] {
+        let e = failed(&mut Failing::new(6, 0, 0, eval_at));
+        assert!(matches!(&e, SimError::Learner(f) if f.round() == round), "{e}");
+    }
+    // the final evaluation, after the last round
+    let short = config(PolicyName::Abs, &params(6), 7);
+    let e = simulate(&short, &mut Failing::new(6, 0, 0, 3), &mut times(&short, 0)).unwrap_err();
+    assert!(matches!(&e, SimError::Learner(f) if f.round() == 7), "{e}");
+    // and through the timing wrapper
+    let e = simulate_timed(&cfg, &mut Failing::new(6, 0, 4, 0), &mut times(&cfg, 0), &mut |_| {}).unwrap_err();
+    assert!(matches!(&e, SimError::Learner(f) if f.round() == 3), "{e}");
 }

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::learner::{Eval, JobId, Learner, TrainJob};
+use crate::learner::{Eval, JobId, Learner, LearnerFailure, TrainJob};
 use serde::{Deserialize, Serialize};
 
 /// Host seconds of one simulation, split by who spent them.
@@ -75,6 +75,10 @@ impl<L: Learner + ?Sized> Learner for Timed<'_, L> {
         self.times.eval_s += t.elapsed().as_secs_f64();
         self.times.evaluations += 1;
         e
+    }
+
+    fn take_failure(&mut self) -> Option<LearnerFailure> {
+        self.inner.take_failure()
     }
 }
 
