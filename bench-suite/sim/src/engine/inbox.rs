@@ -161,15 +161,17 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         let global = Arc::make_mut(&mut self.global).as_mut_slice();
         let inbox = &self.inbox;
         let round = self.clock.round;
-        let updates: Vec<Update<'_>> = (inbox.arrivals.iter().enumerate())
-            .map(|(i, a)| Update {
-                delta: &inbox.deltas[i],
-                staleness: inbox.staleness[i],
+        let mut bases = inbox.bases.iter();
+        let updates: Vec<Update<'_>> = (inbox.arrivals.iter().zip(&inbox.deltas))
+            .zip(inbox.staleness.iter().zip(&inbox.clients).zip(&inbox.losses))
+            .map(|((a, delta), ((&staleness, &client), &loss))| Update {
+                delta,
+                staleness,
                 worker: a.worker,
-                client: inbox.clients[i],
-                base_version: round - inbox.staleness[i],
-                base: inbox.bases.get(i).map(|b| b.as_slice()),
-                loss: inbox.losses[i],
+                client,
+                base_version: round - staleness,
+                base: bases.next().map(|b| b.as_slice()),
+                loss,
             })
             .collect();
         let facts = RoundFacts {
