@@ -43,8 +43,7 @@ pub enum SimError {
     /// The server step a run supplied failed: the run stopped in that round.
     #[error("server step failed in round {}: {}", .0.round(), .0)]
     Step(#[source] StepFailure),
-    /// The learner reported a failure (docs/semantics.md, "10. Data, partitions and local
-    /// training"): the run stopped in that round.
+    /// The learner reported a failure ([`Learner::take_failure`]): the run stopped in that round.
     #[error("learner failed in round {}: {}", .0.round(), .0)]
     Learner(#[source] LearnerFailure),
 }
