@@ -492,3 +492,65 @@ fn the_docs_exit_codes_are_the_ones_the_binary_ends_with() {
         }
     }
 }
+
+/// `results --curves` writes every evaluation of every cell beside its id, label, condition and
+/// config, as the library's `results::curves` gives it, with and without `--sweep`; a path it
+/// cannot create is one line and exit 1, as for `--parquet`.
+#[test]
+fn results_curves_write_every_evaluation_with_its_cell() {
+    use polars::prelude::SerReader;
+    let dir = scratch("curves");
+    let sweep = dir.join("s.yaml");
+    std::fs::write(
+        &sweep,
+        "base: {model: analytic, max_rounds: 40, eval_every: 10, analytic: {dim: 3, train_samples: 300, test_samples: 60}}\n\
+         policies: {abs: abs, again: abs, sync: local_sgd}\nconditions: {few: {workers: 3}, more: {workers: 5}}\ngrid: {seed: [0, 1]}\n",
+    )
+    .unwrap();
+    let (sweep_s, out) = (sweep.to_str().unwrap(), dir.join("out"));
+    let out_s = out.to_str().unwrap();
+    common::ok(&run(&["sweep", sweep_s, "--out", out_s]));
+    let read = |path: &Path| {
+        polars::prelude::ParquetReader::new(std::fs::File::open(path).unwrap())
+            .finish()
+            .unwrap()
+    };
+    let cells = abs_sim::sweep::load_sweep_with(&sweep, &Default::default()).unwrap().cells;
+    for (with_sweep, listed) in [(true, Some(&cells[..])), (false, None)] {
+        let file = dir.join(format!("curves-{with_sweep}.parquet"));
+        let mut args = vec!["results", out_s, "--curves", file.to_str().unwrap()];
+        if with_sweep {
+            args.extend(["--sweep", sweep_s]);
+        }
+        let o = run(&args);
+        common::ok(&o);
+        let loaded = abs_bench::results::load(&out, listed).unwrap();
+        let expected = abs_bench::results::curves(&loaded).unwrap();
+        let written = read(&file);
+        assert!(written.equals_missing(&expected), "{written:?}\n{expected:?}");
+        let evals: usize = loaded.dirs.iter().map(|d| read(&d.join("evals.parquet")).height()).sum();
+        assert_eq!(written.height(), evals, "one row per evaluation of every cell");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("({evals} evaluations of {} cells,", loaded.cells.height())),
+            "{err}"
+        );
+        for column in ["cell", "label", "condition", "seed", "workers", "round", "time", "test_accuracy"] {
+            assert!(written.column(column).is_ok(), "no column {column}");
+        }
+        // with the sweep, its labels (`again` is `abs`'s config) and conditions; without, the policy
+        let labels: Vec<String> = written
+            .column("label")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|l| l.unwrap().to_string())
+            .collect();
+        assert_eq!(labels.contains(&"again".to_string()), with_sweep, "{labels:?}");
+    }
+    let o = run(&["results", out_s, "--curves", dir.join("no/such/folder/c.parquet").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot create") && err.contains("c.parquet"), "{err}");
+}

@@ -1,5 +1,5 @@
 //! `abs-bench figures`: pick the data set, run every figure sweep's cells (reusing finished ones),
-//! then draw the figures and the summary.
+//! then draw the figures, the summary and the curves (`curves.parquet`).
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +17,7 @@ use crate::runner::{describe, run_pending};
 #[derive(Debug, Clone, clap::Args)]
 pub struct FiguresArgs {
     /// Only these figures (file stems, e.g. fig2 or readings), comma-separated; the summary keeps the
-    /// others' finished cells.
+    /// others' finished cells, and curves.parquet the others' rows.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Shortened runs and fewer seeds (each sweep's `quick` section): minutes, marked on every figure.

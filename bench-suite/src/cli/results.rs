@@ -26,6 +26,11 @@ pub struct ResultsArgs {
     /// accuracy, time, comm and uploads to the target, ...), for polars, DuckDB or pandas.
     #[arg(long, value_name = "FILE")]
     parquet: Option<PathBuf>,
+    /// Also write the accuracy curves as Parquet: one row per evaluation of every cell (round,
+    /// time, uploads, downloads, comm, test loss and accuracy) after its cell's id, label,
+    /// condition and config columns, named as --parquet names them.
+    #[arg(long, value_name = "FILE")]
+    curves: Option<PathBuf>,
     /// One row per cell instead of per grid point.
     #[arg(long)]
     cells: bool,
@@ -82,9 +87,19 @@ pub fn results(a: ResultsArgs) -> Result<()> {
         let mut table = crate::results::cell_metrics(&loaded, a.target)
             .and_then(|lf| lf.collect())
             .map_err(Error::frame("tabulate the cells of", &a.dir))?;
-        let mut f = std::fs::File::create(path).map_err(Error::io("create", path))?;
-        ParquetWriter::new(&mut f).finish(&mut table).map_err(Error::frame("write", path))?;
+        write_parquet(path, &mut table)?;
         eprintln!("wrote {} ({} cells, {} columns)", path.display(), table.height(), table.width());
+    }
+    if let Some(path) = &a.curves {
+        let mut table = crate::results::curves(&loaded).map_err(Error::frame("gather the evaluations of", &a.dir))?;
+        write_parquet(path, &mut table)?;
+        eprintln!(
+            "wrote {} ({} evaluations of {} cells, {} columns)",
+            path.display(),
+            table.height(),
+            loaded.cells.height(),
+            table.width()
+        );
     }
     if let Some(reference) = &a.compare {
         let rows = crate::results::compare_with(&loaded, a.target, reference)?;
@@ -132,6 +147,12 @@ fn per_cell(loaded: &crate::results::Loaded, target: Option<f64>) -> PolarsResul
     keep.extend(loaded.varying.iter().map(|k| col(k.as_str())));
     keep.extend(metrics.iter().map(|k| col(*k)));
     crate::results::cell_metrics(loaded, target).and_then(|lf| lf.select(keep).collect())
+}
+
+fn write_parquet(path: &Path, table: &mut DataFrame) -> Result<()> {
+    let mut f = std::fs::File::create(path).map_err(Error::io("create", path))?;
+    ParquetWriter::new(&mut f).finish(table).map_err(Error::frame("write", path))?;
+    Ok(())
 }
 
 fn write_csv(path: &Path, table: &mut DataFrame) -> Result<()> {

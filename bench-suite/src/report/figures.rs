@@ -15,7 +15,7 @@ use super::series::{Context, accuracy_chart};
 use super::summary::{Summary, summary_section, write_summary};
 use super::timeline::{render_timeline, timeline_of};
 use crate::error::Error;
-use crate::results::{Outcomes, load};
+use crate::results::{Outcomes, figure_curves, load, write_figure_curves};
 use abs_sim::sweep::{Sweep, XAxis};
 
 /// What to draw: figure sweeps whose cells are in `results`, and the context every figure names.
@@ -47,11 +47,14 @@ impl Drawing<'_> {
 
 /// Writes `figN.svg`, `figN.png` (and `figN-dynamics.*`) for the selected sweeps (a forest plot of
 /// ratios for a sweep with conditions), and `summary.md`, `summary.csv` and `claims.csv` over all of
-/// them (and `tuning.csv` when a sweep is tuned), from the finished cells in `d.results`.
+/// them (and `tuning.csv` when a sweep is tuned), from the finished cells in `d.results`; and
+/// `curves.parquet`, every evaluation of every reported cell of the figures drawn with a `figure`
+/// column ([`write_figure_curves`]): a figure drawn replaces its rows, the others' stay as they were.
 pub fn draw(d: &Drawing) -> crate::error::Result<()> {
     std::fs::create_dir_all(d.out).map_err(Error::io("create", d.out))?;
     let mut summary = Summary::default();
     let mut written = Vec::new();
+    let mut curves = Vec::new();
     for (name, sweep) in d.sweeps {
         let loaded = load(d.results, Some(&sweep.cells))?;
         if loaded.cells.height() == 0 {
@@ -90,6 +93,11 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
         if !d.selected(name) {
             continue; // summarised, but drawn by the run that selected it
         }
+        // the reported cells only: a tuned sweep's `cells` are its chosen settings
+        curves.push((
+            name.clone(),
+            figure_curves(name, &loaded).map_err(Error::frame("gather the curves of", d.results.join(name)))?,
+        ));
         let context = Context::of(sweep, d.dataset, d.quick, d.bands);
         written.extend(draw_timelines(d, name, sweep)?);
         if fig.concurrency {
@@ -156,6 +164,12 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
     write_summary(d, &summary).map_err(Error::Report)?;
     for w in &written {
         eprintln!("figures: wrote {} (and .png)", w.display());
+    }
+    if !curves.is_empty() {
+        let path = d.out.join("curves.parquet");
+        let order: Vec<String> = d.sweeps.iter().map(|(name, _)| name.clone()).collect();
+        let (rows, figures) = write_figure_curves(&path, curves, &order)?;
+        eprintln!("figures: wrote {} ({rows} evaluations, {figures} figures)", path.display());
     }
     eprintln!(
         "figures: wrote {}, summary.csv and claims.csv (data set: {})",
