@@ -11,7 +11,8 @@ BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
+PHONY_PYTHON := python python-env test-python
+.PHONY: $(PHONY_PYTHON) install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
 
 ## The committed figures, byte for byte: the paper's figures, the readings, the network sweep, the
 ## population of clients (sweeps/*.yaml) and the summary with paired comparisons and the paper's
@@ -45,6 +46,26 @@ figures-cifar10: build
 figures-quick: build data
 	$(BIN) figures --quick --out reports/quick
 
+## The Python package (python/: `import abs_bench`), built against the same compiled crates as
+## the binary and installed into the environment $(VENV) (made when missing, with the package's
+## build and test requirements from PyPI). Use it with `$(VENV)/bin/python`, or activate it.
+VENV ?= $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+# pyo3's build script asks this interpreter once; the same one everywhere, so pyo3 builds once
+export PYO3_PYTHON := $(PY)
+python: python-env
+	PATH=$(VENV)/bin:$$PATH $(PY) -m pip install -q --no-build-isolation --force-reinstall --no-deps ./python
+	@echo "python: abs_bench installed in $(VENV) (activate it: . $(VENV)/bin/activate)"
+
+python-env:
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@$(PY) -c "import maturin, polars, numpy, pytest" 2>/dev/null || $(PY) -m pip install -q "maturin>=1.9,<2" "polars>=1.10" "numpy>=1.24" "pytest>=7"
+
+## The Python package's tests (python/tests: the API, the learner and server-step protocols, data
+## input), on the package as `make python` installs it.
+test-python: python
+	$(VENV)/bin/pytest -q python/tests
+
 ## Run ABS on the analytic learner and write results to out/example/.
 example: build
 	$(BIN) run examples/analytic-abs.yaml --out out/example --csv
@@ -69,15 +90,16 @@ install: build
 	@case ":$$PATH:" in *":$(INSTALL_DIR):"*) ;; *) echo "install: add $(INSTALL_DIR) to your PATH";; esac
 
 ## Every test CI runs: the workspace (unit, property, end-to-end; benches run once as smoke tests),
+## the Python package (python/tests; the binding crate abs-py is tested there, not by cargo),
 ## a real SLURM job array, a full disk, then the instruction-count gate. Installs Debian packages
 ## when missing (needs root or sudo). The wgpu parity tests are `make test-wgpu`.
-test: clean-stale test-core test-slurm test-disk-full icount
+test: clean-stale test-core test-python test-slurm test-disk-full icount
 
 ## Removes this workspace's own test and bench binaries and incremental caches untouched for a day
 ## (a debug test binary of abs-bench is about 1.8 GB, and every clone path makes new ones, so a
 ## shared cache grows by gigabytes per CI run); dependencies' builds are kept.
 STALE_DAYS ?= 1
-WORKSPACE_BINARIES := abs_bench abs_sim abs_models abs_policies cli sweep identity borders bad_input wgpu_parity engine aggregate icount
+WORKSPACE_BINARIES := lib_native abs_bench abs_sim abs_models abs_policies cli sweep identity borders bad_input wgpu_parity engine aggregate icount
 clean-stale:
 	@for d in $(CARGO_TARGET_DIR); do \
 	  for p in debug release; do \
@@ -88,7 +110,7 @@ clean-stale:
 
 ## The workspace's tests alone: quick when built, no root, no system packages.
 test-core:
-	cargo test $(CARGO_FLAGS) --workspace --all-targets
+	cargo test $(CARGO_FLAGS) --workspace --exclude abs-py --all-targets
 
 ## A one-node SLURM cluster on this machine (Debian's packages, installed when missing) runs a sweep
 ## as a job array written by `abs-bench slurm`, and a resubmission of some of its tasks; the cells
@@ -157,7 +179,7 @@ bench-train: build
 	$(BIN) bench train --model lenet --eval --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 5 --python $(PYTHON)
 	$(BIN) bench train --model cnn --eval --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 2 --python $(PYTHON)
 
-lint:
+lint: python-env
 	cargo fmt --all -- --check
 	cargo clippy --release --workspace --all-targets -- -D warnings
 	cargo clippy $(WGPU_FLAGS) -p abs-models --all-targets -- -D warnings

@@ -1,11 +1,13 @@
 //! One run: config -> data, learner and job times -> engine -> records.
 
-use abs_models::{TrainOptions, burn_learner};
-use abs_sim::catalog::Kernels;
+use abs_models::{ExternalLearner, ExternalModel, TrainOptions, burn_learner};
+use abs_sim::catalog::{Kernels, ModelName};
 
 use abs_sim::Seeds;
 use abs_sim::config::RunConfig;
-use abs_sim::engine::{AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, SimError, TraceError, Validation, simulate_timed};
+use abs_sim::engine::{
+    AnalyticLearner, HostTimes, JobTimes, Progress, RunRecords, ServerStep, SimError, TraceError, Validation, simulate_timed_with,
+};
 
 use crate::output::{Manifest, Outputs, write_run};
 
@@ -34,9 +36,36 @@ pub enum RunError {
         found: String,
         name: &'static str,
     },
+    /// A learner or server step of the caller's failed (in `round`, where the run had started);
+    /// the error is kept whole (a Python exception, for the `abs_bench` package to raise again).
+    #[error("the {role} failed{}: {error}", round.map_or(String::new(), |r| format!(" in round {r}")))]
+    External {
+        role: &'static str,
+        round: Option<u64>,
+        error: abs_models::external::Failure,
+    },
     /// A worker was dealt no training samples.
     #[error("worker {worker} received an empty shard: use more analytic.train_samples or a larger dirichlet alpha")]
     EmptyShard { worker: usize },
+}
+
+impl RunError {
+    /// The engine's error, a learner's or step's own failure given back whole.
+    fn from_sim(e: SimError) -> RunError {
+        match e {
+            SimError::Learner(f) => RunError::External {
+                role: "learner",
+                round: Some(f.round()),
+                error: f.into_error(),
+            },
+            SimError::Step(f) => RunError::External {
+                role: "server step",
+                round: Some(f.round()),
+                error: f.into_error(),
+            },
+            other => RunError::Sim(other),
+        }
+    }
 }
 
 /// What a run produced, and on what.
@@ -72,10 +101,48 @@ pub fn run_into(
     Ok((output, manifest))
 }
 
+/// What a caller plugs into a run in place of a built-in part (docs/extending.md). Each one
+/// must be named in the config's `extensions` (its name and version), so that it enters the id.
+#[derive(Default)]
+pub struct Extensions<'a> {
+    /// The learner of `model: external`.
+    pub model: Option<&'a mut dyn ExternalModel>,
+    /// A server step in place of the policy's aggregation (K, the bound and dispatch stay the
+    /// policy's; docs/semantics.md, section 6).
+    pub server_step: Option<&'a mut dyn ServerStep>,
+}
+
 /// [`run`], calling `observe` after every round.
 pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
+    run_with(cfg, Extensions::default(), observe)
+}
+
+/// [`run_observed`] with the caller's parts plugged in.
+pub fn run_with(cfg: &RunConfig, ext: Extensions<'_>, observe: &mut dyn FnMut(&Progress)) -> Result<RunOutput, RunError> {
     // a trace edited since the id was taken would file its results under the old content's cell
     cfg.check_traces()?;
+    let named = |role: &str| cfg.extensions.as_ref().is_some_and(|e| e.contains_key(role));
+    if ext.server_step.is_some() && !named("server_step") {
+        return Err(RunError::Learner(
+            "a server step's name and version are not in the config's extensions, so its cells could not be told from the policy's own"
+                .into(),
+        ));
+    }
+    let step = ext.server_step;
+    let simulated = |r: Result<(RunRecords, HostTimes), SimError>| r.map_err(RunError::from_sim);
+    if cfg.model == ModelName::External {
+        let Some(model) = ext.model else {
+            return Err(RunError::Learner(
+                "model external trains a learner the caller supplies: run it from Python (abs_bench.run(config, learner=...); docs/extending.md)".into(),
+            ));
+        };
+        if !named("learner") {
+            return Err(RunError::Learner(
+                "model external: the learner's name and version are not in the config's extensions, so its cells could not be told from another learner's".into(),
+            ));
+        }
+        return run_external(cfg, model, step, observe);
+    }
     let seeds = Seeds::new(cfg.seed);
     let engine = cfg.engine_config_with_system()?;
     let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
@@ -90,34 +157,15 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
                     abs_models::kernels::Isa::detected().name()
                 ));
             }
-            let data = abs_models::data::load(source, cfg.data_dir.as_deref())?;
-            // the digest the config was stamped with, or none: the official release
-            let expected = cfg.data_digest.as_deref().or(cfg.dataset.release_digest());
-            if let Some(recorded) = expected.filter(|d| *d != data.digest()) {
-                return Err(RunError::OtherData {
-                    recorded: recorded.to_string(),
-                    found: data.digest().to_string(),
-                    name: data.name,
-                });
-            }
+            let data = load_data(cfg, source)?;
             let opts = TrainOptions {
-                lr: cfg.lr,
-                batch_size: cfg.batch_size,
-                holders: cfg.holders(),
-                partition: cfg.partition,
-                eval_samples: cfg.eval_samples,
                 replica_batching: cfg.replica_batching,
                 kernels,
-                holdout: cfg.holdout,
-                evaluate_on: cfg.evaluate_on,
-                ..TrainOptions::default()
+                ..train_options(cfg)
             };
-            let described = match &data.source_dir {
-                Some(dir) => format!("{} ({})", data.name, dir.display()),
-                None => data.name.to_string(),
-            };
+            let described = describe_data(&data);
             let mut learner = burn_learner(arch, data, opts, seeds, device).map_err(RunError::Learner)?;
-            let (records, host) = simulate_timed(&engine, learner.as_mut(), &mut times, observe)?;
+            let (records, host) = simulated(simulate_timed_with(&engine, learner.as_mut(), &mut times, step, observe))?;
             Ok(RunOutput {
                 records,
                 backend,
@@ -137,7 +185,7 @@ pub fn run_observed(cfg: &RunConfig, observe: &mut dyn FnMut(&Progress)) -> Resu
             if let Some(w) = learner.shard_sizes().iter().position(|&s| s == 0) {
                 return Err(RunError::EmptyShard { worker: w });
             }
-            let (records, host) = simulate_timed(&engine, &mut learner, &mut times, observe)?;
+            let (records, host) = simulated(simulate_timed_with(&engine, &mut learner, &mut times, step, observe))?;
             Ok(RunOutput {
                 records,
                 backend: "cpu (analytic learner, plain Rust)".to_string(),
@@ -260,4 +308,69 @@ mod tests {
         assert!((fa.test_accuracy - fb.test_accuracy).abs() <= 0.01, "{fa:?} vs {fb:?}");
         assert_ne!(a.params, b.params, "different kernels round differently");
     }
+}
+
+/// The data set of `cfg`, refused when it is not the one the config was stamped with.
+fn load_data(cfg: &RunConfig, source: abs_sim::catalog::DataSource) -> Result<std::sync::Arc<abs_models::Dataset>, RunError> {
+    let data = abs_models::data::load(source, cfg.data_dir.as_deref())?;
+    // the digest the config was stamped with, or none: the official release
+    let expected = cfg.data_digest.as_deref().or(cfg.dataset.release_digest());
+    if let Some(recorded) = expected.filter(|d| *d != data.digest()) {
+        return Err(RunError::OtherData {
+            recorded: recorded.to_string(),
+            found: data.digest().to_string(),
+            name: data.name,
+        });
+    }
+    Ok(data)
+}
+
+/// The data set's name and where it was read from.
+fn describe_data(data: &abs_models::Dataset) -> String {
+    match &data.source_dir {
+        Some(dir) => format!("{} ({})", data.name, dir.display()),
+        None => data.name.to_string(),
+    }
+}
+
+/// How any learner of `cfg` trains and evaluates (the Burn-only options at their defaults).
+fn train_options(cfg: &RunConfig) -> TrainOptions {
+    TrainOptions {
+        lr: cfg.lr,
+        batch_size: cfg.batch_size,
+        holders: cfg.holders(),
+        partition: cfg.partition,
+        eval_samples: cfg.eval_samples,
+        holdout: cfg.holdout,
+        evaluate_on: cfg.evaluate_on,
+        ..TrainOptions::default()
+    }
+}
+
+/// A run of `model: external`: the caller's model on the run's data plan and streams.
+fn run_external(
+    cfg: &RunConfig,
+    model: &mut dyn ExternalModel,
+    step: Option<&mut dyn ServerStep>,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<RunOutput, RunError> {
+    let seeds = Seeds::new(cfg.seed);
+    let engine = cfg.engine_config_with_system()?;
+    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
+    let source = cfg
+        .data_source()
+        .ok_or_else(|| RunError::Learner("model external needs a data set of images".into()))?;
+    let data = load_data(cfg, source)?;
+    let mut learner = ExternalLearner::new(model, &data, train_options(cfg), seeds).map_err(|error| RunError::External {
+        role: "learner",
+        round: None,
+        error,
+    })?;
+    let (records, host) = simulate_timed_with(&engine, &mut learner, &mut times, step, observe).map_err(RunError::from_sim)?;
+    Ok(RunOutput {
+        records,
+        backend: "the caller's learner (model external)".to_string(),
+        data: describe_data(&data),
+        host,
+    })
 }

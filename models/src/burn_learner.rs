@@ -84,6 +84,53 @@ pub struct BurnLearner<M: Net> {
     layers: Option<Vec<Layer>>,
 }
 
+/// Which training samples each holder draws from and which samples an evaluation measures: the
+/// same for every learner of a run, built-in or external, so that they see the same data.
+pub struct DataPlan {
+    /// Each worker's or client's training samples (the validation split held out).
+    pub shards: Shards,
+    /// The samples evaluations measure, of the test set or (with `evaluate_on: validation`) of the
+    /// training set, in ascending order.
+    pub eval_indices: Vec<u32>,
+}
+
+impl DataPlan {
+    /// The plan of a run on `data` with `opts`, its partition drawn from `seeds`.
+    pub fn new(data: &Dataset, opts: &TrainOptions, seeds: &Seeds) -> Result<DataPlan, String> {
+        let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
+        let held = abs_sim::validation::held_out(labels.len(), opts.holdout.of(labels.len()))?;
+        let shards = Shards::holding_out(&labels, data.classes as u32, opts.holders, opts.partition, seeds, &held)?;
+        if let (Some(w), Holders::Workers(n)) = (shards.first_empty(), opts.holders) {
+            return Err(format!(
+                "worker {w} received an empty shard of {} ({} training samples for {n} workers)",
+                data.name,
+                data.train.len(),
+            ));
+        }
+        // what is evaluated: the test set, or the held-out training samples; then a fixed subset
+        let mut idx: Vec<u32> = match opts.evaluate_on {
+            EvalSplit::Test => (0..data.test.len() as u32).collect(),
+            EvalSplit::Validation => held,
+        };
+        let n_eval = idx.len() as u32;
+        let eval_indices: Vec<u32> = match opts.eval_samples {
+            Some(k) if k < n_eval => {
+                let mut rng = seeds.stream(Purpose::EvalSubset, 0, 0);
+                // partial Fisher-Yates: the first k entries are a uniform sample without replacement
+                for i in 0..k as usize {
+                    let j = rng.random_range(i..idx.len());
+                    idx.swap(i, j);
+                }
+                idx.truncate(k as usize);
+                idx.sort_unstable();
+                idx
+            }
+            _ => idx,
+        };
+        Ok(DataPlan { shards, eval_indices })
+    }
+}
+
 /// Builds the learner for `arch`, as a trait object so the engine need not know the model type.
 pub fn burn_learner(arch: Arch, data: Arc<Dataset>, opts: TrainOptions, seeds: Seeds, device: Device) -> Result<Box<dyn Learner>, String> {
     let shape = InputShape::of(&data);
@@ -117,36 +164,7 @@ impl<M: Net> BurnLearner<M> {
         let evaluator = make(&eval_device);
         let shapes = param_shapes(&replica);
         let dim = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
-        let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
-        let held = abs_sim::validation::held_out(labels.len(), opts.holdout.of(labels.len()))?;
-        let shards = Shards::holding_out(&labels, data.classes as u32, opts.holders, opts.partition, &seeds, &held)?;
-        if let (Some(w), Holders::Workers(n)) = (shards.first_empty(), opts.holders) {
-            return Err(format!(
-                "worker {w} received an empty shard of {} ({} training samples for {n} workers)",
-                data.name,
-                data.train.len(),
-            ));
-        }
-        // what is evaluated: the test set, or the held-out training samples; then a fixed subset
-        let mut idx: Vec<u32> = match opts.evaluate_on {
-            EvalSplit::Test => (0..data.test.len() as u32).collect(),
-            EvalSplit::Validation => held,
-        };
-        let n_eval = idx.len() as u32;
-        let eval_indices: Vec<u32> = match opts.eval_samples {
-            Some(k) if k < n_eval => {
-                let mut rng = seeds.stream(Purpose::EvalSubset, 0, 0);
-                // partial Fisher-Yates: the first k entries are a uniform sample without replacement
-                for i in 0..k as usize {
-                    let j = rng.random_range(i..idx.len());
-                    idx.swap(i, j);
-                }
-                idx.truncate(k as usize);
-                idx.sort_unstable();
-                idx
-            }
-            _ => idx,
-        };
+        let DataPlan { shards, eval_indices } = DataPlan::new(&data, &opts, &seeds)?;
         Ok(BurnLearner {
             replica: Some(replica),
             evaluator: Some(evaluator),

@@ -7,11 +7,13 @@
 pub mod backend;
 pub mod burn_learner;
 pub mod data;
+pub mod external;
 pub mod flat;
 pub mod kernels;
 pub mod nets;
 mod stacked;
 
-pub use burn_learner::{BurnLearner, TrainOptions, burn_learner};
+pub use burn_learner::{BurnLearner, DataPlan, TrainOptions, burn_learner};
 pub use data::{DataError, Dataset};
+pub use external::{ExternalLearner, ExternalModel, JobFacts};
 pub use nets::{Arch, InputShape, Layer};

@@ -64,7 +64,7 @@ impl Arch {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
-    /// The network a config's `model` names, or `None` for the plain-Rust analytic learner.
+    /// The network a config's `model` names, or `None` for the analytic learner and an external one.
     pub fn of(model: ModelName) -> Option<Arch> {
         match model {
             ModelName::Analytic => None,
@@ -72,6 +72,7 @@ impl Arch {
             ModelName::Mlp => Some(Arch::Mlp),
             ModelName::Lenet => Some(Arch::Lenet),
             ModelName::Cnn => Some(Arch::Cnn),
+            ModelName::External => None,
         }
     }
 

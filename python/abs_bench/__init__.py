@@ -13,13 +13,21 @@ from ._native import (
     UsageError,
     __version__,
 )
-from ._api import Run, run, sweep
+from ._api import Dataset, Run, dataset, run, sweep
+from ._plugins import Job, Learner, Round, ServerStep, Update
 
 __all__ = [
     "AbsBenchError",
     "CellsFailed",
     "ConfigError",
     "DataError",
+    "Dataset",
+    "Job",
+    "Learner",
+    "Round",
+    "ServerStep",
+    "Update",
+    "dataset",
     "Run",
     "RunError",
     "UsageError",

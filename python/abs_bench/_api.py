@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Union
 
+import numpy as np
 import polars as pl
 
 from . import _native
+from ._plugins import Learner, ServerStep, _LearnerAdapter, _StepAdapter
 
 Config = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -69,6 +71,8 @@ def run(
     overrides: Mapping[str, Any] | None = None,
     out: str | os.PathLike[str] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    learner: Learner | None = None,
+    server_step: ServerStep | None = None,
 ) -> Run:
     """Simulates one run config to its stopping rule.
 
@@ -77,13 +81,29 @@ def run(
     written as ``abs-bench run --out`` writes it. A config mistake raises :class:`ConfigError`
     naming the origin, the key and what was expected.
 
+    ``learner`` (an :class:`abs_bench.Learner`) trains in place of a built-in model: the config
+    says ``model: external`` and names the data set whose samples the
+    job's indices point into (:func:`dataset` gives its arrays). ``server_step`` (an
+    :class:`abs_bench.ServerStep`) replaces the policy's aggregation. Each one's name and version
+    enter the cell id; an exception raised inside either stops the run and is raised here, with
+    its own type and traceback.
+
     >>> r = run({"model": "analytic", "policy": "abs", "workers": 4, "max_rounds": 50})
     >>> r.evals.columns[:2]
     ['round', 'time']
     """
+    sets = _sets(overrides)
+    plugged: dict[str, Any] = {}
+    if learner is not None:
+        adapter = _LearnerAdapter(learner)
+        plugged["learner"] = (adapter, adapter.identity)
+    if server_step is not None:
+        step = _StepAdapter(server_step)
+        plugged["server_step"] = (step, step.identity, step.needs_bases)
     native = _native.run(
         **_config_source(config),
-        sets=_sets(overrides),
+        sets=sets,
+        **plugged,
         out=None if out is None else os.fspath(out),
         data_dir=None if data_dir is None else os.fspath(data_dir),
     )
@@ -109,3 +129,43 @@ def sweep(
     resumes. Returns ``out``. Failed cells raise :class:`CellsFailed` after the others finished."""
     _native.sweep(os.fspath(path), os.fspath(out), jobs=jobs, force=force, jobs_log=jobs_log)
     return Path(out)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A run's data set as the built-in models see it: images normalised as they are (float32,
+    samples x channels x height x width) and labels (uint8), the arrays a learner's sample
+    indices point into."""
+
+    name: str
+    classes: int
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    digest: str
+
+
+def dataset(config: Config, *, data_dir: str | os.PathLike[str] | None = None) -> Dataset:
+    """The data set a config trains on (its ``dataset``, ``synthetic`` and ``data_dir`` keys),
+    for a Python learner to index with its jobs' samples."""
+    source = _config_source(config)
+    if "path" in source:
+        path = source["path"]
+        source = {"text": Path(path).read_text(), "origin": path}
+    d = _native.dataset(source["text"], source["origin"], None if data_dir is None else os.fspath(data_dir))
+    shape = (d["channels"], d["height"], d["width"])
+
+    def images(key: str) -> np.ndarray:
+        flat = np.frombuffer(d[key], dtype=np.float32)
+        return flat.reshape((-1, *shape))
+
+    return Dataset(
+        name=d["name"],
+        classes=d["classes"],
+        train_images=images("train_images"),
+        train_labels=np.frombuffer(d["train_labels"], dtype=np.uint8),
+        test_images=images("test_images"),
+        test_labels=np.frombuffer(d["test_labels"], dtype=np.uint8),
+        digest=d["digest"],
+    )

@@ -6,6 +6,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use abs_bench::error::Error;
+use abs_bench::run::RunError;
 
 create_exception!(_native, AbsBenchError, PyException, "Anything abs-bench refuses or fails to do.");
 create_exception!(
@@ -20,7 +21,12 @@ create_exception!(
     AbsBenchError,
     "A data set that cannot be read or does not fit the config."
 );
-create_exception!(_native, RunError, AbsBenchError, "A run that failed after its config was accepted.");
+create_exception!(
+    _native,
+    RunErrorPy,
+    AbsBenchError,
+    "A run that failed after its config was accepted."
+);
 create_exception!(
     _native,
     UsageError,
@@ -38,9 +44,22 @@ create_exception!(
 pub fn to_py(py: Python<'_>, error: Error) -> PyErr {
     let message = error.to_string();
     match error {
+        // a Python learner's or step's own exception, raised again with its type and traceback
+        Error::Run(RunError::External { role, round, error }) => match error.downcast::<PyErr>() {
+            Ok(e) => {
+                let e = *e;
+                // say where the harness was when it raised (PEP 678 notes, Python 3.11+)
+                let at = round.map_or(String::new(), |r| format!(" in round {r}"));
+                let _ = e
+                    .value(py)
+                    .call_method1("add_note", (format!("abs-bench: raised by the {role}{at}"),));
+                e
+            }
+            Err(other) => RunErrorPy::new_err(format!("the {role} failed: {other}")),
+        },
         Error::Config(c) => config_error(py, &c),
         Error::Data(_) => DataError::new_err(message),
-        Error::Run(_) => RunError::new_err(message),
+        Error::Run(_) => RunErrorPy::new_err(message),
         Error::Usage(_) => UsageError::new_err(message),
         Error::CellsFailed { .. } => CellsFailed::new_err(message),
         _ => AbsBenchError::new_err(message),
@@ -64,7 +83,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AbsBenchError", py.get_type::<AbsBenchError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
     m.add("DataError", py.get_type::<DataError>())?;
-    m.add("RunError", py.get_type::<RunError>())?;
+    m.add("RunError", py.get_type::<RunErrorPy>())?;
     m.add("UsageError", py.get_type::<UsageError>())?;
     m.add("CellsFailed", py.get_type::<CellsFailed>())?;
     Ok(())

@@ -2,9 +2,12 @@
 //! results of the harness to the pure-Python package `abs_bench` (python/abs_bench/), frames as
 //! Arrow C streams; the core crates know nothing of it.
 
+mod data;
 mod errors;
 mod frames;
+mod learner;
 mod run;
+mod step;
 mod sweep;
 
 use pyo3::prelude::*;
@@ -15,5 +18,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<frames::Frame>()?;
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
     m.add_function(wrap_pyfunction!(sweep::sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(data::dataset, m)?)?;
     errors::register(m)
 }

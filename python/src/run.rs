@@ -10,8 +10,12 @@ use abs_bench::error::Error;
 use abs_bench::output::{Manifest, Outputs, evals_frame, jobs_frame, rounds_frame};
 use abs_sim::config::{LoadedConfig, RawConfig, load_run_config, load_run_config_text};
 
+use abs_bench::run::Extensions;
+
 use crate::errors::{config_error, to_py};
 use crate::frames::Frame;
+use crate::learner::PyModel;
+use crate::step::PyStep;
 
 /// Where a config comes from.
 enum Source {
@@ -23,7 +27,8 @@ enum Source {
 /// `warnings` (keys set but ignored). With `out`, also writes the folder `abs-bench run --out`
 /// writes.
 #[pyfunction]
-#[pyo3(signature = (*, path=None, text=None, origin=None, sets=Vec::new(), out=None, data_dir=None))]
+#[pyo3(signature = (*, path=None, text=None, origin=None, sets=Vec::new(), out=None, data_dir=None, learner=None, server_step=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn run<'py>(
     py: Python<'py>,
     path: Option<PathBuf>,
@@ -32,6 +37,8 @@ pub fn run<'py>(
     sets: Vec<String>,
     out: Option<PathBuf>,
     data_dir: Option<PathBuf>,
+    learner: Option<(Py<PyAny>, String)>,
+    server_step: Option<(Py<PyAny>, String, bool)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let source = match (path, text) {
         (Some(p), None) => Source::Path(p),
@@ -55,13 +62,31 @@ pub fn run<'py>(
     }
     .map_err(|e| config_error(py, &e))?;
     let LoadedConfig { config: mut cfg, warnings } = loaded;
+    if learner.is_some() != (cfg.model == abs_sim::catalog::ModelName::External) {
+        return Err(crate::errors::UsageError::new_err(match learner {
+            Some(_) => format!("a learner was given, but the config's model is {}: set `model: external` to train it", cfg.model),
+            None => "the config's model is external: give the learner that trains it (run(config, learner=...))".to_string(),
+        }));
+    }
+    let mut model = learner.map(|(adapter, id)| {
+        stamp(&mut cfg, "learner", id);
+        PyModel::new(adapter)
+    });
+    let mut step = server_step.map(|(adapter, id, needs_bases)| {
+        stamp(&mut cfg, "server_step", id);
+        PyStep::new(adapter, needs_bases)
+    });
     let done = py.detach(move || -> Result<_, Error> {
         if cfg.model.is_burn() {
             abs_models::backend::select(cfg.backend).map_err(Error::Usage)?;
         }
         abs_bench::data_identity::stamp(&mut cfg)?;
         let started = std::time::Instant::now();
-        let output = abs_bench::run::run(&cfg)?;
+        let ext = Extensions {
+            model: model.as_mut().map(|m| m as &mut dyn abs_models::ExternalModel),
+            server_step: step.as_mut().map(|s| s as &mut dyn abs_sim::engine::ServerStep),
+        };
+        let output = abs_bench::run::run_with(&cfg, ext, &mut |_| {})?;
         let manifest = Manifest::new(
             &cfg,
             &output.records,
@@ -99,4 +124,10 @@ pub fn run<'py>(
     result.set_item("manifest", manifest)?;
     result.set_item("warnings", warnings)?;
     Ok(result)
+}
+
+/// Names what the caller plugged in for `role` in the config's `extensions`, so that it enters the
+/// cell id.
+pub fn stamp(cfg: &mut abs_sim::config::RunConfig, role: &str, id: String) {
+    cfg.extensions.get_or_insert_with(Default::default).insert(role.to_string(), id);
 }

@@ -18,15 +18,20 @@ pub enum ModelName {
     Lenet,
     /// The paper's: conv C->64 5x5, pool, conv 64->64 5x5, pool, fc F->384->192->classes (Burn).
     Cnn,
+    /// A learner the caller supplies (a Python object, through the `abs_bench` package): it
+    /// trains on the configured data set's images, and its declared name and version enter the
+    /// cell id (docs/extending.md).
+    External,
 }
 
 impl ModelName {
-    pub const ALL: [ModelName; 5] = [
+    pub const ALL: [ModelName; 6] = [
         ModelName::Analytic,
         ModelName::Logreg,
         ModelName::Mlp,
         ModelName::Lenet,
         ModelName::Cnn,
+        ModelName::External,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +41,7 @@ impl ModelName {
             ModelName::Mlp => "mlp",
             ModelName::Lenet => "lenet",
             ModelName::Cnn => "cnn",
+            ModelName::External => "external",
         }
     }
 
@@ -47,6 +53,12 @@ impl ModelName {
     /// Whether a Burn network trains it (every model but the plain-Rust analytic learner), so that
     /// it reads images from a data set and runs on a `backend`.
     pub fn is_burn(self) -> bool {
+        !matches!(self, ModelName::Analytic | ModelName::External)
+    }
+
+    /// Whether it trains on a data set's images (every model but the analytic learner, which has
+    /// its own synthetic task).
+    pub fn reads_images(self) -> bool {
         self != ModelName::Analytic
     }
 

@@ -71,6 +71,11 @@ fn burn(c: &RunConfig) -> bool {
     c.model.is_burn()
 }
 
+/// The runs that train on a data set's images (Burn models and external learners).
+fn images(c: &RunConfig) -> bool {
+    c.model.reads_images()
+}
+
 run_keys! {
     keys {
     /// A named policy (`abs`, `adasync`, `k_async`, `fedbuff`, ...) or a knob table `{k, bound,
@@ -98,8 +103,9 @@ run_keys! {
     batch_size: u32 = 32, Scope::All, Check::Count, 10 => u32;
     /// Root seed of every random stream.
     seed: u64 = 0, Scope::All, Check::Described("an integer >= 0"), 11 => u64;
-    /// The learner: analytic (plain Rust), logreg, mlp, lenet or cnn (Burn).
-    model: ModelName = ModelName::Lenet, Scope::All, Check::Described("`analytic`, `logreg`, `mlp`, `lenet`, `cnn`"), 10
+    /// The learner: analytic (plain Rust), logreg, mlp, lenet or cnn (Burn), or external (an
+    /// object the caller supplies, from Python; docs/extending.md).
+    model: ModelName = ModelName::Lenet, Scope::All, Check::Described("`analytic`, `logreg`, `mlp`, `lenet`, `cnn`, `external`"), 10
         => ModelName;
     /// Where the samples come from: synthetic, cifar10, fashion_mnist or mnist (default:
     /// synthetic for model analytic, else fashion_mnist).
@@ -209,7 +215,7 @@ run_keys! {
     eval_interval: f64, Scope::All, Check::FinitePositive, 12
         => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
     /// Evaluate on a fixed, seeded subset of this many test samples (default: the whole test set).
-    eval_samples: u32, Scope::Only("Burn models", burn), Check::AtLeastOne, 10 => Option<u32>;
+    eval_samples: u32, Scope::Only("models that read images", images), Check::AtLeastOne, 10 => Option<u32>;
     /// Training samples held out of every shard and client as a validation split (a count, or a
     /// share of the training set): a fixed draw, the same for every seed (docs/semantics.md, "10.
     /// Data, partitions and local training"); 0: none. A tuned sweep sets it in every cell from
@@ -233,7 +239,7 @@ run_keys! {
     /// Shape, size and seed of the `synthetic` image data set (set only for dataset synthetic with a
     /// Burn model, default `{shape: cifar10, train_samples: 10000, test_samples: 2000, seed: 0,
     /// signal_percent: 50}`).
-    synthetic: SyntheticSpec, Scope::Only("dataset synthetic with a Burn model", |c| burn(c) && c.dataset == DatasetName::Synthetic),
+    synthetic: SyntheticSpec, Scope::Only("dataset synthetic with a model that reads images", |c| images(c) && c.dataset == DatasetName::Synthetic),
         Check::Described("a mapping, e.g. `{shape: mnist, train_samples: 10000, test_samples: 2000, seed: 0, signal_percent: 50}`"), 10
         => Option<SyntheticSpec>;
     /// Burn backend: flex (CPU), wgpu, or auto.
@@ -272,5 +278,10 @@ run_keys! {
         /// 2 fixed it), so such cells computed before are other cells.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         threshold_revision: Option<u32>,
+        /// What the caller plugged in, by role (`learner` for `model: external`, `server_step`):
+        /// each one's declared name and version, stamped before the id is taken, since code from
+        /// outside cannot be hashed (docs/extending.md). Absent without them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extensions: Option<std::collections::BTreeMap<String, String>>,
     }
 }

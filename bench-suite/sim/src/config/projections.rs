@@ -13,7 +13,7 @@ impl RunConfig {
     /// The data set a Burn model trains on (`None` for the analytic learner).
     pub fn data_source(&self) -> Option<DataSource> {
         self.model
-            .is_burn()
+            .reads_images()
             .then(|| DataSource::of(self.dataset, self.synthetic.unwrap_or_default()))
     }
 

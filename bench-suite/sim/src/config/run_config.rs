@@ -59,7 +59,7 @@ impl RunConfig {
         if r.synthetic.is_some() && !burn_synthetic {
             return Err((
                 "synthetic".into(),
-                format!("applies only to dataset synthetic with a Burn model (model {model}, dataset {dataset})"),
+                format!("applies only to dataset synthetic with a model that reads images (model {model}, dataset {dataset})"),
             ));
         }
         let backend: Backend = Resolved::resolved("backend", r.backend)?;

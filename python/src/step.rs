@@ -1,0 +1,52 @@
+//! A Python server step behind the engine's [`ServerStep`] trait: the policy still decides which
+//! updates a round takes (K, the bound, dispatch); the Python object turns them into the next
+//! model. The adapter (abs_bench/_plugins.py) receives the model and the deltas as native-endian
+//! f32 bytes and returns the new model the same way.
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use abs_sim::engine::{RoundFacts, ServerStep, StepFailure, Update};
+
+use crate::learner::{f32_bytes, read_f32s};
+
+/// The adapter object of a Python server step.
+pub struct PyStep {
+    adapter: Py<PyAny>,
+    needs_bases: bool,
+}
+
+impl PyStep {
+    pub fn new(adapter: Py<PyAny>, needs_bases: bool) -> PyStep {
+        PyStep { adapter, needs_bases }
+    }
+}
+
+impl ServerStep for PyStep {
+    fn needs_bases(&self) -> bool {
+        self.needs_bases
+    }
+
+    fn step(&mut self, global: &mut [f32], updates: &[Update<'_>], round: &RoundFacts) -> Result<(), StepFailure> {
+        Python::attach(|py| {
+            let deltas: Vec<f32> = updates.iter().flat_map(|u| u.delta.iter().copied()).collect();
+            let bases: Option<Vec<f32>> = self
+                .needs_bases
+                .then(|| updates.iter().flat_map(|u| u.base.unwrap_or_default().iter().copied()).collect());
+            let facts: Vec<(u64, u32, Option<u64>, u64, f64)> = updates
+                .iter()
+                .map(|u| (u.staleness, u.worker, u.client, u.base_version, u.loss))
+                .collect();
+            let args = (
+                f32_bytes(py, global),
+                f32_bytes(py, &deltas),
+                facts,
+                bases.map(|b| f32_bytes(py, &b)),
+                (round.round, round.k, round.workers, round.server_lr, round.time),
+            );
+            let got = self.adapter.bind(py).call_method1("step", args)?;
+            read_f32s(got.cast::<PyBytes>()?.as_bytes(), global, "the step's new model")
+        })
+        .map_err(StepFailure::new)
+    }
+}
