@@ -63,7 +63,7 @@ python-env:
 
 ## The Python package's tests (python/tests: the API, the learner and server-step protocols, data
 ## input), on the package as `make python` installs it.
-test-python: python
+test-python: python build
 	$(VENV)/bin/pytest -q python/tests
 
 ## Run ABS on the analytic learner and write results to out/example/.

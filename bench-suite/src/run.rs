@@ -196,6 +196,71 @@ pub fn run_with(cfg: &RunConfig, ext: Extensions<'_>, observe: &mut dyn FnMut(&P
     }
 }
 
+/// The data set of `cfg`, refused when it is not the one the config was stamped with.
+fn load_data(cfg: &RunConfig, source: abs_sim::catalog::DataSource) -> Result<std::sync::Arc<abs_models::Dataset>, RunError> {
+    let data = abs_models::data::load(source, cfg.data_dir.as_deref())?;
+    // the digest the config was stamped with, or none: the official release
+    let expected = cfg.data_digest.as_deref().or(cfg.dataset.release_digest());
+    if let Some(recorded) = expected.filter(|d| *d != data.digest()) {
+        return Err(RunError::OtherData {
+            recorded: recorded.to_string(),
+            found: data.digest().to_string(),
+            name: data.name,
+        });
+    }
+    Ok(data)
+}
+
+/// The data set's name and where it was read from.
+fn describe_data(data: &abs_models::Dataset) -> String {
+    match &data.source_dir {
+        Some(dir) => format!("{} ({})", data.name, dir.display()),
+        None => data.name.to_string(),
+    }
+}
+
+/// How any learner of `cfg` trains and evaluates (the Burn-only options at their defaults).
+fn train_options(cfg: &RunConfig) -> TrainOptions {
+    TrainOptions {
+        lr: cfg.lr,
+        batch_size: cfg.batch_size,
+        holders: cfg.holders(),
+        partition: cfg.partition,
+        eval_samples: cfg.eval_samples,
+        holdout: cfg.holdout,
+        evaluate_on: cfg.evaluate_on,
+        ..TrainOptions::default()
+    }
+}
+
+/// A run of `model: external`: the caller's model on the run's data plan and streams.
+fn run_external(
+    cfg: &RunConfig,
+    model: &mut dyn ExternalModel,
+    step: Option<&mut dyn ServerStep>,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<RunOutput, RunError> {
+    let seeds = Seeds::new(cfg.seed);
+    let engine = cfg.engine_config_with_system()?;
+    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
+    let source = cfg
+        .data_source()
+        .ok_or_else(|| RunError::Learner("model external needs a data set of images".into()))?;
+    let data = load_data(cfg, source)?;
+    let mut learner = ExternalLearner::new(model, &data, train_options(cfg), seeds).map_err(|error| RunError::External {
+        role: "learner",
+        round: None,
+        error,
+    })?;
+    let (records, host) = simulate_timed_with(&engine, &mut learner, &mut times, step, observe).map_err(RunError::from_sim)?;
+    Ok(RunOutput {
+        records,
+        backend: "the caller's learner (model external)".to_string(),
+        data: describe_data(&data),
+        host,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,69 +373,4 @@ mod tests {
         assert!((fa.test_accuracy - fb.test_accuracy).abs() <= 0.01, "{fa:?} vs {fb:?}");
         assert_ne!(a.params, b.params, "different kernels round differently");
     }
-}
-
-/// The data set of `cfg`, refused when it is not the one the config was stamped with.
-fn load_data(cfg: &RunConfig, source: abs_sim::catalog::DataSource) -> Result<std::sync::Arc<abs_models::Dataset>, RunError> {
-    let data = abs_models::data::load(source, cfg.data_dir.as_deref())?;
-    // the digest the config was stamped with, or none: the official release
-    let expected = cfg.data_digest.as_deref().or(cfg.dataset.release_digest());
-    if let Some(recorded) = expected.filter(|d| *d != data.digest()) {
-        return Err(RunError::OtherData {
-            recorded: recorded.to_string(),
-            found: data.digest().to_string(),
-            name: data.name,
-        });
-    }
-    Ok(data)
-}
-
-/// The data set's name and where it was read from.
-fn describe_data(data: &abs_models::Dataset) -> String {
-    match &data.source_dir {
-        Some(dir) => format!("{} ({})", data.name, dir.display()),
-        None => data.name.to_string(),
-    }
-}
-
-/// How any learner of `cfg` trains and evaluates (the Burn-only options at their defaults).
-fn train_options(cfg: &RunConfig) -> TrainOptions {
-    TrainOptions {
-        lr: cfg.lr,
-        batch_size: cfg.batch_size,
-        holders: cfg.holders(),
-        partition: cfg.partition,
-        eval_samples: cfg.eval_samples,
-        holdout: cfg.holdout,
-        evaluate_on: cfg.evaluate_on,
-        ..TrainOptions::default()
-    }
-}
-
-/// A run of `model: external`: the caller's model on the run's data plan and streams.
-fn run_external(
-    cfg: &RunConfig,
-    model: &mut dyn ExternalModel,
-    step: Option<&mut dyn ServerStep>,
-    observe: &mut dyn FnMut(&Progress),
-) -> Result<RunOutput, RunError> {
-    let seeds = Seeds::new(cfg.seed);
-    let engine = cfg.engine_config_with_system()?;
-    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
-    let source = cfg
-        .data_source()
-        .ok_or_else(|| RunError::Learner("model external needs a data set of images".into()))?;
-    let data = load_data(cfg, source)?;
-    let mut learner = ExternalLearner::new(model, &data, train_options(cfg), seeds).map_err(|error| RunError::External {
-        role: "learner",
-        round: None,
-        error,
-    })?;
-    let (records, host) = simulate_timed_with(&engine, &mut learner, &mut times, step, observe).map_err(RunError::from_sim)?;
-    Ok(RunOutput {
-        records,
-        backend: "the caller's learner (model external)".to_string(),
-        data: describe_data(&data),
-        host,
-    })
 }

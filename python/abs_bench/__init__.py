@@ -13,7 +13,7 @@ from ._native import (
     UsageError,
     __version__,
 )
-from ._api import Dataset, Run, dataset, run, sweep
+from ._api import Dataset, Run, curves, dataset, results, run, sweep
 from ._plugins import Job, Learner, Round, ServerStep, Update
 
 __all__ = [
@@ -27,7 +27,9 @@ __all__ = [
     "Round",
     "ServerStep",
     "Update",
+    "curves",
     "dataset",
+    "results",
     "Run",
     "RunError",
     "UsageError",

@@ -169,3 +169,27 @@ def dataset(config: Config, *, data_dir: str | os.PathLike[str] | None = None) -
         test_labels=np.frombuffer(d["test_labels"], dtype=np.uint8),
         digest=d["digest"],
     )
+
+
+def results(
+    folder: str | os.PathLike[str],
+    *,
+    sweep: str | os.PathLike[str] | None = None,
+    target: float | None = None,
+) -> pl.DataFrame:
+    """One tidy row per finished cell of a results folder (``abs-bench results --parquet``): its
+    id, label, condition, every config key as a column (nested keys dotted) and its metrics
+    (final accuracy, time, comm and uploads to the target, whether it held, ...). With ``sweep``,
+    only that sweep's reported cells, labelled as in the file; ``target`` replaces each cell's
+    own target accuracy."""
+    return pl.DataFrame(
+        _native.results(os.fspath(folder), None if sweep is None else os.fspath(sweep), target)
+    )
+
+
+def curves(folder: str | os.PathLike[str], *, sweep: str | os.PathLike[str] | None = None) -> pl.DataFrame:
+    """Every evaluation of every finished cell of a results folder (``abs-bench results
+    --curves``): the cell's id, label, condition and config columns, then round, time, uploads,
+    downloads, comm, test_loss and test_accuracy. The committed figures' curves are
+    ``reports/curves.parquet`` in the same columns, with a ``figure`` column first."""
+    return pl.DataFrame(_native.curves(os.fspath(folder), None if sweep is None else os.fspath(sweep)))

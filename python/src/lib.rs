@@ -6,6 +6,7 @@ mod data;
 mod errors;
 mod frames;
 mod learner;
+mod results;
 mod run;
 mod step;
 mod sweep;
@@ -19,5 +20,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
     m.add_function(wrap_pyfunction!(sweep::sweep, m)?)?;
     m.add_function(wrap_pyfunction!(data::dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(results::results, m)?)?;
+    m.add_function(wrap_pyfunction!(results::curves, m)?)?;
     errors::register(m)
 }

@@ -64,7 +64,10 @@ pub fn run<'py>(
     let LoadedConfig { config: mut cfg, warnings } = loaded;
     if learner.is_some() != (cfg.model == abs_sim::catalog::ModelName::External) {
         return Err(crate::errors::UsageError::new_err(match learner {
-            Some(_) => format!("a learner was given, but the config's model is {}: set `model: external` to train it", cfg.model),
+            Some(_) => format!(
+                "a learner was given, but the config's model is {}: set `model: external` to train it",
+                cfg.model
+            ),
             None => "the config's model is external: give the learner that trains it (run(config, learner=...))".to_string(),
         }));
     }

@@ -46,36 +46,7 @@ pub fn results(a: ResultsArgs) -> Result<()> {
     {
         return Err(Error::Usage(format!("--target {t}: expected an accuracy in (0, 1]")));
     }
-    if !a.dir.join("cells").is_dir() {
-        return Err(Error::Usage(format!(
-            "{}: not a results folder (no cells/ in it; `abs-bench sweep --out` writes one)",
-            a.dir.display()
-        )));
-    }
-    let mut cells = None;
-    if let Some(path) = a.sweep.as_deref() {
-        let mut sweep = abs_sim::sweep::load_sweep_with(path, &Default::default())?;
-        crate::data_identity::stamp_sweep_with(&mut sweep, |cells| {
-            crate::data_identity::stamp_cells_from(cells, &a.dir);
-            Ok(())
-        })?;
-        if let crate::results::Choice::Waiting { due, unfinished } = crate::results::choose(&a.dir, &mut sweep)? {
-            let of = due.len();
-            return Err(Error::Usage(format!(
-                "{}: {unfinished} of the {of} cells of its current tuning stage are not finished in {}, so its settings are not chosen yet (run `abs-bench sweep` first)",
-                path.display(),
-                a.dir.display()
-            )));
-        }
-        cells = Some(sweep.cells);
-    }
-    let loaded = crate::results::load(&a.dir, cells.as_deref())?;
-    if loaded.cells.height() == 0 {
-        return Err(Error::Usage(format!(
-            "{}: no finished cells (run `abs-bench sweep` first)",
-            a.dir.display()
-        )));
-    }
+    let loaded = crate::results::load_folder(&a.dir, a.sweep.as_deref())?;
     match a.target {
         Some(t) => eprintln!("target accuracy: {t} (--target)"),
         None => eprintln!(
