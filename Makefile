@@ -11,7 +11,7 @@ BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-PHONY_PYTHON := python python-env test-python
+PHONY_PYTHON := python python-env test-python bench-python
 .PHONY: $(PHONY_PYTHON) install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
 
 ## The committed figures, byte for byte: the paper's figures, the readings, the network sweep, the
@@ -64,7 +64,13 @@ python-env:
 ## The Python package's tests (python/tests: the API, the learner and server-step protocols, data
 ## input), on the package as `make python` installs it.
 test-python: python build
+	bash .ci/python-features
 	$(VENV)/bin/pytest -q python/tests
+
+## The cost per job of a Python learner (a no-op one, so only the border, the copies and the
+## engine), medians of 5 runs: docs/performance.md.
+bench-python: python
+	$(PY) python/bench/overhead.py --repeats 5
 
 ## Run ABS on the analytic learner and write results to out/example/.
 example: build
