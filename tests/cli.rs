@@ -554,3 +554,29 @@ fn results_curves_write_every_evaluation_with_its_cell() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("cannot create") && err.contains("c.parquet"), "{err}");
 }
+
+/// `model: external` needs a learner object, which only the Python package can hand over: the
+/// CLI refuses it before any work (exit 2), for a run and for a sweep, and says where to go.
+#[test]
+fn model_external_is_refused_by_the_cli_with_where_to_run_it() {
+    let e = refused(
+        "model: external\ndataset: synthetic\nsynthetic: {shape: mnist, train_samples: 200, test_samples: 50}\nmax_rounds: 3\n",
+        &[],
+    );
+    assert!(e.contains("abs_bench.run(config, learner=...)"), "{e}");
+    let dir = scratch("external-sweep");
+    let sweep = dir.join("s.yaml");
+    std::fs::write(
+        &sweep,
+        "base: {model: external, dataset: synthetic, max_rounds: 3}\npolicies: {abs: abs}\ngrid: {seed: [0, 1]}\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("s.yaml") && err.contains("learner=") && !out.join("cells").exists(),
+        "{err}"
+    );
+}

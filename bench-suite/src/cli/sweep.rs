@@ -58,6 +58,13 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         sweep.cells.iter_mut().for_each(|c| c.jobs_log = true);
         sweep.tuning.iter_mut().flat_map(|t| t.cells_mut()).for_each(|c| c.jobs_log = true);
     }
+    if sweep
+        .first_cells()
+        .iter()
+        .any(|c| c.config.model == abs_sim::catalog::ModelName::External)
+    {
+        return Err(Error::Usage(format!("{}: {}", a.sweep.display(), super::run::EXTERNAL_FROM_PYTHON)));
+    }
     for w in abs_sim::sweep::ignored_key_warnings(&sweep.first_cells()) {
         eprintln!("warning: {}: {w}", a.sweep.display());
     }

@@ -35,6 +35,9 @@ pub struct RunArgs {
     data_dir: Option<PathBuf>,
 }
 
+/// Why the CLI refuses `model: external`.
+pub const EXTERNAL_FROM_PYTHON: &str = "model external trains a learner the caller supplies, which only the Python package can hand over: run it with abs_bench.run(config, learner=...) (docs/python.md)";
+
 fn backend_named(name: &str) -> std::result::Result<Backend, String> {
     Backend::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
@@ -53,6 +56,13 @@ pub fn run(args: RunArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     let mut cfg = loaded.config;
+    if cfg.model == abs_sim::catalog::ModelName::External {
+        return Err(crate::error::Error::Usage(format!(
+            "{}: {}",
+            args.config.display(),
+            EXTERNAL_FROM_PYTHON
+        )));
+    }
     if cfg.model.is_burn() {
         // a backend this build lacks is refused before the data is read
         abs_models::backend::select(cfg.backend).map_err(crate::error::Error::Usage)?;
