@@ -48,6 +48,21 @@ pub fn stamp_cells(cells: &mut [Cell], missing: Missing) -> Result<()> {
     Ok(())
 }
 
+/// Names the caller's plug-ins (`stamps`: role, name and version) in every cell's `extensions`
+/// and takes its id again; nothing without stamps.
+pub fn stamp_extensions(cells: &mut [Cell], stamps: &[(String, String)]) {
+    if stamps.is_empty() {
+        return;
+    }
+    for c in cells {
+        c.config
+            .extensions
+            .get_or_insert_with(Default::default)
+            .extend(stamps.iter().cloned());
+        c.id = c.config.hash();
+    }
+}
+
 /// [`stamp_cells`] for every cell a sweep may run: its cells, and a tuned sweep's tuning and
 /// candidate cells.
 pub fn stamp_sweep(sweep: &mut abs_sim::sweep::Sweep, missing: Missing) -> Result<()> {

@@ -93,12 +93,7 @@ pub fn run_into(
     outputs: Outputs,
     observe: &mut dyn FnMut(&Progress),
 ) -> crate::error::Result<(RunOutput, Manifest)> {
-    let started = std::time::Instant::now();
-    let output = run_observed(cfg, observe)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
-    write_run(dir, &output.records, &manifest, outputs)?;
-    Ok((output, manifest))
+    run_into_with(cfg, dir, outputs, Extensions::default(), observe)
 }
 
 /// What a caller plugs into a run in place of a built-in part (docs/extending.md). Each one
@@ -110,6 +105,33 @@ pub struct Extensions<'a> {
     /// A server step in place of the policy's aggregation (K, the bound and dispatch stay the
     /// policy's; docs/semantics.md, section 6).
     pub server_step: Option<&'a mut dyn ServerStep>,
+}
+
+/// Parts a caller lends to every cell of a sweep (docs/extending.md): one cell at a time, since
+/// they need not be shareable (a Python object).
+pub trait Plugins: Sync {
+    /// Each role plugged in (`learner`, `server_step`) with its name and version, stamped into
+    /// every cell's `extensions` before the ids are taken.
+    fn stamps(&self) -> Vec<(String, String)>;
+    /// Lends the parts to `run`; an error (the reason) where they can no longer be lent, e.g.
+    /// after one of them raised in an earlier cell.
+    fn lend(&self, run: &mut dyn FnMut(Extensions<'_>)) -> Result<(), String>;
+}
+
+/// [`run_into`] with the caller's parts plugged in.
+pub fn run_into_with(
+    cfg: &RunConfig,
+    dir: &std::path::Path,
+    outputs: Outputs,
+    ext: Extensions<'_>,
+    observe: &mut dyn FnMut(&Progress),
+) -> crate::error::Result<(RunOutput, Manifest)> {
+    let started = std::time::Instant::now();
+    let output = run_with(cfg, ext, observe)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
+    write_run(dir, &output.records, &manifest, outputs)?;
+    Ok((output, manifest))
 }
 
 /// [`run`], calling `observe` after every round.

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from . import _native
-from ._plugins import Learner, ServerStep, _LearnerAdapter, _StepAdapter
+from ._plugins import Learner, ServerStep, _identity, _LearnerAdapter, _StepAdapter
 
 Config = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
@@ -123,11 +123,25 @@ def sweep(
     jobs: int | None = None,
     force: bool = False,
     jobs_log: bool = False,
+    learner: Learner | None = None,
+    server_step: ServerStep | None = None,
 ) -> Path:
     """Runs the sweep file ``path`` into the results folder ``out`` as ``abs-bench sweep`` does:
     stage by stage where it is tuned, finished cells kept and skipped, so an interrupted sweep
-    resumes. Returns ``out``. Failed cells raise :class:`CellsFailed` after the others finished."""
-    _native.sweep(os.fspath(path), os.fspath(out), jobs=jobs, force=force, jobs_log=jobs_log)
+    resumes. Returns ``out``. Failed cells raise :class:`CellsFailed` after the others finished.
+
+    With ``learner`` (the sweep's cells say ``model: external``) or ``server_step``, every cell
+    runs with it, one cell at a time, and its name and version enter every cell's id. An exception
+    it raises stops the sweep (the cells after it are not run) and is raised here; the finished
+    cells are kept and a rerun resumes."""
+    plugged: dict[str, Any] = {}
+    if learner is not None:
+        adapter = _LearnerAdapter(learner)
+        plugged["learner"] = (adapter, adapter.identity)
+    if server_step is not None:
+        step = _StepAdapter(server_step)
+        plugged["server_step"] = (step, step.identity, step.needs_bases)
+    _native.sweep(os.fspath(path), os.fspath(out), jobs=jobs, force=force, jobs_log=jobs_log, **plugged)
     return Path(out)
 
 
@@ -171,25 +185,47 @@ def dataset(config: Config, *, data_dir: str | os.PathLike[str] | None = None) -
     )
 
 
+def _stamps(learner: Any, server_step: Any) -> list[tuple[str, str]]:
+    """The (role, "name version") pairs a sweep with these plug-ins put in its cells' ids."""
+    stamps = []
+    if learner is not None:
+        stamps.append(("learner", _identity(learner, "learner")))
+    if server_step is not None:
+        stamps.append(("server_step", _identity(server_step, "server_step")))
+    return stamps
+
+
 def results(
     folder: str | os.PathLike[str],
     *,
     sweep: str | os.PathLike[str] | None = None,
     target: float | None = None,
+    learner: Learner | None = None,
+    server_step: ServerStep | None = None,
 ) -> pl.DataFrame:
     """One tidy row per finished cell of a results folder (``abs-bench results --parquet``): its
     id, label, condition, every config key as a column (nested keys dotted) and its metrics
     (final accuracy, time, comm and uploads to the target, whether it held, ...). With ``sweep``,
     only that sweep's reported cells, labelled as in the file; ``target`` replaces each cell's
-    own target accuracy."""
+    own target accuracy. A sweep run with a ``learner`` or ``server_step`` is read with the same
+    ones (their names and versions are in its cells' ids)."""
     return pl.DataFrame(
-        _native.results(os.fspath(folder), None if sweep is None else os.fspath(sweep), target)
+        _native.results(
+            os.fspath(folder), None if sweep is None else os.fspath(sweep), target, _stamps(learner, server_step)
+        )
     )
 
 
-def curves(folder: str | os.PathLike[str], *, sweep: str | os.PathLike[str] | None = None) -> pl.DataFrame:
+def curves(
+    folder: str | os.PathLike[str],
+    *,
+    sweep: str | os.PathLike[str] | None = None,
+    learner: Learner | None = None,
+    server_step: ServerStep | None = None,
+) -> pl.DataFrame:
     """Every evaluation of every finished cell of a results folder (``abs-bench results
     --curves``): the cell's id, label, condition and config columns, then round, time, uploads,
     downloads, comm, test_loss and test_accuracy. The committed figures' curves are
     ``reports/curves.parquet`` in the same columns, with a ``figure`` column first."""
-    return pl.DataFrame(_native.curves(os.fspath(folder), None if sweep is None else os.fspath(sweep)))
+    stamps = _stamps(learner, server_step)
+    return pl.DataFrame(_native.curves(os.fspath(folder), None if sweep is None else os.fspath(sweep), stamps))

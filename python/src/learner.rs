@@ -13,16 +13,24 @@ use abs_sim::validation::EvalSplit;
 /// The adapter object of a Python learner.
 pub struct PyModel {
     adapter: Py<PyAny>,
+    /// The first exception it raised, kept for a sweep to raise again once it stops.
+    pub raised: Option<PyErr>,
 }
 
 impl PyModel {
     pub fn new(adapter: Py<PyAny>) -> PyModel {
-        PyModel { adapter }
+        PyModel { adapter, raised: None }
     }
-}
 
-fn failure(e: PyErr) -> Failure {
-    Box::new(e)
+    /// `result`, keeping a copy of its exception.
+    fn kept<T>(&mut self, result: PyResult<T>) -> Result<T, Failure> {
+        result.map_err(|e| {
+            Python::attach(|py| {
+                self.raised.get_or_insert_with(|| e.clone_ref(py));
+            });
+            Box::new(e) as Failure
+        })
+    }
 }
 
 /// `values` as the bytes of native-endian f32s.
@@ -53,22 +61,23 @@ pub fn read_f32s(bytes: &[u8], out: &mut [f32], what: &str) -> PyResult<()> {
 
 impl ExternalModel for PyModel {
     fn dim(&mut self) -> Result<usize, Failure> {
-        Python::attach(|py| self.adapter.bind(py).call_method0("dim")?.extract::<usize>()).map_err(failure)
+        let got = Python::attach(|py| self.adapter.bind(py).call_method0("dim")?.extract::<usize>());
+        self.kept(got)
     }
 
     fn init(&mut self, seed: u64) -> Result<Vec<f32>, Failure> {
-        Python::attach(|py| {
+        let got = Python::attach(|py| {
             let got = self.adapter.bind(py).call_method1("init", (seed,))?;
             let bytes = got.cast::<PyBytes>()?.as_bytes();
             let mut w = vec![0.0; bytes.len() / 4];
             read_f32s(bytes, &mut w, "init")?;
             Ok(w)
-        })
-        .map_err(failure)
+        });
+        self.kept(got)
     }
 
     fn train(&mut self, base: &[f32], job: &JobFacts<'_>, delta: &mut [f32]) -> Result<f64, Failure> {
-        Python::attach(|py| {
+        let got = Python::attach(|py| {
             let args = (
                 f32_bytes(py, base),
                 job.holder,
@@ -84,8 +93,8 @@ impl ExternalModel for PyModel {
             let (bytes, loss): (Bound<'_, PyBytes>, f64) = got.extract()?;
             read_f32s(bytes.as_bytes(), delta, "train's delta")?;
             Ok(loss)
-        })
-        .map_err(failure)
+        });
+        self.kept(got)
     }
 
     fn evaluate(&mut self, params: &[f32], split: EvalSplit, samples: &[u32]) -> Result<Eval, Failure> {
@@ -93,14 +102,14 @@ impl ExternalModel for PyModel {
             EvalSplit::Test => "test",
             EvalSplit::Validation => "validation",
         };
-        Python::attach(|py| {
+        let got = Python::attach(|py| {
             let got = self
                 .adapter
                 .bind(py)
                 .call_method1("evaluate", (f32_bytes(py, params), split, u32_bytes(py, samples)))?;
             let (loss, accuracy): (f64, f64) = got.extract()?;
             Ok(Eval { loss, accuracy })
-        })
-        .map_err(failure)
+        });
+        self.kept(got)
     }
 }

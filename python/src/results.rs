@@ -1,5 +1,6 @@
 //! A results folder read back from Python: one tidy row per cell (as `results --parquet`), and
-//! every evaluation of every cell with its labels and config (as `results --curves`).
+//! every evaluation of every cell with its labels and config (as `results --curves`). A sweep run
+//! with plug-ins is read with their stamps (role, name and version), so its cells' ids match.
 
 use std::path::PathBuf;
 
@@ -14,8 +15,14 @@ use crate::frames::Frame;
 /// condition, every config key, and the metrics (final accuracy, time, comm and uploads to
 /// `target` (default: each cell's own), held, ...).
 #[pyfunction]
-#[pyo3(signature = (dir, sweep=None, target=None))]
-pub fn results(py: Python<'_>, dir: PathBuf, sweep: Option<PathBuf>, target: Option<f64>) -> PyResult<Frame> {
+#[pyo3(signature = (dir, sweep=None, target=None, stamps=Vec::new()))]
+pub fn results(
+    py: Python<'_>,
+    dir: PathBuf,
+    sweep: Option<PathBuf>,
+    target: Option<f64>,
+    stamps: Vec<(String, String)>,
+) -> PyResult<Frame> {
     if let Some(t) = target
         && !(t > 0.0 && t <= 1.0)
     {
@@ -24,7 +31,7 @@ pub fn results(py: Python<'_>, dir: PathBuf, sweep: Option<PathBuf>, target: Opt
         )));
     }
     py.detach(|| {
-        let loaded = abs_bench::results::load_folder(&dir, sweep.as_deref())?;
+        let loaded = abs_bench::results::load_folder_with(&dir, sweep.as_deref(), &stamps)?;
         abs_bench::results::cell_metrics(&loaded, target)
             .and_then(|lf| lf.collect())
             .map_err(Error::frame("tabulate the cells of", &dir))
@@ -36,10 +43,10 @@ pub fn results(py: Python<'_>, dir: PathBuf, sweep: Option<PathBuf>, target: Opt
 /// Every evaluation of every finished cell of `dir` (or of the sweep's reported cells), beside
 /// its cell's id, label, condition and config columns.
 #[pyfunction]
-#[pyo3(signature = (dir, sweep=None))]
-pub fn curves(py: Python<'_>, dir: PathBuf, sweep: Option<PathBuf>) -> PyResult<Frame> {
+#[pyo3(signature = (dir, sweep=None, stamps=Vec::new()))]
+pub fn curves(py: Python<'_>, dir: PathBuf, sweep: Option<PathBuf>, stamps: Vec<(String, String)>) -> PyResult<Frame> {
     py.detach(|| {
-        let loaded = abs_bench::results::load_folder(&dir, sweep.as_deref())?;
+        let loaded = abs_bench::results::load_folder_with(&dir, sweep.as_deref(), &stamps)?;
         abs_bench::results::curves(&loaded).map_err(Error::frame("gather the evaluations of", &dir))
     })
     .map(Frame::new)

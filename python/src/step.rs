@@ -14,11 +14,17 @@ use crate::learner::{f32_bytes, read_f32s};
 pub struct PyStep {
     adapter: Py<PyAny>,
     needs_bases: bool,
+    /// The first exception it raised, kept for a sweep to raise again once it stops.
+    pub raised: Option<PyErr>,
 }
 
 impl PyStep {
     pub fn new(adapter: Py<PyAny>, needs_bases: bool) -> PyStep {
-        PyStep { adapter, needs_bases }
+        PyStep {
+            adapter,
+            needs_bases,
+            raised: None,
+        }
     }
 }
 
@@ -28,7 +34,7 @@ impl ServerStep for PyStep {
     }
 
     fn step(&mut self, global: &mut [f32], updates: &[Update<'_>], round: &RoundFacts) -> Result<(), StepFailure> {
-        Python::attach(|py| {
+        let got = Python::attach(|py| {
             let deltas: Vec<f32> = updates.iter().flat_map(|u| u.delta.iter().copied()).collect();
             let bases: Option<Vec<f32>> = self
                 .needs_bases
@@ -46,7 +52,12 @@ impl ServerStep for PyStep {
             );
             let got = self.adapter.bind(py).call_method1("step", args)?;
             read_f32s(got.cast::<PyBytes>()?.as_bytes(), global, "the step's new model")
+        });
+        got.map_err(|e| {
+            Python::attach(|py| {
+                self.raised.get_or_insert_with(|| e.clone_ref(py));
+            });
+            StepFailure::new(e)
         })
-        .map_err(StepFailure::new)
     }
 }

@@ -82,3 +82,65 @@ def test_a_sweep_file_mistake_names_the_file_and_the_key(tmp_path):
 def test_reading_a_folder_that_is_not_one_is_a_usage_error(tmp_path):
     with pytest.raises(ab.UsageError, match="not a results folder"):
         ab.curves(tmp_path)
+
+
+def test_a_sweep_with_a_python_learner_files_resumes_and_reads_back_under_its_name(tmp_path):
+    from test_learner import DATA, NumpyLogreg
+
+    path = tmp_path / "external.yaml"
+    path.write_text(
+        "base: {model: external, dataset: synthetic, synthetic: {shape: mnist, train_samples: 2000, test_samples: 1000,"
+        " signal_percent: 40}, workers: 4, local_steps: 4, batch_size: 16, lr: 0.05, max_rounds: 20, eval_every: 10}\n"
+        "policies: {abs: abs, async: async}\ngrid: {seed: [0, 1]}\n"
+    )
+    data = ab.dataset({"model": "external", **DATA})
+    learner = NumpyLogreg(data)
+    out = tmp_path / "out"
+    ab.sweep(path, out, learner=learner)
+    assert learner.jobs > 0 and len(manifests(out)) == 4
+    cells = ab.results(out, sweep=path, learner=learner)
+    assert cells.height == 4 and set(cells["label"]) == {"abs", "async"}
+    assert set(cells["extensions.learner"]) == {"numpy-logreg 1"}
+    # a rerun finds every cell finished: the learner trains nothing
+    before = learner.jobs
+    ab.sweep(path, out, learner=learner)
+    assert learner.jobs == before
+    # another version is another set of cells
+    other = NumpyLogreg(data)
+    other.version = "2"
+    ab.sweep(path, out, learner=other)
+    assert len(manifests(out)) == 8 and other.jobs > 0
+    # a cell equals the same config run alone with the same learner
+    one = ab.run({**DATA, "model": "external", "workers": 4, "local_steps": 4, "batch_size": 16, "lr": 0.05,
+                  "max_rounds": 20, "eval_every": 10, "policy": "abs", "seed": 1}, learner=NumpyLogreg(data))
+    curves = ab.curves(out, sweep=path, learner=learner)
+    mine = curves.filter(pl.col("cell") == one.cell_id)
+    assert mine["test_accuracy"].to_list() == one.evals["test_accuracy"].to_list()
+
+
+def test_an_exception_in_a_sweeps_learner_stops_the_sweep_and_a_rerun_resumes(tmp_path):
+    from test_learner import DATA, NumpyLogreg
+
+    path = tmp_path / "external.yaml"
+    path.write_text(
+        "base: {model: external, dataset: synthetic, synthetic: {shape: mnist, train_samples: 2000, test_samples: 1000,"
+        " signal_percent: 40}, workers: 4, max_rounds: 10}\npolicies: {abs: abs}\ngrid: {seed: [0, 1, 2]}\n"
+    )
+    data = ab.dataset({"model": "external", **DATA})
+
+    class FailsOnce(NumpyLogreg):
+        armed = True
+
+        def train(self, params, job):
+            if self.armed and self.jobs == 30:
+                raise RuntimeError("interrupted")
+            return super().train(params, job)
+
+    learner = FailsOnce(data)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        ab.sweep(path, tmp_path / "out", learner=learner)
+    finished = len(manifests(tmp_path / "out"))
+    assert finished < 3
+    learner.armed = False
+    ab.sweep(path, tmp_path / "out", learner=learner)
+    assert len(manifests(tmp_path / "out")) == 3

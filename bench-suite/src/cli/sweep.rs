@@ -6,7 +6,8 @@ use clap::Args;
 
 use crate::data_identity::Missing;
 use crate::error::{Error, Result};
-use crate::runner::{Phase, Shard, describe, run_pending};
+use crate::run::Plugins;
+use crate::runner::{Phase, Shard, describe, run_pending_with};
 use abs_sim::sweep::Cell;
 
 #[derive(Debug, Args)]
@@ -53,15 +54,23 @@ impl SweepArgs {
 
 /// Runs (or lists, with `dry_run`) a sweep stage by stage into its results folder.
 pub fn sweep(a: SweepArgs) -> Result<()> {
+    sweep_with(a, None)
+}
+
+/// [`sweep`] with the caller's parts lent to every cell (one cell at a time), their names and
+/// versions in every cell's id.
+pub fn sweep_with(a: SweepArgs, plugins: Option<&dyn Plugins>) -> Result<()> {
     let mut sweep = abs_sim::sweep::load_sweep_with(&a.sweep, &Default::default())?;
     if a.jobs_log {
         sweep.cells.iter_mut().for_each(|c| c.jobs_log = true);
         sweep.tuning.iter_mut().flat_map(|t| t.cells_mut()).for_each(|c| c.jobs_log = true);
     }
-    if sweep
-        .first_cells()
-        .iter()
-        .any(|c| c.config.model == abs_sim::catalog::ModelName::External)
+    let learner_lent = plugins.is_some_and(|p| p.stamps().iter().any(|(role, _)| role == "learner"));
+    if !learner_lent
+        && sweep
+            .first_cells()
+            .iter()
+            .any(|c| c.config.model == abs_sim::catalog::ModelName::External)
     {
         return Err(Error::Usage(format!("{}: {}", a.sweep.display(), super::run::EXTERNAL_FROM_PYTHON)));
     }
@@ -71,6 +80,13 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     // a listing may be made where the data is not; a run needs it
     let missing = if a.dry_run { Missing::AssumeRelease } else { Missing::Refuse };
     crate::data_identity::stamp_sweep(&mut sweep, missing)?;
+    if let Some(p) = plugins {
+        let stamps = p.stamps();
+        crate::data_identity::stamp_sweep_with(&mut sweep, |cells| {
+            crate::data_identity::stamp_extensions(cells, &stamps);
+            Ok(())
+        })?;
+    }
     // this task's shard, given or from the scheduler (None: the whole sweep)
     let shard = match a.shard.as_deref() {
         Some(text) => Some(Shard::parse(text).map_err(Error::Usage)?),
@@ -88,7 +104,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             Phase::of(&a.out, &mut sweep)?
         };
         let stage = match phase {
-            Phase::Cells(cells) => return run_phase(&a, shard, cells),
+            Phase::Cells(cells) => return run_phase(&a, shard, cells, plugins),
             Phase::Tuning { cells, unfinished } => {
                 eprintln!(
                     "{}: tuning: {unfinished} of the {} cells of its current stage to run; the next stage, and then the chosen settings, run once they are all finished",
@@ -99,7 +115,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             }
         };
         forced.extend(stage.iter().map(|c| c.id.clone()));
-        run_phase(&a, shard, stage.clone())?;
+        run_phase(&a, shard, stage.clone(), plugins)?;
         if a.dry_run || (sharded && a.force) {
             return Ok(());
         }
@@ -111,7 +127,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
 }
 
 /// Lists or runs this shard's part of `cells`.
-fn run_phase(a: &SweepArgs, shard: Shard, cells: Vec<Cell>) -> Result<()> {
+fn run_phase(a: &SweepArgs, shard: Shard, cells: Vec<Cell>, plugins: Option<&dyn Plugins>) -> Result<()> {
     let (cells, same) = abs_sim::sweep::distinct(cells);
     for s in same {
         eprintln!("note: {}: {s}", a.sweep.display());
@@ -134,14 +150,14 @@ fn run_phase(a: &SweepArgs, shard: Shard, cells: Vec<Cell>) -> Result<()> {
         }
         return Ok(());
     }
-    run_cells(a, &mine, &in_shard)
+    run_cells(a, &mine, &in_shard, plugins)
 }
 
 /// Runs this shard's unfinished cells, saying what it will do first and what failed at the end.
-fn run_cells(a: &SweepArgs, mine: &[abs_sim::sweep::Cell], in_shard: &str) -> Result<()> {
+fn run_cells(a: &SweepArgs, mine: &[abs_sim::sweep::Cell], in_shard: &str, plugins: Option<&dyn Plugins>) -> Result<()> {
     let (sweep, out) = (a.sweep.display(), a.out.display());
     let mut todo = 0;
-    let failed = run_pending(&a.out, mine, a.jobs, a.force, |plan| {
+    let failed = run_pending_with(&a.out, mine, a.jobs, a.force, plugins, |plan| {
         todo = plan.todo;
         let b = plan.budget;
         let plural = if b.threads == 1 { "" } else { "s" };

@@ -18,6 +18,16 @@ pub use tune::{Choice, choose, choose_among};
 /// cells under its labels (its tuning decided from the folder's cells): what `results` reads.
 /// Refuses a folder that is not one, a tuning not finished yet, and a folder with no finished cells.
 pub fn load_folder(dir: &std::path::Path, sweep: Option<&std::path::Path>) -> crate::error::Result<Loaded> {
+    load_folder_with(dir, sweep, &[])
+}
+
+/// [`load_folder`] for a sweep run with plug-ins: `stamps` (role, name and version) are put in
+/// its cells' `extensions`, as the sweep did, so that their ids are the ones it filed.
+pub fn load_folder_with(
+    dir: &std::path::Path,
+    sweep: Option<&std::path::Path>,
+    stamps: &[(String, String)],
+) -> crate::error::Result<Loaded> {
     use crate::error::Error;
     if !dir.join("cells").is_dir() {
         return Err(Error::Usage(format!(
@@ -30,6 +40,7 @@ pub fn load_folder(dir: &std::path::Path, sweep: Option<&std::path::Path>) -> cr
         let mut sweep = abs_sim::sweep::load_sweep_with(path, &Default::default())?;
         crate::data_identity::stamp_sweep_with(&mut sweep, |cells| {
             crate::data_identity::stamp_cells_from(cells, dir);
+            crate::data_identity::stamp_extensions(cells, stamps);
             Ok(())
         })?;
         if let Choice::Waiting { due, unfinished } = choose(dir, &mut sweep)? {

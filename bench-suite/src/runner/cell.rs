@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::output::Outputs;
-use crate::run::run_into;
+use crate::run::{Plugins, run_into, run_into_with};
 use abs_sim::engine::Progress;
 use abs_sim::sweep::Cell;
 
@@ -31,6 +31,17 @@ pub fn cell_dir(out: &Path, cell: &Cell) -> PathBuf {
 /// Runs one cell unless its results are already there (`force` reruns it), reporting each round
 /// to `observe`.
 pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&Progress)) -> CellOutcome {
+    run_cell_with(out, cell, force, None, observe)
+}
+
+/// [`run_cell`] with the caller's parts lent to the run.
+pub fn run_cell_with(
+    out: &Path,
+    cell: &Cell,
+    force: bool,
+    plugins: Option<&dyn Plugins>,
+    observe: &mut dyn FnMut(&Progress),
+) -> CellOutcome {
     let dir = cell_dir(out, cell);
     if is_finished(out, cell) && !force {
         return CellOutcome::Skipped;
@@ -41,7 +52,7 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&P
     }
     remove_stale_temporaries(out, &cell.id);
     let tmp = out.join("cells").join(format!(".tmp-{}-{}", cell.id, std::process::id()));
-    let result = run_catching_panics(cell, &tmp, observe).and_then(|()| {
+    let result = run_catching_panics(cell, &tmp, plugins, observe).and_then(|()| {
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot replace {}: {e}", dir.display()))?;
         }
@@ -68,12 +79,23 @@ pub fn run_cell(out: &Path, cell: &Cell, force: bool, observe: &mut dyn FnMut(&P
 
 /// Runs the cell's config into `tmp`; a panic deep in a backend becomes this cell's error, not
 /// the sweep's end.
-fn run_catching_panics(cell: &Cell, tmp: &Path, observe: &mut dyn FnMut(&Progress)) -> Result<(), String> {
+fn run_catching_panics(cell: &Cell, tmp: &Path, plugins: Option<&dyn Plugins>, observe: &mut dyn FnMut(&Progress)) -> Result<(), String> {
     let outputs = Outputs {
         csv: false,
         jobs: cell.jobs_log,
     };
-    let run = || run_into(&cell.config, tmp, outputs, observe).map(|_| ()).map_err(|e| e.to_string());
+    let run = || match plugins {
+        None => run_into(&cell.config, tmp, outputs, observe).map(|_| ()).map_err(|e| e.to_string()),
+        Some(p) => {
+            let mut result = Err("the plug-ins were not lent".to_string());
+            p.lend(&mut |ext| {
+                result = run_into_with(&cell.config, tmp, outputs, ext, observe)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+            })?;
+            result
+        }
+    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(result) => result,
         Err(panic) => {

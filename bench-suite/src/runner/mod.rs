@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub use adopt::adopt_earlier;
-pub use cell::{CellOutcome, cell_dir, damage, is_finished, run_cell};
+pub use cell::{CellOutcome, cell_dir, damage, is_finished, run_cell, run_cell_with};
 pub use progress::{CellProgress, Reporter, Silent, describe, terminal_bar};
 pub use shard::Shard;
 pub use slurm::SlurmJob;
@@ -28,6 +28,7 @@ use abs_sim::sweep::{Cell, Sweep};
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::run::Plugins;
 
 /// How many cells run at once and how many backend threads each gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,18 @@ impl Budget {
 /// Runs `cells` into `out` with the given budget and returns each cell's outcome, in the order of
 /// `cells`. Finished cells are skipped unless `force`; a failed cell does not stop the others.
 pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progress: &dyn CellProgress) -> Result<Vec<CellOutcome>> {
+    run_cells_with(out, cells, budget, force, None, progress)
+}
+
+/// [`run_cells`] with the caller's parts lent to each cell's run.
+pub fn run_cells_with(
+    out: &Path,
+    cells: &[Cell],
+    budget: Budget,
+    force: bool,
+    plugins: Option<&dyn Plugins>,
+    progress: &dyn CellProgress,
+) -> Result<Vec<CellOutcome>> {
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<CellOutcome>>> = Mutex::new(vec![None; cells.len()]);
     let workers = budget.jobs.min(cells.len()).max(1);
@@ -86,7 +99,7 @@ pub fn run_cells(out: &Path, cells: &[Cell], budget: Budget, force: bool, progre
                     progress.started(cell);
                     let started = Instant::now();
                     let mut observe = |p: &abs_sim::engine::Progress| progress.advanced(cell, p.fraction);
-                    let outcome = pool.install(|| run_cell(out, cell, force, &mut observe));
+                    let outcome = pool.install(|| run_cell_with(out, cell, force, plugins, &mut observe));
                     progress.finished(cell, &outcome, started.elapsed().as_secs_f64());
                     outcomes.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
                 }
@@ -120,6 +133,20 @@ pub type Failed = Vec<(Cell, String)>;
 /// budget for the rest (`jobs` cells at once, default one per core), lets the caller announce the
 /// [`Plan`], runs them with a progress reporter and returns the failed ones.
 pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool, announce: impl FnOnce(&Plan)) -> Result<Failed> {
+    run_pending_with(out, cells, jobs, force, None, announce)
+}
+
+/// [`run_pending`] with the caller's parts lent to each cell's run: one cell at a time, since
+/// they are lent to one run at a time.
+pub fn run_pending_with(
+    out: &Path,
+    cells: &[Cell],
+    jobs: Option<usize>,
+    force: bool,
+    plugins: Option<&dyn Plugins>,
+    announce: impl FnOnce(&Plan),
+) -> Result<Failed> {
+    let jobs = if plugins.is_some() { Some(1) } else { jobs };
     let adopted = if force { 0 } else { adopt_earlier(out, cells) };
     if adopted > 0 {
         eprintln!(
@@ -144,7 +171,7 @@ pub fn run_pending(out: &Path, cells: &[Cell], jobs: Option<usize>, force: bool,
         budget,
     });
     let reporter = Reporter::new(todo.len());
-    let outcomes = run_cells(out, &todo, budget, force, &reporter)?;
+    let outcomes = run_cells_with(out, &todo, budget, force, plugins, &reporter)?;
     Ok(failures(&todo, &outcomes)
         .into_iter()
         .map(|(c, e)| (c.clone(), e.to_string()))
