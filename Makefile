@@ -11,7 +11,7 @@ BIN := $(CARGO_TARGET_DIR)/release/abs-bench
 INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-PHONY_PYTHON := python python-env test-python bench-python
+PHONY_PYTHON := python python-env test-python bench-python example-torch
 .PHONY: $(PHONY_PYTHON) install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
 
 ## The committed figures, byte for byte: the paper's figures, the readings, the network sweep, the
@@ -66,6 +66,13 @@ python-env:
 test-python: python build
 	bash .ci/python-features
 	$(VENV)/bin/pytest -q python/tests
+
+## A PyTorch LeNet as a Python learner beside the built-in lenet on Fashion-MNIST (three seeds,
+## examples/python/torch_lenet.py); installs PyPI's torch into $(VENV) when missing (its Linux
+## wheel pulls several GB of CUDA libraries, so it is kept out of `make test`).
+example-torch: python data
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch
+	$(PY) examples/python/torch_lenet.py --out out/example-torch
 
 ## The cost per job of a Python learner (a no-op one, so only the border, the copies and the
 ## engine), medians of 5 runs: docs/performance.md.

@@ -13,7 +13,7 @@ from ._native import (
     UsageError,
     __version__,
 )
-from ._api import Dataset, Run, curves, dataset, results, run, sweep
+from ._api import Dataset, Run, curves, dataset, results, run, sweep, write_dataset
 from ._plugins import Job, Learner, Round, ServerStep, Update
 
 __all__ = [
@@ -36,4 +36,5 @@ __all__ = [
     "__version__",
     "run",
     "sweep",
+    "write_dataset",
 ]

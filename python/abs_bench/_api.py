@@ -229,3 +229,45 @@ def curves(
     ``reports/curves.parquet`` in the same columns, with a ``figure`` column first."""
     stamps = _stamps(learner, server_step)
     return pl.DataFrame(_native.curves(os.fspath(folder), None if sweep is None else os.fspath(sweep), stamps))
+
+
+def _idx(array: np.ndarray) -> bytes:
+    """``array`` (unsigned bytes) in the IDX format: magic, dimensions, data."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_dataset(
+    folder: str | os.PathLike[str],
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    *,
+    classes: int | None = None,
+) -> Path:
+    """Writes a data set of your own as ``dataset: folder`` reads it: ``dataset.json`` and IDX
+    files in ``folder``. Images are uint8, shaped samples x height x width (one channel) or
+    samples x channels x height x width, of any size; labels are integers in 0..classes (default:
+    the largest label + 1). Run on it with ``{"dataset": "folder", "data_dir": folder}``; its
+    content digest enters the cell id, never its path."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    labels = [np.asarray(train_labels), np.asarray(test_labels)]
+    images = [np.asarray(train_images), np.asarray(test_images)]
+    for name, x in (("train_images", images[0]), ("test_images", images[1])):
+        if x.ndim not in (3, 4) or x.dtype != np.uint8:
+            raise ValueError(f"{name}: expected uint8 samples x [channels x] height x width, got {x.dtype} of shape {x.shape}")
+    if images[0].shape[1:] != images[1].shape[1:]:
+        raise ValueError(f"train images are {images[0].shape[1:]} but test images {images[1].shape[1:]}")
+    for name, y, x in (("train_labels", labels[0], images[0]), ("test_labels", labels[1], images[1])):
+        if y.ndim != 1 or len(y) != len(x) or (len(y) and (y.min() < 0 or y.max() > 255)):
+            raise ValueError(f"{name}: expected one integer label in 0..255 per image ({len(x)}), got shape {y.shape}")
+    classes = int(max(labels[0].max(initial=0), labels[1].max(initial=0)) + 1) if classes is None else int(classes)
+    files = {}
+    for split, x, y in (("train", images[0], labels[0]), ("test", images[1], labels[1])):
+        (out / f"{split}-images.idx").write_bytes(_idx(x))
+        (out / f"{split}-labels.idx").write_bytes(_idx(y.astype(np.uint8)))
+        files[split] = {"images": f"{split}-images.idx", "labels": f"{split}-labels.idx"}
+    (out / "dataset.json").write_text(json.dumps({"classes": classes, **files}, indent=1) + "\n")
+    return out

@@ -7,6 +7,8 @@ use super::error::DataError;
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
+/// Unsigned bytes in 4 dimensions: count x channels x rows x cols.
+const IMAGES4_MAGIC: u32 = 0x0000_0804;
 
 /// Reads a file, gunzipping it when it starts with the gzip magic bytes.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
@@ -66,8 +68,34 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<(usize, usize, usize, V
     Ok((n, rows, cols, bytes[16..].to_vec()))
 }
 
+/// Channels, rows and columns of an image.
+pub type ImageDims = (usize, usize, usize);
+
+/// Images of an `idx3-ubyte` (count x rows x cols, one channel) or `idx4-ubyte` (count x
+/// channels x rows x cols) file: (count, (channels, rows, cols), pixels in that order).
+pub fn parse_images_any(bytes: &[u8], path: &Path) -> Result<(usize, ImageDims, Vec<u8>), DataError> {
+    if bytes.len() >= 4 && be_u32(bytes, 0) == IMAGES4_MAGIC {
+        check_header(bytes, path, 20, IMAGES4_MAGIC, "image", "idx4-ubyte images")?;
+        let dims: Vec<usize> = (0..4).map(|i| be_u32(bytes, 4 + 4 * i) as usize).collect();
+        let (n, c, rows, cols) = (dims[0], dims[1], dims[2], dims[3]);
+        let expected = n.checked_mul(c * rows * cols).and_then(|v| v.checked_add(20));
+        if Some(bytes.len()) != expected {
+            return Err(DataError::at(
+                path,
+                format!(
+                    "{} bytes, expected 20 + {n} x {c}x{rows}x{cols} (truncated or corrupt)",
+                    bytes.len()
+                ),
+            ));
+        }
+        return Ok((n, (c, rows, cols), bytes[20..].to_vec()));
+    }
+    let (n, rows, cols, pixels) = parse_images(bytes, path)?;
+    Ok((n, (1, rows, cols), pixels))
+}
+
 /// Labels of an `idx1-ubyte` file, each checked to be below `classes`.
-pub fn parse_labels(bytes: &[u8], classes: u8, path: &Path) -> Result<Vec<u8>, DataError> {
+pub fn parse_labels(bytes: &[u8], classes: usize, path: &Path) -> Result<Vec<u8>, DataError> {
     check_header(bytes, path, 8, LABELS_MAGIC, "label", "idx1-ubyte labels")?;
     let n = be_u32(bytes, 4) as usize;
     if bytes.len() != 8 + n {
@@ -77,7 +105,7 @@ pub fn parse_labels(bytes: &[u8], classes: u8, path: &Path) -> Result<Vec<u8>, D
         ));
     }
     let labels = bytes[8..].to_vec();
-    if let Some((i, &l)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
+    if let Some((i, &l)) = labels.iter().enumerate().find(|(_, l)| usize::from(**l) >= classes) {
         return Err(DataError::at(path, format!("label {l} of record {i} is out of range 0..{classes}")));
     }
     Ok(labels)

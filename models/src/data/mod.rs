@@ -3,6 +3,7 @@
 
 pub mod cifar;
 mod error;
+mod folder;
 pub mod idx;
 pub mod synthetic;
 
@@ -144,7 +145,14 @@ fn cache() -> &'static Mutex<HashMap<String, Arc<Dataset>>> {
 
 /// Loads a data set once per process; later calls with the same arguments share it.
 pub fn load(source: DataSource, data_dir: Option<&Path>) -> Result<Arc<Dataset>, DataError> {
-    let key = format!("{source:?}|{data_dir:?}");
+    let mut key = format!("{source:?}|{data_dir:?}|{:?}", std::env::var_os(DATA_DIR_ENV));
+    if source == DataSource::Folder {
+        // your own files change between runs of one process (a Python session): they are read
+        // again when any file of the folder changed size or time
+        for dir in search_roots(DatasetName::Folder, data_dir) {
+            key.push_str(&folder_stamp(&dir));
+        }
+    }
     if let Some(d) = cache().lock().map_err(|_| DataError("data cache poisoned".into()))?.get(&key) {
         return Ok(Arc::clone(d));
     }
@@ -154,6 +162,21 @@ pub fn load(source: DataSource, data_dir: Option<&Path>) -> Result<Arc<Dataset>,
         .map_err(|_| DataError("data cache poisoned".into()))?
         .insert(key, Arc::clone(&data));
     Ok(data)
+}
+
+/// The size and modification time of every file in `dir`, as text.
+fn folder_stamp(dir: &Path) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some(format!("{:?}:{}:{:?}", e.file_name(), m.len(), m.modified().ok()?))
+        })
+        .collect();
+    files.sort();
+    files.join(",")
 }
 
 /// The folders searched for a data set, in order: `data_dir`, `$ABS_DATA_DIR`, then the system's
@@ -224,7 +247,10 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
             ))
         })
     };
+    // the named releases' class count is a fact of the catalog; a folder says its own
+    let classes = dataset.classes().unwrap_or(0);
     match source {
+        DataSource::Folder => folder::load(dir),
         DataSource::Cifar10 => {
             let mut train = Split {
                 pixels: Vec::new(),
@@ -238,8 +264,8 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
             let (pixels, labels) = read_cifar_batch(&need(files[5])?)?;
             Ok(Dataset::new(
                 dataset.name(),
-                source.dims(),
-                dataset.classes(),
+                source.dims().unwrap_or_default(),
+                classes,
                 train,
                 Split { pixels, labels },
                 Some(dir.clone()),
@@ -249,7 +275,7 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
             let split = |images: &str, labels: &str| -> Result<(usize, usize, Split), DataError> {
                 let (ip, lp) = (need(images)?, need(labels)?);
                 let (n, rows, cols, pixels) = idx::parse_images(&idx::read_maybe_gz(&ip)?, &ip)?;
-                let labels = idx::parse_labels(&idx::read_maybe_gz(&lp)?, 10, &lp)?;
+                let labels = idx::parse_labels(&idx::read_maybe_gz(&lp)?, classes, &lp)?;
                 if labels.len() != n {
                     return Err(DataError(format!(
                         "{} holds {n} images but {} holds {} labels",
@@ -271,7 +297,7 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
             Ok(Dataset::new(
                 source.name(),
                 (1, rows, cols),
-                dataset.classes(),
+                classes,
                 train,
                 test,
                 Some(dir.clone()),

@@ -23,14 +23,19 @@ pub enum DatasetName {
     FashionMnist,
     /// MNIST: 60,000 + 10,000 grey images 1x28x28, 10 classes.
     Mnist,
+    /// Your own: a folder (`data_dir` or `$ABS_DATA_DIR`) holding `dataset.json` and IDX files of
+    /// images of any size and channel count and labels of any number of classes (docs/semantics.md,
+    /// "10. Data, partitions and local training").
+    Folder,
 }
 
 impl DatasetName {
-    pub const ALL: [DatasetName; 4] = [
+    pub const ALL: [DatasetName; 5] = [
         DatasetName::Synthetic,
         DatasetName::Cifar10,
         DatasetName::FashionMnist,
         DatasetName::Mnist,
+        DatasetName::Folder,
     ];
     /// The real data sets, in the order `figures` prefers them.
     pub const FILES: [DatasetName; 3] = [DatasetName::Cifar10, DatasetName::FashionMnist, DatasetName::Mnist];
@@ -41,6 +46,7 @@ impl DatasetName {
             DatasetName::Cifar10 => "cifar10",
             DatasetName::FashionMnist => "fashion_mnist",
             DatasetName::Mnist => "mnist",
+            DatasetName::Folder => "folder",
         }
     }
 
@@ -56,17 +62,23 @@ impl DatasetName {
         format!("{} or {last}", rest.join(", "))
     }
 
-    /// Channels, height and width of an image (a synthetic set's are its `shape`'s).
+    /// Channels, height and width of an image (a synthetic set's are its `shape`'s, a folder's
+    /// its files').
     pub fn dims(self) -> Option<(usize, usize, usize)> {
         match self {
-            DatasetName::Synthetic => None,
+            DatasetName::Synthetic | DatasetName::Folder => None,
             DatasetName::Cifar10 => Some(SyntheticShape::Cifar10.dims()),
             DatasetName::FashionMnist | DatasetName::Mnist => Some(SyntheticShape::Mnist.dims()),
         }
     }
 
-    pub fn classes(self) -> usize {
-        10
+    /// The number of classes of a named release (a synthetic set's is its generator's, a
+    /// folder's its manifest's).
+    pub fn classes(self) -> Option<usize> {
+        match self {
+            DatasetName::Cifar10 | DatasetName::FashionMnist | DatasetName::Mnist => Some(10),
+            DatasetName::Synthetic | DatasetName::Folder => None,
+        }
     }
 
     /// The content digest (`Dataset::digest` in abs-models) of the official release, where the
@@ -92,6 +104,8 @@ impl DatasetName {
             (DatasetName::FashionMnist, false) => 0.80,
             (DatasetName::FashionMnist, true) => 0.65,
             (DatasetName::Synthetic, _) => 0.60,
+            // a level, not a fact of the data: set target_accuracy for your own
+            (DatasetName::Folder, _) => 0.60,
         }
     }
 
@@ -109,6 +123,7 @@ impl DatasetName {
             DatasetName::Cifar10 => &["", "cifar-10-batches-bin", "cifar10", "cifar10/cifar-10-batches-bin"],
             DatasetName::FashionMnist => &["", "fashion-mnist", "fashion_mnist"],
             DatasetName::Mnist => &["", "mnist"],
+            DatasetName::Folder => &[""],
             DatasetName::Synthetic => &[],
         }
     }
@@ -130,6 +145,7 @@ impl DatasetName {
                 "t10k-images-idx3-ubyte",
                 "t10k-labels-idx1-ubyte",
             ],
+            DatasetName::Folder => &["dataset.json"],
             DatasetName::Synthetic => &[],
         }
     }
@@ -145,6 +161,9 @@ impl DatasetName {
             }
             DatasetName::Cifar10 => {
                 "put the binary version's files (data_batch_1..5.bin, test_batch.bin) in data_dir or $ABS_DATA_DIR, or run `abs-bench data fetch cifar10` where the official site can be reached"
+            }
+            DatasetName::Folder => {
+                "write the folder with abs_bench.write_dataset (docs/python.md) or by hand (dataset.json and IDX files: docs/semantics.md, section 10), and point data_dir or $ABS_DATA_DIR at it"
             }
             DatasetName::Synthetic => "",
         }
@@ -227,6 +246,7 @@ pub enum DataSource {
     Cifar10,
     FashionMnist,
     Mnist,
+    Folder,
     Synthetic(SyntheticSpec),
 }
 
@@ -238,6 +258,7 @@ impl DataSource {
             DatasetName::Cifar10 => DataSource::Cifar10,
             DatasetName::FashionMnist => DataSource::FashionMnist,
             DatasetName::Mnist => DataSource::Mnist,
+            DatasetName::Folder => DataSource::Folder,
         }
     }
 
@@ -246,20 +267,21 @@ impl DataSource {
             DataSource::Cifar10 => DatasetName::Cifar10,
             DataSource::FashionMnist => DatasetName::FashionMnist,
             DataSource::Mnist => DatasetName::Mnist,
+            DataSource::Folder => DatasetName::Folder,
             DataSource::Synthetic(_) => DatasetName::Synthetic,
         }
     }
 
-    /// The name results carry: `cifar10`, `fashion_mnist`, `mnist` or `synthetic`.
+    /// The name results carry: `cifar10`, `fashion_mnist`, `mnist`, `folder` or `synthetic`.
     pub fn name(&self) -> &'static str {
         self.dataset().name()
     }
 
-    /// Channels, height and width of an image.
-    pub fn dims(&self) -> (usize, usize, usize) {
+    /// Channels, height and width of an image, where known before reading (not a folder's).
+    pub fn dims(&self) -> Option<(usize, usize, usize)> {
         match self {
-            DataSource::Synthetic(s) => s.shape.dims(),
-            other => other.dataset().dims().unwrap_or((0, 0, 0)),
+            DataSource::Synthetic(s) => Some(s.shape.dims()),
+            other => other.dataset().dims(),
         }
     }
 }
@@ -275,7 +297,7 @@ mod tests {
             assert_eq!(serde_json::to_value(d).unwrap(), d.name());
             assert_eq!(DataSource::of(d, SyntheticSpec::default()).dataset(), d);
         }
-        assert_eq!(DatasetName::expected(), "synthetic, cifar10, fashion_mnist or mnist");
+        assert_eq!(DatasetName::expected(), "synthetic, cifar10, fashion_mnist, mnist or folder");
         for s in SyntheticShape::ALL {
             assert_eq!(SyntheticShape::from_dims_name(&s.dims_name()), Some(s));
         }

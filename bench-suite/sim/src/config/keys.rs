@@ -107,9 +107,10 @@ run_keys! {
     /// object the caller supplies, from Python; docs/extending.md).
     model: ModelName = ModelName::Lenet, Scope::All, Check::Described("`analytic`, `logreg`, `mlp`, `lenet`, `cnn`, `external`"), 10
         => ModelName;
-    /// Where the samples come from: synthetic, cifar10, fashion_mnist or mnist (default:
-    /// synthetic for model analytic, else fashion_mnist).
-    dataset: DatasetName, Scope::All, Check::Described("`synthetic`, `cifar10`, `fashion_mnist`, `mnist`"), 10
+    /// Where the samples come from: synthetic, cifar10, fashion_mnist, mnist, or folder (your own:
+    /// the folder `data_dir` names, holding dataset.json and IDX files) (default: synthetic for
+    /// model analytic, else fashion_mnist).
+    dataset: DatasetName, Scope::All, Check::Described("`synthetic`, `cifar10`, `fashion_mnist`, `mnist`, `folder`"), 10
         => DatasetName;
     /// Where data set files are looked for (before $ABS_DATA_DIR and the system's folders); not
     /// part of the cell id (the data's digest is).

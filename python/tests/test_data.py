@@ -1,0 +1,81 @@
+"""Your own data: a folder of any image size, channel count and class count, written from numpy,
+trained on by the built-in models and by a Python learner, identified by its content."""
+
+import json
+
+import numpy as np
+import pytest
+
+import abs_bench as ab
+
+
+def make(rng, n, classes=5, shape=(3, 20, 24)):
+    """Images whose class sets a bright block in its own place, over noise."""
+    labels = rng.integers(0, classes, n)
+    images = rng.integers(0, 90, (n, *shape), dtype=np.uint8)
+    for i, y in enumerate(labels):
+        images[i, :, 2 * y : 2 * y + 4, 3:9] = 230
+    return images, labels
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    rng = np.random.default_rng(7)
+    (x, y), (tx, ty) = make(rng, 1500), make(rng, 400)
+    return ab.write_dataset(tmp_path / "blocks", x, y, tx, ty)
+
+
+RUN = {"dataset": "folder", "policy": "abs", "workers": 4, "local_steps": 4, "batch_size": 16, "lr": 0.05,
+       "max_rounds": 40, "eval_every": 20}
+
+
+def test_a_folder_of_colour_images_and_five_classes_is_read_as_written(folder):
+    manifest = json.loads((folder / "dataset.json").read_text())
+    assert manifest["classes"] == 5
+    data = ab.dataset({**RUN, "model": "logreg", "data_dir": str(folder)})
+    assert data.train_images.shape == (1500, 3, 20, 24) and data.test_images.shape == (400, 3, 20, 24)
+    assert data.classes == 5 and data.train_labels.max() < 5
+
+
+@pytest.mark.parametrize("model", ["logreg", "lenet"])
+def test_the_built_in_models_learn_on_it(folder, model):
+    r = ab.run({**RUN, "model": model, "data_dir": str(folder)})
+    assert r.evals["test_accuracy"][-1] > 0.6, r.evals
+    assert r.manifest["data"].startswith("folder")
+
+
+def test_its_content_not_its_path_enters_the_cell_id(folder, tmp_path):
+    config = {**RUN, "model": "logreg", "max_rounds": 2}
+    first = ab.run({**config, "data_dir": str(folder)})
+    moved = tmp_path / "elsewhere"
+    folder.rename(moved)
+    assert ab.run({**config, "data_dir": str(moved)}).cell_id == first.cell_id
+    images = moved / "train-images.idx"
+    raw = bytearray(images.read_bytes())
+    raw[-1] ^= 0xFF
+    images.write_bytes(bytes(raw))
+    changed = ab.run({**config, "data_dir": str(moved)})
+    assert changed.cell_id != first.cell_id
+    assert changed.manifest["config"]["data_digest"] != first.manifest["config"]["data_digest"]
+
+
+def test_a_python_learner_trains_on_it(folder):
+    from test_learner import NumpyLogreg
+
+    data = ab.dataset({**RUN, "model": "external", "data_dir": str(folder)})
+    r = ab.run({**RUN, "model": "external", "data_dir": str(folder)}, learner=NumpyLogreg(data))
+    assert r.evals["test_accuracy"][-1] > 0.6
+
+
+def test_bad_folders_are_clear_errors(folder, tmp_path):
+    with pytest.raises(ab.DataError, match="dataset.json"):
+        ab.run({**RUN, "model": "logreg", "data_dir": str(tmp_path / "nowhere")})
+    manifest = json.loads((folder / "dataset.json").read_text())
+    (folder / "dataset.json").write_text(json.dumps({**manifest, "classes": 3}))
+    with pytest.raises(ab.DataError, match="out of range 0..3"):
+        ab.run({**RUN, "model": "logreg", "data_dir": str(folder)})
+    (folder / "dataset.json").write_text(json.dumps({**manifest, "clients": "c.idx"}))
+    with pytest.raises(ab.DataError, match="unknown field"):
+        ab.run({**RUN, "model": "logreg", "data_dir": str(folder)})
+    with pytest.raises(ValueError, match="uint8"):
+        ab.write_dataset(tmp_path / "bad", np.zeros((4, 8, 8)), np.zeros(4), np.zeros((2, 8, 8)), np.zeros(2))
