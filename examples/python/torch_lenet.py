@@ -67,9 +67,10 @@ class TorchLenet:
         return torch.cat(parts).numpy().astype(np.float32)
 
     def _load(self, params: np.ndarray) -> torch.Tensor:
-        w = torch.from_numpy(params.copy())
-        nn.utils.vector_to_parameters(w, self.net.parameters())
-        return w
+        """Sets the network's parameters to `params`; returns them as a tensor of their own (the
+        network's parameters become views of the tensor it is given, which training changes)."""
+        nn.utils.vector_to_parameters(torch.from_numpy(params.copy()), self.net.parameters())
+        return torch.from_numpy(params.copy())
 
     def train(self, params: np.ndarray, job: ab.Job):
         start = self._load(params)
