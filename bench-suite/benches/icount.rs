@@ -95,6 +95,7 @@ fn lenet_learner(batch: u32) -> (Box<dyn Learner>, Vec<f32>) {
         kernels: Kernels::Native,
         holdout: abs_sim::validation::Holdout::Samples(0),
         evaluate_on: abs_sim::validation::EvalSplit::Test,
+        clients: None,
     };
     let (device, _) = abs_models::backend::select(Backend::Flex).expect("flex");
     let mut learner = burn_learner(Arch::Lenet, Arc::clone(&data), opts, Seeds::new(0), device).expect("lenet");

@@ -105,6 +105,7 @@ fn one_copy(b: &TrainBench, data: &Arc<abs_models::Dataset>, start: &std::sync::
             kernels: b.kernels,
             holdout: abs_sim::validation::Holdout::Samples(0),
             evaluate_on: abs_sim::validation::EvalSplit::Test,
+            clients: None,
         };
         let (device, _) = abs_models::backend::select(abs_sim::catalog::Backend::Flex)?;
         let learner = burn_learner(b.arch, Arc::clone(data), opts, Seeds::new(0), device);

@@ -251,6 +251,7 @@ fn train_options(cfg: &RunConfig) -> TrainOptions {
         eval_samples: cfg.eval_samples,
         holdout: cfg.holdout,
         evaluate_on: cfg.evaluate_on,
+        clients: cfg.clients,
         ..TrainOptions::default()
     }
 }

@@ -40,6 +40,9 @@ pub struct TrainOptions {
     pub holdout: Holdout,
     /// What evaluations measure: the test set, or the held-out samples.
     pub evaluate_on: EvalSplit,
+    /// M, a population's client count (`clients`), which a natural partition checks against the
+    /// data's; `None` without a population.
+    pub clients: Option<u64>,
 }
 
 /// Images per forward pass when evaluating (as `abs-bench run` evaluates).
@@ -61,6 +64,7 @@ impl Default for TrainOptions {
             kernels: Kernels::default(),
             holdout: d.holdout.unwrap_or_default(),
             evaluate_on: d.evaluate_on.unwrap_or_default(),
+            clients: None,
         }
     }
 }
@@ -99,7 +103,10 @@ impl DataPlan {
     pub fn new(data: &Dataset, opts: &TrainOptions, seeds: &Seeds) -> Result<DataPlan, String> {
         let labels: Vec<u32> = data.train.labels.iter().map(|&l| u32::from(l)).collect();
         let held = abs_sim::validation::held_out(labels.len(), opts.holdout.of(labels.len()))?;
-        let shards = Shards::holding_out(&labels, data.classes as u32, opts.holders, opts.partition, seeds, &held)?;
+        let shards = match (opts.partition, data.train_clients.as_deref()) {
+            (Partition::Natural, Some(owners)) => Shards::natural(owners, opts.holders, opts.clients, &held)?,
+            _ => Shards::holding_out(&labels, data.classes as u32, opts.holders, opts.partition, seeds, &held)?,
+        };
         if let (Some(w), Holders::Workers(n)) = (shards.first_empty(), opts.holders) {
             return Err(format!(
                 "worker {w} received an empty shard of {} ({} training samples for {n} workers)",

@@ -46,6 +46,7 @@ fn opts(lr: f64, batch: u32, workers: u32) -> TrainOptions {
         kernels: Kernels::default(),
         holdout: abs_sim::validation::Holdout::Samples(0),
         evaluate_on: abs_sim::validation::EvalSplit::Test,
+        clients: None,
     }
 }
 

@@ -53,6 +53,7 @@ fn learner(arch: Arch, data: &Arc<Dataset>, batching: bool) -> Box<dyn Learner> 
         kernels: Kernels::Burn,
         holdout: abs_sim::validation::Holdout::Samples(0),
         evaluate_on: abs_sim::validation::EvalSplit::Test,
+        clients: None,
     };
     burn_learner(arch, Arc::clone(data), opts, Seeds::new(11), Device::flex()).unwrap()
 }

@@ -57,6 +57,7 @@ fn training_steps_agree_between_flex_and_wgpu() {
         kernels: Kernels::Burn,
         holdout: abs_sim::validation::Holdout::Samples(0),
         evaluate_on: abs_sim::validation::EvalSplit::Test,
+        clients: None,
     };
     for arch in [Arch::Logreg, Arch::Lenet] {
         let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
@@ -105,6 +106,7 @@ fn stacked_jobs_on_wgpu_agree_with_flex_one_by_one() {
         kernels: Kernels::Burn,
         holdout: abs_sim::validation::Holdout::Samples(0),
         evaluate_on: abs_sim::validation::EvalSplit::Test,
+        clients: None,
     };
     let (cpu, _) = abs_models::backend::select(Backend::Flex).unwrap();
     let mut on_cpu = burn_learner(Arch::Lenet, data.clone(), opts(false), Seeds::new(6), cpu).unwrap();

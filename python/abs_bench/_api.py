@@ -245,12 +245,14 @@ def write_dataset(
     test_labels: np.ndarray,
     *,
     classes: int | None = None,
+    clients: np.ndarray | None = None,
 ) -> Path:
     """Writes a data set of your own as ``dataset: folder`` reads it: ``dataset.json`` and IDX
     files in ``folder``. Images are uint8, shaped samples x height x width (one channel) or
     samples x channels x height x width, of any size; labels are integers in 0..classes (default:
-    the largest label + 1). Run on it with ``{"dataset": "folder", "data_dir": folder}``; its
-    content digest enters the cell id, never its path."""
+    the largest label + 1). ``clients`` gives each training sample's client (integers 0..M, each
+    holding a sample), for ``partition: natural``. Run on it with ``{"dataset": "folder",
+    "data_dir": folder}``; its content digest enters the cell id, never its path."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     labels = [np.asarray(train_labels), np.asarray(test_labels)]
@@ -269,5 +271,12 @@ def write_dataset(
         (out / f"{split}-images.idx").write_bytes(_idx(x))
         (out / f"{split}-labels.idx").write_bytes(_idx(y.astype(np.uint8)))
         files[split] = {"images": f"{split}-images.idx", "labels": f"{split}-labels.idx"}
+    if clients is not None:
+        owners = np.asarray(clients)
+        if owners.shape != (len(images[0]),) or (len(owners) and owners.min() < 0):
+            raise ValueError(f"clients: expected one id >= 0 per training image ({len(images[0])}), got shape {owners.shape}")
+        ids = np.ascontiguousarray(owners, dtype=">i4")
+        (out / "train-clients.idx").write_bytes(bytes([0, 0, 0x0C, 1]) + len(ids).to_bytes(4, "big") + ids.tobytes())
+        files["train"]["clients"] = "train-clients.idx"
     (out / "dataset.json").write_text(json.dumps({"classes": classes, **files}, indent=1) + "\n")
     return out

@@ -79,3 +79,79 @@ def test_bad_folders_are_clear_errors(folder, tmp_path):
         ab.run({**RUN, "model": "logreg", "data_dir": str(folder)})
     with pytest.raises(ValueError, match="uint8"):
         ab.write_dataset(tmp_path / "bad", np.zeros((4, 8, 8)), np.zeros(4), np.zeros((2, 8, 8)), np.zeros(2))
+
+
+class Recording:
+    """A learner that trains nothing and records which samples each holder's jobs got."""
+
+    name = "recording"
+    version = "1"
+
+    def __init__(self):
+        self.seen = {}
+
+    def dim(self):
+        return 4
+
+    def init(self, seed):
+        return np.zeros(4, dtype=np.float32)
+
+    def train(self, params, job):
+        self.seen.setdefault((job.client, job.holder), set()).update(job.samples.tolist())
+        return np.zeros(4, dtype=np.float32), 1.0
+
+    def evaluate(self, params, split, samples):
+        return 1.0, 0.5
+
+
+@pytest.fixture()
+def writers(tmp_path):
+    """12 writers of uneven sizes, as FEMNIST's."""
+    rng = np.random.default_rng(3)
+    (x, y), (tx, ty) = make(rng, 600), make(rng, 100)
+    owners = np.repeat(np.arange(12), [10, 20, 30, 40, 50, 60, 70, 80, 60, 70, 60, 50])
+    return ab.write_dataset(tmp_path / "writers", x, y, tx, ty, clients=owners), owners
+
+
+def test_a_natural_partition_gives_each_client_its_own_samples(writers):
+    folder, owners = writers
+    learner = Recording()
+    config = {**RUN, "model": "external", "data_dir": str(folder), "partition": "natural", "clients": 12,
+              "concurrency": 3, "max_rounds": 60}
+    r = ab.run(config, learner=learner)
+    assert r.manifest["config"]["partition"] == "natural"
+    assert len(learner.seen) > 3
+    for (client, holder), samples in learner.seen.items():
+        assert client and samples == set(np.flatnonzero(owners == holder).tolist()), holder
+
+
+def test_with_workers_each_holds_whole_clients(writers):
+    folder, owners = writers
+    learner = Recording()
+    ab.run({**RUN, "model": "external", "data_dir": str(folder), "partition": "natural", "workers": 4,
+            "max_rounds": 30}, learner=learner)
+    for (client, worker), samples in learner.seen.items():
+        mine = np.isin(owners, [c for c in range(12) if c % 4 == worker])
+        assert not client and samples == set(np.flatnonzero(mine).tolist())
+
+
+def test_a_natural_partition_is_refused_where_it_cannot_be_dealt(writers, folder):
+    writer_folder, _ = writers
+    with pytest.raises(ab.RunError, match="population has 20"):
+        ab.run({**RUN, "model": "logreg", "data_dir": str(writer_folder), "partition": "natural", "clients": 20,
+                "concurrency": 3})
+    with pytest.raises(ab.RunError, match="name their clients"):
+        ab.run({**RUN, "model": "logreg", "data_dir": str(folder), "partition": "natural"})
+    with pytest.raises(ab.RunError, match="13 workers"):
+        ab.run({**RUN, "model": "logreg", "data_dir": str(writer_folder), "partition": "natural", "workers": 13})
+
+
+def test_client_ids_are_part_of_the_datas_content(writers, tmp_path):
+    folder, owners = writers
+    rng = np.random.default_rng(3)
+    (x, y), (tx, ty) = make(rng, 600), make(rng, 100)
+    other = ab.write_dataset(tmp_path / "shuffled", x, y, tx, ty, clients=owners[::-1].copy())
+    config = {**RUN, "model": "logreg", "partition": "natural", "workers": 3, "max_rounds": 2}
+    a = ab.run({**config, "data_dir": str(folder)})
+    b = ab.run({**config, "data_dir": str(other)})
+    assert a.cell_id != b.cell_id

@@ -5,7 +5,8 @@ use rand::seq::SliceRandom;
 use rand_distr::{Distribution, Gamma};
 use serde::{Deserialize, Serialize};
 
-/// The partition scheme (`partition: iid` or `partition: {dirichlet: {alpha: 0.5}}`).
+/// The partition scheme (`partition: iid`, `partition: {dirichlet: {alpha: 0.5}}` or
+/// `partition: natural`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Partition {
@@ -14,6 +15,10 @@ pub enum Partition {
     Iid,
     /// Label skew: each class is split among workers in proportions drawn from Dirichlet(alpha).
     Dirichlet { alpha: f64 },
+    /// The data's own: each training sample names its client (a `dataset: folder` with client
+    /// ids); a population's client c holds exactly its samples, worker n the clients c with
+    /// c mod N = n ([`crate::population::Shards::natural`]).
+    Natural,
 }
 
 /// A Gamma(alpha, 1) draw; alpha was validated > 0 by the config, so the fallback never fires.
@@ -59,6 +64,8 @@ pub fn partition(labels: &[u32], classes: u32, workers: u32, scheme: Partition, 
                 }
             }
         }
+        // dealt from the data's client ids by Shards::natural, which is asked instead
+        Partition::Natural => {}
     }
     for s in &mut shards {
         s.sort_unstable();

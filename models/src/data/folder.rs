@@ -3,13 +3,14 @@
 //!
 //! ```json
 //! {"classes": 62,
-//!  "train": {"images": "train-images.idx", "labels": "train-labels.idx"},
+//!  "train": {"images": "train-images.idx", "labels": "train-labels.idx", "clients": "train-clients.idx"},
 //!  "test": {"images": "test-images.idx", "labels": "test-labels.idx"}}
 //! ```
 //!
 //! Images are unsigned bytes, `idx3-ubyte` (count x rows x cols, one channel) or `idx4-ubyte`
-//! (count x channels x rows x cols); labels `idx1-ubyte`, each below `classes`. Any file may be
-//! gzipped. `abs_bench.write_dataset` writes such a folder from numpy arrays.
+//! (count x channels x rows x cols); labels `idx1-ubyte`, each below `classes`; the optional
+//! `train.clients`, each training sample's client id (an IDX int vector, 0..M), for `partition:
+//! natural`. Any file may be gzipped. `abs_bench.write_dataset` writes such a folder from numpy arrays.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,9 @@ struct Manifest {
 struct Files {
     images: PathBuf,
     labels: PathBuf,
+    /// Training samples only: each one's client id (an IDX int vector), for `partition: natural`.
+    #[serde(default)]
+    clients: Option<PathBuf>,
 }
 
 /// Reads the data set in `dir`.
@@ -69,6 +73,12 @@ pub fn load(dir: &Path) -> Result<Dataset, DataError> {
         }
         Ok((dims, Split { pixels, labels }))
     };
+    if manifest.test.clients.is_some() {
+        return Err(DataError::at(
+            &path,
+            "test.clients is not allowed: evaluations measure the global model on the test set as a whole; only train names clients",
+        ));
+    }
     let (dims, train) = split(&manifest.train)?;
     let (test_dims, test) = split(&manifest.test)?;
     if dims != test_dims {
@@ -77,5 +87,27 @@ pub fn load(dir: &Path) -> Result<Dataset, DataError> {
             format!("train images are {dims:?} (channels, rows, cols) but test images {test_dims:?}"),
         ));
     }
-    Ok(Dataset::new("folder", dims, manifest.classes, train, test, Some(dir.to_path_buf())))
+    let owners = match &manifest.train.clients {
+        Some(file) => {
+            let cp = dir.join(file);
+            let owners = idx::parse_ids(&idx::read_maybe_gz(&cp)?, &cp)?;
+            if owners.len() != train.len() {
+                return Err(DataError::at(
+                    &cp,
+                    format!(
+                        "{} client ids for {} training samples: expected one per sample",
+                        owners.len(),
+                        train.len()
+                    ),
+                ));
+            }
+            Some(owners)
+        }
+        None => None,
+    };
+    let data = Dataset::new("folder", dims, manifest.classes, train, test, Some(dir.to_path_buf()));
+    Ok(match owners {
+        Some(owners) => data.with_clients(owners),
+        None => data,
+    })
 }

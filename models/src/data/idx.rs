@@ -7,6 +7,8 @@ use super::error::DataError;
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
+/// Signed 32-bit integers in 1 dimension (client ids).
+const IDS_MAGIC: u32 = 0x0000_0C01;
 /// Unsigned bytes in 4 dimensions: count x channels x rows x cols.
 const IMAGES4_MAGIC: u32 = 0x0000_0804;
 
@@ -109,6 +111,27 @@ pub fn parse_labels(bytes: &[u8], classes: usize, path: &Path) -> Result<Vec<u8>
         return Err(DataError::at(path, format!("label {l} of record {i} is out of range 0..{classes}")));
     }
     Ok(labels)
+}
+
+/// Non-negative 32-bit integers of an IDX `int` vector (magic 0x00000C01, big-endian), e.g.
+/// each training sample's client id.
+pub fn parse_ids(bytes: &[u8], path: &Path) -> Result<Vec<u32>, DataError> {
+    check_header(bytes, path, 8, IDS_MAGIC, "id", "a 1-dimensional IDX int (0x0C) vector")?;
+    let n = be_u32(bytes, 4) as usize;
+    if bytes.len() != 8 + 4 * n {
+        return Err(DataError::at(
+            path,
+            format!("{} bytes, expected {} for {n} ids (truncated or corrupt)", bytes.len(), 8 + 4 * n),
+        ));
+    }
+    bytes[8..]
+        .chunks_exact(4)
+        .enumerate()
+        .map(|(i, b)| {
+            let v = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            u32::try_from(v).map_err(|_| DataError::at(path, format!("id {v} of record {i} is negative")))
+        })
+        .collect()
 }
 
 /// Writes IDX files in the official layout (for tests and tools).

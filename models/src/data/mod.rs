@@ -46,6 +46,9 @@ pub struct Dataset {
     lut: Vec<[f32; 256]>,
     /// Where it was read from (none for synthetic data).
     pub source_dir: Option<PathBuf>,
+    /// The client each training sample belongs to (ids 0..M), where the data says (a folder's
+    /// `train.clients`): what `partition: natural` deals out.
+    pub train_clients: Option<Vec<u32>>,
     /// See [`Dataset::digest`].
     digest: String,
 }
@@ -92,12 +95,22 @@ impl Dataset {
             height,
             width,
             classes,
-            digest: content_digest((channels, height, width, classes), &train, &test),
+            digest: content_digest((channels, height, width, classes), &train, &test, None),
+            train_clients: None,
             train,
             test,
             lut,
             source_dir,
         }
+    }
+
+    /// The data set with each training sample's client (`owners`, one per training sample):
+    /// they become part of its content, and so of its digest.
+    pub fn with_clients(mut self, owners: Vec<u32>) -> Dataset {
+        let shape = (self.channels, self.height, self.width, self.classes);
+        self.digest = content_digest(shape, &self.train, &self.test, Some(&owners));
+        self.train_clients = Some(owners);
+        self
     }
 
     /// What the data set is, whatever folder or file format it came from: the first 16 hex digits
@@ -124,7 +137,7 @@ impl Dataset {
 }
 
 /// See [`Dataset::digest`].
-fn content_digest(shape: (usize, usize, usize, usize), train: &Split, test: &Split) -> String {
+fn content_digest(shape: (usize, usize, usize, usize), train: &Split, test: &Split, clients: Option<&[u32]>) -> String {
     let mut h = Sha256::new();
     for n in [shape.0, shape.1, shape.2, shape.3] {
         h.update((n as u64).to_le_bytes());
@@ -134,6 +147,13 @@ fn content_digest(shape: (usize, usize, usize, usize), train: &Split, test: &Spl
         h.update(&split.pixels);
         h.update((split.labels.len() as u64).to_le_bytes());
         h.update(&split.labels);
+    }
+    // only data that names clients hashes them, so every other digest is what it was
+    if let Some(owners) = clients {
+        h.update(b"clients");
+        for c in owners {
+            h.update(c.to_le_bytes());
+        }
     }
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

@@ -116,9 +116,10 @@ run_keys! {
     /// part of the cell id (the data's digest is).
     data_dir: PathBuf, Scope::Only("real data sets", |c| c.dataset != DatasetName::Synthetic), Check::Described("a folder"), 10
         => Option<PathBuf>;
-    /// How the training set is split among workers: iid, or `{dirichlet: {alpha: A}}`.
+    /// How the training set is split among workers or clients: iid, `{dirichlet: {alpha: A}}`,
+    /// or natural (each sample's own client, from a `dataset: folder` with client ids).
     partition: Partition = Partition::default(), Scope::All,
-        Check::Described("`iid` or `{dirichlet: {alpha: 0.5}}` (alpha finite > 0)"), 10 => Partition;
+        Check::Described("`iid`, `{dirichlet: {alpha: 0.5}}` (alpha finite > 0) or `natural`"), 10 => Partition;
     /// The model of job compute times (docs/semantics.md, "9. Runtime models").
     compute_time: ComputeTimeSpec = ComputeTimeSpec::default(), Scope::All,
         Check::Described("a mapping with a `model`, e.g. `{model: gamma_cvb, mean: 1, v_task: 0.5, v_mach: 0.5}`, `{model: constant, value: 1}` or `{model: trace, path: times.csv}` (docs/semantics.md, \"9. Runtime models\")"),
@@ -154,8 +155,9 @@ run_keys! {
         Check::Described("a mapping, e.g. `{rule: uniform, max_tries: 100, retry_s: 60}` (rule `uniform` or `round_robin`)"), 18
         => #[serde(default, skip_serializing_if = "Option::is_none")] Option<Selection>;
     /// A population's clients' sample counts: lognormal with this median and log-sd (sigma 0:
-    /// every client `median`); their label mix follows `partition`.
-    client_samples: ClientSamples = ClientSamples::default(), Scope::Only("runs with clients", has_clients),
+    /// every client `median`); their label mix follows `partition` (with `partition: natural`, each
+    /// client holds its own samples of the data instead).
+    client_samples: ClientSamples = ClientSamples::default(), Scope::Only("runs with clients and a partition other than natural", |c| has_clients(c) && c.partition != Partition::Natural),
         Check::Described("a mapping, e.g. `{median: 20, sigma: 0.8}` (median >= 1, sigma in [0, 10])"), 18
         => #[serde(default, skip_serializing_if = "Option::is_none")] Option<ClientSamples>;
     /// p in K~ = K0 (F_0 / F_t)^p.

@@ -70,7 +70,52 @@ impl Shards {
         })
     }
 
+    /// The natural partition of a training set whose sample i belongs to client `owners[i]`
+    /// (ids 0..M), the samples in `held` (a validation split, sorted) left out: a population's
+    /// client c holds its own samples (the population must have the data's M clients); worker n
+    /// holds those of the clients c with c mod N = n. Refuses a client left with no sample.
+    pub fn natural(owners: &[u32], holders: Holders, population: Option<u64>, held: &[u32]) -> Result<Shards, String> {
+        let clients = owners.iter().max().map_or(0, |&m| m as usize + 1);
+        let mut by_client: Vec<Vec<u32>> = vec![Vec::new(); clients];
+        let mut held = held.iter().peekable();
+        for (i, &c) in owners.iter().enumerate() {
+            if held.next_if_eq(&&(i as u32)).is_none() {
+                by_client[c as usize].push(i as u32);
+            }
+        }
+        if let Some(c) = by_client.iter().position(Vec::is_empty) {
+            return Err(format!(
+                "partition natural: client {c} of the data's {clients} holds no training sample (ids must run 0..{clients} and each hold a sample outside the validation split)"
+            ));
+        }
+        match holders {
+            Holders::Clients(_) => match population {
+                Some(m) if m == clients as u64 => Ok(Shards::Workers(by_client)),
+                m => Err(format!(
+                    "partition natural: the data names {clients} clients but the population has {}: set clients: {clients}",
+                    m.map_or("none".to_string(), |m| m.to_string())
+                )),
+            },
+            Holders::Workers(n) if n as usize > clients => Err(format!(
+                "partition natural: {n} workers but the data names only {clients} clients (each worker holds whole clients)"
+            )),
+            Holders::Workers(n) => {
+                let mut shards = vec![Vec::new(); n as usize];
+                for (c, samples) in by_client.into_iter().enumerate() {
+                    shards[c % n as usize].extend(samples);
+                }
+                shards.iter_mut().for_each(|s| s.sort_unstable());
+                Ok(Shards::Workers(shards))
+            }
+        }
+    }
+
     fn whole(labels: &[u32], classes: u32, holders: Holders, scheme: Partition, seeds: &Seeds) -> Result<Shards, String> {
+        if scheme == Partition::Natural {
+            return Err(
+                "partition natural needs a data set whose training samples name their clients (dataset: folder with train.clients; docs/semantics.md, section 10)".into(),
+            );
+        }
         match holders {
             Holders::Workers(n) => Ok(Shards::Workers(partition(
                 labels,
@@ -81,7 +126,7 @@ impl Shards {
             ))),
             Holders::Clients(samples) => {
                 let mix = match scheme {
-                    Partition::Iid => LabelMix::Iid,
+                    Partition::Iid | Partition::Natural => LabelMix::Iid,
                     Partition::Dirichlet { alpha } => LabelMix::Dirichlet { alpha },
                 };
                 let law = ClientLaw { v_mach: 0.0, samples };
