@@ -295,6 +295,10 @@ impl<M: Net> Learner for BurnLearner<M> {
         }
     }
 
+    fn samples_of(&self, holder: u32) -> Option<u64> {
+        Some(self.shards.count(holder))
+    }
+
     fn evaluate(&mut self, params: &[f32]) -> Eval {
         let model = load_flat(
             self.evaluator.take().expect("evaluator present between evaluations"),

@@ -128,6 +128,10 @@ impl Learner for ExternalLearner<'_> {
         self.keep(got, f64::NAN)
     }
 
+    fn samples_of(&self, holder: u32) -> Option<u64> {
+        Some(self.plan.shards.count(holder))
+    }
+
     fn evaluate(&mut self, params: &[f32]) -> Eval {
         let nothing = Eval {
             loss: f64::NAN,

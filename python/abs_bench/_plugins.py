@@ -72,6 +72,8 @@ class Update:
     """The version of the global model the job started from."""
     loss: float
     """The job's mean mini-batch loss."""
+    samples: Optional[int] = None
+    """The training samples its worker or client holds (FedAvg's n_i)."""
     base: Optional[np.ndarray] = None
     """The model at ``base_version``, where the step asks for bases (``needs_bases = True``)."""
 
@@ -167,7 +169,7 @@ class _StepAdapter:
         d = np.frombuffer(deltas, dtype=np.float32).reshape(len(facts), size)
         b = None if bases is None else np.frombuffer(bases, dtype=np.float32).reshape(len(facts), size)
         updates = [
-            Update(d[i], s, worker, client, version, loss, None if b is None else b[i])
-            for i, (s, worker, client, version, loss) in enumerate(facts)
+            Update(d[i], s, worker, client, version, loss, samples, None if b is None else b[i])
+            for i, (s, worker, client, version, loss, samples) in enumerate(facts)
         ]
         return _f32(self.inner.step(w, updates, Round(*round_facts)), size, "the step's new model")

@@ -10,6 +10,10 @@ use abs_sim::engine::{RoundFacts, ServerStep, StepFailure, Update};
 
 use crate::learner::{f32_bytes, read_f32s};
 
+/// What Python's `Update` holds besides the arrays: staleness, worker, client, base version,
+/// loss, sample count.
+type UpdateFacts = (u64, u32, Option<u64>, u64, f64, Option<u64>);
+
 /// The adapter object of a Python server step.
 pub struct PyStep {
     adapter: Py<PyAny>,
@@ -33,15 +37,19 @@ impl ServerStep for PyStep {
         self.needs_bases
     }
 
+    fn needs_samples(&self) -> bool {
+        true
+    }
+
     fn step(&mut self, global: &mut [f32], updates: &[Update<'_>], round: &RoundFacts) -> Result<(), StepFailure> {
         let got = Python::attach(|py| {
             let deltas: Vec<f32> = updates.iter().flat_map(|u| u.delta.iter().copied()).collect();
             let bases: Option<Vec<f32>> = self
                 .needs_bases
                 .then(|| updates.iter().flat_map(|u| u.base.unwrap_or_default().iter().copied()).collect());
-            let facts: Vec<(u64, u32, Option<u64>, u64, f64)> = updates
+            let facts: Vec<UpdateFacts> = updates
                 .iter()
-                .map(|u| (u.staleness, u.worker, u.client, u.base_version, u.loss))
+                .map(|u| (u.staleness, u.worker, u.client, u.base_version, u.loss, u.samples))
                 .collect();
             let args = (
                 f32_bytes(py, global),

@@ -155,3 +155,41 @@ def test_client_ids_are_part_of_the_datas_content(writers, tmp_path):
     a = ab.run({**config, "data_dir": str(folder)})
     b = ab.run({**config, "data_dir": str(other)})
     assert a.cell_id != b.cell_id
+
+
+class NumpyFedAvg:
+    """FedAvg's weighting written out: each delta weighted by n_i / sum n_j (S = 1, the paper's
+    normalisation), summed in arrival order in float32, then server_lr."""
+
+    name = "numpy-fedavg"
+    version = "1"
+
+    def __init__(self, owners):
+        self.counts = np.bincount(owners)
+        self.checked = 0
+
+    def step(self, model, updates, round):
+        total = np.zeros_like(model)
+        n = np.array([u.samples for u in updates], dtype=np.float64)
+        for u in updates:
+            assert u.samples == self.counts[u.client]
+            self.checked += 1
+        for u, share in zip(updates, n / n.mean()):
+            total += np.float32((1.0 * share) / len(updates)) * u.delta
+        return model + np.float32(round.server_lr) * total
+
+
+def test_weighting_by_sample_counts_is_fedavgs_and_updates_carry_the_counts(writers):
+    folder, owners = writers
+    config = {**RUN, "model": "logreg", "data_dir": str(folder), "partition": "natural", "clients": 12,
+              "concurrency": 4, "policy": "k_async", "k": 3, "max_rounds": 30, "eval_every": 10,
+              "weight_by_samples": True}
+    built_in = ab.run(config)
+    step = NumpyFedAvg(owners)
+    ours = ab.run(config, server_step=step)
+    assert step.checked >= 90
+    assert ours.rounds["time"].equals(built_in.rounds["time"])
+    np.testing.assert_allclose(ours.evals["test_loss"], built_in.evals["test_loss"], rtol=1e-4)
+    unweighted = ab.run({**config, "weight_by_samples": False})
+    assert unweighted.cell_id != built_in.cell_id
+    assert not np.allclose(unweighted.evals["test_loss"], built_in.evals["test_loss"], rtol=1e-6)

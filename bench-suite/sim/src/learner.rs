@@ -51,6 +51,14 @@ pub trait Learner {
     /// Evaluates `params` on the held-out set.
     fn evaluate(&mut self, params: &[f32]) -> Eval;
 
+    /// How many training samples `holder` (a job's `JobId::worker`: its worker, or in a
+    /// population its client) holds, where the learner knows: what `weight_by_samples` weighs
+    /// an update by. The default knows nothing.
+    fn samples_of(&self, holder: u32) -> Option<u64> {
+        let _ = holder;
+        None
+    }
+
     /// The failure of the latest call, if it failed; taking it clears it. The default never fails.
     fn take_failure(&mut self) -> Option<LearnerFailure> {
         None

@@ -127,8 +127,20 @@ impl ServerRule {
     /// over the normalisation for deltas; alpha S(s) for a mix (applied one arrival at a time).
     /// Computed in f64, rounded once to f32.
     pub fn coefficients(&self, staleness: &[u64], k: u32, out: &mut Vec<f32>) {
+        self.coefficients_with(staleness, None, k, out);
+    }
+
+    /// [`Self::coefficients`] with each arrival's S(s) also scaled by its sample count over the
+    /// round's mean count, when `samples` are given (one per arrival): with the paper's
+    /// normalisation and S = 1, FedAvg's n_i / sum n_j; a mix (one arrival a round) is unchanged.
+    pub fn coefficients_with(&self, staleness: &[u64], samples: Option<&[u64]>, k: u32, out: &mut Vec<f32>) {
         out.clear();
-        let factors = staleness.iter().map(|&s| self.staleness.factor(s));
+        let mean = samples.map(|n| n.iter().sum::<u64>() as f64 / n.len().max(1) as f64);
+        let share = |i: usize| match (samples, mean) {
+            (Some(n), Some(m)) if m > 0.0 => n[i] as f64 / m,
+            _ => 1.0,
+        };
+        let factors = staleness.iter().enumerate().map(|(i, &s)| self.staleness.factor(s) * share(i));
         if let Apply::Mix { alpha } = self.apply {
             out.extend(factors.map(|f| (alpha * f) as f32));
             return;
@@ -174,6 +186,25 @@ mod tests {
         // absences closed the round with 2 of K = 4: divided by the 2 that arrived
         assert_eq!(coefs(sa, &[4, 1], 4), [0.125, 0.5]);
         assert_eq!(coefs(paper(StalenessFn::InvPlusOne), &[0, 3], 2), [0.5, 0.125]);
+    }
+
+    #[test]
+    fn sample_counts_scale_the_weights_by_hand() {
+        let with = |rule: ServerRule, staleness: &[u64], samples: &[u64], k| {
+            let mut out = Vec::new();
+            rule.coefficients_with(staleness, Some(samples), k, &mut out);
+            out
+        };
+        // FedAvg: n_i / sum n_j
+        assert_eq!(with(paper(StalenessFn::Constant), &[0, 5], &[10, 30], 2), [0.25, 0.75]);
+        // with S(s) = 1/s and the sum of weights: S_i n_i / sum S_j n_j
+        let sum = ServerRule {
+            normalisation: Normalisation::SumOfWeights,
+            ..paper(StalenessFn::Inv)
+        };
+        assert_eq!(with(sum, &[1, 2], &[10, 40], 2), [1.0 / 3.0, 2.0 / 3.0]);
+        // equal counts change nothing
+        assert_eq!(with(paper(StalenessFn::Inv), &[4, 1], &[7, 7], 4), coefs(paper(StalenessFn::Inv), &[4, 1], 4));
     }
 
     #[test]

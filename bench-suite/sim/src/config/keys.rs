@@ -201,6 +201,11 @@ run_keys! {
     /// The adaptive server optimizers' tau in m / (sqrt(v) + tau).
     server_tau: f64 = ServerOptimizer::TAU, Scope::Only("server optimizers adagrad, adam and yogi", |c| optimizer_reads(c, "server_tau")),
         Check::FinitePositive, 6 => #[serde(default, skip_serializing_if = "Option::is_none")] Option<f64>;
+    /// Scale each update's S(s) by its worker's or client's training-sample count over the
+    /// round's mean (FedAvg's weighting, n_i / sum n_j, with the paper's normalisation and S = 1);
+    /// policies that apply deltas.
+    weight_by_samples: bool = false, Scope::Only("policies that apply deltas", applies_deltas), Check::Described("true or false"), 6
+        => #[serde(default, skip_serializing_if = "std::ops::Not::not")] bool;
     /// Arrivals staler than this are dropped: uploaded and counted, never aggregated (FedBuff's
     /// option; policies that dispatch on arrival). Absent: every arrival is aggregated.
     max_staleness: u64, Scope::Only("policies that dispatch on arrival", |c| c.policy.knobs().dispatch == Dispatch::OnArrival),

@@ -81,6 +81,7 @@ impl RunConfig {
             network: None,
             availability: None,
             population: None,
+            weight_by_samples: self.weight_by_samples,
         })
     }
 

@@ -219,6 +219,10 @@ impl Learner for AnalyticLearner {
         loss_sum / f64::from(steps)
     }
 
+    fn samples_of(&self, holder: u32) -> Option<u64> {
+        Some(self.shards.count(holder))
+    }
+
     fn evaluate(&mut self, params: &[f32]) -> Eval {
         let (xs, ys, indices) = match &self.eval_on {
             Some(held) => (&self.train_x, &self.train_y, Some(held.as_slice())),

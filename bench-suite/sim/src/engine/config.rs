@@ -48,6 +48,9 @@ pub struct EngineConfig {
     /// A population of clients of which `workers` train at once, one per slot (docs/semantics.md,
     /// "18. A population of clients"); `None`: each worker is its own client.
     pub population: Option<Population>,
+    /// Scale each update's S(s) by its worker's or client's sample count over the round's mean
+    /// (`weight_by_samples`; docs/semantics.md, section 6).
+    pub weight_by_samples: bool,
 }
 
 /// The config table's defaults for the engine's keys (a policy of `abs` on 10 workers).
@@ -73,6 +76,7 @@ impl Default for EngineConfig {
             network: None,
             availability: None,
             population: None,
+            weight_by_samples: false,
         }
     }
 }

@@ -162,6 +162,7 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
         let inbox = &self.inbox;
         let round = self.clock.round;
         let mut bases = inbox.bases.iter();
+        let want_samples = self.step.needs_samples();
         let updates: Vec<Update<'_>> = (inbox.arrivals.iter().zip(&inbox.deltas))
             .zip(inbox.staleness.iter().zip(&inbox.clients).zip(&inbox.losses))
             .map(|((a, delta), ((&staleness, &client), &loss))| Update {
@@ -172,6 +173,11 @@ impl<L: Learner + ?Sized> Engine<'_, L> {
                 base_version: round - staleness,
                 base: bases.next().map(|b| b.as_slice()),
                 loss,
+                samples: if want_samples {
+                    self.learner.samples_of(client.map_or(a.worker, |c| c as u32))
+                } else {
+                    None
+                },
             })
             .collect();
         let facts = RoundFacts {

@@ -106,7 +106,7 @@ pub fn simulate_with<L: Learner + ?Sized>(
     let step: &mut dyn ServerStep = match step {
         Some(step) => step,
         None => {
-            builtin = BuiltinStep::new(cfg.policy.server);
+            builtin = BuiltinStep::new(cfg.policy.server).weighting_by_samples(cfg.weight_by_samples);
             &mut builtin
         }
     };

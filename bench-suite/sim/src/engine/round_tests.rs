@@ -106,6 +106,7 @@ fn engine_cfg(name: PolicyName, p: &PolicyParams, max_rounds: u64) -> EngineConf
         network: None,
         availability: None,
         population: None,
+        weight_by_samples: false,
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Update<'a> {
     pub base: Option<&'a [f32]>,
     /// The job's loss: the mean of its U mini-batch losses.
     pub loss: f64,
+    /// The training samples its worker or client holds, where the learner says
+    /// ([`crate::learner::Learner::samples_of`]).
+    pub samples: Option<u64>,
 }
 
 /// What a server step knows of its round besides the updates.
@@ -55,6 +58,12 @@ pub trait ServerStep {
         false
     }
 
+    /// Whether updates carry their holder's sample count ([`Update::samples`]); asked every
+    /// round, cheaply. Off by default: a population's counts cost a draw each.
+    fn needs_samples(&self) -> bool {
+        false
+    }
+
     /// Replaces `global` (w^t) by w^{t+1}, given the round's updates in arrival order.
     fn step(&mut self, global: &mut [f32], updates: &[Update<'_>], round: &RoundFacts) -> Result<(), StepFailure>;
 }
@@ -63,8 +72,12 @@ pub trait ServerStep {
 #[derive(Debug, Clone)]
 pub struct BuiltinStep {
     rule: ServerRule,
-    /// The round's staleness and coefficients, in arrival order.
+    /// Whether each update's S(s) is scaled by its sample count over the round's mean
+    /// (`weight_by_samples`).
+    by_samples: bool,
+    /// The round's staleness, sample counts and coefficients, in arrival order.
     staleness: Vec<u64>,
+    samples: Vec<u64>,
     coefs: Vec<f32>,
     /// The pseudo-gradient, for a server optimizer other than plain SGD.
     pseudo_gradient: Vec<f32>,
@@ -76,15 +89,28 @@ impl BuiltinStep {
     pub fn new(rule: ServerRule) -> Self {
         BuiltinStep {
             rule,
+            by_samples: false,
             staleness: Vec::new(),
+            samples: Vec::new(),
             coefs: Vec::new(),
             pseudo_gradient: Vec::new(),
             state: ServerState::default(),
         }
     }
+
+    /// This step with each update's S(s) scaled by its sample count over the round's mean
+    /// (docs/semantics.md, section 6).
+    pub fn weighting_by_samples(mut self, on: bool) -> Self {
+        self.by_samples = on;
+        self
+    }
 }
 
 impl ServerStep for BuiltinStep {
+    fn needs_samples(&self) -> bool {
+        self.by_samples
+    }
+
     /// Only to mix client models in.
     fn needs_bases(&self) -> bool {
         matches!(self.rule.apply, Apply::Mix { .. })
@@ -96,7 +122,14 @@ impl ServerStep for BuiltinStep {
         self.staleness.clear();
         self.staleness.extend(updates.iter().map(|u| u.staleness));
         // |A^t| = K^t unless absences closed the round early
-        self.rule.coefficients(&self.staleness, round.k, &mut self.coefs);
+        let samples = if self.by_samples {
+            self.samples.clear();
+            self.samples.extend(updates.iter().map(|u| u.samples.unwrap_or(1)));
+            Some(self.samples.as_slice())
+        } else {
+            None
+        };
+        self.rule.coefficients_with(&self.staleness, samples, round.k, &mut self.coefs);
         if let Apply::Mix { .. } = self.rule.apply {
             for (&c, u) in self.coefs.iter().zip(updates) {
                 let base = u

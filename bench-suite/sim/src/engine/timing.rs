@@ -69,6 +69,10 @@ impl<L: Learner + ?Sized> Learner for Timed<'_, L> {
         self.times.jobs_trained += jobs.len() as u64;
     }
 
+    fn samples_of(&self, holder: u32) -> Option<u64> {
+        self.inner.samples_of(holder)
+    }
+
     fn evaluate(&mut self, params: &[f32]) -> Eval {
         let t = Instant::now();
         let e = self.inner.evaluate(params);

@@ -154,6 +154,14 @@ impl Shards {
         }
     }
 
+    /// How many training samples `holder` holds (its shard's length, without drawing it).
+    pub fn count(&self, holder: u32) -> u64 {
+        match self {
+            Shards::Workers(s) => s.get(holder as usize).map_or(0, |s| s.len() as u64),
+            Shards::Clients { sizes, .. } => u64::from(sizes.samples(u64::from(holder))),
+        }
+    }
+
     /// The first worker whose shard is empty (a population's client always holds a sample).
     pub fn first_empty(&self) -> Option<usize> {
         match self {
