@@ -204,7 +204,10 @@ mod tests {
         };
         assert_eq!(with(sum, &[1, 2], &[10, 40], 2), [1.0 / 3.0, 2.0 / 3.0]);
         // equal counts change nothing
-        assert_eq!(with(paper(StalenessFn::Inv), &[4, 1], &[7, 7], 4), coefs(paper(StalenessFn::Inv), &[4, 1], 4));
+        assert_eq!(
+            with(paper(StalenessFn::Inv), &[4, 1], &[7, 7], 4),
+            coefs(paper(StalenessFn::Inv), &[4, 1], 4)
+        );
     }
 
     #[test]
