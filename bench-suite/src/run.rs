@@ -152,6 +152,9 @@ pub fn run_with(cfg: &RunConfig, ext: Extensions<'_>, observe: &mut dyn FnMut(&P
     }
     let step = ext.server_step;
     let simulated = |r: Result<(RunRecords, HostTimes), SimError>| r.map_err(RunError::from_sim);
+    let seeds = Seeds::new(cfg.seed);
+    let engine = cfg.engine_config_with_system()?;
+    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
     if cfg.model == ModelName::External {
         let Some(model) = ext.model else {
             return Err(RunError::Learner(
@@ -163,11 +166,23 @@ pub fn run_with(cfg: &RunConfig, ext: Extensions<'_>, observe: &mut dyn FnMut(&P
                 "model external: the learner's name and version are not in the config's extensions, so its cells could not be told from another learner's".into(),
             ));
         }
-        return run_external(cfg, model, step, observe);
+        let source = cfg
+            .data_source()
+            .ok_or_else(|| RunError::Learner("model external needs a data set of images".into()))?;
+        let data = load_data(cfg, source)?;
+        let mut learner = ExternalLearner::new(model, &data, train_options(cfg), seeds).map_err(|error| RunError::External {
+            role: "learner",
+            round: None,
+            error,
+        })?;
+        let (records, host) = simulated(simulate_timed_with(&engine, &mut learner, &mut times, step, observe))?;
+        return Ok(RunOutput {
+            records,
+            backend: "the caller's learner (model external)".to_string(),
+            data: describe_data(&data),
+            host,
+        });
     }
-    let seeds = Seeds::new(cfg.seed);
-    let engine = cfg.engine_config_with_system()?;
-    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
     match (abs_models::Arch::of(cfg.model), cfg.data_source()) {
         (Some(arch), Some(source)) => {
             let (device, mut backend) = abs_models::backend::select(cfg.backend).map_err(RunError::Learner)?;
@@ -254,34 +269,6 @@ fn train_options(cfg: &RunConfig) -> TrainOptions {
         clients: cfg.clients,
         ..TrainOptions::default()
     }
-}
-
-/// A run of `model: external`: the caller's model on the run's data plan and streams.
-fn run_external(
-    cfg: &RunConfig,
-    model: &mut dyn ExternalModel,
-    step: Option<&mut dyn ServerStep>,
-    observe: &mut dyn FnMut(&Progress),
-) -> Result<RunOutput, RunError> {
-    let seeds = Seeds::new(cfg.seed);
-    let engine = cfg.engine_config_with_system()?;
-    let mut times = JobTimes::new(&cfg.compute_time, cfg.granularity, cfg.local_steps, cfg.slots(), &seeds)?;
-    let source = cfg
-        .data_source()
-        .ok_or_else(|| RunError::Learner("model external needs a data set of images".into()))?;
-    let data = load_data(cfg, source)?;
-    let mut learner = ExternalLearner::new(model, &data, train_options(cfg), seeds).map_err(|error| RunError::External {
-        role: "learner",
-        round: None,
-        error,
-    })?;
-    let (records, host) = simulate_timed_with(&engine, &mut learner, &mut times, step, observe).map_err(RunError::from_sim)?;
-    Ok(RunOutput {
-        records,
-        backend: "the caller's learner (model external)".to_string(),
-        data: describe_data(&data),
-        host,
-    })
 }
 
 #[cfg(test)]

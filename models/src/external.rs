@@ -55,7 +55,6 @@ pub trait ExternalModel {
 pub struct ExternalLearner<'m> {
     model: &'m mut dyn ExternalModel,
     plan: DataPlan,
-    evaluate_on: EvalSplit,
     opts: TrainOptions,
     seeds: Seeds,
     dim: usize,
@@ -70,7 +69,6 @@ impl<'m> ExternalLearner<'m> {
         Ok(ExternalLearner {
             model,
             plan,
-            evaluate_on: opts.evaluate_on,
             opts,
             seeds,
             dim,
@@ -140,7 +138,7 @@ impl Learner for ExternalLearner<'_> {
         if self.failure.is_some() {
             return nothing;
         }
-        let got = self.model.evaluate(params, self.evaluate_on, &self.plan.eval_indices);
+        let got = self.model.evaluate(params, self.opts.evaluate_on, &self.plan.eval_indices);
         self.keep(got, nothing)
     }
 }

@@ -60,6 +60,19 @@ def _key(key: object) -> str:
     return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", text) else json.dumps(text)
 
 
+def _plugged(learner: Any, server_step: Any) -> dict[str, Any]:
+    """The native keyword arguments that lend a learner and a server step to a run or a sweep:
+    each wrapped in its adapter, with its identity (and a step's wish for bases)."""
+    plugged: dict[str, Any] = {}
+    if learner is not None:
+        adapter = _LearnerAdapter(learner)
+        plugged["learner"] = (adapter, adapter.identity)
+    if server_step is not None:
+        step = _StepAdapter(server_step)
+        plugged["server_step"] = (step, step.identity, step.needs_bases)
+    return plugged
+
+
 def _sets(overrides: Mapping[str, Any] | None) -> list[str]:
     """``--set key=value`` overrides, values as YAML (JSON is YAML)."""
     return [f"{k}={json.dumps(v)}" for k, v in (overrides or {}).items()]
@@ -93,13 +106,7 @@ def run(
     ['round', 'time']
     """
     sets = _sets(overrides)
-    plugged: dict[str, Any] = {}
-    if learner is not None:
-        adapter = _LearnerAdapter(learner)
-        plugged["learner"] = (adapter, adapter.identity)
-    if server_step is not None:
-        step = _StepAdapter(server_step)
-        plugged["server_step"] = (step, step.identity, step.needs_bases)
+    plugged = _plugged(learner, server_step)
     native = _native.run(
         **_config_source(config),
         sets=sets,
@@ -134,13 +141,7 @@ def sweep(
     runs with it, one cell at a time, and its name and version enter every cell's id. An exception
     it raises stops the sweep (the cells after it are not run) and is raised here; the finished
     cells are kept and a rerun resumes."""
-    plugged: dict[str, Any] = {}
-    if learner is not None:
-        adapter = _LearnerAdapter(learner)
-        plugged["learner"] = (adapter, adapter.identity)
-    if server_step is not None:
-        step = _StepAdapter(server_step)
-        plugged["server_step"] = (step, step.identity, step.needs_bases)
+    plugged = _plugged(learner, server_step)
     _native.sweep(os.fspath(path), os.fspath(out), jobs=jobs, force=force, jobs_log=jobs_log, **plugged)
     return Path(out)
 

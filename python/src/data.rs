@@ -49,9 +49,9 @@ pub fn dataset<'py>(py: Python<'py>, text: String, origin: String, data_dir: Opt
     d.set_item("width", data.width)?;
     d.set_item("classes", data.classes)?;
     d.set_item("digest", data.digest())?;
-    d.set_item("train_images", images(&data.train))?;
+    d.set_item("train_images", images(&data.train)?)?;
     d.set_item("train_labels", PyBytes::new(py, &data.train.labels))?;
-    d.set_item("test_images", images(&data.test))?;
+    d.set_item("test_images", images(&data.test)?)?;
     d.set_item("test_labels", PyBytes::new(py, &data.test.labels))?;
     Ok(d)
 }

@@ -33,15 +33,28 @@ impl PyModel {
     }
 }
 
-/// `values` as the bytes of native-endian f32s.
-pub fn f32_bytes<'py>(py: Python<'py>, values: &[f32]) -> Bound<'py, PyBytes> {
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
-    PyBytes::new(py, &bytes)
+/// `count` values, each as its native-endian bytes, written straight into a Python bytes object
+/// (what numpy's `frombuffer` reads).
+pub fn ne_bytes<'py, const N: usize>(
+    py: Python<'py>,
+    count: usize,
+    values: impl IntoIterator<Item = [u8; N]>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, N * count, |buf| {
+        for (chunk, v) in buf.chunks_exact_mut(N).zip(values) {
+            chunk.copy_from_slice(&v);
+        }
+        Ok(())
+    })
 }
 
-fn u32_bytes<'py>(py: Python<'py>, values: &[u32]) -> Bound<'py, PyBytes> {
-    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
-    PyBytes::new(py, &bytes)
+/// `values` as the bytes of native-endian f32s.
+pub fn f32_bytes<'py>(py: Python<'py>, values: &[f32]) -> PyResult<Bound<'py, PyBytes>> {
+    ne_bytes(py, values.len(), values.iter().map(|v| v.to_ne_bytes()))
+}
+
+fn u32_bytes<'py>(py: Python<'py>, values: &[u32]) -> PyResult<Bound<'py, PyBytes>> {
+    ne_bytes(py, values.len(), values.iter().map(|v| v.to_ne_bytes()))
 }
 
 /// Native-endian f32s from `bytes` into `out`, which must hold exactly as many.
@@ -79,14 +92,14 @@ impl ExternalModel for PyModel {
     fn train(&mut self, base: &[f32], job: &JobFacts<'_>, delta: &mut [f32]) -> Result<f64, Failure> {
         let got = Python::attach(|py| {
             let args = (
-                f32_bytes(py, base),
+                f32_bytes(py, base)?,
                 job.holder,
                 job.client,
                 job.job,
                 job.steps,
                 job.batch_size,
                 job.lr,
-                u32_bytes(py, job.samples),
+                u32_bytes(py, job.samples)?,
                 job.seed,
             );
             let got = self.adapter.bind(py).call_method1("train", args)?;
@@ -106,7 +119,7 @@ impl ExternalModel for PyModel {
             let got = self
                 .adapter
                 .bind(py)
-                .call_method1("evaluate", (f32_bytes(py, params), split, u32_bytes(py, samples)))?;
+                .call_method1("evaluate", (f32_bytes(py, params)?, split, u32_bytes(py, samples)?))?;
             let (loss, accuracy): (f64, f64) = got.extract()?;
             Ok(Eval { loss, accuracy })
         });

@@ -8,7 +8,7 @@ use pyo3::types::PyBytes;
 
 use abs_sim::engine::{RoundFacts, ServerStep, StepFailure, Update};
 
-use crate::learner::{f32_bytes, read_f32s};
+use crate::learner::{f32_bytes, ne_bytes, read_f32s};
 
 /// What Python's `Update` holds besides the arrays: staleness, worker, client, base version,
 /// loss, sample count.
@@ -43,19 +43,25 @@ impl ServerStep for PyStep {
 
     fn step(&mut self, global: &mut [f32], updates: &[Update<'_>], round: &RoundFacts) -> Result<(), StepFailure> {
         let got = Python::attach(|py| {
-            let deltas: Vec<f32> = updates.iter().flat_map(|u| u.delta.iter().copied()).collect();
-            let bases: Option<Vec<f32>> = self
-                .needs_bases
-                .then(|| updates.iter().flat_map(|u| u.base.unwrap_or_default().iter().copied()).collect());
+            let all = |part: for<'u> fn(&Update<'u>) -> &'u [f32]| {
+                let count = updates.iter().map(|u| part(u).len()).sum();
+                ne_bytes(py, count, updates.iter().flat_map(|u| part(u).iter().map(|v| v.to_ne_bytes())))
+            };
+            let deltas = all(|u| u.delta)?;
+            let bases = if self.needs_bases {
+                Some(all(|u| u.base.unwrap_or_default())?)
+            } else {
+                None
+            };
             let facts: Vec<UpdateFacts> = updates
                 .iter()
                 .map(|u| (u.staleness, u.worker, u.client, u.base_version, u.loss, u.samples))
                 .collect();
             let args = (
-                f32_bytes(py, global),
-                f32_bytes(py, &deltas),
+                f32_bytes(py, global)?,
+                deltas,
                 facts,
-                bases.map(|b| f32_bytes(py, &b)),
+                bases,
                 (round.round, round.k, round.workers, round.server_lr, round.time),
             );
             let got = self.adapter.bind(py).call_method1("step", args)?;

@@ -59,15 +59,7 @@ pub fn load(dir: &Path) -> Result<Dataset, DataError> {
     let split = |files: &Files| -> Result<((usize, usize, usize), Split), DataError> {
         let (ip, lp) = (dir.join(&files.images), dir.join(&files.labels));
         let (n, dims, pixels) = idx::parse_images_any(&idx::read_maybe_gz(&ip)?, &ip)?;
-        let labels = idx::parse_labels(&idx::read_maybe_gz(&lp)?, manifest.classes, &lp)?;
-        if labels.len() != n {
-            return Err(DataError(format!(
-                "{} holds {n} images but {} holds {} labels",
-                ip.display(),
-                lp.display(),
-                labels.len()
-            )));
-        }
+        let labels = super::labels_of(&ip, n, &lp, manifest.classes)?;
         if n == 0 || dims.0 * dims.1 * dims.2 == 0 {
             return Err(DataError::at(&ip, "no images: expected at least one image of at least one pixel"));
         }

@@ -223,6 +223,21 @@ fn find_file(dir: &Path, file: &str) -> Option<PathBuf> {
     [dir.join(file), dir.join(format!("{file}.gz"))].into_iter().find(|p| p.is_file())
 }
 
+/// The labels in `labels` (an IDX label file, each below `classes`) of the `n` images read from
+/// `images`, refused when they are not one per image.
+fn labels_of(images: &Path, n: usize, labels: &Path, classes: usize) -> Result<Vec<u8>, DataError> {
+    let read = idx::parse_labels(&idx::read_maybe_gz(labels)?, classes, labels)?;
+    if read.len() != n {
+        return Err(DataError(format!(
+            "{} holds {n} images but {} holds {} labels",
+            images.display(),
+            labels.display(),
+            read.len()
+        )));
+    }
+    Ok(read)
+}
+
 /// Reads one official CIFAR-10 batch file (10,000 records).
 fn read_cifar_batch(path: &Path) -> Result<(Vec<u8>, Vec<u8>), DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::at(path, format!("cannot read: {e}")))?;
@@ -295,15 +310,7 @@ fn load_uncached(source: DataSource, data_dir: Option<&Path>) -> Result<Dataset,
             let split = |images: &str, labels: &str| -> Result<(usize, usize, Split), DataError> {
                 let (ip, lp) = (need(images)?, need(labels)?);
                 let (n, rows, cols, pixels) = idx::parse_images(&idx::read_maybe_gz(&ip)?, &ip)?;
-                let labels = idx::parse_labels(&idx::read_maybe_gz(&lp)?, classes, &lp)?;
-                if labels.len() != n {
-                    return Err(DataError(format!(
-                        "{} holds {n} images but {} holds {} labels",
-                        ip.display(),
-                        lp.display(),
-                        labels.len()
-                    )));
-                }
+                let labels = labels_of(&ip, n, &lp, classes)?;
                 Ok((rows, cols, Split { pixels, labels }))
             };
             let (rows, cols, train) = split(files[0], files[1])?;
