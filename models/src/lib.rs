@@ -16,4 +16,4 @@ mod stacked;
 pub use burn_learner::{BurnLearner, DataPlan, TrainOptions, burn_learner};
 pub use data::{DataError, Dataset};
 pub use external::{ExternalLearner, ExternalModel, JobFacts};
-pub use nets::{Arch, InputShape, Layer};
+pub use nets::{Arch, Flops, InputShape, Layer};

@@ -172,6 +172,43 @@ impl Arch {
     }
 }
 
+/// Multiply-add work of one sample, in FLOPs (a multiply-add counts two), as throughput figures
+/// count it: the convolutions' and the fully connected layers' multiply-adds only (biases, ReLU,
+/// pooling and the loss are a fraction of a percent of lenet's and cnn's work).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flops {
+    /// The forward pass.
+    pub forward: f64,
+    /// A training step: the forward pass, every weight gradient (as much work as its layer's
+    /// forward), and every input gradient but the first layer's (the images need none).
+    pub train: f64,
+}
+
+impl Arch {
+    /// The work of one sample of shape `s` (see [`Flops`]).
+    pub fn flops(self, s: InputShape) -> Flops {
+        let (mut h, mut w) = (s.height, s.width);
+        let mut per_layer = Vec::new();
+        for layer in self.layers(s) {
+            match layer {
+                Layer::Conv { cin, cout, kernel } => {
+                    (h, w) = ((h + 1).saturating_sub(kernel), (w + 1).saturating_sub(kernel));
+                    per_layer.push(2.0 * (cout * cin * kernel * kernel * h * w) as f64);
+                }
+                Layer::Pool => (h, w) = (h / 2, w / 2),
+                Layer::Linear { inp, out } => per_layer.push(2.0 * (inp * out) as f64),
+                Layer::Relu | Layer::Flatten => {}
+            }
+        }
+        let forward: f64 = per_layer.iter().sum();
+        let first = per_layer.first().copied().unwrap_or(0.0);
+        Flops {
+            forward,
+            train: 3.0 * forward - first,
+        }
+    }
+}
+
 const LENET_CHANNELS: [usize; 2] = [6, 16];
 const LENET_FC: [usize; 2] = [120, 84];
 const CNN_CHANNELS: [usize; 2] = [64, 64];
@@ -306,6 +343,24 @@ impl Net for ConvNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// cnn on 3x32x32, counted by hand: conv1 3->64 on 28x28 outputs, conv2 64->64 on 10x10,
+    /// fc 1600->384->192->10.
+    #[test]
+    fn flops_count_the_layers_multiply_adds() {
+        let s = InputShape {
+            channels: 3,
+            height: 32,
+            width: 32,
+            classes: 10,
+        };
+        let conv1 = 2.0 * (64 * 3 * 25 * 28 * 28) as f64;
+        let rest = 2.0 * (64 * 64 * 25 * 10 * 10 + 1600 * 384 + 384 * 192 + 192 * 10) as f64;
+        let f = Arch::Cnn.flops(s);
+        assert_eq!(f.forward, conv1 + rest);
+        assert_eq!(f.train, 3.0 * conv1 + 3.0 * rest - conv1);
+        assert_eq!(Arch::Logreg.flops(s).train, 2.0 * (3072 * 10) as f64 * 2.0);
+    }
 
     /// The layer plan must list the parameters exactly as the Burn module visits them, or the
     /// batched trainer would read the flat vector in the wrong order.

@@ -93,7 +93,8 @@ fn headline(threads: usize, python: &Path) -> Result<()> {
         steps: 10,
         batch: 32,
     };
-    if compare_train("lenet", &b, &[b.kernels], Some(python))?.is_none() {
+    let roof = print_roof(threads);
+    if compare_train("lenet", &b, &[b.kernels], Some(python), roof)?.is_none() {
         println!("lenet train ratio vs pytorch: unavailable (no torch for {})", python.display());
     }
     Ok(())
@@ -124,8 +125,10 @@ fn train(a: TrainArgs) -> Result<()> {
     }
     let mode = if a.eval { BenchMode::Eval } else { BenchMode::Train };
     let python = (!a.no_reference).then_some(a.python.as_path());
+    let mut roofs = std::collections::BTreeMap::new();
     for &input in &inputs {
         for &t in &threads {
+            let roof = *roofs.entry(t * a.concurrent).or_insert_with(|| print_roof(t * a.concurrent));
             for &replicas in &a.replicas {
                 let b = TrainBench {
                     arch,
@@ -140,11 +143,42 @@ fn train(a: TrainArgs) -> Result<()> {
                     steps: a.steps.max(1),
                     batch: a.batch.max(1),
                 };
-                compare_train(&a.model, &b, &kernels, python)?;
+                compare_train(&a.model, &b, &kernels, python, roof)?;
             }
         }
     }
     Ok(())
+}
+
+/// Measures and prints this machine's fp32 FMA peak on `threads` threads (the roof every
+/// throughput is a fraction of); returns it in GFLOP/s.
+fn print_roof(threads: usize) -> f64 {
+    let r = abs_models::kernels::roof::measure(threads, 0.5);
+    println!(
+        "roof: fp32 FMA peak ({}, {} thread{}): {:.1} GFLOP/s",
+        r.isa.name(),
+        r.threads,
+        if r.threads == 1 { "" } else { "s" },
+        r.gflops
+    );
+    r.gflops
+}
+
+/// `samples_per_s` as GFLOP/s and as a share of `roof` (GFLOP/s), for the line that reports it.
+fn against_roof(b: &bench::TrainBench, samples_per_s: f64, roof: f64) -> String {
+    let (c, h, w) = b.input.dims();
+    let flops = b.arch.flops(abs_models::InputShape {
+        channels: c,
+        height: h,
+        width: w,
+        classes: 10,
+    });
+    let per_sample = match b.mode {
+        bench::BenchMode::Train => flops.train,
+        bench::BenchMode::Eval => flops.forward,
+    };
+    let gflops = samples_per_s * per_sample / 1e9;
+    format!(" ({gflops:.1} GFLOP/s, {:.0}% of the roof)", 100.0 * gflops / roof)
 }
 
 /// The synthetic data shape named `CxHxW`.
@@ -165,8 +199,8 @@ fn kernels_named(name: &str) -> Result<Kernels> {
 /// Measures `b` for abs-bench with each of `kernels`, then (with `python`) the PyTorch reference
 /// once, printing one line each and a ratio line per kernel choice, `{model} {mode} ratio vs
 /// pytorch: R` (with the kernels named when there are several); returns the first ratio, None when
-/// there is no reference.
-fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python: Option<&Path>) -> Result<Option<f64>> {
+/// there is no reference. Each line gives its GFLOP/s and share of `roof` (GFLOP/s).
+fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python: Option<&Path>, roof: f64) -> Result<Option<f64>> {
     let mode = b.mode.name();
     let task = match b.mode {
         bench::BenchMode::Train => format!("train (U={}, B={}", b.steps, b.batch),
@@ -196,13 +230,20 @@ fn compare_train(model: &str, b: &bench::TrainBench, kernels: &[Kernels], python
         } else {
             String::new()
         };
-        println!("{what}: abs-bench (flex, {} kernels{isa}) {rate:.0} samples/s", k.name());
+        println!(
+            "{what}: abs-bench (flex, {} kernels{isa}) {rate:.0} samples/s{}",
+            k.name(),
+            against_roof(b, rate, roof)
+        );
         ours.push((k, rate));
     }
     let Some(python) = python else { return Ok(None) };
     match bench::torch_samples_per_s(python, b).map_err(Error::Bench)? {
         bench::Reference::Measured { samples_per_s, torch } => {
-            println!("{what}: pytorch {torch} {samples_per_s:.0} samples/s");
+            println!(
+                "{what}: pytorch {torch} {samples_per_s:.0} samples/s{}",
+                against_roof(b, samples_per_s, roof)
+            );
             for &(k, rate) in &ours {
                 let named = if kernels.len() > 1 {
                     format!(" ({} kernels)", k.name())

@@ -415,36 +415,45 @@ pub fn input_grad_image(isa: super::Isa, s: &ConvShape, g: &[f32], w: &[f32], ta
     );
 }
 
-/// `dw[m][c][ky][kx] = sum_n sum_{q < span} g[n][m][q] * x[n][c][q + ky*width + kx]` and
-/// `db[m] = sum_n sum_q g[n][m][q]`. `g` holds [batch][cout] gradient planes of `grad_plane()`
-/// floats, `x` the [batch][cin][height][width] input.
+/// `dw[m][c][ky][kx] = sum_n sum_{q < span} g[n][m][q] * x[n][c][q + ky*width + kx]` for the
+/// output channels `m` in `rows`; `dw` holds just those rows ([rows.len()][cin][k][k]). `g` holds
+/// [batch][cout] gradient planes of `grad_plane()` floats, `x` the [batch][cin][height][width]
+/// input.
 ///
 /// Each sum runs in sixteen lanes (lane j takes the positions q = j mod 16 of every image, in
-/// order) that are then added in a fixed tree.
+/// order) that are then added in a fixed tree, so a weight's gradient has the same bits however
+/// the output channels are split between calls (and threads).
 #[inline(always)]
-fn weight_grad<L: Lanes>(s: &ConvShape, g: &[f32], x: &[f32], dw: &mut [f32], db: &mut [f32]) {
+fn weight_grad<L: Lanes>(s: &ConvShape, g: &[f32], x: &[f32], rows: std::ops::Range<usize>, dw: &mut [f32]) {
     assert!(
         s.check().is_ok() && s.kernel == GRAD_KERNEL,
         "weight_grad supports {GRAD_KERNEL}x{GRAD_KERNEL} kernels"
     );
     let (gp, xp) = (s.grad_plane(), s.plane());
     assert!(g.len() >= s.batch * s.cout * gp && x.len() >= s.batch * s.cin * xp);
-    assert!(dw.len() >= s.cout * s.cin * GRAD_KERNEL * GRAD_KERNEL && db.len() >= s.cout);
-    let mut m = 0;
-    while m < s.cout {
+    assert!(rows.end <= s.cout && dw.len() >= rows.len() * s.cin * GRAD_KERNEL * GRAD_KERNEL);
+    let mut m = rows.start;
+    while m < rows.end {
         // blocks of up to 4 rows (20 accumulators) where 32 registers hold a vector each, 1 otherwise
-        let r = if L::ROOMY { (s.cout - m).min(4) } else { 1 };
+        let r = if L::ROOMY { (rows.end - m).min(4) } else { 1 };
         // SAFETY: bounds asserted above; rows m..m+r < cout.
         unsafe {
             match r {
-                4 => weight_grad_rows::<L, 4>(s, g, x, m, dw),
-                3 => weight_grad_rows::<L, 3>(s, g, x, m, dw),
-                2 => weight_grad_rows::<L, 2>(s, g, x, m, dw),
-                _ => weight_grad_rows::<L, 1>(s, g, x, m, dw),
+                4 => weight_grad_rows::<L, 4>(s, g, x, m, rows.start, dw),
+                3 => weight_grad_rows::<L, 3>(s, g, x, m, rows.start, dw),
+                2 => weight_grad_rows::<L, 2>(s, g, x, m, rows.start, dw),
+                _ => weight_grad_rows::<L, 1>(s, g, x, m, rows.start, dw),
             }
         }
         m += r;
     }
+}
+
+/// `db[m] = sum_n sum_q g[n][m][q]`, in sixteen lanes added in a fixed tree.
+#[inline(always)]
+fn bias_grad<L: Lanes>(s: &ConvShape, g: &[f32], db: &mut [f32]) {
+    let gp = s.grad_plane();
+    assert!(g.len() >= s.batch * s.cout * gp && db.len() >= s.cout);
     let one = L::splat(1.0);
     for (m, d) in db.iter_mut().enumerate().take(s.cout) {
         let mut acc = L::splat(0.0);
@@ -467,9 +476,10 @@ fn weight_grad<L: Lanes>(s: &ConvShape, g: &[f32], x: &[f32], dw: &mut [f32], db
 /// The kernel size [`weight_grad`] is unrolled for (the models' convolutions are all 5x5).
 pub const GRAD_KERNEL: usize = 5;
 
-/// Weight-gradient rows m..m+R for every input channel and kernel row.
+/// Weight-gradient rows m..m+R for every input channel and kernel row, into `dw`, whose first
+/// row is output channel `first`.
 #[inline(always)]
-unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x: &[f32], m: usize, dw: &mut [f32]) {
+unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x: &[f32], m: usize, first: usize, dw: &mut [f32]) {
     const K: usize = GRAD_KERNEL;
     let (gp, xp, span) = (s.grad_plane(), s.plane(), s.span());
     let full = span / WIDTH * WIDTH;
@@ -508,7 +518,7 @@ unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x
             }
             for (r, acc_r) in acc.iter().enumerate() {
                 for (kx, a) in acc_r.iter().enumerate() {
-                    dw[((m + r) * s.cin + c) * K * K + ky * K + kx] = sum_lanes(a.to_array());
+                    dw[((m + r - first) * s.cin + c) * K * K + ky * K + kx] = sum_lanes(a.to_array());
                 }
             }
         }
@@ -517,5 +527,10 @@ unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x
 
 dispatched!(
     /// See [`weight_grad`].
-    pub fn weight_grad_on = weight_grad(s: &ConvShape, g: &[f32], x: &[f32], dw: &mut [f32], db: &mut [f32])
+    pub fn weight_grad_on = weight_grad(s: &ConvShape, g: &[f32], x: &[f32], rows: std::ops::Range<usize>, dw: &mut [f32])
+);
+
+dispatched!(
+    /// See [`bias_grad`].
+    pub fn bias_grad_on = bias_grad(s: &ConvShape, g: &[f32], db: &mut [f32])
 );

@@ -9,6 +9,7 @@ mod conv;
 mod lanes;
 mod ops;
 mod pool;
+pub mod roof;
 
 pub use conv::ConvShape;
 pub use lanes::Isa;

@@ -14,7 +14,9 @@ use burn::backend::{Autodiff, Backend, Bytes, DType, Dispatch, Flex, Shape, back
 use burn::tensor::Tensor;
 
 use super::Isa;
-use super::conv::{ConvShape, GRAD_KERNEL, forward_image, input_grad_image, weight_grad_on};
+use rayon::prelude::*;
+
+use super::conv::{ConvShape, GRAD_KERNEL, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
 use super::pool::{pooled, relu_pool_plane, relu_pool_plane_backward};
 
 /// The project's own CPU operations.
@@ -96,7 +98,62 @@ struct ConvReluPoolState {
     codes: Arc<Vec<u8>>,
 }
 
-/// Forward pass: the pooled output [batch, cout, oh/2, ow/2] and the pool's winners.
+/// Whether the kernels split their work across the current rayon pool: only when it has more
+/// than one thread (a sweep running one cell per core gives each cell one, and then nothing is
+/// scheduled). Every output is computed by the same code whichever thread runs it, so the split
+/// changes no bit of any result.
+fn split() -> bool {
+    rayon::current_num_threads() > 1
+}
+
+/// Runs `f(scratch, i, chunk_i)` for each `chunk`-long piece of `a`, with a scratch value from
+/// `init` per thread; across the pool's threads when [`split`].
+fn each_chunk<A: Send, S>(
+    a: &mut [A],
+    chunk: usize,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, usize, &mut [A]) + Sync + Send,
+) {
+    if chunk == 0 {
+        return;
+    }
+    if split() {
+        a.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each_init(&init, |scratch, (i, a)| f(scratch, i, a));
+    } else {
+        let mut scratch = init();
+        for (i, a) in a.chunks_mut(chunk).enumerate() {
+            f(&mut scratch, i, a);
+        }
+    }
+}
+
+/// [`each_chunk`] over matching pieces of two slices.
+fn each_pair<A: Send, B: Send, S>(
+    (a, a_chunk): (&mut [A], usize),
+    (b, b_chunk): (&mut [B], usize),
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, usize, &mut [A], &mut [B]) + Sync + Send,
+) {
+    if a_chunk == 0 || b_chunk == 0 {
+        return;
+    }
+    if split() {
+        a.par_chunks_mut(a_chunk)
+            .zip(b.par_chunks_mut(b_chunk))
+            .enumerate()
+            .for_each_init(&init, |scratch, (i, (a, b))| f(scratch, i, a, b));
+    } else {
+        let mut scratch = init();
+        for (i, (a, b)) in a.chunks_mut(a_chunk).zip(b.chunks_mut(b_chunk)).enumerate() {
+            f(&mut scratch, i, a, b);
+        }
+    }
+}
+
+/// Forward pass: the pooled output [batch, cout, oh/2, ow/2] and the pool's winners, image by
+/// image.
 fn conv_relu_pool_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (FlexTensor, Vec<u8>) {
     let s = conv_shape(x, w);
     let (isa, taps) = (Isa::detected(), s.forward_taps());
@@ -106,31 +163,31 @@ fn conv_relu_pool_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (Fl
     assert_eq!(bs.len(), s.cout, "conv_relu_pool: bias length");
     let mut out = vec![0.0f32; s.batch * s.cout * pooled_plane];
     let mut codes = vec![0u8; out.len()];
-    let mut scratch = vec![0.0f32; s.cout * s.strided_out_plane()];
-    for n in 0..s.batch {
-        forward_image(
-            isa,
-            &s,
-            &xs[n * s.cin * s.plane()..][..s.cin * s.plane()],
-            ws,
-            bs,
-            &taps,
-            &mut scratch,
-        );
-        for co in 0..s.cout {
-            let at = (n * s.cout + co) * pooled_plane;
-            relu_pool_plane(
-                &scratch[co * s.strided_out_plane()..][..s.strided_out_plane()],
-                s.width,
-                s.out_height(),
-                s.out_width(),
-                &mut out[at..at + pooled_plane],
-                &mut codes[at..at + pooled_plane],
-            );
-        }
-    }
+    let image = s.cout * pooled_plane;
+    each_pair(
+        (&mut out, image),
+        (&mut codes, image),
+        || vec![0.0f32; s.cout * s.strided_out_plane()],
+        |scratch, n, out, codes| {
+            forward_image(isa, &s, &xs[n * s.cin * s.plane()..][..s.cin * s.plane()], ws, bs, &taps, scratch);
+            for co in 0..s.cout {
+                let at = co * pooled_plane;
+                relu_pool_plane(
+                    &scratch[co * s.strided_out_plane()..][..s.strided_out_plane()],
+                    s.width,
+                    s.out_height(),
+                    s.out_width(),
+                    &mut out[at..at + pooled_plane],
+                    &mut codes[at..at + pooled_plane],
+                );
+            }
+        },
+    );
     (tensor(out, &[s.batch, s.cout, ph, pw]), codes)
 }
+
+/// Output channels per task of the split weight gradient (the kernel's register block).
+const GRAD_ROWS: usize = 4;
 
 /// Backward pass: (input gradient when asked for, weight gradient, bias gradient).
 fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: bool) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
@@ -138,36 +195,56 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let isa = Isa::detected();
     let (ph, pw) = (pooled(s.out_height()), pooled(s.out_width()));
     let gp = s.grad_plane();
-    let dys = floats(dy);
     let mut g = vec![0.0f32; s.batch * s.cout * gp];
-    if ph * pw > 0 {
-        for (plane, (dy_plane, codes)) in dys.chunks_exact(ph * pw).zip(state.codes.chunks_exact(ph * pw)).enumerate() {
-            relu_pool_plane_backward(
-                dy_plane,
-                codes,
-                s.out_height(),
-                s.out_width(),
-                &mut g[plane * gp..(plane + 1) * gp],
-                s.width,
-            );
-        }
+    let (dys, codes, pooled_plane) = (floats(dy), &state.codes, ph * pw);
+    if pooled_plane > 0 {
+        each_chunk(
+            &mut g,
+            gp,
+            || (),
+            |_, plane, g| {
+                let at = plane * pooled_plane;
+                relu_pool_plane_backward(
+                    &dys[at..][..pooled_plane],
+                    &codes[at..][..pooled_plane],
+                    s.out_height(),
+                    s.out_width(),
+                    g,
+                    s.width,
+                );
+            },
+        );
     }
     let (xs, ws) = (floats(&state.x), floats(&state.w));
     let mut dw = vec![0.0f32; ws.len()];
     let mut db = vec![0.0f32; s.cout];
-    weight_grad_on(isa, &s, &g, xs, &mut dw, &mut db);
+    let row = s.cin * GRAD_KERNEL * GRAD_KERNEL;
+    each_chunk(
+        &mut dw,
+        GRAD_ROWS * row,
+        || (),
+        |_, i, dw| {
+            let first = i * GRAD_ROWS;
+            weight_grad_on(isa, &s, &g, xs, first..first + dw.len() / row, dw);
+        },
+    );
+    bias_grad_on(isa, &s, &g, &mut db);
     let dx = want_dx.then(|| {
         let mut dx = vec![0.0f32; xs.len()];
-        let mut scratch = vec![0.0f32; s.cin * s.input_grad_plane()];
         let taps = s.forward_taps();
-        for n in 0..s.batch {
-            scratch.fill(0.0);
-            input_grad_image(isa, &s, &g[n * s.cout * gp..(n + 1) * s.cout * gp], ws, &taps, &mut scratch);
-            let image = &mut dx[n * s.cin * s.plane()..(n + 1) * s.cin * s.plane()];
-            for (plane, from) in image.chunks_exact_mut(s.plane()).zip(scratch.chunks_exact(s.input_grad_plane())) {
-                plane.copy_from_slice(&from[..s.plane()]);
-            }
-        }
+        let image = s.cin * s.plane();
+        each_chunk(
+            &mut dx,
+            image,
+            || vec![0.0f32; s.cin * s.input_grad_plane()],
+            |scratch, n, image| {
+                scratch.fill(0.0);
+                input_grad_image(isa, &s, &g[n * s.cout * gp..(n + 1) * s.cout * gp], ws, &taps, scratch);
+                for (plane, from) in image.chunks_exact_mut(s.plane()).zip(scratch.chunks_exact(s.input_grad_plane())) {
+                    plane.copy_from_slice(&from[..s.plane()]);
+                }
+            },
+        );
         tensor(dx, &dims(&state.x))
     });
     (dx, tensor(dw, &dims(&state.w)), tensor(db, &[s.cout]))

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::conv::{ConvShape, forward_image, input_grad_image, weight_grad_on};
+use super::conv::{ConvShape, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
 use super::lanes::tests::runnable_isas;
 use super::{Isa, conv_relu_pool, relu_pool};
 
@@ -103,6 +103,30 @@ fn conv_relu_pool_matches_burn_forward_and_gradients() {
         {
             let e = rel_err(a, b);
             assert!(e < 1e-5, "{s:?}: {what} differs from Burn's by {e:e} (relative)");
+        }
+    }
+}
+
+/// The kernels split their work across the pool's threads (images, output channels, gradient
+/// planes); every output and gradient must keep its bits whatever the thread count.
+#[test]
+fn thread_count_changes_no_bit() {
+    let on = |threads: usize, s: &ConvShape, seed: u64| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(conv_relu_pool, s, seed))
+    };
+    for (i, s) in shapes().iter().enumerate() {
+        let one = on(1, s, i as u64);
+        for threads in [2, 3, 8] {
+            let bits = |v: &[Vec<f32>; 4]| {
+                v.iter()
+                    .map(|x| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            };
+            assert!(
+                bits(&on(threads, s, i as u64)) == bits(&one),
+                "{s:?}: {threads} threads differ from one"
+            );
         }
     }
 }
@@ -221,7 +245,8 @@ fn every_isa_gives_the_same_bits() {
             let mut y = vec![0.0f32; s.cout * s.strided_out_plane()];
             forward_image(isa, &s, &x[..s.cin * s.plane()], &w, &b, &taps, &mut y);
             let (mut dw, mut db) = (vec![0.0f32; w.len()], vec![0.0f32; s.cout]);
-            weight_grad_on(isa, &s, &g, &x, &mut dw, &mut db);
+            weight_grad_on(isa, &s, &g, &x, 0..s.cout, &mut dw);
+            bias_grad_on(isa, &s, &g, &mut db);
             let mut dx = vec![0.0f32; s.cin * s.input_grad_plane()];
             input_grad_image(isa, &s, &g[..s.cout * s.grad_plane()], &w, &taps, &mut dx);
             (y, dw, db, dx)
