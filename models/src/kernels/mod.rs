@@ -11,7 +11,9 @@ mod ops;
 mod pool;
 pub mod roof;
 
-pub use conv::ConvShape;
+/// The convolution kernels one by one, for benchmarks and tests of their shapes; models reach them
+/// through [`conv_relu_pool`].
+pub use conv::{ConvShape, GRAD_KERNEL, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
 pub use lanes::Isa;
 pub use ops::{NativeOps, conv_relu_pool, relu_pool};
 

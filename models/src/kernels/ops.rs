@@ -98,17 +98,32 @@ struct ConvReluPoolState {
     codes: Arc<Vec<u8>>,
 }
 
-/// Whether the kernels split their work across the current rayon pool: only when it has more
-/// than one thread (a sweep running one cell per core gives each cell one, and then nothing is
-/// scheduled). Every output is computed by the same code whichever thread runs it, so the split
-/// changes no bit of any result.
-fn split() -> bool {
-    rayon::current_num_threads() > 1
+/// Whether the kernels split a convolution's work across the current rayon pool: only when it has
+/// more than one thread (a sweep running one cell per core gives each cell one) and the
+/// convolution is large enough that the split pays for waking the other threads (see
+/// [`SPLIT_FLOPS`]). Every output is computed by the same code whichever thread runs it, so the
+/// split changes no bit of any result.
+fn split(s: &ConvShape) -> bool {
+    rayon::current_num_threads() > 1 && (conv_flops(s) >= SPLIT_FLOPS || SPLIT_EVERY_SIZE)
 }
 
+/// Unit tests split every convolution, however small, so that their small shapes test the split.
+const SPLIT_EVERY_SIZE: bool = cfg!(test);
+
+/// The multiply-add work of one pass of a convolution over the batch, in FLOPs.
+fn conv_flops(s: &ConvShape) -> f64 {
+    2.0 * (s.batch * s.cout * s.cin * s.kernel * s.kernel * s.out_height() * s.out_width()) as f64
+}
+
+/// The smallest convolution pass split across threads: about 500 microseconds of work at the
+/// kernels' speed (about 100 GFLOP/s), where a split's cost (waking a thread, stealing tasks) is a few
+/// percent. docs/performance.md has the measurements behind it.
+const SPLIT_FLOPS: f64 = 50e6;
+
 /// Runs `f(scratch, i, chunk_i)` for each `chunk`-long piece of `a`, with a scratch value from
-/// `init` per thread; across the pool's threads when [`split`].
+/// `init` per thread; across the pool's threads when `split` (see [`split`]).
 fn each_chunk<A: Send, S>(
+    split: bool,
     a: &mut [A],
     chunk: usize,
     init: impl Fn() -> S + Sync + Send,
@@ -117,7 +132,7 @@ fn each_chunk<A: Send, S>(
     if chunk == 0 {
         return;
     }
-    if split() {
+    if split {
         a.par_chunks_mut(chunk)
             .enumerate()
             .for_each_init(&init, |scratch, (i, a)| f(scratch, i, a));
@@ -131,6 +146,7 @@ fn each_chunk<A: Send, S>(
 
 /// [`each_chunk`] over matching pieces of two slices.
 fn each_pair<A: Send, B: Send, S>(
+    split: bool,
     (a, a_chunk): (&mut [A], usize),
     (b, b_chunk): (&mut [B], usize),
     init: impl Fn() -> S + Sync + Send,
@@ -139,7 +155,7 @@ fn each_pair<A: Send, B: Send, S>(
     if a_chunk == 0 || b_chunk == 0 {
         return;
     }
-    if split() {
+    if split {
         a.par_chunks_mut(a_chunk)
             .zip(b.par_chunks_mut(b_chunk))
             .enumerate()
@@ -165,6 +181,7 @@ fn conv_relu_pool_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (Fl
     let mut codes = vec![0u8; out.len()];
     let image = s.cout * pooled_plane;
     each_pair(
+        split(&s),
         (&mut out, image),
         (&mut codes, image),
         || vec![0.0f32; s.cout * s.strided_out_plane()],
@@ -199,6 +216,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let (dys, codes, pooled_plane) = (floats(dy), &state.codes, ph * pw);
     if pooled_plane > 0 {
         each_chunk(
+            split(&s),
             &mut g,
             gp,
             || (),
@@ -220,6 +238,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let mut db = vec![0.0f32; s.cout];
     let row = s.cin * GRAD_KERNEL * GRAD_KERNEL;
     each_chunk(
+        split(&s),
         &mut dw,
         GRAD_ROWS * row,
         || (),
@@ -234,6 +253,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
         let taps = s.forward_taps();
         let image = s.cin * s.plane();
         each_chunk(
+            split(&s),
             &mut dx,
             image,
             || vec![0.0f32; s.cin * s.input_grad_plane()],
