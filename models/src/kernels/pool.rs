@@ -32,25 +32,24 @@ pub fn relu_pool_plane(src: &[f32], row_stride: usize, rows: usize, cols: usize,
             .zip(out_row.iter_mut().zip(code_row.iter_mut()))
         {
             let window = [t[0], t[1], b[0], b[1]];
-            let mut best = window[0];
-            let mut at = 0u8;
+            // the first maximum, NaN kept, ReLU clipping, all by selects (no branch), so the
+            // loop vectorises
+            let (mut best, mut at) = (window[0], 0u8);
             for (k, &v) in window.iter().enumerate().skip(1) {
-                if v > best {
-                    best = v;
-                    at = k as u8;
-                }
+                let greater = v > best;
+                best = if greater { v } else { best };
+                at = if greater { k as u8 } else { at };
             }
             let nan = window.iter().any(|v| v.is_nan());
-            if nan {
-                *o = f32::NAN;
-                *c = at;
-            } else if best > 0.0 {
-                *o = best;
-                *c = at;
+            let positive = best > 0.0;
+            *o = if nan {
+                f32::NAN
+            } else if positive {
+                best
             } else {
-                *o = 0.0;
-                *c = CLIPPED;
-            }
+                0.0
+            };
+            *c = if nan || positive { at } else { CLIPPED };
         }
     }
 }
@@ -66,12 +65,17 @@ pub fn relu_pool_plane_backward(dy: &[f32], codes: &[u8], rows: usize, cols: usi
         "pool input gradient too short"
     );
     for i in 0..ph {
-        for j in 0..pw {
-            let code = codes[i * pw + j];
-            if code < CLIPPED {
-                let (di, dj) = (usize::from(code / 2), usize::from(code % 2));
-                dx[(2 * i + di) * row_stride + 2 * j + dj] += dy[i * pw + j];
-            }
+        let (top, bottom) = dx[2 * i * row_stride..].split_at_mut(row_stride);
+        let (top, bottom) = (&mut top[..2 * pw], &mut bottom[..2 * pw]);
+        let (dy_row, code_row) = (&dy[i * pw..][..pw], &codes[i * pw..][..pw]);
+        // every window adds its gradient to its winner and 0.0 to the other three inputs (which
+        // leaves them as they are), without a branch, so the loop vectorises
+        for (((t, b), &g), &code) in top.chunks_exact_mut(2).zip(bottom.chunks_exact_mut(2)).zip(dy_row).zip(code_row) {
+            let pick = |k: u8| if code == k { g } else { 0.0 };
+            t[0] += pick(0);
+            t[1] += pick(1);
+            b[0] += pick(2);
+            b[1] += pick(3);
         }
     }
 }
