@@ -12,7 +12,7 @@ INSTALL_DIR ?= $(HOME)/.local/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PHONY_PYTHON := python python-env test-python bench-python example-torch
-.PHONY: $(PHONY_PYTHON) install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train lint
+.PHONY: $(PHONY_PYTHON) install icount icount-baseline icount-tools figures figures-field figures-population figures-cifar10 figures-quick example example-fashion data test clean-stale test-core test-slurm test-disk-full test-wgpu lavapipe build build-wgpu bench bench-baseline bench-train bench-cell lint
 
 ## The committed figures, byte for byte: the paper's figures, the readings, the network sweep, the
 ## population of clients (sweeps/*.yaml) and the summary with paired comparisons and the paper's
@@ -182,15 +182,25 @@ bench-baseline:
 	cargo bench -p abs-bench -- --save-baseline $(CRITERION_BASELINE)
 
 ## Samples/s of one local job and of the evaluation pass, abs-bench (native and Burn kernels)
-## against PyTorch, one thread, both image shapes: the tables of docs/performance.md. PYTHON must
-## import torch (`python3 -m pip install torch`); without it the reference is skipped.
+## against PyTorch, one and two threads, both image shapes, each as GFLOP/s and a share of this
+## core's measured FMA roof: the tables of docs/performance.md. PYTHON must import torch
+## (`python3 -m pip install torch`, or PYTHON=.venv/bin/python after `make python` and a pip
+## install of torch there); without it the reference is skipped. `make bench-cell` times a whole
+## lenet cell against the plain PyTorch simulation in bench-suite/reference/torch_cell.py.
 PYTHON ?= python3
 bench-train: build
-	$(BIN) bench train --model lenet --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 30 --python $(PYTHON)
-	$(BIN) bench train --model cnn --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 8 --python $(PYTHON)
+	$(BIN) bench train --model lenet --threads 1,2 --input 3x32x32,1x28x28 --kernels native,burn --jobs 30 --python $(PYTHON)
+	$(BIN) bench train --model cnn --threads 1,2 --input 3x32x32,1x28x28 --kernels native,burn --jobs 8 --python $(PYTHON)
 	$(BIN) bench train --model lenet --threads 1 --input 3x32x32,1x28x28 --kernels native --concurrent 2 --jobs 30 --python $(PYTHON)
 	$(BIN) bench train --model lenet --eval --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 5 --python $(PYTHON)
-	$(BIN) bench train --model cnn --eval --threads 1 --input 3x32x32,1x28x28 --kernels native,burn --jobs 2 --python $(PYTHON)
+	$(BIN) bench train --model cnn --eval --threads 1,2 --input 3x32x32,1x28x28 --kernels native,burn --jobs 2 --python $(PYTHON)
+
+## A whole Fig. 3-like cell (lenet, Fashion-MNIST, N = 20, K-async with K = 2, 60 virtual s, the
+## test set every 5 rounds) on one thread: abs-bench's host split, then the plain PyTorch
+## simulation's; docs/performance.md compares them per job and per evaluation.
+bench-cell: build data
+	RAYON_NUM_THREADS=1 $(BIN) run bench-suite/reference/cell.yaml --out $(CURDIR)/out/bench-cell --data-dir /usr/share/datasets/fashion-mnist
+	$(PYTHON) bench-suite/reference/torch_cell.py --data /usr/share/datasets/fashion-mnist --threads 1
 
 lint: python-env
 	cargo fmt --all -- --check
