@@ -229,6 +229,26 @@ fn sweep_dry_run_lists_cells_and_a_rerun_skips_finished_ones() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("8 cells, 8 already finished; running 0"));
 }
 
+/// A `bench train` output's roof line (checked: a positive GFLOP/s) and the measurement lines after
+/// it, each of which must give its GFLOP/s and share of the roof.
+fn roof_and_lines(out: &str) -> (&str, Vec<&str>) {
+    let mut lines = out.lines();
+    let roof = lines.next().unwrap_or_default();
+    let gflops: f64 = roof
+        .strip_prefix("roof: fp32 FMA peak (")
+        .and_then(|r| r.split(": ").nth(1))
+        .and_then(|r| r.strip_suffix(" GFLOP/s"))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("no roof line first: {out}"));
+    assert!(gflops > 0.0, "{out}");
+    let rest: Vec<&str> = lines.collect();
+    assert!(
+        rest.iter().all(|l| l.contains(" GFLOP/s, ") && l.ends_with("% of the roof)")),
+        "{out}"
+    );
+    (roof, rest)
+}
+
 #[test]
 fn bench_train_measures_one_by_one_and_in_lockstep() {
     let args = [
@@ -247,7 +267,8 @@ fn bench_train_measures_one_by_one_and_in_lockstep() {
     let o = run(&[&args[..], &["--replicas", "1,3"]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
-    let lines: Vec<&str> = out.lines().collect();
+    let (roof, lines) = roof_and_lines(&out);
+    assert!(roof.contains("1 thread)"), "{out}");
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines.iter().all(|l| l.contains("samples/s")), "{out}");
     assert!(
@@ -277,7 +298,8 @@ fn bench_train_compares_kernels_shapes_and_the_evaluation_pass() {
     let o = run(&[&args[..], &["--input", "1x28x28", "--kernels", "native,burn", "--concurrent", "2"]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
-    let lines: Vec<&str> = out.lines().collect();
+    let (roof, lines) = roof_and_lines(&out);
+    assert!(roof.contains("2 threads)"), "two concurrent copies of one thread: {out}");
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines[0].contains("native kernels") && lines[1].contains("burn kernels"), "{out}");
     assert!(lines.iter().all(|l| l.contains("1x28x28") && l.contains("x 2 concurrent")), "{out}");
