@@ -492,6 +492,25 @@ unsafe fn weight_grad_rows<L: Lanes, const R: usize>(s: &ConvShape, g: &[f32], x
                 unsafe {
                     let gr: [*const f32; R] = std::array::from_fn(|r| g.as_ptr().add((n * s.cout + m + r) * gp));
                     let xr = x.as_ptr().add((n * s.cin + c) * xp + ky * s.width);
+                    if L::ROOMY {
+                        // one loop body for every vector, the last reading only its real lanes of
+                        // x; a gradient plane holds zeros past the span, so its vectors are read
+                        // whole. The same values meet in the same order as below, and with one body
+                        // the accumulators stay in registers across images.
+                        let mut q = 0;
+                        while q < span {
+                            let lanes = (span - q).min(WIDTH);
+                            let gv: [L; R] = std::array::from_fn(|r| L::load(gr[r].add(q)));
+                            for kx in 0..K {
+                                let xv = L::load_first(xr.add(q + kx), lanes);
+                                for (acc_r, g) in acc.iter_mut().zip(&gv) {
+                                    acc_r[kx] = acc_r[kx].fma(*g, xv);
+                                }
+                            }
+                            q += WIDTH;
+                        }
+                        continue;
+                    }
                     let mut q = 0;
                     while q < full {
                         let gv: [L; R] = std::array::from_fn(|r| L::load(gr[r].add(q)));

@@ -19,7 +19,7 @@ pub(crate) trait Lanes: Copy {
     const ROOMY: bool;
     unsafe fn load(p: *const f32) -> Self;
     unsafe fn store(self, p: *mut f32);
-    /// The first `n` (< WIDTH) floats at `p`, zeros in the other lanes; nothing past them is read.
+    /// The first `n` (<= WIDTH) floats at `p`, zeros in the other lanes; nothing past them is read.
     unsafe fn load_first(p: *const f32, n: usize) -> Self;
     fn splat(v: f32) -> Self;
     /// `a * b + self`, rounded once per lane.
