@@ -1,6 +1,6 @@
 //! GFLOP/s of each native kernel at each convolution shape the models use (lenet and cnn on
-//! 3x32x32 images, lenet on 1x28x28, batch 32), one thread: the forward pass, the weight
-//! gradient and the input gradient of one batch.
+//! 3x32x32 images, lenet on 1x28x28, batch 32), one thread: the forward pass (in the layout the
+//! model runs, and row-strided beside it), the weight gradient and the input gradient of one batch.
 //!
 //! Run: `cargo bench -p abs-bench --bench kernels` (`make bench` runs it with the other benches
 //! against the saved baseline). Throughput is counted in FLOPs (a multiply-add counts two, over
@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use abs_models::kernels::{ConvShape, Isa, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
+use abs_models::kernels::{ConvShape, ForwardPlan, Isa, bias_grad_on, input_grad_image, weight_grad_on};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const BATCH: usize = 32;
@@ -69,23 +69,29 @@ fn bench_kernels(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("kernels/{name}"));
         group.sample_size(20);
         group.throughput(Throughput::Elements(flops(&s)));
-        group.bench_function(BenchmarkId::from_parameter("forward"), |b| {
-            let mut out = vec![0.0f32; s.cout * s.strided_out_plane()];
-            b.iter(|| {
-                for n in 0..s.batch {
-                    forward_image(
-                        isa,
-                        &s,
-                        &x[n * s.cin * s.plane()..][..s.cin * s.plane()],
-                        &w,
-                        &bias,
-                        &taps,
-                        &mut out,
-                    );
-                }
-                black_box(out[0])
-            })
-        });
+        // the layout the model runs (packed for narrow planes), and the row-strided one beside it
+        for (id, plan) in [
+            ("forward", ForwardPlan::new(&s)),
+            ("forward_strided", ForwardPlan::with_packing(&s, false)),
+        ] {
+            group.bench_function(BenchmarkId::from_parameter(id), |b| {
+                let mut out = vec![0.0f32; s.cout * plan.out_plane()];
+                let mut pack = vec![0.0f32; plan.pack_len()];
+                b.iter(|| {
+                    for n in 0..s.batch {
+                        plan.run(
+                            isa,
+                            &x[n * s.cin * s.plane()..][..s.cin * s.plane()],
+                            &w,
+                            &bias,
+                            &mut pack,
+                            &mut out,
+                        );
+                    }
+                    black_box(out[0])
+                })
+            });
+        }
         group.bench_function(BenchmarkId::from_parameter("weight_grad"), |b| {
             let (mut dw, mut db) = (vec![0.0f32; w.len()], vec![0.0f32; s.cout]);
             b.iter(|| {

@@ -263,6 +263,102 @@ pub fn forward_image(isa: super::Isa, s: &ConvShape, x: &[f32], w: &[f32], bias:
     );
 }
 
+/// How the forward pass lays out one image: row-strided over the input itself (computing the
+/// spill columns), or over a packed copy in which each output row is dense.
+///
+/// The packed copy holds, per input channel c and kernel column kx, the input rows shifted by kx
+/// and cut to the output width: `pack[c][kx][y][ox] = x[c][y][ox + kx]`. Tap (ky, kx) of dense
+/// output p = oy * ow + ox is then the uniform shift `kx * height * ow + ky * ow`, so the same
+/// [`shifted_dot`] runs over dense planes, with every output's multiply-adds in the same order
+/// (channel, then tap) as over the input: the same bits, without the spill columns.
+#[derive(Debug, Clone)]
+pub struct ForwardPlan {
+    shape: ConvShape,
+    packed: bool,
+    taps: Vec<usize>,
+}
+
+impl ForwardPlan {
+    /// Packs when the spill columns would add a quarter or more to the work (the narrow planes of
+    /// second convolutions: 14 wide for 10 outputs), where the copy costs less than they do.
+    pub fn new(s: &ConvShape) -> ForwardPlan {
+        Self::with_packing(s, s.width * 4 >= s.out_width() * 5)
+    }
+
+    /// A plan that packs or not as told (tests compare the two).
+    pub fn with_packing(s: &ConvShape, packed: bool) -> ForwardPlan {
+        let k = s.kernel;
+        let taps = if packed {
+            (0..k * k)
+                .map(|t| (t % k) * s.height * s.out_width() + (t / k) * s.out_width())
+                .collect()
+        } else {
+            s.forward_taps()
+        };
+        ForwardPlan { shape: *s, packed, taps }
+    }
+
+    pub fn packed(&self) -> bool {
+        self.packed
+    }
+
+    /// Floats between two output rows of a plane.
+    pub fn row_stride(&self) -> usize {
+        if self.packed { self.shape.out_width() } else { self.shape.width }
+    }
+
+    /// Floats in one output plane.
+    pub fn out_plane(&self) -> usize {
+        self.shape.out_height() * self.row_stride()
+    }
+
+    /// Floats of the packing scratch (none when not packed).
+    pub fn pack_len(&self) -> usize {
+        if self.packed {
+            self.shape.cin * self.shape.kernel * self.shape.height * self.shape.out_width()
+        } else {
+            0
+        }
+    }
+
+    /// The forward pass of one image `x` ([cin][height][width]): `out` gets [cout] planes of
+    /// [`ForwardPlan::out_plane`] floats, rows [`ForwardPlan::row_stride`] apart; `pack` is
+    /// scratch of [`ForwardPlan::pack_len`] floats.
+    pub fn run(&self, isa: super::Isa, x: &[f32], w: &[f32], bias: &[f32], pack: &mut [f32], out: &mut [f32]) {
+        let s = &self.shape;
+        if !self.packed {
+            return forward_image(isa, s, x, w, bias, &self.taps, out);
+        }
+        let (ow, h, k) = (s.out_width(), s.height, s.kernel);
+        assert!(
+            x.len() >= s.cin * s.plane() && pack.len() >= self.pack_len(),
+            "forward: buffers too short"
+        );
+        for (c, plane) in x.chunks_exact(s.plane()).take(s.cin).enumerate() {
+            for kx in 0..k {
+                let dst = &mut pack[(c * k + kx) * h * ow..][..h * ow];
+                for (row, src) in dst.chunks_exact_mut(ow).zip(plane.chunks_exact(s.width)) {
+                    row.copy_from_slice(&src[kx..kx + ow]);
+                }
+            }
+        }
+        shifted_dot_on(
+            isa,
+            Shifted {
+                src: pack,
+                src_stride: k * h * ow,
+                channels: s.cin,
+                w,
+                taps: &self.taps,
+                init: bias,
+                out,
+                out_stride: self.out_plane(),
+                span: self.out_plane(),
+            },
+        );
+    }
+}
+
 /// The operands of one [`scatter_dot`].
 pub(crate) struct Scattered<'a> {
     pub g: &'a [f32],

@@ -13,7 +13,7 @@ pub mod roof;
 
 /// The convolution kernels one by one, for benchmarks and tests of their shapes; models reach them
 /// through [`conv_relu_pool`].
-pub use conv::{ConvShape, GRAD_KERNEL, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
+pub use conv::{ConvShape, ForwardPlan, GRAD_KERNEL, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
 pub use lanes::Isa;
 pub use ops::{NativeOps, conv_relu_pool, relu_pool};
 

@@ -16,7 +16,7 @@ use burn::tensor::Tensor;
 use super::Isa;
 use rayon::prelude::*;
 
-use super::conv::{ConvShape, GRAD_KERNEL, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
+use super::conv::{ConvShape, ForwardPlan, GRAD_KERNEL, bias_grad_on, input_grad_image, weight_grad_on};
 use super::pool::{pooled, relu_pool_plane, relu_pool_plane_backward};
 
 /// The project's own CPU operations.
@@ -172,7 +172,7 @@ fn each_pair<A: Send, B: Send, S>(
 /// image.
 fn conv_relu_pool_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (FlexTensor, Vec<u8>) {
     let s = conv_shape(x, w);
-    let (isa, taps) = (Isa::detected(), s.forward_taps());
+    let (isa, plan) = (Isa::detected(), ForwardPlan::new(&s));
     let (ph, pw) = (pooled(s.out_height()), pooled(s.out_width()));
     let pooled_plane = ph * pw;
     let (xs, ws, bs) = (floats(x), floats(w), floats(b));
@@ -180,18 +180,19 @@ fn conv_relu_pool_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (Fl
     let mut out = vec![0.0f32; s.batch * s.cout * pooled_plane];
     let mut codes = vec![0u8; out.len()];
     let image = s.cout * pooled_plane;
+    let out_plane = plan.out_plane();
     each_pair(
         split(&s),
         (&mut out, image),
         (&mut codes, image),
-        || vec![0.0f32; s.cout * s.strided_out_plane()],
-        |scratch, n, out, codes| {
-            forward_image(isa, &s, &xs[n * s.cin * s.plane()..][..s.cin * s.plane()], ws, bs, &taps, scratch);
+        || (vec![0.0f32; s.cout * out_plane], vec![0.0f32; plan.pack_len()]),
+        |(scratch, pack), n, out, codes| {
+            plan.run(isa, &xs[n * s.cin * s.plane()..][..s.cin * s.plane()], ws, bs, pack, scratch);
             for co in 0..s.cout {
                 let at = co * pooled_plane;
                 relu_pool_plane(
-                    &scratch[co * s.strided_out_plane()..][..s.strided_out_plane()],
-                    s.width,
+                    &scratch[co * out_plane..][..out_plane],
+                    plan.row_stride(),
                     s.out_height(),
                     s.out_width(),
                     &mut out[at..at + pooled_plane],

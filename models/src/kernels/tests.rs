@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::conv::{ConvShape, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
+use super::conv::{ConvShape, ForwardPlan, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
 use super::lanes::tests::runnable_isas;
 use super::{Isa, conv_relu_pool, relu_pool};
 
@@ -103,6 +103,37 @@ fn conv_relu_pool_matches_burn_forward_and_gradients() {
         {
             let e = rel_err(a, b);
             assert!(e < 1e-5, "{s:?}: {what} differs from Burn's by {e:e} (relative)");
+        }
+    }
+}
+
+/// The packed forward pass (dense output rows) gives every real output the bits of the
+/// row-strided one, on every instruction set and shape, whichever layout [`ForwardPlan::new`]
+/// picks for it.
+#[test]
+fn packed_forward_gives_the_strided_bits() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for s in shapes() {
+        let s = ConvShape { batch: 1, ..s };
+        let x = random(&mut rng, s.cin * s.plane(), 1.0);
+        let w = random(&mut rng, s.cout * s.cin * s.kernel * s.kernel, 0.3);
+        let b = random(&mut rng, s.cout, 0.1);
+        for isa in crate::kernels::lanes::tests::runnable_isas() {
+            let real = |plan: &ForwardPlan| {
+                let mut out = vec![f32::NAN; s.cout * plan.out_plane()];
+                let mut pack = vec![0.0f32; plan.pack_len()];
+                plan.run(isa, &x, &w, &b, &mut pack, &mut out);
+                let mut real = Vec::new();
+                for plane in out.chunks_exact(plan.out_plane()) {
+                    for row in plane.chunks_exact(plan.row_stride()) {
+                        real.extend(row[..s.out_width()].iter().map(|v| v.to_bits()));
+                    }
+                }
+                real
+            };
+            let (strided, packed) = (ForwardPlan::with_packing(&s, false), ForwardPlan::with_packing(&s, true));
+            assert!(packed.packed() && !strided.packed());
+            assert!(real(&packed) == real(&strided), "{s:?}, {isa:?}");
         }
     }
 }
