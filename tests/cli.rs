@@ -12,6 +12,16 @@ fn write_config(dir: &Path, yaml: &str) -> PathBuf {
     p
 }
 
+/// A sweep file `s.yaml` holding `yaml` in a new scratch folder `name`: (the folder, removed when
+/// dropped; the file; an `out` folder beside it for its results).
+fn write_sweep(name: &str, yaml: &str) -> (common::Scratch, PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let sweep = dir.join("s.yaml");
+    std::fs::write(&sweep, yaml).unwrap();
+    let out = dir.join("out");
+    (dir, sweep, out)
+}
+
 const SMALL: &str = "policy: abs\nworkers: 6\nk0: 2\nmodel: analytic\nanalytic: {dim: 5, train_samples: 1200, test_samples: 400, separation: 1.5}\nmax_rounds: 120\neval_every: 20\nseed: 3\n";
 
 #[test]
@@ -207,14 +217,10 @@ fn missing_real_data_is_one_clear_line() {
 
 #[test]
 fn sweep_dry_run_lists_cells_and_a_rerun_skips_finished_ones() {
-    let dir = scratch("sweep");
-    let sweep = dir.join("s.yaml");
-    std::fs::write(
-        &sweep,
+    let (_dir, sweep, out) = write_sweep(
+        "sweep",
         "base: {model: analytic, max_rounds: 6, analytic: {dim: 3, train_samples: 300, test_samples: 60}}\npolicies: {abs: abs, ada: adasync}\ngrid: {workers: [3, 5], seed: [0, 1]}\n",
-    )
-    .unwrap();
-    let out = dir.join("out");
+    );
     let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "--dry-run"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
@@ -521,15 +527,12 @@ fn the_docs_exit_codes_are_the_ones_the_binary_ends_with() {
 #[test]
 fn results_curves_write_every_evaluation_with_its_cell() {
     use polars::prelude::SerReader;
-    let dir = scratch("curves");
-    let sweep = dir.join("s.yaml");
-    std::fs::write(
-        &sweep,
+    let (dir, sweep, out) = write_sweep(
+        "curves",
         "base: {model: analytic, max_rounds: 40, eval_every: 10, analytic: {dim: 3, train_samples: 300, test_samples: 60}}\n\
          policies: {abs: abs, again: abs, sync: local_sgd}\nconditions: {few: {workers: 3}, more: {workers: 5}}\ngrid: {seed: [0, 1]}\n",
-    )
-    .unwrap();
-    let (sweep_s, out) = (sweep.to_str().unwrap(), dir.join("out"));
+    );
+    let sweep_s = sweep.to_str().unwrap();
     let out_s = out.to_str().unwrap();
     common::ok(&run(&["sweep", sweep_s, "--out", out_s]));
     let read = |path: &Path| {
@@ -586,14 +589,10 @@ fn model_external_is_refused_by_the_cli_with_where_to_run_it() {
         &[],
     );
     assert!(e.contains("abs_bench.run(config, learner=...)"), "{e}");
-    let dir = scratch("external-sweep");
-    let sweep = dir.join("s.yaml");
-    std::fs::write(
-        &sweep,
+    let (_dir, sweep, out) = write_sweep(
+        "external-sweep",
         "base: {model: external, dataset: synthetic, max_rounds: 3}\npolicies: {abs: abs}\ngrid: {seed: [0, 1]}\n",
-    )
-    .unwrap();
-    let out = dir.join("out");
+    );
     let o = run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
