@@ -44,11 +44,6 @@ fn values(n: usize, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-/// The FLOPs of one forward pass of the batch (the weight and input gradients cost the same).
-fn flops(s: &ConvShape) -> u64 {
-    2 * (s.batch * s.cout * s.cin * s.kernel * s.kernel * s.out_height() * s.out_width()) as u64
-}
-
 fn bench_kernels(c: &mut Criterion) {
     let isa = Isa::detected();
     for (name, s) in shapes() {
@@ -68,7 +63,7 @@ fn bench_kernels(c: &mut Criterion) {
         let taps = s.forward_taps();
         let mut group = c.benchmark_group(format!("kernels/{name}"));
         group.sample_size(20);
-        group.throughput(Throughput::Elements(flops(&s)));
+        group.throughput(Throughput::Elements(s.flops()));
         // the layout the model runs (packed for narrow planes), and the row-strided one beside it
         for (id, plan) in [
             ("forward", ForwardPlan::new(&s)),

@@ -33,6 +33,12 @@ impl ConvShape {
         self.width + 1 - self.kernel
     }
 
+    /// The multiply-add work of one pass over the batch (forward, weight gradient or input
+    /// gradient: each the same), in FLOPs, real outputs only.
+    pub fn flops(&self) -> u64 {
+        2 * (self.batch * self.cout * self.cin * self.kernel * self.kernel * self.out_height() * self.out_width()) as u64
+    }
+
     /// Floats in one input plane.
     pub fn plane(&self) -> usize {
         self.height * self.width

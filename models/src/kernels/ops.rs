@@ -104,21 +104,16 @@ struct ConvReluPoolState {
 /// [`SPLIT_FLOPS`]). Every output is computed by the same code whichever thread runs it, so the
 /// split changes no bit of any result.
 fn split(s: &ConvShape) -> bool {
-    rayon::current_num_threads() > 1 && (conv_flops(s) >= SPLIT_FLOPS || SPLIT_EVERY_SIZE)
+    rayon::current_num_threads() > 1 && (s.flops() >= SPLIT_FLOPS || SPLIT_EVERY_SIZE)
 }
 
 /// Unit tests split every convolution, however small, so that their small shapes test the split.
 const SPLIT_EVERY_SIZE: bool = cfg!(test);
 
-/// The multiply-add work of one pass of a convolution over the batch, in FLOPs.
-fn conv_flops(s: &ConvShape) -> f64 {
-    2.0 * (s.batch * s.cout * s.cin * s.kernel * s.kernel * s.out_height() * s.out_width()) as f64
-}
-
 /// The smallest convolution pass split across threads: about 500 microseconds of work at the
 /// kernels' speed (about 100 GFLOP/s), where a split's cost (waking a thread, stealing tasks) is a few
 /// percent. docs/performance.md has the measurements behind it.
-const SPLIT_FLOPS: f64 = 50e6;
+const SPLIT_FLOPS: u64 = 50_000_000;
 
 /// Runs `f(scratch, i, chunk_i)` for each `chunk`-long piece of `a`, with a scratch value from
 /// `init` per thread; across the pool's threads when `split` (see [`split`]).
@@ -210,14 +205,14 @@ const GRAD_ROWS: usize = 4;
 /// Backward pass: (input gradient when asked for, weight gradient, bias gradient).
 fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: bool) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
     let s = conv_shape(&state.x, &state.w);
-    let isa = Isa::detected();
+    let (isa, split) = (Isa::detected(), split(&s));
     let (ph, pw) = (pooled(s.out_height()), pooled(s.out_width()));
     let gp = s.grad_plane();
     let mut g = vec![0.0f32; s.batch * s.cout * gp];
     let (dys, codes, pooled_plane) = (floats(dy), &state.codes, ph * pw);
     if pooled_plane > 0 {
         each_chunk(
-            split(&s),
+            split,
             &mut g,
             gp,
             || (),
@@ -239,7 +234,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
     let mut db = vec![0.0f32; s.cout];
     let row = s.cin * GRAD_KERNEL * GRAD_KERNEL;
     each_chunk(
-        split(&s),
+        split,
         &mut dw,
         GRAD_ROWS * row,
         || (),
@@ -254,7 +249,7 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
         let taps = s.forward_taps();
         let image = s.cin * s.plane();
         each_chunk(
-            split(&s),
+            split,
             &mut dx,
             image,
             || vec![0.0f32; s.cin * s.input_grad_plane()],

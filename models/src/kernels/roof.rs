@@ -20,16 +20,18 @@ pub struct Roof {
     pub gflops: f64,
 }
 
-/// Independent accumulators per thread: enough to cover the FMA latency on every unit (4 cycles x
-/// 2 units needs 8 chains of one register), few enough to stay in registers.
-fn chains<L: Lanes>() -> usize {
-    if L::ROOMY { 16 } else { 6 }
-}
+/// Independent accumulators per thread where 32 registers hold a logical vector each: enough to
+/// cover the FMA latency on every unit (4 cycles x 2 units needs 8 chains of one register), few
+/// enough to stay in registers.
+const ROOMY_CHAINS: usize = 16;
 
-/// `iters` rounds of one fused multiply-add on each of `C` independent chains of `L` lanes; the
-/// sum of the chains, so that nothing is optimised away.
+/// The same where a logical vector takes two of 16 registers (AVX2): 12 registers of chains.
+const NARROW_CHAINS: usize = 6;
+
+/// `iters` rounds of one fused multiply-add on each of `C` independent chains of `L` lanes: (the
+/// FLOPs done, the sum of the chains, so that nothing is optimised away).
 #[inline(always)]
-fn fma_rounds<L: Lanes, const C: usize>(iters: u64) -> f32 {
+fn fma_rounds<L: Lanes, const C: usize>(iters: u64) -> (f64, f32) {
     let (a, b) = (L::splat(0.999_999), L::splat(1e-7));
     let mut acc: [L; C] = std::array::from_fn(|i| L::splat(i as f32));
     // the chains pass through an opaque barrier every ROUNDS rounds, so the optimiser must run
@@ -43,18 +45,18 @@ fn fma_rounds<L: Lanes, const C: usize>(iters: u64) -> f32 {
         }
         acc = std::hint::black_box(acc);
     }
-    acc.iter().map(|x| x.to_array().iter().sum::<f32>()).sum()
+    let sum = acc.iter().map(|x| x.to_array().iter().sum::<f32>()).sum();
+    ((iters * (C * WIDTH * 2) as u64) as f64, sum)
 }
 
 /// The chains of `L`'s width: (FLOPs done, checksum).
 #[inline(always)]
 fn run_chains<L: Lanes>(iters: u64) -> (f64, f32) {
-    let sum = if L::ROOMY {
-        fma_rounds::<L, 16>(iters)
+    if L::ROOMY {
+        fma_rounds::<L, ROOMY_CHAINS>(iters)
     } else {
-        fma_rounds::<L, 6>(iters)
-    };
-    ((iters * (chains::<L>() * WIDTH * 2) as u64) as f64, sum)
+        fma_rounds::<L, NARROW_CHAINS>(iters)
+    }
 }
 
 dispatched!(fn run_chains_on = run_chains(iters: u64) -> (f64, f32));
@@ -127,13 +129,7 @@ mod tests {
     }
 
     fn chains_of(isa: Isa) -> usize {
-        match isa {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => chains::<crate::kernels::lanes::Avx512>(),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => chains::<crate::kernels::lanes::Avx2>(),
-            _ => chains::<crate::kernels::lanes::Scalar>(),
-        }
+        if isa == Isa::Avx512 { ROOMY_CHAINS } else { NARROW_CHAINS }
     }
 
     #[test]
