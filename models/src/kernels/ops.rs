@@ -17,7 +17,7 @@ use super::Isa;
 use rayon::prelude::*;
 
 use super::conv::{ConvShape, ForwardPlan, GRAD_KERNEL, bias_grad_on, input_grad_image, weight_grad_on};
-use super::pool::{pooled, relu_pool_plane, relu_pool_plane_backward};
+use super::pool::{pooled, relu_pool_plane_backward_on, relu_pool_plane_on};
 
 /// The project's own CPU operations.
 #[backend_extension(Flex, Autodiff)]
@@ -185,7 +185,8 @@ fn conv_relu_pool_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor) -> (Fl
             plan.run(isa, &xs[n * s.cin * s.plane()..][..s.cin * s.plane()], ws, bs, pack, scratch);
             for co in 0..s.cout {
                 let at = co * pooled_plane;
-                relu_pool_plane(
+                relu_pool_plane_on(
+                    isa,
                     &scratch[co * out_plane..][..out_plane],
                     plan.row_stride(),
                     s.out_height(),
@@ -218,9 +219,10 @@ fn conv_relu_pool_backward(state: &ConvReluPoolState, dy: &FlexTensor, want_dx: 
             || (),
             |_, plane, g| {
                 let at = plane * pooled_plane;
-                relu_pool_plane_backward(
+                relu_pool_plane_backward_on(
+                    isa,
                     &dys[at..][..pooled_plane],
-                    &codes[at..][..pooled_plane],
+                    &codes[at..],
                     s.out_height(),
                     s.out_width(),
                     g,
@@ -281,7 +283,7 @@ fn relu_pool_forward(x: &FlexTensor) -> (FlexTensor, Vec<u8>) {
             .zip(out.chunks_exact_mut(ph * pw))
             .zip(codes.chunks_exact_mut(ph * pw))
         {
-            relu_pool_plane(src, w, h, w, o, c);
+            relu_pool_plane_on(Isa::detected(), src, w, h, w, o, c);
         }
     }
     (tensor(out, &[d[0], d[1], ph, pw]), codes)
@@ -303,7 +305,7 @@ fn relu_pool_backward(state: &ReluPoolState, dy: &FlexTensor) -> FlexTensor {
             .zip(state.codes.chunks_exact(ph * pw))
             .zip(dx.chunks_exact_mut(h * w))
         {
-            relu_pool_plane_backward(d, c, h, w, x, w);
+            relu_pool_plane_backward_on(Isa::detected(), d, c, h, w, x, w);
         }
     }
     tensor(dx, &state.dims)
