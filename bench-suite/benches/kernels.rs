@@ -1,6 +1,8 @@
 //! GFLOP/s of each native kernel at each convolution shape the models use (lenet and cnn on
 //! 3x32x32 images, lenet on 1x28x28, batch 32), one thread: the forward pass (in the layout the
-//! model runs, and row-strided beside it), the weight gradient and the input gradient of one batch.
+//! model runs, and row-strided beside it), the weight gradient and the input gradient of one batch,
+//! and the ReLU + 2x2 pooling of the batch's output planes, forward and backward (in elements
+//! pooled, on this CPU's path and the scalar one beside it).
 //!
 //! Run: `cargo bench -p abs-bench --bench kernels` (`make bench` runs it with the other benches
 //! against the saved baseline). Throughput is counted in FLOPs (a multiply-add counts two, over
@@ -9,7 +11,9 @@
 
 use std::hint::black_box;
 
-use abs_models::kernels::{ConvShape, ForwardPlan, Isa, bias_grad_on, input_grad_image, weight_grad_on};
+use abs_models::kernels::{
+    ConvShape, ForwardPlan, Isa, bias_grad_on, input_grad_image, pooled, relu_pool_plane_backward_on, relu_pool_plane_on, weight_grad_on,
+};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const BATCH: usize = 32;
@@ -106,9 +110,60 @@ fn bench_kernels(c: &mut Criterion) {
                 black_box(scratch[0])
             })
         });
+        // pooling: every output plane of the batch, laid out as the forward pass leaves it
+        let plan = ForwardPlan::new(&s);
+        let (oh, ow) = (s.out_height(), s.out_width());
+        let planes = s.batch * s.cout;
+        let (ph, pw) = (pooled(oh), pooled(ow));
+        let conv_out = values(planes * plan.out_plane(), 5);
+        let dy = values(planes * ph * pw, 6);
+        group.throughput(Throughput::Elements((planes * oh * ow) as u64));
+        for (id, path) in [("pool", isa), ("pool_scalar", Isa::Scalar)] {
+            let (mut out, mut codes) = (vec![0.0f32; planes * ph * pw], vec![0u8; planes * ph * pw]);
+            group.bench_function(BenchmarkId::from_parameter(id), |b| {
+                b.iter(|| {
+                    for p in 0..planes {
+                        let at = p * ph * pw;
+                        relu_pool_plane_on(
+                            path,
+                            &conv_out[p * plan.out_plane()..][..plan.out_plane()],
+                            plan.row_stride(),
+                            oh,
+                            ow,
+                            &mut out[at..at + ph * pw],
+                            &mut codes[at..at + ph * pw],
+                        );
+                    }
+                    black_box(out[0])
+                })
+            });
+            group.bench_function(BenchmarkId::from_parameter(format!("{id}_backward")), |b| {
+                let mut dx = vec![0.0f32; planes * s.grad_plane()];
+                b.iter(|| {
+                    for p in 0..planes {
+                        let at = p * ph * pw;
+                        relu_pool_plane_backward_on(
+                            path,
+                            &dy[at..at + ph * pw],
+                            &codes[at..],
+                            oh,
+                            ow,
+                            &mut dx[p * s.grad_plane()..][..s.grad_plane()],
+                            s.width,
+                        );
+                    }
+                    black_box(dx[0])
+                })
+            });
+        }
         group.finish();
     }
 }
 
-criterion_group!(benches, bench_kernels);
+criterion_group! {
+    name = benches;
+    // as the other benches: criterion's plots need system fonts that a fresh machine lacks
+    config = Criterion::default().without_plots();
+    targets = bench_kernels
+}
 criterion_main!(benches);

@@ -16,6 +16,8 @@ pub mod roof;
 pub use conv::{ConvShape, ForwardPlan, GRAD_KERNEL, bias_grad_on, forward_image, input_grad_image, weight_grad_on};
 pub use lanes::Isa;
 pub use ops::{NativeOps, conv_relu_pool, relu_pool};
+/// The fused ReLU and 2x2 pooling of one plane, for benchmarks.
+pub use pool::{pooled, relu_pool_plane_backward_on, relu_pool_plane_on};
 
 /// The revision of these kernels' numerics, which a cell's identity includes: bump
 /// [`abs_sim::catalog::NATIVE_KERNELS_REVISION`] whenever a change here can change a single output bit.

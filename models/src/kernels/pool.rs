@@ -56,11 +56,16 @@ pub fn relu_pool_plane(src: &[f32], row_stride: usize, rows: usize, cols: usize,
     }
 }
 
+/// Pooled rows at least this wide go through AVX-512; on narrower ones (the second convolutions'
+/// 4 and 5) most lanes would idle and the masked loads cost more than the scalar loop
+/// (`cargo bench -p abs-bench --bench kernels -- pool`).
+const WIDE_ROW: usize = 8;
+
 /// [`relu_pool_plane`] on `isa`'s path: the same outputs and codes, to the bit (pooling only
-/// compares and selects); AVX-512 pools sixteen windows at once, the other paths one.
+/// compares and selects); AVX-512 pools sixteen windows of a wide row at once, the other paths one.
 pub fn relu_pool_plane_on(isa: Isa, src: &[f32], row_stride: usize, rows: usize, cols: usize, out: &mut [f32], codes: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 {
+    if isa == Isa::Avx512 && pooled(cols) >= WIDE_ROW {
         let (ph, pw) = (pooled(rows), pooled(cols));
         assert!(out.len() >= ph * pw && codes.len() >= ph * pw, "pool output too short");
         assert!(ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= src.len(), "pool input too short");
@@ -87,7 +92,7 @@ pub fn relu_pool_plane_on(isa: Isa, src: &[f32], row_stride: usize, rows: usize,
 /// the plane's own (the next planes' codes): AVX-512 then reads sixteen at a time throughout.
 pub fn relu_pool_plane_backward_on(isa: Isa, dy: &[f32], codes: &[u8], rows: usize, cols: usize, dx: &mut [f32], row_stride: usize) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 {
+    if isa == Isa::Avx512 && pooled(cols) >= WIDE_ROW {
         let (ph, pw) = (pooled(rows), pooled(cols));
         assert!(dy.len() >= ph * pw && codes.len() >= ph * pw, "pool gradient too short");
         assert!(
@@ -279,7 +284,8 @@ mod tests {
     }
 
     /// Every path pools and unpools to the scalar code's bits, over sides that leave partial
-    /// vectors, spill columns, odd sides, ties, zeros of both signs, negatives and NaNs.
+    /// vectors, spill columns, odd sides, ties, zeros of both signs, negatives and NaNs (pooled
+    /// rows of 8 and more take the AVX-512 path where the CPU has it).
     #[test]
     fn every_isa_pools_to_the_same_bits() {
         use rand::{RngExt, SeedableRng};
@@ -289,10 +295,12 @@ mod tests {
             (2, 2, 0),
             (3, 5, 1),
             (10, 10, 0),
+            (6, 16, 0),
             (24, 24, 8),
             (28, 28, 4),
             (14, 14, 0),
             (9, 33, 2),
+            (4, 34, 1),
             (4, 66, 0),
             (12, 70, 3),
         ] {
