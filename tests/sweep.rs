@@ -495,6 +495,46 @@ fn quick_figures_on_synthetic_data_write_every_file() {
         readings.contains("threshold_form=one_over_k") && readings.contains("95% paired-bootstrap CI"),
         "{readings}"
     );
+    // --only into a folder whose results hold none of the other figures' cells (a fresh clone's
+    // committed report, say): the figure asked for is summarised again, the others' parts of the
+    // earlier report are kept as they were, marked in summary.md
+    let kept = dir.join("kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    for f in ["summary.md", "summary.csv", "claims.csv", "tuning.csv"] {
+        std::fs::copy(out.join(f), kept.join(f)).unwrap();
+    }
+    let o = bin()
+        .args([
+            "figures",
+            "--quick",
+            "--dataset",
+            "synthetic",
+            "--model",
+            "logreg",
+            "--only",
+            "fig2",
+        ])
+        .args(["--sweeps", sweeps.to_str().unwrap(), "--out", kept.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&o);
+    let e = String::from_utf8_lossy(&o.stderr);
+    // fig1 shares some cells with fig2, not all of them
+    assert!(e.contains("fig1: not every cell of it here; its part of the earlier report"), "{e}");
+    let kept_md = std::fs::read_to_string(kept.join("summary.md")).unwrap();
+    let mark = kept_md
+        .lines()
+        .find(|l| l.starts_with("*Kept from the earlier report"))
+        .expect("a kept section is marked");
+    assert_eq!(kept_md.matches(mark).count(), 7, "every figure but fig2 kept: {kept_md}");
+    assert_eq!(kept_md.replace(&format!("\n{mark}\n"), ""), md, "the rest of the report as it was");
+    for f in ["summary.csv", "claims.csv", "tuning.csv"] {
+        let (was, now) = (
+            std::fs::read_to_string(out.join(f)).unwrap(),
+            std::fs::read_to_string(kept.join(f)).unwrap(),
+        );
+        assert_eq!(now, was, "{f}: the kept figures' rows where they were, fig2's recomputed alike");
+    }
     // a rerun draws again from the cached cells without running any
     let o = figures(&["--only", "fig2", "--baseline", "adasync_k2"]);
     ok(&o);

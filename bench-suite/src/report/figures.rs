@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::carry::Earlier;
 use super::chart::{Chart, render};
 use super::claims::evaluate as evaluate_claims;
 use super::concurrency::concurrency_chart;
@@ -50,12 +51,23 @@ impl Drawing<'_> {
 /// them (and `tuning.csv` when a sweep is tuned), from the finished cells in `d.results`; and
 /// `curves.parquet`, every evaluation of every reported cell of the figures drawn with a `figure`
 /// column ([`write_figure_curves`]): a figure drawn replaces its rows, the others' stay as they were.
+/// A sweep not selected keeps the earlier report's part in the summary files as it was (`carry`)
+/// unless every one of its cells is finished here.
 pub fn draw(d: &Drawing) -> crate::error::Result<()> {
     std::fs::create_dir_all(d.out).map_err(Error::io("create", d.out))?;
     let mut summary = Summary::default();
     let mut written = Vec::new();
     let mut curves = Vec::new();
+    let earlier = Earlier::read(d.out);
     for (name, sweep) in d.sweeps {
+        summary.order.push(name.clone());
+        // a sweep not asked for keeps the earlier report's part unless every cell of it is here
+        // (a tuned sweep whose settings are not chosen here has none to report)
+        let complete = !sweep.cells.is_empty() && sweep.cells.iter().all(|c| crate::runner::is_finished(d.results, c));
+        if !d.selected(name) && earlier.has(name) && !complete {
+            summary.missing.push(name.clone());
+            continue;
+        }
         let loaded = load(d.results, Some(&sweep.cells))?;
         if loaded.cells.height() == 0 {
             if d.selected(name) {
@@ -161,7 +173,7 @@ pub fn draw(d: &Drawing) -> crate::error::Result<()> {
             written.push(svg);
         }
     }
-    write_summary(d, &summary).map_err(Error::Report)?;
+    write_summary(d, &summary, &earlier).map_err(Error::Report)?;
     for w in &written {
         eprintln!("figures: wrote {} (and .png)", w.display());
     }

@@ -2,6 +2,7 @@
 //! a results folder.
 
 mod budget;
+mod carry;
 mod chart;
 mod claims;
 mod comparisons;

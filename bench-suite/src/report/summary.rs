@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
+use super::carry::{CSV_FILES, Earlier};
 use super::claims::{self, ClaimRow};
 use super::figures::Drawing;
 use super::profile::{Medians, profile_markdown};
@@ -22,6 +23,11 @@ pub(super) struct Summary {
     pub(super) claims: Vec<ClaimRow>,
     /// (figure, tuned sweep) for tuning.csv.
     pub(super) tuned: Vec<(String, abs_sim::sweep::Tuning)>,
+    /// Every sweep's name, in figure order.
+    pub(super) order: Vec<String>,
+    /// The sweeps not selected whose cells are not all finished here and that the earlier report
+    /// has: its parts for them are kept (`carry`).
+    pub(super) missing: Vec<String>,
 }
 
 /// One sweep's part of summary.md.
@@ -211,7 +217,7 @@ fn format_share(share: f64) -> String {
     format!("1/{:.0}", 1.0 / share)
 }
 
-pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String> {
+pub(super) fn write_summary(d: &Drawing, summary: &Summary, earlier: &Earlier) -> Result<(), String> {
     let mut md = format!(
         "# abs-bench figures: summary\n\nData set: **{}** ({}). Target test accuracy: **{}**.{}\n\n\
          Times are virtual seconds, comm counts worker-PS exchanges (uploads + restarts). Each series is compared \
@@ -234,7 +240,22 @@ pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String
         abs_sim::stats::RESAMPLES,
         abs_sim::stats::MIN_SEEDS,
     );
-    if !summary.claims.is_empty() {
+    let kept = &summary.missing;
+    // the claims table, figure by figure: this run's rows, or the earlier report's for a kept one
+    let claim_header = claims::markdown(&[]);
+    let mut claim_rows = String::new();
+    for figure in &summary.order {
+        if kept.contains(figure) {
+            for line in earlier.claim_lines(figure) {
+                claim_rows.push_str(&line);
+                claim_rows.push('\n');
+            }
+        } else {
+            let rows: Vec<ClaimRow> = summary.claims.iter().filter(|c| &c.figure == figure).cloned().collect();
+            claim_rows.push_str(&claims::markdown(&rows)[claim_header.len()..]);
+        }
+    }
+    if !claim_rows.is_empty() {
         md.push_str(
             "\n## The paper's claims\n\nEach claim is tested by comparing, seed by seed, every series it says is faster \
              with every series it says is slower: it **holds** when every comparison says faster at 95% (each \
@@ -242,16 +263,26 @@ pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String
              so after Holm's correction for the claim's m comparisons (one-sided p below 2.5%/m; `p_slower` \
              in claims.csv), and is **not shown** otherwise. The intervals shown are per comparison.\n\n",
         );
-        md.push_str(&claims::markdown(&summary.claims));
+        md.push_str(&claim_header);
+        md.push_str(&claim_rows);
     }
-    for s in &summary.sections {
-        md.push_str(&format!("\n## {}: {}\n\n", s.name, s.title));
-        if let Some(first) = s.images.first() {
-            md.push_str(&format!("![{first}]({first}.svg)\n\n"));
-        }
-        md.push_str(&s.table);
-        for image in s.images.iter().skip(1) {
-            md.push_str(&format!("\n![{image}]({image}.svg)\n"));
+    for name in &summary.order {
+        if let Some(s) = summary.sections.iter().find(|s| &s.name == name) {
+            md.push_str(&format!("\n## {}: {}\n\n", s.name, s.title));
+            if let Some(first) = s.images.first() {
+                md.push_str(&format!("![{first}]({first}.svg)\n\n"));
+            }
+            md.push_str(&s.table);
+            for image in s.images.iter().skip(1) {
+                md.push_str(&format!("\n![{image}]({image}.svg)\n"));
+            }
+        } else if let Some(section) = kept.contains(name).then(|| earlier.section(name)).flatten() {
+            eprintln!(
+                "figures: {name}: not every cell of it here; its part of the earlier report in {} is kept",
+                d.out.display()
+            );
+            md.push('\n');
+            md.push_str(&section);
         }
     }
     let write = |path: PathBuf, bytes: &[u8]| std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()));
@@ -261,21 +292,21 @@ pub(super) fn write_summary(d: &Drawing, summary: &Summary) -> Result<(), String
         CsvWriter::new(&mut buf).finish(df).map_err(|e| e.to_string())?;
         Ok(buf)
     };
-    write(
-        d.out.join("summary.csv"),
-        &csv(&mut frame(&summary.rows).map_err(|e| e.to_string())?)?,
-    )?;
-    write(
-        d.out.join("claims.csv"),
-        &csv(&mut claims::frame(&summary.claims).map_err(|e| e.to_string())?)?,
-    )?;
-    if summary.tuned.is_empty() {
-        return Ok(());
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).map_err(|e| e.to_string());
+    let written = [
+        Some(text(csv(&mut frame(&summary.rows).map_err(|e| e.to_string())?)?)?),
+        Some(text(csv(&mut claims::frame(&summary.claims).map_err(|e| e.to_string())?)?)?),
+        match summary.tuned.is_empty() {
+            true => None,
+            false => Some(text(csv(&mut tuning_frame(&summary.tuned).map_err(|e| e.to_string())?)?)?),
+        },
+    ];
+    for (file, new) in CSV_FILES.iter().zip(written) {
+        if let Some(merged) = earlier.merge_csv(file, new.as_deref(), &summary.order, kept) {
+            write(d.out.join(file), merged.as_bytes())?;
+        }
     }
-    write(
-        d.out.join("tuning.csv"),
-        &csv(&mut tuning_frame(&summary.tuned).map_err(|e| e.to_string())?)?,
-    )
+    Ok(())
 }
 
 /// Every setting a tuned sweep tried, per series and condition: the highest rung it ran, its score
