@@ -186,6 +186,11 @@ fn results_summarise_over_seeds_and_export_csv() {
     let mut by_hand: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for e in std::fs::read_dir(out.join("cells")).unwrap().flatten() {
         let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(e.path().join("manifest.json")).unwrap()).unwrap();
+        // each cell's cost in CPU seconds beside its wall time: its own threads' (at most the
+        // cores' worth of its wall time)
+        let (cpu, wall) = (m["host_cpu_s"].as_f64().unwrap(), m["host_wall_time_s"].as_f64().unwrap());
+        let cores = std::thread::available_parallelism().unwrap().get() as f64;
+        assert!(cpu > 0.0 && cpu <= wall * cores + 0.05, "cpu {cpu} s, wall {wall} s");
         let key = (m["policy"].as_str().unwrap().to_string(), m["config"]["workers"].to_string());
         by_hand.entry(key).or_default().push(m["final_test_accuracy"].as_f64().unwrap());
     }

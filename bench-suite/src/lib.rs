@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod cpu_time;
 pub mod data_identity;
 pub mod error;
 pub mod fetch;

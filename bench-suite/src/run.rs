@@ -126,10 +126,11 @@ pub fn run_into_with(
     ext: Extensions<'_>,
     observe: &mut dyn FnMut(&Progress),
 ) -> crate::error::Result<(RunOutput, Manifest)> {
-    let started = std::time::Instant::now();
+    let (started, cpu_before) = (std::time::Instant::now(), crate::cpu_time::pool_cpu_s());
     let output = run_with(cfg, ext, observe)?;
     let seconds = started.elapsed().as_secs_f64();
-    let manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
+    let mut manifest = Manifest::new(cfg, &output.records, &output.backend, &output.data, seconds, output.host);
+    manifest.host_cpu_s = cpu_before.zip(crate::cpu_time::pool_cpu_s()).map(|(a, b)| b - a);
     write_run(dir, &output.records, &manifest, outputs)?;
     Ok((output, manifest))
 }

@@ -27,6 +27,11 @@ pub struct Manifest {
     /// Where the simulation's host time went: training, evaluation, the engine (not part of any result).
     #[serde(default)]
     pub host: HostTimes,
+    /// CPU seconds the run's threads spent (every thread of its rayon pool): its cost, which a
+    /// busy or paused machine stretches in wall time but not here; absent where the platform has
+    /// no thread CPU clock and in manifests written before it was recorded (not part of any result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_cpu_s: Option<f64>,
     /// Seconds since the Unix epoch when the run finished.
     pub finished_at_unix_s: u64,
     pub stop_reason: StopReason,
@@ -63,6 +68,7 @@ impl Manifest {
             data: data.to_string(),
             host_wall_time_s,
             host,
+            host_cpu_s: None,
             finished_at_unix_s: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
