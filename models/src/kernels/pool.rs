@@ -99,14 +99,18 @@ pub fn relu_pool_plane_backward_on(isa: Isa, dy: &[f32], codes: &[u8], rows: usi
             ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= dx.len(),
             "pool input gradient too short"
         );
+        assert!(row_stride >= 2 * pw, "pool input rows overlap");
+        let base = dx.as_mut_ptr();
         for i in 0..ph {
-            // SAFETY: as in relu_pool_plane_on; the two rows written are distinct (row_stride >= 2 pw).
+            // SAFETY: the rows written are in bounds (asserted above) and distinct (row_stride >=
+            // 2 pw), both from one pointer to dx; Isa::Avx512 is only detected where the CPU has
+            // AVX-512F.
             unsafe {
                 x86::unpool_row(
                     &dy[i * pw..][..pw],
                     &codes[i * pw..],
-                    dx[2 * i * row_stride..].as_mut_ptr(),
-                    dx[(2 * i + 1) * row_stride..].as_mut_ptr(),
+                    base.add(2 * i * row_stride),
+                    base.add((2 * i + 1) * row_stride),
                 )
             };
         }
