@@ -1,5 +1,6 @@
 //! Image data sets held once per process as bytes, shared read-only by every simulation; pixels are
-//! normalised per batch (per-channel mean and standard deviation of the training set).
+//! normalised by the per-channel mean and standard deviation of the training set, per batch for
+//! training and once for the test split, which every evaluation reads again.
 
 pub mod cifar;
 mod error;
