@@ -20,7 +20,7 @@ PHONY_PYTHON := python python-env test-python bench-python example-torch
 ## Finished cells are cached in reports/results and reused. Another data set is asked for: `make
 ## figures-cifar10`.
 ## With the population sweep (sweeps/population.yaml), about 2.5 hours of cells on 2 cores. The
-## field sweep (sweeps/field.yaml, several hours more under the tuning protocol:
+## field sweep (sweeps/field.yaml, about 6.5 CPU-hours more under the tuning protocol:
 ## docs/performance.md) is left out: `make figures-field`.
 export ABS_DATA_DIR ?= $(CURDIR)/data
 COMMITTED_FIGURES := fig1,fig2,fig3,fig4,network,readings,population
@@ -28,7 +28,7 @@ figures: build data
 	$(BIN) figures --only $(COMMITTED_FIGURES)
 
 ## The asynchronous-FL field beside ABS (sweeps/field.yaml: eight methods, four conditions, each
-## series tuned per condition), into reports/: several hours on 2 cores (docs/performance.md).
+## series tuned per condition), into reports/: about 6.5 CPU-hours (docs/performance.md).
 figures-field: build data
 	$(BIN) figures --only field
 
