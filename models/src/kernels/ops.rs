@@ -278,12 +278,13 @@ fn relu_pool_forward(x: &FlexTensor) -> (FlexTensor, Vec<u8>) {
     let mut out = vec![0.0f32; planes * ph * pw];
     let mut codes = vec![0u8; out.len()];
     if ph * pw > 0 {
+        let isa = Isa::detected();
         for ((src, o), c) in floats(x)
             .chunks_exact(h * w)
             .zip(out.chunks_exact_mut(ph * pw))
             .zip(codes.chunks_exact_mut(ph * pw))
         {
-            relu_pool_plane_on(Isa::detected(), src, w, h, w, o, c);
+            relu_pool_plane_on(isa, src, w, h, w, o, c);
         }
     }
     (tensor(out, &[d[0], d[1], ph, pw]), codes)
@@ -300,12 +301,13 @@ fn relu_pool_backward(state: &ReluPoolState, dy: &FlexTensor) -> FlexTensor {
     let (ph, pw) = (pooled(h), pooled(w));
     let mut dx = vec![0.0f32; state.dims.iter().product()];
     if ph * pw > 0 {
+        let isa = Isa::detected();
         for ((d, c), x) in floats(dy)
             .chunks_exact(ph * pw)
             .zip(state.codes.chunks_exact(ph * pw))
             .zip(dx.chunks_exact_mut(h * w))
         {
-            relu_pool_plane_backward_on(Isa::detected(), d, c, h, w, x, w);
+            relu_pool_plane_backward_on(isa, d, c, h, w, x, w);
         }
     }
     tensor(dx, &state.dims)

@@ -14,15 +14,31 @@ pub fn pooled(side: usize) -> usize {
     side / 2
 }
 
+/// The pooled sides of a forward pass's plane, after checking that the buffers hold it.
+fn forward_shape(src: usize, row_stride: usize, rows: usize, cols: usize, out: usize, codes: usize) -> (usize, usize) {
+    let (ph, pw) = (pooled(rows), pooled(cols));
+    assert!(out >= ph * pw && codes >= ph * pw, "pool output too short");
+    assert!(ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= src, "pool input too short");
+    (ph, pw)
+}
+
+/// The pooled sides of a backward pass's plane, after checking that the buffers hold it and that
+/// its input rows do not overlap.
+fn backward_shape(dy: usize, codes: usize, rows: usize, cols: usize, dx: usize, row_stride: usize) -> (usize, usize) {
+    let (ph, pw) = (pooled(rows), pooled(cols));
+    assert!(dy >= ph * pw && codes >= ph * pw, "pool gradient too short");
+    assert!(ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= dx, "pool input gradient too short");
+    assert!(ph == 0 || row_stride >= 2 * pw, "pool input rows overlap");
+    (ph, pw)
+}
+
 /// Pools one plane: `src` rows are `row_stride` floats apart and `rows x cols` of them are read;
 /// `out` and `codes` get `pooled(rows) x pooled(cols)` values, row-major.
 ///
 /// The winner is the first maximum in the order (0,0), (0,1), (1,0), (1,1). A window holding a NaN
 /// gives NaN (and passes its gradient to its winner), so a diverging run stays visibly diverged.
 pub fn relu_pool_plane(src: &[f32], row_stride: usize, rows: usize, cols: usize, out: &mut [f32], codes: &mut [u8]) {
-    let (ph, pw) = (pooled(rows), pooled(cols));
-    assert!(out.len() >= ph * pw && codes.len() >= ph * pw, "pool output too short");
-    assert!(ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= src.len(), "pool input too short");
+    let (ph, pw) = forward_shape(src.len(), row_stride, rows, cols, out.len(), codes.len());
     for i in 0..ph {
         let top = &src[2 * i * row_stride..][..2 * pw];
         let bottom = &src[(2 * i + 1) * row_stride..][..2 * pw];
@@ -66,9 +82,7 @@ const WIDE_ROW: usize = 8;
 pub fn relu_pool_plane_on(isa: Isa, src: &[f32], row_stride: usize, rows: usize, cols: usize, out: &mut [f32], codes: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
     if isa == Isa::Avx512 && pooled(cols) >= WIDE_ROW {
-        let (ph, pw) = (pooled(rows), pooled(cols));
-        assert!(out.len() >= ph * pw && codes.len() >= ph * pw, "pool output too short");
-        assert!(ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= src.len(), "pool input too short");
+        let (ph, pw) = forward_shape(src.len(), row_stride, rows, cols, out.len(), codes.len());
         for i in 0..ph {
             // SAFETY: the rows read and the outputs written are in bounds (asserted above);
             // Isa::Avx512 is only detected where the CPU has AVX-512F.
@@ -93,13 +107,7 @@ pub fn relu_pool_plane_on(isa: Isa, src: &[f32], row_stride: usize, rows: usize,
 pub fn relu_pool_plane_backward_on(isa: Isa, dy: &[f32], codes: &[u8], rows: usize, cols: usize, dx: &mut [f32], row_stride: usize) {
     #[cfg(target_arch = "x86_64")]
     if isa == Isa::Avx512 && pooled(cols) >= WIDE_ROW {
-        let (ph, pw) = (pooled(rows), pooled(cols));
-        assert!(dy.len() >= ph * pw && codes.len() >= ph * pw, "pool gradient too short");
-        assert!(
-            ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= dx.len(),
-            "pool input gradient too short"
-        );
-        assert!(row_stride >= 2 * pw, "pool input rows overlap");
+        let (ph, pw) = backward_shape(dy.len(), codes.len(), rows, cols, dx.len(), row_stride);
         let base = dx.as_mut_ptr();
         for i in 0..ph {
             // SAFETY: the rows written are in bounds (asserted above) and distinct (row_stride >=
@@ -126,12 +134,7 @@ pub fn relu_pool_plane_backward_on(isa: Isa, dy: &[f32], codes: &[u8], rows: usi
 /// bit (a gradient of -0.0 becomes 0.0), without reading `dx`; entries outside every window (spill
 /// columns, a last odd row or column) are left as they are, so callers pass a zeroed plane.
 pub fn relu_pool_plane_backward(dy: &[f32], codes: &[u8], rows: usize, cols: usize, dx: &mut [f32], row_stride: usize) {
-    let (ph, pw) = (pooled(rows), pooled(cols));
-    assert!(dy.len() >= ph * pw && codes.len() >= ph * pw, "pool gradient too short");
-    assert!(
-        ph == 0 || (2 * ph - 1) * row_stride + 2 * pw <= dx.len(),
-        "pool input gradient too short"
-    );
+    let (ph, pw) = backward_shape(dy.len(), codes.len(), rows, cols, dx.len(), row_stride);
     for i in 0..ph {
         let (top, bottom) = dx[2 * i * row_stride..].split_at_mut(row_stride);
         let (top, bottom) = (&mut top[..2 * pw], &mut bottom[..2 * pw]);
